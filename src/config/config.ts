@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { err, ok, type Result } from '../result.js';
+
+/**
+ * Everything the gateway reads from its environment, parsed once at start-up so that a bad value
+ * stops the process with a message naming the variable instead of failing later in a request.
+ * `.env.example` documents every field; keep the two in step.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Absolute base for links the gateway hands out (signed result URLs); null: where it listens. */
+  readonly publicUrl: string | null;
+  readonly picwish: {
+    /** Absent: the gateway starts its local engine and points itself at it. */
+    readonly apiKey: string | null;
+    readonly baseUrl: string;
+    readonly timeoutMs: number;
+    readonly qps: number;
+    readonly taskDeadlineMs: number;
+  };
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
+  readonly nodeEnv: string;
+  readonly files: {
+    readonly signingSecret: string | null;
+    readonly urlTtlSeconds: number;
+    readonly retentionDays: number;
+  };
+  readonly auth: {
+    /** Raw `tenant:key` pairs; hashed by the auth module, never logged. */
+    readonly apiKeys: readonly { tenant: string; key: string }[];
+    readonly allowAnonymous: boolean;
+    readonly rateLimitPerMinute: number;
+    readonly maxActiveTasks: number;
+  };
+  readonly redisUrl: string | null;
+  readonly sceneTypesFile: string | null;
+  readonly engine: {
+    /** Simulated run time of one task on the local engine. */
+    readonly durationMs: number;
+  };
+}
+
+/** The levels pino understands; anything else is refused at start-up. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** A start-up refusal: which variable, and why. */
+export interface ConfigError {
+  readonly variable: string;
+  readonly message: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+class ConfigProblem extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function text(env: Env, name: string): string | null {
+  const value = env[name]?.trim();
+  return value ? value : null;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigProblem(name, `${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigProblem(name, `${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || !/^\d*\.?\d+$/.test(raw)) {
+    throw new ConfigProblem(name, `${name} must be a number, got "${raw}"`);
+  }
+  if (value < min || value > max)
+    throw new ConfigProblem(name, `${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string): boolean {
+  const raw = text(env, name);
+  if (raw === null) return false;
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new ConfigProblem(name, `${name} must be true or false, got "${raw}"`);
+}
+
+function httpUrl(env: Env, name: string, fallback: string | null): string | null {
+  const raw = text(env, name) ?? fallback;
+  if (raw === null) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigProblem(name, `${name} must be an absolute URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigProblem(name, `${name} must be an http or https URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function apiKeys(env: Env, readText: (path: string) => string): { tenant: string; key: string }[] {
+  const inline = text(env, 'GATEWAY_API_KEYS');
+  const file = text(env, 'GATEWAY_API_KEYS_FILE');
+  if (inline && file) {
+    throw new ConfigProblem(
+      'GATEWAY_API_KEYS_FILE',
+      'set GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE, not both',
+    );
+  }
+  if (!file) return parseKeyPairs(inline ?? '', 'GATEWAY_API_KEYS');
+  let contents: string;
+  try {
+    contents = readText(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigProblem(
+      'GATEWAY_API_KEYS_FILE',
+      `GATEWAY_API_KEYS_FILE=${file} cannot be read (${code})`,
+    );
+  }
+  return parseKeyPairs(contents, 'GATEWAY_API_KEYS_FILE');
+}
+
+/** Parses `tenant:key` pairs separated by commas or new lines; `#` starts a comment line. */
+export function parseKeyPairs(source: string, variable: string): { tenant: string; key: string }[] {
+  const pairs: { tenant: string; key: string }[] = [];
+  for (const entry of source.split(/[,\n]/)) {
+    const item = entry.trim();
+    if (!item || item.startsWith('#')) continue;
+    const colon = item.indexOf(':');
+    const tenant = colon > 0 ? item.slice(0, colon).trim() : '';
+    const key = colon > 0 ? item.slice(colon + 1).trim() : '';
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(tenant) || key.length < 16) {
+      // The entry is not echoed: it may hold a secret.
+      throw new ConfigProblem(
+        variable,
+        `${variable} entry ${pairs.length + 1} must be tenant:key with a tenant of letters, digits, . _ - and a key of at least 16 characters`,
+      );
+    }
+    pairs.push({ tenant, key });
+  }
+  return pairs;
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  if (isIP(bare) === 6) return bare === '::1';
+  return false;
+}
+
+/**
+ * Reads the configuration from `env` (the process environment by default); `readText` reads the
+ * file named by `GATEWAY_API_KEYS_FILE` and is injectable so tests need no files.
+ */
+export function loadConfig(
+  env: Env = process.env,
+  readText: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): Result<Config, ConfigError> {
+  try {
+    const port = integer(env, 'PORT', 4000, 0, 65535);
+    const host = text(env, 'HOST') ?? '127.0.0.1';
+    if (!isIP(host.replace(/^\[|\]$/g, '')) && !/^[A-Za-z0-9.-]+$/.test(host)) {
+      throw new ConfigProblem('HOST', `HOST must be an IP address or host name, got "${host}"`);
+    }
+    const logLevelRaw = (text(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+    if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) {
+      throw new ConfigProblem(
+        'LOG_LEVEL',
+        `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`,
+      );
+    }
+    const keys = apiKeys(env, readText);
+    const allowAnonymous = boolean(env, 'ALLOW_ANONYMOUS');
+    if (keys.length === 0 && !allowAnonymous && !isLoopback(host)) {
+      throw new ConfigProblem(
+        'HOST',
+        `HOST=${host} is reachable from other machines, but no GATEWAY_API_KEYS are set: anyone could spend the PicWish key. Set GATEWAY_API_KEYS, bind to 127.0.0.1, or set ALLOW_ANONYMOUS=true to accept anonymous use on purpose.`,
+      );
+    }
+    const publicUrl = httpUrl(env, 'PUBLIC_URL', null);
+    const secret = text(env, 'FILES_SIGNING_SECRET');
+    if (secret !== null && secret.length < 32) {
+      throw new ConfigProblem(
+        'FILES_SIGNING_SECRET',
+        'FILES_SIGNING_SECRET must be at least 32 characters long',
+      );
+    }
+    const config: Config = {
+      port,
+      host,
+      publicUrl,
+      picwish: {
+        apiKey: text(env, 'PICWISH_API_KEY'),
+        baseUrl: httpUrl(env, 'PICWISH_BASE_URL', 'https://techhk.aoscdn.com') as string,
+        timeoutMs: integer(env, 'PICWISH_TIMEOUT_MS', 30_000, 100, 600_000),
+        qps: decimal(env, 'PICWISH_QPS', 2, 0.01, 1000),
+        taskDeadlineMs: integer(env, 'PICWISH_TASK_DEADLINE_MS', 300_000, 1_000, 86_400_000),
+      },
+      dataDir: resolve(text(env, 'DATA_DIR') ?? './data'),
+      logLevel: logLevelRaw as LogLevel,
+      nodeEnv: text(env, 'NODE_ENV') ?? 'development',
+      files: {
+        signingSecret: secret,
+        urlTtlSeconds: integer(env, 'RESULT_URL_TTL_SECONDS', 86_400, 10, 31_536_000),
+        retentionDays: decimal(env, 'RESULT_RETENTION_DAYS', 30, 0.0001, 36_500),
+      },
+      auth: {
+        apiKeys: keys,
+        allowAnonymous,
+        rateLimitPerMinute: integer(env, 'TENANT_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000),
+        maxActiveTasks: integer(env, 'TENANT_MAX_ACTIVE_TASKS', 20, 1, 1_000_000),
+      },
+      redisUrl: text(env, 'REDIS_URL'),
+      sceneTypesFile: text(env, 'SCENE_TYPES_FILE'),
+      engine: {
+        durationMs: integer(env, 'LOCAL_ENGINE_DURATION_MS', 4_000, 0, 600_000),
+      },
+    };
+    return ok(config);
+  } catch (error) {
+    if (error instanceof ConfigProblem) return err({ variable: error.variable, message: error.message });
+    throw error;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Errors as values: what services return when a caller did something the gateway refuses. The
+ * schema layer turns each into a GraphQL error in one place (src/schema/errors.ts); nothing else
+ * builds GraphQL errors, so the codes and reasons in the README's table stay the whole story.
+ */
+
+/** Stable `extensions.reason` values for BAD_USER_INPUT. */
+export type InputReason =
+  | 'NOT_PNG'
+  | 'CORRUPT_IMAGE'
+  | 'NOT_TRANSPARENT'
+  | 'NO_TRANSPARENT_PIXEL'
+  | 'IMAGE_TOO_SMALL'
+  | 'IMAGE_TOO_LARGE'
+  | 'FILE_TOO_LARGE'
+  | 'EMPTY_FILE'
+  | 'UPLOAD_MISSING'
+  | 'INVALID_URL'
+  | 'PROMPT_EMPTY'
+  | 'PROMPT_TOO_LONG'
+  | 'NEGATIVE_PROMPT_TOO_LONG'
+  | 'INVALID_BATCH_SIZE'
+  | 'ONE_OF_VIOLATION'
+  | 'IDEMPOTENCY_KEY_INVALID'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'INVALID_DEADLINE'
+  | 'INVALID_PAGE_SIZE'
+  | 'INVALID_CURSOR';
+
+/** One refused input field: `field` is the path inside the operation's arguments. */
+export interface InputProblem {
+  readonly reason: InputReason;
+  readonly field: readonly string[];
+  readonly message: string;
+}
+
+/** Everything a service can refuse with; `kind` picks the GraphQL `extensions.code`. */
+export type GatewayError =
+  | { readonly kind: 'BAD_USER_INPUT'; readonly problems: readonly [InputProblem, ...InputProblem[]] }
+  | { readonly kind: 'NOT_FOUND'; readonly message: string }
+  | { readonly kind: 'RATE_LIMITED'; readonly message: string; readonly retryAfterSeconds: number }
+  | { readonly kind: 'UNAUTHENTICATED'; readonly message: string };
+
+/** Shorthand for a BAD_USER_INPUT with one problem. */
+export function badInput(reason: InputReason, field: readonly string[], message: string): GatewayError {
+  return { kind: 'BAD_USER_INPUT', problems: [{ reason, field, message }] };
+}

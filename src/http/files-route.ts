@@ -1,0 +1,103 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../results/blob-store.js';
+import type { UrlSigner } from '../results/signer.js';
+
+/**
+ * `GET`/`HEAD /files/<key>?exp=&sig=`: stored results, for anyone holding a valid signed link.
+ * Content never changes under a key (keys end in the content hash), so the answer is cacheable
+ * as `immutable` for as long as the link lives, with a strong ETag, 304s and byte ranges.
+ */
+export async function serveFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  blobs: BlobStore,
+  signer: UrlSigner,
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const key = decodeURIComponent(url.pathname.slice('/files/'.length));
+  const exp = url.searchParams.get('exp');
+  const verdict = signer.verify(key, exp, url.searchParams.get('sig'));
+  if (verdict !== 'ok') {
+    res
+      .writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+      .end(
+        verdict === 'expired'
+          ? 'This link has expired; query the task again for a fresh one.\n'
+          : 'Invalid signature.\n',
+      );
+    return;
+  }
+  const info = await blobs.stat(key);
+  if (!info) {
+    res
+      .writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+      .end('Not found.\n');
+    return;
+  }
+  const maxAge = Math.max(0, Number(exp) - Math.floor(Date.now() / 1000));
+  const headers: Record<string, string | number> = {
+    'content-type': info.contentType,
+    etag: info.etag,
+    'cache-control': `private, max-age=${maxAge}, immutable`,
+    'accept-ranges': 'bytes',
+    'x-content-type-options': 'nosniff',
+  };
+  const inm = req.headers['if-none-match'];
+  if (inm?.split(',').some((tag) => tag.trim() === info.etag || tag.trim() === '*')) {
+    res.writeHead(304, headers).end();
+    return;
+  }
+  const range = parseRange(
+    req.headers.range,
+    info.bytes,
+    req.headers['if-range'] as string | undefined,
+    info.etag,
+  );
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { ...headers, 'content-range': `bytes */${info.bytes}` }).end();
+    return;
+  }
+  if (range) {
+    headers['content-range'] = `bytes ${range.start}-${range.end}/${info.bytes}`;
+    headers['content-length'] = range.end - range.start + 1;
+    res.writeHead(206, headers);
+  } else {
+    headers['content-length'] = info.bytes;
+    res.writeHead(200, headers);
+  }
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  await pipeline(blobs.read(key, range ?? undefined), res).catch(() => res.destroy());
+}
+
+/** One `bytes=` range (the only kind browsers send for images); several ranges get the whole file. */
+function parseRange(
+  header: string | undefined,
+  size: number,
+  ifRange: string | undefined,
+  etag: string,
+): { start: number; end: number } | 'unsatisfiable' | null {
+  if (!header || (ifRange && ifRange !== etag)) return null;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match) return null;
+  const [, from, to] = match;
+  let start: number;
+  let end: number;
+  if (from === '' && to === '') return null;
+  if (from === '') {
+    start = Math.max(0, size - Number(to));
+    end = size - 1;
+  } else {
+    start = Number(from);
+    end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
+  }
+  if (start > end || start >= size) return 'unsatisfiable';
+  return { start, end };
+}

@@ -1,0 +1,128 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { GatewayKeys } from '../auth/gateway-keys.js';
+import { requestIdFrom, requestScope } from '../logging.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { BlobStore } from '../results/blob-store.js';
+import type { UrlSigner } from '../results/signer.js';
+import { serveFile } from './files-route.js';
+import { sendGraphQLError } from './graphql-errors.js';
+import { isMultipart, preparseUpload } from './upload.js';
+import type { createGatewayYoga, ServerContext } from './yoga.js';
+
+/** JSON bodies above this are refused before parsing; uploads have their own limit. */
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+/** What the routes need. */
+export interface HttpDeps {
+  readonly yoga: ReturnType<typeof createGatewayYoga>;
+  readonly keys: GatewayKeys;
+  readonly blobs: BlobStore;
+  readonly signer: UrlSigner;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  /** Answers /readyz: null when ready, else what is not. */
+  readonly readiness: () => Promise<Record<string, string> | null>;
+}
+
+const HTML_SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+/**
+ * The routes, in front of Yoga:
+ *
+ * | path | what |
+ * |---|---|
+ * | `/graphql` | GraphQL over HTTP (GET/POST), multipart uploads, SSE subscriptions; GraphiQL for browsers |
+ * | `/graphql/stream` | the graphql-sse protocol, both modes |
+ * | `/files/<key>` | stored results behind signed links |
+ * | `/healthz`, `/readyz`, `/metrics` | liveness, readiness, Prometheus |
+ *
+ * Authentication happens here, once, for every GraphQL transport; the GraphiQL page itself loads
+ * without a key so a person can paste one into its header editor.
+ */
+export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const path = url.pathname;
+    if (path === '/graphql' || path === '/graphql/stream') return handleGraphQL(req, res, deps);
+    if (path.startsWith('/files/')) return serveFile(req, res, url, deps.blobs, deps.signer);
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const problems = await deps.readiness();
+      return sendJson(
+        res,
+        problems ? 503 : 200,
+        problems ? { status: 'unavailable', problems } : { status: 'ready' },
+      );
+    }
+    if (path === '/metrics') {
+      const body = await deps.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': deps.metrics.registry.contentType }).end(body);
+      return;
+    }
+    if (path === '/') {
+      res.writeHead(302, { location: '/graphql', ...HTML_SECURITY_HEADERS }).end();
+      return;
+    }
+    sendJson(res, 404, { error: 'not found' });
+  };
+  return (req, res) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    (req as ServerContext['req']).requestId = requestId;
+    requestScope.run({ requestId }, () => {
+      handle(req, res).catch((error: unknown) => {
+        deps.logger.error({ err: error }, 'request failed unexpectedly');
+        sendGraphQLError(res, 500, 'Unexpected error.', { code: 'INTERNAL_SERVER_ERROR', requestId });
+      });
+    });
+  };
+}
+
+function wantsGraphiQL(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? '';
+  return req.method === 'GET' && accept.includes('text/html') && !accept.includes('text/event-stream');
+}
+
+async function handleGraphQL(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> {
+  const request = req as ServerContext['req'];
+  if (wantsGraphiQL(req)) {
+    for (const [name, value] of Object.entries(HTML_SECURITY_HEADERS)) res.setHeader(name, value);
+    await deps.yoga(request, res);
+    return;
+  }
+  const who = deps.keys.authenticate(req.headers.authorization);
+  if (!who.ok) {
+    req.resume();
+    sendGraphQLError(res, 401, who.error.message, { code: 'UNAUTHENTICATED' });
+    return;
+  }
+  request.tenantId = who.value;
+  if (req.method === 'POST' && isMultipart(req)) {
+    if (!(await preparseUpload(req, res))) return;
+  } else if (Number(req.headers['content-length'] ?? 0) > MAX_JSON_BODY_BYTES) {
+    sendGraphQLError(
+      res,
+      413,
+      `The request body is over ${MAX_JSON_BODY_BYTES} bytes.`,
+      { code: 'PAYLOAD_TOO_LARGE' },
+      true,
+    );
+    req.socket.destroySoon();
+    return;
+  }
+  await deps.yoga(request, res);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}

@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { processRequest } from 'graphql-upload-minimal';
+import { PICWISH_PNG_LIMITS } from '../images/limits.js';
+import { sendGraphQLError } from './graphql-errors.js';
+
+/** Headers that prove a request was not sent by a plain HTML form (the CSRF guard for uploads). */
+export const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-graphql-yoga-csrf'] as const;
+
+/** True for a `multipart/form-data` request, which Yoga must not parse itself. */
+export function isMultipart(req: IncomingMessage): boolean {
+  return /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
+}
+
+/**
+ * The GraphQL multipart request spec in front of Yoga. graphql-upload-minimal parses the
+ * `operations` and `map` fields and leaves each file as a stream that the resolver reads straight
+ * into the spool, so a 20 MB upload is never held in memory. Yoga then sees `req.body` as the
+ * already-parsed JSON body.
+ *
+ * Multipart is a "simple" request a browser form can send cross-site, so it must carry a
+ * preflight header; Yoga's CSRF check cannot see that any more once the body is parsed here.
+ *
+ * When the answer goes out before the client finished sending (a refused or oversized file), the
+ * connection is closed rather than read to the end: answering fast beats swallowing 20 MB.
+ * Returns false when it already answered.
+ */
+export async function preparseUpload(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  res.once('finish', () => {
+    if (!req.readableEnded) {
+      res.shouldKeepAlive = false;
+      req.socket.destroySoon();
+    }
+  });
+  if (!PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) {
+    sendGraphQLError(
+      res,
+      400,
+      'Multipart requests must carry an "apollo-require-preflight" or "x-graphql-yoga-csrf" header (CSRF protection).',
+      { code: 'CSRF_PREVENTED' },
+      true,
+    );
+    return false;
+  }
+  try {
+    // One byte over the limit lets the spool tell "exactly 20 MB" from "more than 20 MB".
+    (req as IncomingMessage & { body?: unknown }).body = await processRequest(req, res, {
+      maxFileSize: PICWISH_PNG_LIMITS.maxBytes + 1,
+      maxFiles: 1,
+      maxFieldSize: 1_000_000,
+    });
+    return true;
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+    const httpStatus = status && status >= 400 && status < 500 ? status : 400;
+    sendGraphQLError(res, httpStatus === 499 ? 400 : httpStatus, (error as Error).message, { code }, true);
+    return false;
+  }
+}

@@ -1,0 +1,124 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import {
+  createGraphQLError,
+  createYoga,
+  type Plugin,
+  type YogaServerInstance,
+  maskError as yogaMaskError,
+} from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { requestScope } from '../logging.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { GatewayContext, GatewayServices } from '../schema/context.js';
+import { schema } from '../schema/index.js';
+
+/** What the node handler attaches to a request before Yoga sees it. */
+export interface ServerContext {
+  req: IncomingMessage & { tenantId?: string; requestId?: string };
+  res: ServerResponse;
+}
+
+/** Operation limits (graphql-armor); introspection stays allowed so GraphiQL works. */
+export const OPERATION_LIMITS = {
+  maxDepth: 8,
+  maxAliases: 15,
+  maxTokens: 4000,
+  maxDirectives: 20,
+  maxCost: 5000,
+  maxBatch: 10,
+} as const;
+
+const DEFAULT_QUERY = `# Generate a background from a URL, then follow it live.
+mutation Generate {
+  generateBackground(input: {
+    image: { url: "https://example.com/product.png" }
+    background: { prompt: "white marble counter, soft daylight" }
+  }) { id state queuePosition }
+}
+
+subscription Follow($id: ID!) {
+  backgroundTaskUpdated(id: $id) { state progress images { url width height } error { code message } }
+}
+
+query Templates { sceneTypes { id name description } }
+`;
+
+/**
+ * The GraphQL engine: one Pothos schema behind Yoga, with GraphiQL served from the gateway itself
+ * (no CDN), graphql-sse at /graphql/stream, operation limits, and errors masked unless they were
+ * meant for the client. An unexpected error is logged once, with the request id the client gets.
+ */
+export function createGatewayYoga(options: {
+  services: GatewayServices;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  production: boolean;
+}): YogaServerInstance<ServerContext, GatewayContext> {
+  const { services, logger, metrics } = options;
+  return createYoga<ServerContext, GatewayContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    multipart: false,
+    landingPage: false,
+    batching: { limit: OPERATION_LIMITS.maxBatch },
+    renderGraphiQL,
+    graphiql: { title: 'PicWish background gateway', defaultQuery: DEFAULT_QUERY },
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error(args.map(String).join(' ')),
+    },
+    maskedErrors: {
+      isDev: !options.production,
+      maskError: (error, message, isDev) => {
+        const masked = yogaMaskError(error, message, false);
+        if (masked === error) return error as Error;
+        const requestId = requestScope.getStore()?.requestId ?? null;
+        logger.error({ err: error, requestId }, 'unexpected error in an operation');
+        return createGraphQLError(message, {
+          extensions: {
+            code: 'INTERNAL_SERVER_ERROR',
+            requestId,
+            ...(isDev ? { detail: (error as Error)?.message } : {}),
+          },
+        });
+      },
+    },
+    context: ({ req }) => ({
+      services,
+      tenantId: req.tenantId ?? '',
+      requestId: req.requestId ?? '',
+    }),
+    plugins: [
+      useGraphQLSSE(),
+      EnvelopArmorPlugin({
+        maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: true },
+        maxAliases: { n: OPERATION_LIMITS.maxAliases },
+        maxTokens: { n: OPERATION_LIMITS.maxTokens },
+        maxDirectives: { n: OPERATION_LIMITS.maxDirectives },
+        costLimit: { maxCost: OPERATION_LIMITS.maxCost },
+        blockFieldSuggestion: { enabled: options.production },
+      }),
+      countOperations(metrics),
+    ],
+  });
+}
+
+/** Counts operations by name and outcome for /metrics. */
+function countOperations(metrics: GatewayMetrics): Plugin {
+  return {
+    onExecute: ({ args }) => {
+      const name = args.operationName ?? 'anonymous';
+      return {
+        onExecuteDone: ({ result }) => {
+          const failed = 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
+          metrics.operations.inc({ operation: name.slice(0, 64), outcome: failed ? 'error' : 'ok' });
+        },
+      };
+    },
+  };
+}

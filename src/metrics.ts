@@ -1,0 +1,69 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The gateway's Prometheus metrics, one registry per gateway instance (tests start several in one
+ * process). Labels carry kinds and outcomes only — never keys, tenants' secrets or URLs.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly upstreamCalls = new Counter({
+    name: 'picwish_upstream_calls_total',
+    help: 'Calls to PicWish by kind (create, poll) and outcome (ok, or the fault kind).',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly upstreamLatency = new Histogram({
+    name: 'picwish_upstream_call_seconds',
+    help: 'Latency of calls to PicWish by kind.',
+    labelNames: ['kind'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly operations = new Counter({
+    name: 'graphql_operations_total',
+    help: 'GraphQL operations by operation name and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly tasksCreated = new Counter({
+    name: 'gateway_tasks_created_total',
+    help: 'Tasks accepted by generateBackground.',
+    registers: [this.registry],
+  });
+  readonly tasksFinished = new Counter({
+    name: 'gateway_tasks_finished_total',
+    help: 'Tasks that reached a terminal state, by state and error code.',
+    labelNames: ['state', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly queueLength = new Gauge({
+    name: 'gateway_queue_length',
+    help: 'Tasks waiting to be submitted to PicWish.',
+    registers: [this.registry],
+  });
+  readonly runningTasks = new Gauge({
+    name: 'gateway_running_tasks',
+    help: 'Tasks submitted to PicWish and not yet finished.',
+    registers: [this.registry],
+  });
+  readonly budgetGranted = new Counter({
+    name: 'picwish_budget_slots_total',
+    help: 'Request slots taken from the PicWish QPS budget.',
+    registers: [this.registry],
+  });
+  readonly pollLag = new Histogram({
+    name: 'gateway_poll_lag_seconds',
+    help: 'How late a poll started against the time the poll policy asked for.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
+  readonly activeSubscriptions = new Gauge({
+    name: 'gateway_active_subscriptions',
+    help: 'Live backgroundTaskUpdated subscriptions on this instance.',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

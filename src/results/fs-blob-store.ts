@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, normalize, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { BlobInfo, BlobStore } from './blob-store.js';
+
+const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/;
+
+/**
+ * The default blob store: files under `DATA_DIR/blobs`. A write goes to a temporary file first
+ * and is renamed into place, so a crash never leaves half an image under a real key. The content
+ * type sits beside each blob in a small `.type` file, since the file system has no metadata.
+ */
+export class FsBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  #path(key: string): string {
+    if (!KEY_PATTERN.test(key) || key.includes('..'))
+      throw new Error(`invalid blob key ${JSON.stringify(key)}`);
+    const path = normalize(join(this.root, key));
+    if (!path.startsWith(this.root + sep)) throw new Error('blob key escapes the store');
+    return path;
+  }
+
+  async put(key: string, data: Uint8Array, contentType: string): Promise<BlobInfo> {
+    const path = this.#path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temp, data);
+    await writeFile(`${path}.type`, contentType);
+    await rename(temp, path);
+    return { key, bytes: data.byteLength, contentType, etag: etagFor(key) };
+  }
+
+  async stat(key: string): Promise<BlobInfo | null> {
+    let path: string;
+    try {
+      path = this.#path(key);
+    } catch {
+      return null;
+    }
+    try {
+      const [info, type] = await Promise.all([stat(path), readFile(`${path}.type`, 'utf8')]);
+      if (!info.isFile()) return null;
+      return { key, bytes: info.size, contentType: type, etag: etagFor(key) };
+    } catch {
+      return null;
+    }
+  }
+
+  read(key: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.#path(key), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    const dir = this.#path(prefix.replace(/\/+$/, ''));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Keys end in the content's sha256, so the key itself is a strong validator. */
+function etagFor(key: string): string {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  return `"${name.replace(/\.[^.]*$/, '')}"`;
+}

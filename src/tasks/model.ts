@@ -1,0 +1,149 @@
+/**
+ * The gateway's own task: what a client asked for, where it stands upstream, and what came of it.
+ * Tasks belong to the gateway, not to PicWish — the id is ours, the record outlives PicWish's
+ * one-hour result links, and every change bumps `version` so watchers can drop stale events.
+ */
+
+/** The public life cycle (the schema's BackgroundTaskState). */
+export type TaskState = 'QUEUED' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+/** States after which nothing about a task changes any more. */
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+
+/** True once a task can no longer change. */
+export function isTerminal(state: TaskState): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
+/**
+ * Stable codes of `TaskError.code`; the README's error table explains each. Upstream failure
+ * states map one to one (see `failureForUpstreamState`).
+ */
+export type TaskErrorCode =
+  | 'GENERATION_FAILED'
+  | 'RESULT_UPLOAD_FAILED'
+  | 'IMAGE_DOWNLOAD_FAILED'
+  | 'IMAGE_TOO_LARGE'
+  | 'INVALID_IMAGE'
+  | 'TIMEOUT'
+  | 'UPSTREAM_REJECTED'
+  | 'UPSTREAM_AUTH_FAILED'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_OUTCOME_UNKNOWN'
+  | 'UPSTREAM_TASK_LOST'
+  | 'DEADLINE_EXCEEDED'
+  | 'RESULT_UNAVAILABLE'
+  | 'UNKNOWN_UPSTREAM_STATE';
+
+/** Why a task FAILED, in words a client can show. */
+export interface TaskError {
+  readonly code: TaskErrorCode;
+  readonly message: string;
+}
+
+/** Where the foreground comes from; an upload lives in the spool until PicWish has it. */
+export type TaskSource =
+  | {
+      readonly kind: 'file';
+      readonly spoolPath: string;
+      readonly sha256: string;
+      readonly bytes: number;
+      readonly width: number;
+      readonly height: number;
+    }
+  | { readonly kind: 'url'; readonly url: string };
+
+/** A result kept by the gateway's blob store. */
+export interface StoredImage {
+  readonly key: string;
+  readonly width: number;
+  readonly height: number;
+  readonly contentType: string;
+  readonly bytes: number;
+}
+
+/** A result as PicWish handed it over, kept until it is fetched (it dies an hour after completion). */
+export type PendingImage =
+  | { readonly kind: 'url'; readonly url: string }
+  | { readonly kind: 'base64'; readonly data: string };
+
+/** The whole record; the store keeps it as one document. Times are epoch milliseconds. */
+export interface Task {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly version: number;
+  readonly state: TaskState;
+  readonly upstreamTaskId: string | null;
+  readonly upstreamState: number | null;
+  readonly stateDetail: string | null;
+  readonly progress: number;
+  readonly source: TaskSource;
+  readonly prompt: string | null;
+  readonly sceneType: number | null;
+  readonly negativePrompt: string | null;
+  readonly batchSize: 1 | 2;
+  readonly createdAt: number;
+  readonly submittedAt: number | null;
+  readonly processedAt: number | null;
+  readonly completedAt: number | null;
+  readonly timeElapsedMs: number | null;
+  readonly images: readonly StoredImage[];
+  /** Upstream results still to download; emptied once they are stored. */
+  readonly pendingImages: readonly PendingImage[];
+  readonly error: TaskError | null;
+  readonly idempotencyKey: string | null;
+  /** Hash of the normalised input, to tell an idempotent replay from a key reused for other input. */
+  readonly inputHash: string;
+  /** The client's `deadlineSeconds`: not started by then, the task fails without being sent. */
+  readonly startBy: number | null;
+  /** The gateway's own limit (`PICWISH_TASK_DEADLINE_MS`) for reaching a terminal state. */
+  readonly finishBy: number;
+  /** Submission attempts made so far, for backoff and the resubmission rule. */
+  readonly attempts: number;
+  /**
+   * Set just before a create is sent and cleared with its answer. Found set on a task nobody is
+   * working on, it means a process died mid-create: PicWish may or may not have the task.
+   */
+  readonly submitInFlight: boolean;
+}
+
+/** Upstream failure states and the TaskError each becomes. */
+const UPSTREAM_FAILURES: Readonly<Record<number, TaskError>> = {
+  [-1]: { code: 'GENERATION_FAILED', message: 'PicWish could not generate a background for this image.' },
+  [-2]: {
+    code: 'RESULT_UPLOAD_FAILED',
+    message: 'PicWish generated the background but failed to store the result. Try again.',
+  },
+  [-3]: {
+    code: 'IMAGE_DOWNLOAD_FAILED',
+    message: 'PicWish could not download the source image from its URL. Check that the URL is public.',
+  },
+  [-5]: {
+    code: 'IMAGE_TOO_LARGE',
+    message: 'The source image is over PicWish’s size limit (20 MB, 4096×4096 px).',
+  },
+  [-7]: {
+    code: 'INVALID_IMAGE',
+    message: 'PicWish found the image invalid (corrupt or not a transparent PNG).',
+  },
+  [-8]: { code: 'TIMEOUT', message: 'PicWish timed out while processing the image (its limit is 30 s).' },
+};
+
+/** The TaskError for a negative upstream state, including ones PicWish may add later. */
+export function failureForUpstreamState(state: number, detail: string | null): TaskError {
+  const known = UPSTREAM_FAILURES[state];
+  if (known)
+    return detail && detail !== 'Complete' ? { ...known, message: `${known.message} (${detail})` } : known;
+  return {
+    code: 'UNKNOWN_UPSTREAM_STATE',
+    message: `PicWish ended the task in state ${state}${detail ? ` (${detail})` : ''}.`,
+  };
+}
+
+/** Maps PicWish's non-failure states onto the public life cycle; null for states it never documented. */
+export function stateForUpstreamState(state: number): TaskState | null {
+  if (state === 1) return 'SUCCEEDED';
+  if (state === 0) return 'QUEUED';
+  if (state >= 2) return 'PROCESSING';
+  return state < 0 ? 'FAILED' : null;
+}

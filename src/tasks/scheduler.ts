@@ -1,0 +1,550 @@
+import { rm } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { GatewayMetrics } from '../metrics.js';
+import type { ResultFetcher } from '../results/fetcher.js';
+import type { UpstreamClient, UpstreamFault } from '../upstream/client.js';
+import type { UpstreamTaskStatus } from '../upstream/wire.js';
+import type { UpstreamBudget } from './budget.js';
+import type { TaskEvents } from './events.js';
+import type { TaskLedger, TaskPatch } from './ledger.js';
+import {
+  failureForUpstreamState,
+  isTerminal,
+  type StoredImage,
+  stateForUpstreamState,
+  type Task,
+  type TaskError,
+} from './model.js';
+import { DurationEstimate, nextPollDelay, retryDelay } from './poll-policy.js';
+
+/** Result links die an hour after completion; stop retrying downloads a little before that. */
+export const RESULT_FETCH_WINDOW_MS = 55 * 60 * 1000;
+
+/** How often a 404 on a poll is taken for a blip before the task counts as lost upstream. */
+const NOT_FOUND_TOLERANCE = 3;
+
+/** What the scheduler needs; the composition root wires the real ones. */
+export interface SchedulerDeps {
+  readonly ledger: TaskLedger;
+  readonly events: TaskEvents;
+  readonly upstream: UpstreamClient;
+  readonly budget: UpstreamBudget;
+  readonly fetcher: ResultFetcher;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  /** Calls in flight at once (slow or hung answers must not stall everything). */
+  readonly maxInFlight?: number;
+}
+
+interface Entry {
+  dueAt: number;
+  /** A poll the policy planned (for the poll-lag metric); submissions and retries are not. */
+  plannedPoll: boolean;
+}
+
+/**
+ * Drives every unfinished task to its end — whether or not anyone watches — with the upstream
+ * budget as the only pace. There is one entry per task, never more: that is what makes it one
+ * poller per task however many clients subscribe.
+ *
+ * Each task's next step is derived from its record: not submitted → create; results pending →
+ * download them (no budget: result links are not API calls); otherwise → poll. Steps are taken
+ * earliest-due first; a step that needs the budget takes a slot, then the most urgent due step
+ * gets it, so new submissions (due at arrival) go in arrival order and overdue polls are never
+ * starved by a burst of creates.
+ *
+ * The resubmission rule: a create is sent again only when the previous attempt provably created
+ * nothing — no connection was made, or PicWish answered with an error (429, 5xx). A timeout, a
+ * reset after sending, or a 200 without a task id might have created a task we cannot name, so
+ * the task fails with UPSTREAM_OUTCOME_UNKNOWN instead of risking a second charge. The same holds
+ * after a crash: `submitInFlight` found set means the outcome is unknown.
+ */
+export class TaskScheduler {
+  readonly #deps: SchedulerDeps;
+  readonly #entries = new Map<string, Entry>();
+  /** Tasks waiting for submission, by arrival, for queue positions. */
+  readonly #waiting = new Map<string, number>();
+  readonly #inFlight = new Set<string>();
+  readonly #failures = new Map<string, number>();
+  readonly #notFound = new Map<string, number>();
+  readonly #durations = new DurationEstimate();
+  readonly #steps = new Set<Promise<void>>();
+  #running = false;
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+
+  constructor(deps: SchedulerDeps) {
+    this.#deps = deps;
+  }
+
+  /** Picks up every unfinished task in the store (after a restart, too) and starts working. */
+  async start(): Promise<void> {
+    this.#running = true;
+    for (const task of await this.#deps.ledger.store.listUnfinished()) this.track(task);
+    this.#loop = this.#run();
+  }
+
+  /** Stops taking new steps and waits for the ones in flight, so nothing is left half-recorded. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#poke();
+    await this.#loop;
+    await Promise.allSettled([...this.#steps]);
+  }
+
+  /** Starts driving a task (a new one, or one found unfinished). */
+  track(task: Task, dueAt: number = Date.now()): void {
+    if (isTerminal(task.state)) return;
+    if (!task.upstreamTaskId) this.#waiting.set(task.id, task.createdAt);
+    this.#entries.set(task.id, { dueAt, plannedPoll: false });
+    this.#updateGauges();
+    this.#poke();
+  }
+
+  /** Stops driving a task that was cancelled or deleted; a step in flight finds it terminal. */
+  untrack(taskId: string): void {
+    const wasWaiting = this.#waiting.has(taskId);
+    this.#forget(taskId);
+    if (wasWaiting) this.#announceQueueMove();
+    this.#updateGauges();
+  }
+
+  /** 1-based place among tasks not yet sent to PicWish; null once sent (or unknown here). */
+  queuePosition(taskId: string): number | null {
+    const mine = this.#waiting.get(taskId);
+    if (mine === undefined) return null;
+    let ahead = 0;
+    for (const [id, createdAt] of this.#waiting) {
+      if (createdAt < mine || (createdAt === mine && id < taskId)) ahead += 1;
+    }
+    return ahead + 1;
+  }
+
+  /** A hint for when a waiting task will be sent: one budget slot per task ahead of it. */
+  estimatedStartAt(taskId: string, now: number = Date.now()): Date | null {
+    const position = this.queuePosition(taskId);
+    if (position === null) return null;
+    return new Date(now + (position - 1) * (1000 / this.#deps.budget.qps));
+  }
+
+  /** Tasks waiting for submission, for metrics and tests. */
+  get queueLength(): number {
+    return this.#waiting.size;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      const next = this.#pick();
+      if (!next) {
+        await this.#sleep(60_000);
+        continue;
+      }
+      const wait = next.entry.dueAt - Date.now();
+      if (wait > 0) {
+        await this.#sleep(wait);
+        continue;
+      }
+      if (this.#inFlight.size >= (this.#deps.maxInFlight ?? 16)) {
+        await this.#sleep(1_000);
+        continue;
+      }
+      if (await this.#needsBudget(next.id)) {
+        await this.#deps.budget.acquire();
+        this.#deps.metrics.budgetGranted.inc();
+        if (!this.#running) break;
+        // The slot goes to whatever is most urgent now, which may have arrived while we waited.
+        const chosen = this.#pick();
+        if (!chosen || chosen.entry.dueAt > Date.now()) continue;
+        this.#dispatch(chosen.id, chosen.entry);
+      } else {
+        this.#dispatch(next.id, next.entry);
+      }
+    }
+  }
+
+  #pick(): { id: string; entry: Entry } | null {
+    let best: { id: string; entry: Entry } | null = null;
+    for (const [id, entry] of this.#entries) {
+      if (this.#inFlight.has(id)) continue;
+      if (!best || entry.dueAt < best.entry.dueAt) best = { id, entry };
+    }
+    return best;
+  }
+
+  async #needsBudget(id: string): Promise<boolean> {
+    const task = await this.#deps.ledger.store.get(id);
+    if (!task || isTerminal(task.state) || task.submitInFlight) return false;
+    if (task.pendingImages.length > 0) return false;
+    return !this.#expired(task, Date.now());
+  }
+
+  #dispatch(id: string, entry: Entry): void {
+    this.#entries.delete(id);
+    this.#inFlight.add(id);
+    if (entry.plannedPoll) this.#deps.metrics.pollLag.observe(Math.max(0, Date.now() - entry.dueAt) / 1000);
+    const step = this.#step(id)
+      .then((next) => {
+        if (next && this.#running) this.#entries.set(id, next);
+        else if (!next) this.#forget(id);
+      })
+      .catch((error: unknown) => {
+        this.#deps.logger.error({ err: error, taskId: id }, 'task step failed unexpectedly; retrying');
+        if (this.#running) this.#entries.set(id, { dueAt: Date.now() + 5_000, plannedPoll: false });
+      })
+      .finally(() => {
+        this.#inFlight.delete(id);
+        this.#steps.delete(step);
+        this.#updateGauges();
+        this.#poke();
+      });
+    this.#steps.add(step);
+  }
+
+  #forget(id: string): void {
+    this.#entries.delete(id);
+    this.#waiting.delete(id);
+    this.#failures.delete(id);
+    this.#notFound.delete(id);
+  }
+
+  /** One step of one task; returns when to come back, or null when the task needs nothing more. */
+  async #step(id: string): Promise<Entry | null> {
+    const task = await this.#deps.ledger.store.get(id);
+    if (!task || isTerminal(task.state)) return null;
+    const now = Date.now();
+    if (task.submitInFlight) {
+      await this.#fail(task, {
+        code: 'UPSTREAM_OUTCOME_UNKNOWN',
+        message:
+          'The gateway stopped while sending this task to PicWish, so it cannot tell whether PicWish started it. It was not sent again, to avoid a second charge; submit it again if you still want it.',
+      });
+      return null;
+    }
+    if (this.#expired(task, now)) {
+      await this.#fail(task, this.#deadlineError(task));
+      return null;
+    }
+    if (task.pendingImages.length > 0) return this.#fetchResults(task);
+    if (!task.upstreamTaskId) return this.#submit(task);
+    return this.#poll(task);
+  }
+
+  #expired(task: Task, now: number): boolean {
+    if (task.pendingImages.length > 0) {
+      return now > (task.completedAt ?? task.submittedAt ?? task.createdAt) + RESULT_FETCH_WINDOW_MS;
+    }
+    if (!task.upstreamTaskId && task.startBy !== null && now > task.startBy) return true;
+    return now > task.finishBy;
+  }
+
+  #deadlineError(task: Task): TaskError {
+    if (task.pendingImages.length > 0) {
+      return {
+        code: 'RESULT_UNAVAILABLE',
+        message: 'PicWish finished, but its results could not be downloaded before its links expired.',
+      };
+    }
+    if (!task.upstreamTaskId && task.startBy !== null && Date.now() > task.startBy) {
+      return {
+        code: 'DEADLINE_EXCEEDED',
+        message:
+          'The task was not started before its deadlineSeconds ran out, so it was never sent to PicWish.',
+      };
+    }
+    if (!task.upstreamTaskId) {
+      return {
+        code: 'UPSTREAM_UNAVAILABLE',
+        message:
+          'PicWish could not be reached before the task’s deadline. Nothing was charged; try again later.',
+      };
+    }
+    return {
+      code: 'DEADLINE_EXCEEDED',
+      message: 'PicWish accepted the task but did not finish it before the gateway’s deadline.',
+    };
+  }
+
+  async #submit(task: Task): Promise<Entry | null> {
+    const sending = await this.#deps.ledger.commit(task, {
+      submitInFlight: true,
+      attempts: task.attempts + 1,
+    });
+    if (!sending) return { dueAt: Date.now(), plannedPoll: false };
+    if (sending.source.kind === 'file' && sending.source.spoolPath === '') {
+      await this.#fail(sending, {
+        code: 'UPSTREAM_REJECTED',
+        message: 'The uploaded image is no longer available.',
+      });
+      return null;
+    }
+    const started = Date.now();
+    const answer = await this.#deps.upstream.createTask({
+      image:
+        sending.source.kind === 'file'
+          ? { kind: 'file', path: sending.source.spoolPath }
+          : { kind: 'url', url: sending.source.url },
+      prompt: sending.prompt,
+      sceneType: sending.sceneType,
+      negativePrompt: sending.negativePrompt,
+      batchSize: sending.batchSize,
+    });
+    this.#observeCall('create', answer.ok ? 'ok' : answer.error.kind, started);
+    if (answer.ok) {
+      const now = Date.now();
+      const submitted = await this.#deps.ledger.update(sending.id, (current) =>
+        isTerminal(current.state)
+          ? null
+          : { submitInFlight: false, upstreamTaskId: answer.value.taskId, submittedAt: now },
+      );
+      this.#waiting.delete(task.id);
+      this.#failures.delete(task.id);
+      this.#announceQueueMove();
+      await this.#removeSpool(sending);
+      if (!submitted || isTerminal(submitted.state)) return null;
+      return { dueAt: now + 1_000, plannedPoll: true };
+    }
+    const fault = answer.error;
+    if (fault.kind === 'transient' && fault.mayHaveCreated) {
+      await this.#fail(sending, {
+        code: 'UPSTREAM_OUTCOME_UNKNOWN',
+        message: `PicWish did not give a clear answer to the create request (${fault.detail}); it may have started the task. It was not sent again, to avoid a second charge; submit it again if you still want it.`,
+      });
+      return null;
+    }
+    if (fault.kind === 'transient' || fault.kind === 'rate_limited') {
+      const retried = await this.#deps.ledger.update(sending.id, (current) =>
+        isTerminal(current.state) ? null : { submitInFlight: false },
+      );
+      if (!retried || isTerminal(retried.state)) return null;
+      return { dueAt: Date.now() + this.#retryAfter(task.id, fault), plannedPoll: false };
+    }
+    await this.#fail(sending, submitFailure(fault));
+    return null;
+  }
+
+  async #poll(task: Task): Promise<Entry | null> {
+    const started = Date.now();
+    const answer = await this.#deps.upstream.getTask(task.upstreamTaskId as string);
+    this.#observeCall('poll', answer.ok ? 'ok' : answer.error.kind, started);
+    if (!answer.ok) {
+      const fault = answer.error;
+      if (fault.kind === 'not_found') {
+        const seen = (this.#notFound.get(task.id) ?? 0) + 1;
+        this.#notFound.set(task.id, seen);
+        if (seen >= NOT_FOUND_TOLERANCE) {
+          await this.#fail(task, {
+            code: 'UPSTREAM_TASK_LOST',
+            message: 'PicWish no longer knows this task (it answered 404 repeatedly).',
+          });
+          return null;
+        }
+        return { dueAt: Date.now() + retryDelay(seen), plannedPoll: false };
+      }
+      if (fault.kind === 'transient' || fault.kind === 'rate_limited') {
+        return { dueAt: Date.now() + this.#retryAfter(task.id, fault), plannedPoll: false };
+      }
+      await this.#fail(task, submitFailure(fault));
+      return null;
+    }
+    this.#failures.delete(task.id);
+    this.#notFound.delete(task.id);
+    return this.#record(task, answer.value);
+  }
+
+  async #record(task: Task, status: UpstreamTaskStatus): Promise<Entry | null> {
+    const mapped = stateForUpstreamState(status.state);
+    const times = {
+      processedAt: status.processedAt ?? task.processedAt,
+      timeElapsedMs: status.timeElapsedMs ?? task.timeElapsedMs,
+    };
+    if (mapped === 'FAILED') {
+      await this.#fail(task, failureForUpstreamState(status.state, status.stateDetail), {
+        upstreamState: status.state,
+        stateDetail: status.stateDetail,
+        completedAt: status.completedAt ?? Date.now(),
+        ...times,
+      });
+      return null;
+    }
+    if (mapped === 'SUCCEEDED') {
+      if (status.images.length === 0) {
+        await this.#fail(task, {
+          code: 'RESULT_UNAVAILABLE',
+          message: 'PicWish reported success but returned no images.',
+        });
+        return null;
+      }
+      const completedAt = status.completedAt ?? Date.now();
+      if (task.submittedAt) this.#durations.observe(completedAt - task.submittedAt);
+      // Still PROCESSING: clients hear SUCCEEDED only once every image is stored and servable.
+      const fetching = await this.#deps.ledger.update(task.id, (current) =>
+        isTerminal(current.state)
+          ? null
+          : {
+              state: 'PROCESSING',
+              upstreamState: status.state,
+              stateDetail: status.stateDetail,
+              progress: Math.max(current.progress, 99),
+              pendingImages: status.images,
+              completedAt,
+              ...times,
+            },
+      );
+      if (!fetching || isTerminal(fetching.state)) return null;
+      return this.#fetchResults(fetching);
+    }
+    const state = mapped ?? task.state;
+    const progress = Math.max(task.progress, Math.min(status.progress, 99));
+    const changed =
+      state !== task.state ||
+      progress !== task.progress ||
+      status.state !== task.upstreamState ||
+      status.stateDetail !== task.stateDetail ||
+      times.processedAt !== task.processedAt;
+    if (changed) {
+      const updated = await this.#deps.ledger.update(task.id, (current) =>
+        isTerminal(current.state)
+          ? null
+          : {
+              state,
+              upstreamState: status.state,
+              stateDetail: status.stateDetail,
+              progress: Math.max(current.progress, progress),
+              ...times,
+            },
+      );
+      if (!updated || isTerminal(updated.state)) return null;
+    }
+    const sinceSubmit = Date.now() - (task.submittedAt ?? task.createdAt);
+    const delay = nextPollDelay(
+      sinceSubmit,
+      this.#durations.expectedMs,
+      this.#deps.events.watcherCount(task.id) > 0,
+    );
+    return { dueAt: Date.now() + delay, plannedPoll: true };
+  }
+
+  async #fetchResults(task: Task): Promise<Entry | null> {
+    const stored: StoredImage[] = [];
+    for (const pending of task.pendingImages) {
+      const result = await this.#deps.fetcher.fetch(task.id, pending);
+      if (!result.ok) {
+        if (result.error.kind === 'transient') {
+          this.#deps.logger.warn(
+            { taskId: task.id, detail: result.error.detail },
+            'result download failed; will retry',
+          );
+          return { dueAt: Date.now() + this.#retryAfter(task.id, null), plannedPoll: false };
+        }
+        await this.#fail(task, {
+          code: 'RESULT_UNAVAILABLE',
+          message: `A result image could not be stored: ${result.error.detail}.`,
+        });
+        return null;
+      }
+      stored.push(result.value);
+    }
+    const done = await this.#deps.ledger.update(task.id, (current) =>
+      isTerminal(current.state)
+        ? null
+        : { state: 'SUCCEEDED', progress: 100, images: stored, pendingImages: [], error: null },
+    );
+    if (done?.state === 'SUCCEEDED') {
+      this.#deps.metrics.tasksFinished.inc({ state: 'SUCCEEDED', code: '' });
+    }
+    return null;
+  }
+
+  async #fail(task: Task, error: TaskError, extra: TaskPatch = {}): Promise<void> {
+    const failed = await this.#deps.ledger.update(task.id, (current) =>
+      isTerminal(current.state)
+        ? null
+        : { ...extra, state: 'FAILED', error, submitInFlight: false, pendingImages: [] },
+    );
+    if (failed?.state === 'FAILED' && failed.error === error) {
+      this.#deps.metrics.tasksFinished.inc({ state: 'FAILED', code: error.code });
+      this.#deps.logger.info({ taskId: task.id, code: error.code }, 'task failed');
+    }
+    if (this.#waiting.delete(task.id)) this.#announceQueueMove();
+    await this.#removeSpool(task);
+  }
+
+  /** Removes an upload once PicWish has it or the task is over; the spool holds nothing else. */
+  async #removeSpool(task: Task): Promise<void> {
+    if (task.source.kind === 'file' && task.source.spoolPath)
+      await rm(task.source.spoolPath, { force: true });
+  }
+
+  #retryAfter(id: string, fault: UpstreamFault | null): number {
+    if (fault?.kind === 'rate_limited') {
+      const pause = fault.retryAfterMs ?? 1_000;
+      this.#deps.budget.backOff(pause);
+      return pause;
+    }
+    const failures = (this.#failures.get(id) ?? 0) + 1;
+    this.#failures.set(id, failures);
+    return retryDelay(failures);
+  }
+
+  /** Waiting tasks' positions just changed: re-announce the ones somebody watches. */
+  #announceQueueMove(): void {
+    for (const id of this.#waiting.keys()) {
+      if (this.#deps.events.watcherCount(id) === 0) continue;
+      void this.#deps.ledger.store.get(id).then((task) => {
+        if (task && !isTerminal(task.state)) this.#deps.events.publish(task);
+      });
+    }
+  }
+
+  #observeCall(kind: 'create' | 'poll', outcome: string, started: number): void {
+    this.#deps.metrics.upstreamCalls.inc({ kind, outcome });
+    this.#deps.metrics.upstreamLatency.observe({ kind }, (Date.now() - started) / 1000);
+  }
+
+  #updateGauges(): void {
+    this.#deps.metrics.queueLength.set(this.#waiting.size);
+    this.#deps.metrics.runningTasks.set(this.#entries.size + this.#inFlight.size - this.#waiting.size);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  #poke(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}
+
+function submitFailure(fault: UpstreamFault): TaskError {
+  switch (fault.kind) {
+    case 'auth':
+      return {
+        code: 'UPSTREAM_AUTH_FAILED',
+        message:
+          'PicWish refused the gateway’s API key (401). The operator should check PICWISH_API_KEY and that the Generate Background service is enabled for it.',
+      };
+    case 'too_large':
+      return { code: 'IMAGE_TOO_LARGE', message: 'PicWish refused the image as too large (413).' };
+    case 'rejected':
+      return {
+        code: 'UPSTREAM_REJECTED',
+        message: `PicWish rejected the request (${fault.status})${fault.message ? `: ${fault.message}` : '.'}`,
+      };
+    case 'not_found':
+      return {
+        code: 'UPSTREAM_REJECTED',
+        message: 'PicWish answered 404 for the create endpoint; the operator should check PICWISH_BASE_URL.',
+      };
+    default:
+      return { code: 'UPSTREAM_UNAVAILABLE', message: 'PicWish could not be reached.' };
+  }
+}

@@ -1,0 +1,39 @@
+import type { Task, TaskState } from './model.js';
+
+/** A page of one tenant's tasks, newest first, for the `backgroundTasks` connection. */
+export interface TaskPage {
+  readonly tasks: readonly Task[];
+  readonly hasNextPage: boolean;
+}
+
+/** How to ask for a page: `after` is the id of the last task of the previous page. */
+export interface TaskPageQuery {
+  readonly first: number;
+  readonly after?: string | null;
+  readonly state?: TaskState | null;
+}
+
+/**
+ * Where tasks live. The embedded SQLite store and the Redis store implement the same contract
+ * (test/store-contract.ts runs against both), so the services above never know which one runs.
+ *
+ * `update` is a compare-and-set on `version`: a writer that lost a race gets `false` and must
+ * re-read, which is what keeps two pollers (or a poller and a cancel) from overwriting each other.
+ */
+export interface TaskStore {
+  insert(task: Task): Promise<void>;
+  get(id: string): Promise<Task | null>;
+  /** Stores `next` if the stored version is still `next.version - 1`. */
+  update(next: Task): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  /** Tasks not yet in a terminal state, oldest first: the work to resume after a restart. */
+  listUnfinished(): Promise<Task[]>;
+  listForTenant(tenantId: string, query: TaskPageQuery): Promise<TaskPage>;
+  findByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Task | null>;
+  countActive(tenantId: string): Promise<number>;
+  /** Tasks created before `before`, for the retention sweep. */
+  listCreatedBefore(before: number, limit: number): Promise<Task[]>;
+  /** Answers whether the store is reachable, for /readyz. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,53 @@
+import type { GatewayError } from '../errors.js';
+import { err, ok, type Result } from '../result.js';
+import type { TaskStore } from './store.js';
+
+/**
+ * Per-tenant abuse limits on creating tasks: so many per minute (`TENANT_RATE_LIMIT_PER_MINUTE`)
+ * and so many unfinished at once (`TENANT_MAX_ACTIVE_TASKS`). Checked before the upload is read,
+ * so a refused request costs almost nothing.
+ */
+export interface TenantLimiter {
+  admit(tenantId: string): Promise<Result<void, GatewayError>>;
+  /** Counts a created task against the per-minute window. */
+  record(tenantId: string): void;
+}
+
+/** The in-process limiter: a sliding one-minute window of creation times per tenant. */
+export class LocalTenantLimiter implements TenantLimiter {
+  readonly #recent = new Map<string, number[]>();
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly perMinute: number,
+    private readonly maxActive: number,
+  ) {}
+
+  async admit(tenantId: string): Promise<Result<void, GatewayError>> {
+    const now = Date.now();
+    const recent = (this.#recent.get(tenantId) ?? []).filter((t) => t > now - 60_000);
+    this.#recent.set(tenantId, recent);
+    if (recent.length >= this.perMinute) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(((recent[0] ?? now) + 60_000 - now) / 1000));
+      return err({
+        kind: 'RATE_LIMITED',
+        message: `At most ${this.perMinute} tasks may be created per minute.`,
+        retryAfterSeconds,
+      });
+    }
+    if ((await this.store.countActive(tenantId)) >= this.maxActive) {
+      return err({
+        kind: 'RATE_LIMITED',
+        message: `At most ${this.maxActive} tasks may be unfinished at once; wait for one to finish.`,
+        retryAfterSeconds: 5,
+      });
+    }
+    return ok(undefined);
+  }
+
+  record(tenantId: string): void {
+    const list = this.#recent.get(tenantId) ?? [];
+    list.push(Date.now());
+    this.#recent.set(tenantId, list);
+  }
+}

@@ -1,0 +1,197 @@
+import { openAsBlob } from 'node:fs';
+import { basename } from 'node:path';
+import { Agent, FormData, request } from 'undici';
+import { err, ok, type Result } from '../result.js';
+import {
+  type CreateTaskRequest,
+  envelopeMessage,
+  envelopeStatus,
+  parseCreatedTaskId,
+  parseTaskStatus,
+  type UpstreamTaskStatus,
+} from './wire.js';
+
+/**
+ * Why an upstream call did not give a usable answer. The scheduler decides from the kind alone
+ * whether to retry, slow down or fail the task, so every HTTP and network outcome lands in
+ * exactly one of these.
+ */
+export type UpstreamFault =
+  /** 400 or another 4xx PicWish gave no special meaning: the request itself is wrong. */
+  | { readonly kind: 'rejected'; readonly status: number; readonly message: string | null }
+  /** 401: the key is wrong or the service is not enabled for it. */
+  | { readonly kind: 'auth' }
+  /** 413: the uploaded file is too large for PicWish. */
+  | { readonly kind: 'too_large' }
+  /** 404 on a poll: PicWish does not know the task (any more). */
+  | { readonly kind: 'not_found' }
+  /** 429: over the key's QPS; `retryAfterMs` from `Retry-After` when PicWish sent one. */
+  | { readonly kind: 'rate_limited'; readonly retryAfterMs: number | null }
+  /**
+   * A blip worth retrying: no connection, a timeout, a reset, a 5xx, an unparseable answer.
+   * `mayHaveCreated` is true when the request may have reached PicWish and been acted on — a
+   * create with that flag must never be sent again (see TaskScheduler's resubmission rule).
+   */
+  | { readonly kind: 'transient'; readonly detail: string; readonly mayHaveCreated: boolean };
+
+/**
+ * The seam between task services and PicWish. The gateway only ever needs these two calls; the
+ * local engine speaks the same contract, so one implementation serves both.
+ */
+export interface UpstreamClient {
+  createTask(request: CreateTaskRequest): Promise<Result<{ taskId: string }, UpstreamFault>>;
+  getTask(taskId: string): Promise<Result<UpstreamTaskStatus, UpstreamFault>>;
+  close(): Promise<void>;
+}
+
+/** Settings for PicWishClient; the key is only ever put in the `X-API-KEY` header. */
+export interface PicWishClientOptions {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly timeoutMs: number;
+}
+
+/** Network errors that prove the request never reached the server, so nothing was created. */
+const NOT_DELIVERED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+const CREATE_PATH = '/api/tasks/visual/background';
+
+function retryAfterMs(header: string | string[] | undefined): number | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, 60_000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, Math.min(date - Date.now(), 60_000));
+}
+
+function networkFault(error: unknown): UpstreamFault {
+  const code = (error as { code?: string } | null)?.code ?? (error as Error | null)?.name ?? 'unknown';
+  return {
+    kind: 'transient',
+    detail: `network error ${code}`,
+    mayHaveCreated: !NOT_DELIVERED.has(code),
+  };
+}
+
+/** Maps a non-2xx (or 2xx-without-the-expected-data) answer onto a fault. */
+function answerFault(
+  code: number,
+  body: unknown,
+  headers: Record<string, string | string[] | undefined>,
+): UpstreamFault {
+  const message = envelopeMessage(body);
+  if (code === 401 || code === 403) return { kind: 'auth' };
+  if (code === 404) return { kind: 'not_found' };
+  if (code === 413) return { kind: 'too_large' };
+  if (code === 429) return { kind: 'rate_limited', retryAfterMs: retryAfterMs(headers['retry-after']) };
+  if (code >= 400 && code < 500 && code !== 408) return { kind: 'rejected', status: code, message };
+  // A server error is an answer: PicWish said it failed, so it created nothing.
+  return { kind: 'transient', detail: `upstream answered ${code}`, mayHaveCreated: false };
+}
+
+/**
+ * PicWish over undici: one keep-alive pool, a timeout per request, and answers parsed without
+ * trusting their shape. It never throws for anything the network or PicWish can do; faults come
+ * back as values.
+ */
+export class PicWishClient implements UpstreamClient {
+  readonly #agent: Agent;
+  readonly #options: PicWishClientOptions;
+
+  constructor(options: PicWishClientOptions) {
+    this.#options = options;
+    this.#agent = new Agent({
+      connections: 16,
+      connectTimeout: Math.min(options.timeoutMs, 10_000),
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      keepAliveTimeout: 4_000,
+    });
+  }
+
+  async createTask(input: CreateTaskRequest): Promise<Result<{ taskId: string }, UpstreamFault>> {
+    const form = new FormData();
+    if (input.image.kind === 'file') {
+      // A file-backed Blob: undici streams it from disk instead of reading it into memory.
+      const blob = await openAsBlob(input.image.path, { type: 'image/png' });
+      form.set('image_file', blob, basename(input.image.path));
+    } else {
+      form.set('image_url', input.image.url);
+    }
+    if (input.prompt !== null) form.set('prompt', input.prompt);
+    if (input.sceneType !== null) form.set('scene_type', String(input.sceneType));
+    if (input.negativePrompt !== null) form.set('negative_prompt', input.negativePrompt);
+    form.set('batch_size', String(input.batchSize));
+
+    const answer = await this.#call('POST', CREATE_PATH, form);
+    if (!answer.ok) return answer;
+    const { httpStatus, body, headers } = answer.value;
+    const code = envelopeStatus(httpStatus, body);
+    if (httpStatus >= 200 && httpStatus < 300 && code === 200) {
+      const taskId = parseCreatedTaskId(body);
+      if (taskId) return ok({ taskId });
+      // A 200 without a task id may still have started a task we cannot name: do not resend.
+      return err({ kind: 'transient', detail: 'create answer had no task_id', mayHaveCreated: true });
+    }
+    if (body === undefined && httpStatus >= 200 && httpStatus < 300) {
+      return err({ kind: 'transient', detail: 'create answer was not JSON', mayHaveCreated: true });
+    }
+    return err(answerFault(code, body, headers));
+  }
+
+  async getTask(taskId: string): Promise<Result<UpstreamTaskStatus, UpstreamFault>> {
+    const answer = await this.#call('GET', `${CREATE_PATH}/${encodeURIComponent(taskId)}`);
+    if (!answer.ok) return answer;
+    const { httpStatus, body, headers } = answer.value;
+    const code = envelopeStatus(httpStatus, body);
+    if (httpStatus >= 200 && httpStatus < 300 && code === 200) {
+      const status = parseTaskStatus(body, taskId);
+      if (status) return ok(status);
+      return err({ kind: 'transient', detail: 'task answer had no usable state', mayHaveCreated: false });
+    }
+    return err(answerFault(code, body, headers));
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+
+  async #call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: FormData,
+  ): Promise<
+    Result<
+      { httpStatus: number; body: unknown; headers: Record<string, string | string[] | undefined> },
+      UpstreamFault
+    >
+  > {
+    try {
+      const response = await request(`${this.#options.baseUrl}${path}`, {
+        method,
+        body,
+        dispatcher: this.#agent,
+        headers: { 'x-api-key': this.#options.apiKey, accept: 'application/json' },
+        signal: AbortSignal.timeout(this.#options.timeoutMs),
+      });
+      const raw = await response.body.text();
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        parsed = undefined;
+      }
+      return ok({ httpStatus: response.statusCode, body: parsed, headers: response.headers });
+    } catch (error) {
+      return err(networkFault(error));
+    }
+  }
+}
