@@ -1,0 +1,12 @@
+/**
+ * The image checks the gateway runs before it spends an upstream request, behind one import path so
+ * callers do not depend on how `src/images` is split into files.
+ */
+
+export { inspectPngFile, spoolAndInspectPng } from './inspect.js';
+export { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
+export { type PngFacts, readPngHeader } from './png-header.js';
+export type { PngSource, StreamedPng } from './png-stream.js';
+export { IMAGE_PROBLEM_REASONS, type ImageProblem, type ImageProblemReason } from './problems.js';
+export { type SpooledPng, spoolPng } from './spool.js';
+export { checkDecodedTransparency } from './transparency.js';

@@ -1,0 +1,36 @@
+/** Stable machine-readable reasons (they become GraphQL `extensions.reason`). */
+export type ImageProblemReason =
+  | 'NOT_PNG'
+  | 'CORRUPT_IMAGE'
+  | 'NOT_TRANSPARENT'
+  | 'NO_TRANSPARENT_PIXEL'
+  | 'IMAGE_TOO_SMALL'
+  | 'IMAGE_TOO_LARGE'
+  | 'FILE_TOO_LARGE'
+  | 'EMPTY_FILE';
+
+/**
+ * Why an image was refused before it cost an upstream request: `reason` is for machines, `message`
+ * is shown to the person who uploaded it and names the limit and the value that broke it.
+ */
+export interface ImageProblem {
+  reason: ImageProblemReason;
+  message: string;
+}
+
+/** Every reason, so callers and tests can tell a known refusal from anything else. */
+export const IMAGE_PROBLEM_REASONS: readonly ImageProblemReason[] = [
+  'NOT_PNG',
+  'CORRUPT_IMAGE',
+  'NOT_TRANSPARENT',
+  'NO_TRANSPARENT_PIXEL',
+  'IMAGE_TOO_SMALL',
+  'IMAGE_TOO_LARGE',
+  'FILE_TOO_LARGE',
+  'EMPTY_FILE',
+];
+
+/** Builds a problem in one expression, so checks read as `return err(problem(...))`. */
+export function problem(reason: ImageProblemReason, message: string): ImageProblem {
+  return { reason, message };
+}
