@@ -6,14 +6,20 @@ type Channels = { 'task-updated': [taskId: string, task: Task] };
 /** The event target that carries updates between processes; Redis provides one for scale-out. */
 export type TaskEventTarget = PubSubEventTarget<Channels>;
 
+type Listener = (task: Task) => void;
+
 /**
  * Task updates fanned out to subscribers. The scheduler publishes each committed change once;
  * every watcher of that task — on this process or, with a Redis event target, on any other —
  * receives it. Watchers never cause upstream traffic, which is what keeps polls at one per task.
+ *
+ * However many clients watch one task, this process listens to the transport once for it and
+ * fans out locally, so delivery cost does not grow with the event target's listener lists.
  */
 export class TaskEvents {
   readonly #pubsub;
-  readonly #watchers = new Map<string, number>();
+  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #feeds = new Map<string, Repeater<Task>>();
 
   constructor(eventTarget?: TaskEventTarget) {
     this.#pubsub = createPubSub<Channels>(eventTarget ? { eventTarget } : {});
@@ -25,36 +31,48 @@ export class TaskEvents {
 
   /** Updates of one task from now on; the caller reads the current snapshot itself, after subscribing. */
   subscribe(taskId: string): Repeater<Task> {
-    const source = this.#pubsub.subscribe('task-updated', taskId);
-    this.#watchers.set(taskId, (this.#watchers.get(taskId) ?? 0) + 1);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      const left = (this.#watchers.get(taskId) ?? 1) - 1;
-      if (left <= 0) this.#watchers.delete(taskId);
-      else this.#watchers.set(taskId, left);
-    };
     return new Repeater<Task>(async (push, stop) => {
-      stop.then(() => {
-        release();
-        void source.return?.();
-      });
-      for await (const task of source) await push(task);
-      release();
-      stop();
+      const listener: Listener = (task) => void push(task);
+      this.#attach(taskId, listener);
+      await stop;
+      this.#detach(taskId, listener);
     });
+  }
+
+  #attach(taskId: string, listener: Listener): void {
+    let listeners = this.#listeners.get(taskId);
+    if (!listeners) {
+      listeners = new Set();
+      this.#listeners.set(taskId, listeners);
+      const feed = this.#pubsub.subscribe('task-updated', taskId);
+      this.#feeds.set(taskId, feed);
+      const fanOut = listeners;
+      void (async () => {
+        for await (const task of feed) for (const each of fanOut) each(task);
+      })();
+    }
+    listeners.add(listener);
+  }
+
+  #detach(taskId: string, listener: Listener): void {
+    const listeners = this.#listeners.get(taskId);
+    if (!listeners) return;
+    listeners.delete(listener);
+    if (listeners.size > 0) return;
+    this.#listeners.delete(taskId);
+    void this.#feeds.get(taskId)?.return();
+    this.#feeds.delete(taskId);
   }
 
   /** Live subscriptions to `taskId` on this process: the scheduler polls watched tasks more eagerly. */
   watcherCount(taskId: string): number {
-    return this.#watchers.get(taskId) ?? 0;
+    return this.#listeners.get(taskId)?.size ?? 0;
   }
 
   /** Live subscriptions on this process, for the metrics endpoint. */
   totalWatchers(): number {
     let total = 0;
-    for (const n of this.#watchers.values()) total += n;
+    for (const listeners of this.#listeners.values()) total += listeners.size;
     return total;
   }
 }

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { printSortedSchema } from '../src/schema/index.js';
+
+describe('schema/schema.graphql', () => {
+  it('matches the schema the code builds (run `npm run codegen` after changing the schema)', () => {
+    const committed = readFileSync(new URL('../schema/schema.graphql', import.meta.url), 'utf8');
+    expect(committed).toBe(printSortedSchema());
+  });
+
+  it('contains the contract the clients rely on', () => {
+    const sdl = printSortedSchema();
+    for (const piece of [
+      'input ImageSource @oneOf',
+      'input BackgroundSpec @oneOf',
+      'batchSize: Int! = 2',
+      'backgroundTask(',
+      'generateBackground(input: GenerateBackgroundInput!): BackgroundTask!',
+      'backgroundTaskUpdated(',
+      'scalar Upload',
+      'scalar DateTime',
+    ]) {
+      expect(sdl).toContain(piece);
+    }
+  });
+});
