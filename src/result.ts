@@ -2,7 +2,9 @@
  * Errors as values at module boundaries: a function that can fail in an expected way returns a
  * `Result` instead of throwing, so the caller has to look at the failure and map it once.
  */
-export type Result<T, E> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+export type Result<T, E> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: E };
 
 /** Wraps a success. */
 export function ok<T>(value: T): { readonly ok: true; readonly value: T } {
