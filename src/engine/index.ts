@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
+import { noFaults } from './faults.js';
+import { type JobInput, runJob } from './pipeline.js';
+import { SlidingWindowLimiter } from './rate-limit.js';
+import { Semaphore } from './semaphore.js';
+import { createRequestHandler } from './server.js';
+import { DOWNLOAD_TIMEOUT_MS } from './source.js';
+import { StatsRecorder } from './stats.js';
+import { TaskStore } from './tasks.js';
+import type { LocalEngine, LocalEngineOptions } from './types.js';
+
+/**
+ * The built-in local engine: a procedural, non-AI stand-in that speaks PicWish's Generate
+ * Background contract on loopback. It is the default upstream when no PicWish key is configured
+ * (so the gateway works offline) and the real HTTP upstream of the test suite (with fault and
+ * timing switches).
+ */
+
+export type {
+  CreateFault,
+  CreateRecord,
+  EngineStats,
+  FaultSwitches,
+  HangFault,
+  HtmlFault,
+  LocalEngine,
+  LocalEngineOptions,
+  PollFault,
+  ResetFault,
+  SceneTypeInfo,
+  StatusFault,
+} from './types.js';
+
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 0,
+  durationMs: 4000,
+  returnType: 'url',
+  resultTtlMs: 3_600_000,
+} as const;
+
+function checkOptions(options: LocalEngineOptions): void {
+  const nonNegative = (name: string, value: number | undefined) => {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      throw new RangeError(`local engine: ${name} must be a non-negative number, got ${value}`);
+    }
+  };
+  nonNegative('port', options.port);
+  nonNegative('durationMs', options.durationMs);
+  nonNegative('resultTtlMs', options.resultTtlMs);
+  nonNegative('qps', options.qps ?? undefined);
+  if (options.maxConcurrentRenders !== undefined && !(options.maxConcurrentRenders >= 1)) {
+    throw new RangeError('local engine: maxConcurrentRenders must be at least 1');
+  }
+  if (options.apiKey !== undefined && options.apiKey === '') {
+    throw new RangeError('local engine: apiKey must not be empty');
+  }
+}
+
+/** Wildcard binds are reachable on loopback; IPv6 literals need brackets in a URL. */
+function urlHost(address: string): string {
+  if (address === '0.0.0.0') return '127.0.0.1';
+  if (address === '::') return '[::1]';
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Starts an engine and resolves once it is listening. */
+export async function startLocalEngine(options: LocalEngineOptions = {}): Promise<LocalEngine> {
+  checkOptions(options);
+  const apiKey = options.apiKey ?? randomBytes(24).toString('base64url');
+  const faults = noFaults();
+  const stats = new StatsRecorder();
+  const tasks = new TaskStore({
+    durationMs: options.durationMs ?? DEFAULTS.durationMs,
+    returnType: options.returnType ?? DEFAULTS.returnType,
+    resultTtlMs: options.resultTtlMs ?? DEFAULTS.resultTtlMs,
+  });
+  const shutdown = new AbortController();
+  const dispatcher = new Agent({
+    connect: { timeout: DOWNLOAD_TIMEOUT_MS },
+    headersTimeout: DOWNLOAD_TIMEOUT_MS,
+    bodyTimeout: DOWNLOAD_TIMEOUT_MS,
+  });
+  const jobContext = {
+    sceneTypes: options.sceneTypes ?? [],
+    dispatcher,
+    signal: shutdown.signal,
+    renders: new Semaphore(options.maxConcurrentRenders ?? Number.POSITIVE_INFINITY),
+  };
+  const running = new Set<Promise<void>>();
+  let url = '';
+
+  const accept = (input: JobInput): string => {
+    const now = Date.now();
+    tasks.sweep(now);
+    const queued = faults.nextTaskStates.shift();
+    // A queued 1 means "succeed", which only real work can do (it needs images).
+    const forced = queued === 1 ? undefined : queued;
+    const frozen = forced === undefined && faults.acceptCreatesWithoutProcessing === true;
+    const taskId = tasks.create(now, frozen);
+    if (forced !== undefined) {
+      tasks.settle(taskId, { state: forced }, now);
+    } else if (!frozen) {
+      const job = runJob(input, jobContext).then((outcome) => tasks.settle(taskId, outcome, Date.now()));
+      running.add(job);
+      void job.finally(() => running.delete(job));
+    }
+    return taskId;
+  };
+
+  const server = createServer(
+    createRequestHandler({
+      apiKey,
+      baseUrl: () => url,
+      faults,
+      stats,
+      tasks,
+      limiter: new SlidingWindowLimiter(options.qps ?? null),
+      accept,
+    }),
+  );
+  try {
+    await listen(server, options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host);
+  } catch (error) {
+    await dispatcher.destroy();
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  url = `http://${urlHost(address.address)}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      shutdown.abort();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await Promise.allSettled([...running]);
+      await dispatcher.destroy();
+    })();
+    return closing;
+  };
+
+  return {
+    url,
+    apiKey,
+    faults,
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
+    close,
+  };
+}

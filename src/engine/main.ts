@@ -1,0 +1,31 @@
+import { startLocalEngine } from './index.js';
+
+/**
+ * Standalone entry (`tsx src/engine/main.ts`), for poking at the PicWish contract with curl or
+ * pointing a separately running gateway at it. ENGINE_PORT picks the port (default: a free one);
+ * ENGINE_HOST and ENGINE_API_KEY are optional.
+ */
+
+function portFromEnv(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 0;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`ENGINE_PORT must be an integer between 0 and 65535, got "${raw}"`);
+    process.exit(1);
+  }
+  return port;
+}
+
+const engine = await startLocalEngine({
+  port: portFromEnv(process.env.ENGINE_PORT),
+  host: process.env.ENGINE_HOST || undefined,
+  apiKey: process.env.ENGINE_API_KEY || undefined,
+});
+console.log(`Local background engine (procedural, not AI) listening at ${engine.url}`);
+console.log(`X-API-KEY: ${engine.apiKey}`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void engine.close().then(() => process.exit(0));
+  });
+}

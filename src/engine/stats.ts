@@ -1,0 +1,63 @@
+import type { CreateRecord, EngineStats } from './types.js';
+
+/**
+ * Counting what reached the engine, so tests can assert the gateway's behaviour from the outside
+ * (how often it retried, polled, downloaded) without instrumenting the gateway itself.
+ */
+export class StatsRecorder {
+  private stats: EngineStats = StatsRecorder.empty();
+
+  private static empty(): EngineStats {
+    return {
+      creates: 0,
+      createAttempts: 0,
+      polls: 0,
+      pollsByTask: {},
+      rateLimited: 0,
+      resultFetches: {},
+      creates_log: [],
+    };
+  }
+
+  /** A deep copy, so a test's snapshot does not move under later requests. */
+  snapshot(): EngineStats {
+    return structuredClone(this.stats);
+  }
+
+  /** Starts counting from zero. */
+  reset(): void {
+    this.stats = StatsRecorder.empty();
+  }
+
+  /** Any POST to the create endpoint. */
+  createAttempt(): void {
+    this.stats.createAttempts++;
+  }
+
+  /** A create body that could be parsed, whether or not it was then accepted. */
+  createParsed(record: CreateRecord): void {
+    this.stats.lastCreate = record;
+  }
+
+  /** A create answered 200 with a task id. */
+  createAccepted(taskId: string, record: CreateRecord): void {
+    this.stats.creates++;
+    this.stats.creates_log.push({ taskId, fields: { ...record.fields }, hadFile: record.hadFile });
+  }
+
+  /** Any GET of a task. */
+  poll(taskId: string): void {
+    this.stats.polls++;
+    this.stats.pollsByTask[taskId] = (this.stats.pollsByTask[taskId] ?? 0) + 1;
+  }
+
+  /** A 429 from the QPS limit. */
+  rateLimited(): void {
+    this.stats.rateLimited++;
+  }
+
+  /** Any GET of a result image path. */
+  resultFetch(path: string): void {
+    this.stats.resultFetches[path] = (this.stats.resultFetches[path] ?? 0) + 1;
+  }
+}
