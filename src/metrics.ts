@@ -57,13 +57,20 @@ export class GatewayMetrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
     registers: [this.registry],
   });
-  readonly activeSubscriptions = new Gauge({
+  #subscriptions: () => number = () => 0;
+  readonly activeSubscriptions: Gauge = new Gauge({
     name: 'gateway_active_subscriptions',
     help: 'Live backgroundTaskUpdated subscriptions on this instance.',
     registers: [this.registry],
+    collect: () => this.activeSubscriptions.set(this.#subscriptions()),
   });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where `gateway_active_subscriptions` reads its value at scrape time (the task events' watchers). */
+  countSubscriptionsWith(source: () => number): void {
+    this.#subscriptions = source;
   }
 }

@@ -4,7 +4,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { ResultFetcher } from '../results/fetcher.js';
 import type { UpstreamClient, UpstreamFault } from '../upstream/client.js';
 import type { UpstreamTaskStatus } from '../upstream/wire.js';
-import type { UpstreamBudget } from './budget.js';
+import type { BudgetSlot, UpstreamBudget } from './budget.js';
 import type { TaskEvents } from './events.js';
 import type { TaskLedger, TaskPatch } from './ledger.js';
 import {
@@ -69,6 +69,9 @@ export class TaskScheduler {
   readonly #notFound = new Map<string, number>();
   readonly #durations = new DurationEstimate();
   readonly #steps = new Set<Promise<void>>();
+  /** Budget slots held by steps in flight, released as soon as their upstream call settles. */
+  readonly #slots = new Map<string, BudgetSlot>();
+  readonly #stopping = new AbortController();
   #running = false;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
@@ -87,6 +90,7 @@ export class TaskScheduler {
   /** Stops taking new steps and waits for the ones in flight, so nothing is left half-recorded. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stopping.abort();
     this.#poke();
     await this.#loop;
     await Promise.allSettled([...this.#steps]);
@@ -149,13 +153,19 @@ export class TaskScheduler {
         continue;
       }
       if (await this.#needsBudget(next.id)) {
-        await this.#deps.budget.acquire();
+        const slot = await this.#deps.budget.acquire(this.#stopping.signal);
+        if (!slot || !this.#running) {
+          slot?.release();
+          break;
+        }
         this.#deps.metrics.budgetGranted.inc();
-        if (!this.#running) break;
         // The slot goes to whatever is most urgent now, which may have arrived while we waited.
         const chosen = this.#pick();
-        if (!chosen || chosen.entry.dueAt > Date.now()) continue;
-        this.#dispatch(chosen.id, chosen.entry);
+        if (!chosen || chosen.entry.dueAt > Date.now()) {
+          slot.release();
+          continue;
+        }
+        this.#dispatch(chosen.id, chosen.entry, slot);
       } else {
         this.#dispatch(next.id, next.entry);
       }
@@ -178,9 +188,10 @@ export class TaskScheduler {
     return !this.#expired(task, Date.now());
   }
 
-  #dispatch(id: string, entry: Entry): void {
+  #dispatch(id: string, entry: Entry, slot?: BudgetSlot): void {
     this.#entries.delete(id);
     this.#inFlight.add(id);
+    if (slot) this.#slots.set(id, slot);
     if (entry.plannedPoll) this.#deps.metrics.pollLag.observe(Math.max(0, Date.now() - entry.dueAt) / 1000);
     const step = this.#step(id)
       .then((next) => {
@@ -192,12 +203,19 @@ export class TaskScheduler {
         if (this.#running) this.#entries.set(id, { dueAt: Date.now() + 5_000, plannedPoll: false });
       })
       .finally(() => {
+        this.#releaseSlot(id);
         this.#inFlight.delete(id);
         this.#steps.delete(step);
         this.#updateGauges();
         this.#poke();
       });
     this.#steps.add(step);
+  }
+
+  /** The step's upstream call has settled (or it made none): its budget slot is free again. */
+  #releaseSlot(id: string): void {
+    this.#slots.get(id)?.release();
+    this.#slots.delete(id);
   }
 
   #forget(id: string): void {
@@ -288,6 +306,7 @@ export class TaskScheduler {
       negativePrompt: sending.negativePrompt,
       batchSize: sending.batchSize,
     });
+    this.#releaseSlot(task.id);
     this.#observeCall('create', answer.ok ? 'ok' : answer.error.kind, started);
     if (answer.ok) {
       const now = Date.now();
@@ -316,7 +335,10 @@ export class TaskScheduler {
         isTerminal(current.state) ? null : { submitInFlight: false },
       );
       if (!retried || isTerminal(retried.state)) return null;
-      return { dueAt: Date.now() + this.#retryAfter(task.id, fault), plannedPoll: false };
+      const delay = this.#retryAfter(task.id, fault);
+      // A 429 pauses the whole budget, so the task can keep its place in the arrival order.
+      if (fault.kind === 'rate_limited') return { dueAt: task.createdAt, plannedPoll: false };
+      return { dueAt: Date.now() + delay, plannedPoll: false };
     }
     await this.#fail(sending, submitFailure(fault));
     return null;
@@ -325,6 +347,7 @@ export class TaskScheduler {
   async #poll(task: Task): Promise<Entry | null> {
     const started = Date.now();
     const answer = await this.#deps.upstream.getTask(task.upstreamTaskId as string);
+    this.#releaseSlot(task.id);
     this.#observeCall('poll', answer.ok ? 'ok' : answer.error.kind, started);
     if (!answer.ok) {
       const fault = answer.error;
