@@ -76,6 +76,7 @@ export async function startGateway(
 
   const metrics = new GatewayMetrics();
   const events = new TaskEvents();
+  metrics.countSubscriptionsWith(() => events.totalWatchers());
   const ledger = new TaskLedger(store, events);
   const budget = new SpacedBudget(config.picwish.qps);
   const upstream = new PicWishClient({
@@ -115,6 +116,7 @@ export async function startGateway(
       metrics,
       logger,
       readiness: async () => ((await store.ping()) ? null : { store: 'unreachable' }),
+      about: { engine: engine ? 'local' : 'picwish', apiKeyRequired: keys.required },
     }),
   );
   logger.info({ url, publicUrl, upstream: engine ? 'local-engine' : upstreamBase }, 'gateway listening');

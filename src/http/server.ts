@@ -5,6 +5,7 @@ import { requestIdFrom, requestScope } from '../logging.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { UrlSigner } from '../results/signer.js';
+import { type AboutGateway, createDemoRoutes } from './demo-page.js';
 import { serveFile } from './files-route.js';
 import { sendGraphQLError } from './graphql-errors.js';
 import { isMultipart, preparseUpload } from './upload.js';
@@ -23,6 +24,8 @@ export interface HttpDeps {
   readonly logger: Logger;
   /** Answers /readyz: null when ready, else what is not. */
   readonly readiness: () => Promise<Record<string, string> | null>;
+  /** For the demo page and `/about.json`; absent: the gateway says it runs on PicWish. */
+  readonly about?: AboutGateway;
 }
 
 const HTML_SECURITY_HEADERS = {
@@ -40,11 +43,13 @@ const HTML_SECURITY_HEADERS = {
  * | `/graphql/stream` | the graphql-sse protocol, both modes |
  * | `/files/<key>` | stored results behind signed links |
  * | `/healthz`, `/readyz`, `/metrics` | liveness, readiness, Prometheus |
+ * | `/`, `/demo.js`, `/demo.css`, `/demo.graphql`, `/about.json` | the demo page (no CDN, no build step) |
  *
  * Authentication happens here, once, for every GraphQL transport; the GraphiQL page itself loads
  * without a key so a person can paste one into its header editor.
  */
 export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const demo = createDemoRoutes(deps.about ?? { engine: 'picwish', apiKeyRequired: deps.keys.required });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const path = url.pathname;
@@ -64,10 +69,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
       res.writeHead(200, { 'content-type': deps.metrics.registry.contentType }).end(body);
       return;
     }
-    if (path === '/') {
-      res.writeHead(302, { location: '/graphql', ...HTML_SECURITY_HEADERS }).end();
-      return;
-    }
+    if (demo(req, res, path)) return;
     sendJson(res, 404, { error: 'not found' });
   };
   return (req, res) => {
