@@ -1,0 +1,52 @@
+/* eslint-disable */
+import * as types from './graphql.js';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "query DemoTemplates {\n  sceneTypes {\n    id\n    name\n    description\n  }\n}\n\nmutation DemoGenerate($input: GenerateBackgroundInput!) {\n  generateBackground(input: $input) {\n    id\n    state\n    progress\n    queuePosition\n  }\n}\n\nsubscription DemoFollow($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    queuePosition\n    error {\n      code\n      message\n    }\n    images {\n      url\n      width\n      height\n      contentType\n    }\n  }\n}": typeof types.DemoTemplatesDocument,
+    "mutation GenerateFromFile($file: Upload!, $prompt: String!) {\n  generateBackground(\n    input: {image: {file: $file}, background: {prompt: $prompt}, batchSize: 2}\n  ) {\n    id\n    state\n    queuePosition\n  }\n}\n\nsubscription FollowTask($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    images {\n      url\n      width\n      height\n      contentType\n    }\n    error {\n      code\n      message\n    }\n  }\n}\n\nquery TaskById($id: ID!) {\n  backgroundTask(id: $id) {\n    id\n    state\n    progress\n  }\n}\n\nquery SceneTypes {\n  sceneTypes {\n    id\n    name\n  }\n}": typeof types.GenerateFromFileDocument,
+};
+const documents: Documents = {
+    "query DemoTemplates {\n  sceneTypes {\n    id\n    name\n    description\n  }\n}\n\nmutation DemoGenerate($input: GenerateBackgroundInput!) {\n  generateBackground(input: $input) {\n    id\n    state\n    progress\n    queuePosition\n  }\n}\n\nsubscription DemoFollow($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    queuePosition\n    error {\n      code\n      message\n    }\n    images {\n      url\n      width\n      height\n      contentType\n    }\n  }\n}": types.DemoTemplatesDocument,
+    "mutation GenerateFromFile($file: Upload!, $prompt: String!) {\n  generateBackground(\n    input: {image: {file: $file}, background: {prompt: $prompt}, batchSize: 2}\n  ) {\n    id\n    state\n    queuePosition\n  }\n}\n\nsubscription FollowTask($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    images {\n      url\n      width\n      height\n      contentType\n    }\n    error {\n      code\n      message\n    }\n  }\n}\n\nquery TaskById($id: ID!) {\n  backgroundTask(id: $id) {\n    id\n    state\n    progress\n  }\n}\n\nquery SceneTypes {\n  sceneTypes {\n    id\n    name\n  }\n}": types.GenerateFromFileDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query DemoTemplates {\n  sceneTypes {\n    id\n    name\n    description\n  }\n}\n\nmutation DemoGenerate($input: GenerateBackgroundInput!) {\n  generateBackground(input: $input) {\n    id\n    state\n    progress\n    queuePosition\n  }\n}\n\nsubscription DemoFollow($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    queuePosition\n    error {\n      code\n      message\n    }\n    images {\n      url\n      width\n      height\n      contentType\n    }\n  }\n}"): (typeof documents)["query DemoTemplates {\n  sceneTypes {\n    id\n    name\n    description\n  }\n}\n\nmutation DemoGenerate($input: GenerateBackgroundInput!) {\n  generateBackground(input: $input) {\n    id\n    state\n    progress\n    queuePosition\n  }\n}\n\nsubscription DemoFollow($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    queuePosition\n    error {\n      code\n      message\n    }\n    images {\n      url\n      width\n      height\n      contentType\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation GenerateFromFile($file: Upload!, $prompt: String!) {\n  generateBackground(\n    input: {image: {file: $file}, background: {prompt: $prompt}, batchSize: 2}\n  ) {\n    id\n    state\n    queuePosition\n  }\n}\n\nsubscription FollowTask($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    images {\n      url\n      width\n      height\n      contentType\n    }\n    error {\n      code\n      message\n    }\n  }\n}\n\nquery TaskById($id: ID!) {\n  backgroundTask(id: $id) {\n    id\n    state\n    progress\n  }\n}\n\nquery SceneTypes {\n  sceneTypes {\n    id\n    name\n  }\n}"): (typeof documents)["mutation GenerateFromFile($file: Upload!, $prompt: String!) {\n  generateBackground(\n    input: {image: {file: $file}, background: {prompt: $prompt}, batchSize: 2}\n  ) {\n    id\n    state\n    queuePosition\n  }\n}\n\nsubscription FollowTask($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    images {\n      url\n      width\n      height\n      contentType\n    }\n    error {\n      code\n      message\n    }\n  }\n}\n\nquery TaskById($id: ID!) {\n  backgroundTask(id: $id) {\n    id\n    state\n    progress\n  }\n}\n\nquery SceneTypes {\n  sceneTypes {\n    id\n    name\n  }\n}"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;
