@@ -5,6 +5,7 @@ import { requestIdFrom, requestScope } from '../logging.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { UrlSigner } from '../results/signer.js';
+import { isUnguardedSimpleRequest } from './csrf.js';
 import { type AboutGateway, createDemoRoutes } from './demo-page.js';
 import { serveFile } from './files-route.js';
 import { sendGraphQLError } from './graphql-errors.js';
@@ -97,6 +98,11 @@ async function handleGraphQL(req: IncomingMessage, res: ServerResponse, deps: Ht
     await deps.yoga(request, res);
     return;
   }
+  // A CORS preflight never carries credentials; Yoga answers it without running anything.
+  if (req.method === 'OPTIONS') {
+    await deps.yoga(request, res);
+    return;
+  }
   const who = deps.keys.authenticate(req.headers.authorization);
   if (!who.ok) {
     req.resume();
@@ -104,20 +110,67 @@ async function handleGraphQL(req: IncomingMessage, res: ServerResponse, deps: Ht
     return;
   }
   request.tenantId = who.value;
+  if (isUnguardedSimpleRequest(req)) {
+    req.resume();
+    sendGraphQLError(
+      res,
+      400,
+      'Form-encoded and text/plain requests must carry an "apollo-require-preflight" or "x-graphql-yoga-csrf" header (CSRF protection); send JSON instead.',
+      { code: 'CSRF_PREVENTED' },
+    );
+    return;
+  }
   if (req.method === 'POST' && isMultipart(req)) {
     if (!(await preparseUpload(req, res))) return;
   } else if (Number(req.headers['content-length'] ?? 0) > MAX_JSON_BODY_BYTES) {
-    sendGraphQLError(
-      res,
-      413,
-      `The request body is over ${MAX_JSON_BODY_BYTES} bytes.`,
-      { code: 'PAYLOAD_TOO_LARGE' },
-      true,
-    );
-    req.socket.destroySoon();
+    refuseLargeBody(req, res);
     return;
+  } else if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined) {
+    // A chunked body announces no size: read it here, up to the limit, and hand Yoga the bytes.
+    const chunks = await readLimited(req, MAX_JSON_BODY_BYTES);
+    if (chunks === null) {
+      refuseLargeBody(req, res);
+      return;
+    }
+    (request as { body?: unknown }).body = bufferedBody(chunks);
   }
   await deps.yoga(request, res);
+}
+
+function refuseLargeBody(req: IncomingMessage, res: ServerResponse): void {
+  sendGraphQLError(
+    res,
+    413,
+    `The request body is over ${MAX_JSON_BODY_BYTES} bytes.`,
+    { code: 'PAYLOAD_TOO_LARGE' },
+    true,
+  );
+  req.socket.destroySoon();
+}
+
+/** The body's chunks, or null as soon as it grows past `limit` bytes. */
+async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer[] | null> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req) {
+    total += (chunk as Buffer).length;
+    if (total > limit) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return chunks;
+}
+
+/**
+ * An already-read body in the shape @whatwg-node/server takes from `req.body` as a raw body (an
+ * async iterable with at least one own key), so Yoga parses it exactly as it would the stream.
+ */
+function bufferedBody(chunks: Buffer[]): AsyncIterable<Buffer> & { readonly bytes: number } {
+  return {
+    bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0),
+    async *[Symbol.asyncIterator]() {
+      yield* chunks;
+    },
+  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError } from 'graphql';
 import {
   createGraphQLError,
   createYoga,
@@ -14,6 +14,7 @@ import { requestScope } from '../logging.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayContext, GatewayServices } from '../schema/context.js';
 import { schema } from '../schema/index.js';
+import { createGraphiQLPage } from './graphiql-page.js';
 
 /** What the node handler attaches to a request before Yoga sees it. */
 export interface ServerContext {
@@ -58,13 +59,14 @@ export function createGatewayYoga(options: {
   production: boolean;
 }): YogaServerInstance<ServerContext, GatewayContext> {
   const { services, logger, metrics } = options;
+  const graphiql = createGraphiQLPage();
   return createYoga<ServerContext, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     multipart: false,
     landingPage: false,
     batching: { limit: OPERATION_LIMITS.maxBatch },
-    renderGraphiQL,
+    renderGraphiQL: graphiql.render,
     graphiql: { title: 'PicWish background gateway', defaultQuery: DEFAULT_QUERY },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
@@ -76,7 +78,7 @@ export function createGatewayYoga(options: {
       isDev: !options.production,
       maskError: (error, message, isDev) => {
         const masked = yogaMaskError(error, message, false);
-        if (masked === error) return error as Error;
+        if (masked === error) return isDev ? (error as Error) : withoutInternals(error);
         const requestId = requestScope.getStore()?.requestId ?? null;
         logger.error({ err: error, requestId }, 'unexpected error in an operation');
         return createGraphQLError(message, {
@@ -95,6 +97,7 @@ export function createGatewayYoga(options: {
     }),
     plugins: [
       useGraphQLSSE(),
+      graphiql.plugin,
       EnvelopArmorPlugin({
         maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: true },
         maxAliases: { n: OPERATION_LIMITS.maxAliases },
@@ -105,6 +108,28 @@ export function createGatewayYoga(options: {
       }),
       countOperations(metrics),
     ],
+  });
+}
+
+/**
+ * In production, an error meant for the client keeps its message, code and HTTP status but loses
+ * `extensions.originalError`, which Yoga adds to request errors (a JSON parse error carries the
+ * parser's message, quoting the body).
+ */
+function withoutInternals(error: unknown): Error {
+  if (!(error instanceof GraphQLError) || error.extensions?.originalError === undefined)
+    return error as Error;
+  const { originalError: _internal, ...extensions } = error.extensions;
+  // Yoga answers a spec error with 200 to application/json clients unless it carries an
+  // originalError; without the `spec` mark it keeps its 400, as in development.
+  const http = extensions.http as { spec?: boolean } | undefined;
+  if (http?.spec) extensions.http = { ...http, spec: false };
+  return createGraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions,
   });
 }
 

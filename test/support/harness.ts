@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import sharp from 'sharp';
 import { request } from 'undici';
 import { type Gateway, startGateway } from '../../src/app.js';
@@ -34,7 +34,13 @@ export interface GraphQLErrorShape {
 
 /** Starts an engine and a gateway pointed at it; `env` overrides gateway settings. */
 export async function startStack(
-  options: { engine?: LocalEngineOptions; env?: Record<string, string>; dataDir?: string } = {},
+  options: {
+    engine?: LocalEngineOptions;
+    env?: Record<string, string>;
+    dataDir?: string;
+    /** The gateway's logger (say, one writing to a capture stream); silent by default. */
+    logger?: Logger;
+  } = {},
 ): Promise<TestStack> {
   const engine = await startLocalEngine({ durationMs: 1_500, ...options.engine });
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gw-test-'));
@@ -51,7 +57,7 @@ export async function startStack(
       ...options.env,
     });
     if (!config.ok) throw new Error(config.error.message);
-    return startGateway(config.value, pino({ level: 'silent' }), DEFAULT_SCENE_TYPES);
+    return startGateway(config.value, options.logger ?? pino({ level: 'silent' }), DEFAULT_SCENE_TYPES);
   };
   let gateway = await boot();
   const stack: TestStack = {
