@@ -15,6 +15,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayContext, GatewayServices } from '../schema/context.js';
 import { schema } from '../schema/index.js';
 import { createGraphiQLPage } from './graphiql-page.js';
+import { useOneOfInputErrors } from './one-of-errors.js';
 
 /** What the node handler attaches to a request before Yoga sees it. */
 export interface ServerContext {
@@ -22,13 +23,18 @@ export interface ServerContext {
   res: ServerResponse;
 }
 
-/** Operation limits (graphql-armor); introspection stays allowed so GraphiQL works. */
+/**
+ * Operation limits (graphql-armor); introspection stays allowed so GraphiQL works. graphql-armor
+ * multiplies a list's cost by a literal `first:`, so the most expensive legitimate operation —
+ * `backgroundTasks(first: 100)` selecting every field — costs about 27,000: `maxCost` leaves room
+ * for that and still refuses fragment-spread floods.
+ */
 export const OPERATION_LIMITS = {
   maxDepth: 8,
   maxAliases: 15,
   maxTokens: 4000,
   maxDirectives: 20,
-  maxCost: 5000,
+  maxCost: 50_000,
   maxBatch: 10,
 } as const;
 
@@ -59,6 +65,8 @@ export function createGatewayYoga(options: {
   production: boolean;
 }): YogaServerInstance<ServerContext, GatewayContext> {
   const { services, logger, metrics } = options;
+  /** Unexpected errors already logged by `maskError`, which Yoga would log a second time. */
+  const loggedUnexpected = new WeakSet<object>();
   const graphiql = createGraphiQLPage();
   return createYoga<ServerContext, GatewayContext>({
     schema,
@@ -72,7 +80,10 @@ export function createGatewayYoga(options: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
       warn: (...args) => logger.warn(args.map(String).join(' ')),
-      error: (...args) => logger.error(args.map(String).join(' ')),
+      error: (...args) => {
+        if (args.length === 1 && isObject(args[0]) && loggedUnexpected.has(args[0])) return;
+        logger.error(args.map(String).join(' '));
+      },
     },
     maskedErrors: {
       isDev: !options.production,
@@ -81,6 +92,7 @@ export function createGatewayYoga(options: {
         if (masked === error) return isDev ? (error as Error) : withoutInternals(error);
         const requestId = requestScope.getStore()?.requestId ?? null;
         logger.error({ err: error, requestId }, 'unexpected error in an operation');
+        if (isObject(error)) loggedUnexpected.add(error);
         return createGraphQLError(message, {
           extensions: {
             code: 'INTERNAL_SERVER_ERROR',
@@ -97,6 +109,7 @@ export function createGatewayYoga(options: {
     }),
     plugins: [
       useGraphQLSSE(),
+      useOneOfInputErrors(schema),
       graphiql.plugin,
       EnvelopArmorPlugin({
         maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: true },
@@ -131,6 +144,10 @@ function withoutInternals(error: unknown): Error {
     path: error.path,
     extensions,
   });
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
 }
 
 /** Counts operations by name and outcome for /metrics. */
