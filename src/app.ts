@@ -13,6 +13,7 @@ import { createGatewayYoga } from './http/yoga.js';
 import { GatewayMetrics } from './metrics.js';
 import { ResultFetcher } from './results/fetcher.js';
 import { FsBlobStore } from './results/fs-blob-store.js';
+import { RetentionSweeper } from './results/retention.js';
 import { UrlSigner } from './results/signer.js';
 import { SpacedBudget } from './tasks/budget.js';
 import { TaskEvents } from './tasks/events.js';
@@ -99,6 +100,17 @@ export async function startGateway(
 
   await removeOrphanSpoolFiles(spoolDir, store);
   await scheduler.start();
+  const retention = new RetentionSweeper(
+    {
+      store,
+      purge: async (task) => {
+        await tasks.delete(task.tenantId, task.id);
+      },
+      logger,
+    },
+    config.files.retentionDays * 24 * 60 * 60 * 1000,
+  );
+  retention.start();
 
   const yoga = createGatewayYoga({
     services: { tasks, scheduler, events, signer, sceneTypes },
@@ -136,6 +148,7 @@ export async function startGateway(
           // SSE streams never go idle by themselves; end them so clients reconnect elsewhere.
           setTimeout(() => server.closeAllConnections(), 250).unref();
         });
+        await retention.stop();
         await scheduler.stop();
         budget.close();
         await upstream.close();

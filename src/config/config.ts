@@ -221,7 +221,7 @@ export function loadConfig(
       files: {
         signingSecret: secret,
         urlTtlSeconds: integer(env, 'RESULT_URL_TTL_SECONDS', 86_400, 10, 31_536_000),
-        retentionDays: decimal(env, 'RESULT_RETENTION_DAYS', 30, 0.0001, 36_500),
+        retentionDays: decimal(env, 'RESULT_RETENTION_DAYS', 30, 0.00001, 36_500),
       },
       auth: {
         apiKeys: keys,

@@ -66,6 +66,11 @@ export class ResultFetcher {
     return ok({ key, width, height, contentType: format.contentType, bytes: stored.bytes });
   }
 
+  /** Removes whatever was stored for `taskId` (results that came in after it was cancelled). */
+  async discard(taskId: string): Promise<void> {
+    await this.blobs.deletePrefix(taskBlobPrefix(taskId));
+  }
+
   async close(): Promise<void> {
     await this.#agent.close();
   }

@@ -15,6 +15,7 @@ import {
   type Task,
   type TaskError,
 } from './model.js';
+import { LocalOwnership, LocalWaitingQueue, type TaskOwnership, type WaitingQueue } from './ownership.js';
 import { DurationEstimate, nextPollDelay, retryDelay } from './poll-policy.js';
 
 /** Result links die an hour after completion; stop retrying downloads a little before that. */
@@ -34,6 +35,10 @@ export interface SchedulerDeps {
   readonly metrics: GatewayMetrics;
   /** Calls in flight at once (slow or hung answers must not stall everything). */
   readonly maxInFlight?: number;
+  /** Which tasks this process may drive; default: all of them (one process). */
+  readonly ownership?: TaskOwnership;
+  /** Where queue positions come from; default: this process's waiting tasks. */
+  readonly queue?: WaitingQueue;
 }
 
 interface Entry {
@@ -72,34 +77,86 @@ export class TaskScheduler {
   /** Budget slots held by steps in flight, released as soon as their upstream call settles. */
   readonly #slots = new Map<string, BudgetSlot>();
   readonly #stopping = new AbortController();
+  readonly #ownership: TaskOwnership;
+  readonly #queue: WaitingQueue;
+  #scan: NodeJS.Timeout | null = null;
   #running = false;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
 
   constructor(deps: SchedulerDeps) {
     this.#deps = deps;
+    this.#ownership = deps.ownership ?? new LocalOwnership();
+    this.#queue = deps.queue ?? new LocalWaitingQueue();
   }
 
   /** Picks up every unfinished task in the store (after a restart, too) and starts working. */
   async start(): Promise<void> {
     this.#running = true;
-    for (const task of await this.#deps.ledger.store.listUnfinished()) this.track(task);
+    await this.#adopt();
+    const every = this.#ownership.scanEveryMs;
+    if (every !== null) {
+      // In a cluster: take over the tasks of processes that died (their leases lapsed).
+      this.#scan = setInterval(() => {
+        this.#adopt().catch((error: unknown) =>
+          this.#deps.logger.warn({ err: (error as Error).message }, 'could not look for orphaned tasks'),
+        );
+      }, every);
+      this.#scan.unref();
+    }
     this.#loop = this.#run();
+  }
+
+  /** Claims the unfinished tasks nobody drives (every one, for a lone process) and drives them. */
+  async #adopt(): Promise<void> {
+    const candidates = (await this.#deps.ledger.store.listUnfinished()).filter(
+      (task) => !this.#entries.has(task.id) && !this.#inFlight.has(task.id),
+    );
+    if (candidates.length === 0 || !this.#running) return;
+    const mine = new Set(await this.#ownership.claim(candidates.map((task) => task.id)));
+    for (const task of candidates) {
+      if (mine.has(task.id) && !this.#entries.has(task.id) && !this.#inFlight.has(task.id)) this.#add(task);
+    }
   }
 
   /** Stops taking new steps and waits for the ones in flight, so nothing is left half-recorded. */
   async stop(): Promise<void> {
     this.#running = false;
+    if (this.#scan) clearInterval(this.#scan);
     this.#stopping.abort();
     this.#poke();
     await this.#loop;
     await Promise.allSettled([...this.#steps]);
+    // Hand the unfinished tasks over now rather than when their leases lapse.
+    await this.#ownership.releaseAll().catch((error: unknown) => {
+      this.#deps.logger.warn({ err: (error as Error).message }, 'could not release task leases');
+    });
+    this.#ownership.close();
   }
 
-  /** Starts driving a task (a new one, or one found unfinished). */
+  /** Starts driving a task (a new one, or one found unfinished) once this process owns it. */
   track(task: Task, dueAt: number = Date.now()): void {
     if (isTerminal(task.state)) return;
-    if (!task.upstreamTaskId) this.#waiting.set(task.id, task.createdAt);
+    if (this.#ownership.holds(task.id)) {
+      this.#add(task, dueAt);
+      return;
+    }
+    this.#ownership.claim([task.id]).then(
+      (mine) => {
+        if (mine.includes(task.id) && this.#running && !this.#inFlight.has(task.id)) this.#add(task, dueAt);
+      },
+      (error: unknown) => {
+        // Not lost: the periodic scan claims it once the lease store answers again.
+        this.#deps.logger.warn({ err: (error as Error).message, taskId: task.id }, 'could not claim a task');
+      },
+    );
+  }
+
+  #add(task: Task, dueAt: number = Date.now()): void {
+    if (!task.upstreamTaskId) {
+      this.#waiting.set(task.id, task.createdAt);
+      this.#queue.add(task.id, task.createdAt);
+    }
     this.#entries.set(task.id, { dueAt, plannedPoll: false });
     this.#updateGauges();
     this.#poke();
@@ -113,20 +170,14 @@ export class TaskScheduler {
     this.#updateGauges();
   }
 
-  /** 1-based place among tasks not yet sent to PicWish; null once sent (or unknown here). */
-  queuePosition(taskId: string): number | null {
-    const mine = this.#waiting.get(taskId);
-    if (mine === undefined) return null;
-    let ahead = 0;
-    for (const [id, createdAt] of this.#waiting) {
-      if (createdAt < mine || (createdAt === mine && id < taskId)) ahead += 1;
-    }
-    return ahead + 1;
+  /** 1-based place among tasks not yet sent to PicWish (cluster-wide with Redis); null once sent. */
+  queuePosition(taskId: string): Promise<number | null> {
+    return this.#queue.position(taskId);
   }
 
   /** A hint for when a waiting task will be sent: one budget slot per task ahead of it. */
-  estimatedStartAt(taskId: string, now: number = Date.now()): Date | null {
-    const position = this.queuePosition(taskId);
+  async estimatedStartAt(taskId: string, now: number = Date.now()): Promise<Date | null> {
+    const position = await this.queuePosition(taskId);
     if (position === null) return null;
     return new Date(now + (position - 1) * (1000 / this.#deps.budget.qps));
   }
@@ -182,13 +233,21 @@ export class TaskScheduler {
   }
 
   async #needsBudget(id: string): Promise<boolean> {
-    const task = await this.#deps.ledger.store.get(id);
+    if (!this.#ownership.holds(id)) return false;
+    // An unreachable store is the step's to report (and retry), not the loop's.
+    const task = await this.#deps.ledger.store.get(id).catch(() => null);
     if (!task || isTerminal(task.state) || task.submitInFlight) return false;
     if (task.pendingImages.length > 0) return false;
     return !this.#expired(task, Date.now());
   }
 
   #dispatch(id: string, entry: Entry, slot?: BudgetSlot): void {
+    if (!this.#ownership.holds(id)) {
+      // Its lease lapsed (Redis unreachable, or another process took it): not ours to drive.
+      slot?.release();
+      this.#drop(id);
+      return;
+    }
     this.#entries.delete(id);
     this.#inFlight.add(id);
     if (slot) this.#slots.set(id, slot);
@@ -219,10 +278,25 @@ export class TaskScheduler {
   }
 
   #forget(id: string): void {
+    this.#drop(id);
+    this.#unwait(id);
+    this.#ownership.release(id).catch(() => {
+      // A lease not released lapses by itself.
+    });
+  }
+
+  /** Forgets a task locally, leaving the shared queue and its lease to whoever owns it now. */
+  #drop(id: string): void {
     this.#entries.delete(id);
     this.#waiting.delete(id);
     this.#failures.delete(id);
     this.#notFound.delete(id);
+  }
+
+  /** The task is no longer waiting for submission; true if it was waiting here. */
+  #unwait(id: string): boolean {
+    this.#queue.remove(id);
+    return this.#waiting.delete(id);
   }
 
   /** One step of one task; returns when to come back, or null when the task needs nothing more. */
@@ -315,7 +389,7 @@ export class TaskScheduler {
           ? null
           : { submitInFlight: false, upstreamTaskId: answer.value.taskId, submittedAt: now },
       );
-      this.#waiting.delete(task.id);
+      this.#unwait(task.id);
       this.#failures.delete(task.id);
       this.#announceQueueMove();
       await this.#removeSpool(sending);
@@ -447,12 +521,19 @@ export class TaskScheduler {
     return { dueAt: Date.now() + delay, plannedPoll: true };
   }
 
+  /**
+   * Downloads and stores every result before anyone hears SUCCEEDED. A failed download (a blip,
+   * or even a 404 from a link that should live for an hour) is retried with backoff until the
+   * link's hour is nearly over (`RESULT_FETCH_WINDOW_MS`, checked by `#expired`), then the task
+   * fails with RESULT_UNAVAILABLE. Only a result that is not an image fails at once. Results of a
+   * task cancelled or deleted meanwhile are thrown away, not kept.
+   */
   async #fetchResults(task: Task): Promise<Entry | null> {
     const stored: StoredImage[] = [];
     for (const pending of task.pendingImages) {
       const result = await this.#deps.fetcher.fetch(task.id, pending);
       if (!result.ok) {
-        if (result.error.kind === 'transient') {
+        if (result.error.kind !== 'invalid') {
           this.#deps.logger.warn(
             { taskId: task.id, detail: result.error.detail },
             'result download failed; will retry',
@@ -473,7 +554,11 @@ export class TaskScheduler {
         : { state: 'SUCCEEDED', progress: 100, images: stored, pendingImages: [], error: null },
     );
     if (done?.state === 'SUCCEEDED') {
+      this.#failures.delete(task.id);
       this.#deps.metrics.tasksFinished.inc({ state: 'SUCCEEDED', code: '' });
+    } else {
+      // Cancelled or deleted while downloading: its late results are not kept.
+      await this.#deps.fetcher.discard(task.id);
     }
     return null;
   }
@@ -488,7 +573,7 @@ export class TaskScheduler {
       this.#deps.metrics.tasksFinished.inc({ state: 'FAILED', code: error.code });
       this.#deps.logger.info({ taskId: task.id, code: error.code }, 'task failed');
     }
-    if (this.#waiting.delete(task.id)) this.#announceQueueMove();
+    if (this.#unwait(task.id)) this.#announceQueueMove();
     await this.#removeSpool(task);
   }
 
@@ -513,9 +598,14 @@ export class TaskScheduler {
   #announceQueueMove(): void {
     for (const id of this.#waiting.keys()) {
       if (this.#deps.events.watcherCount(id) === 0) continue;
-      void this.#deps.ledger.store.get(id).then((task) => {
-        if (task && !isTerminal(task.state)) this.#deps.events.publish(task);
-      });
+      this.#deps.ledger.store.get(id).then(
+        (task) => {
+          if (task && !isTerminal(task.state)) this.#deps.events.publish(task);
+        },
+        () => {
+          // The store is unreachable: this announcement is skipped, the next one will tell.
+        },
+      );
     }
   }
 

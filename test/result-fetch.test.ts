@@ -1,0 +1,211 @@
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GatewayMetrics } from '../src/metrics.js';
+import { err, ok } from '../src/result.js';
+import type { FetchFault, ResultFetcher } from '../src/results/fetcher.js';
+import { SpacedBudget } from '../src/tasks/budget.js';
+import { TaskEvents } from '../src/tasks/events.js';
+import { TaskLedger } from '../src/tasks/ledger.js';
+import type { PendingImage, StoredImage, Task } from '../src/tasks/model.js';
+import { TaskScheduler } from '../src/tasks/scheduler.js';
+import { SqliteTaskStore } from '../src/tasks/sqlite-store.js';
+import type { UpstreamClient } from '../src/upstream/client.js';
+import { eventually } from './support/harness.js';
+
+/**
+ * Issue #5, the download half, against the real scheduler with a scripted upstream and fetcher:
+ * a result that fails to download is retried until PicWish's hour is nearly over, and results
+ * that arrive for a cancelled task are thrown away.
+ */
+
+function newTask(id: string): Task {
+  const now = Date.now();
+  return {
+    id,
+    tenantId: 't',
+    version: 1,
+    state: 'QUEUED',
+    upstreamTaskId: null,
+    upstreamState: null,
+    stateDetail: null,
+    progress: 0,
+    source: { kind: 'url', url: 'https://example.com/a.png' },
+    prompt: 'p',
+    sceneType: null,
+    negativePrompt: null,
+    batchSize: 1,
+    createdAt: now,
+    submittedAt: null,
+    processedAt: null,
+    completedAt: null,
+    timeElapsedMs: null,
+    images: [],
+    pendingImages: [],
+    error: null,
+    idempotencyKey: null,
+    inputHash: 'h',
+    startBy: null,
+    finishBy: now + 600_000,
+    attempts: 0,
+    submitInFlight: false,
+  };
+}
+
+const STORED: StoredImage = {
+  key: 'results/x/abc.png',
+  width: 10,
+  height: 10,
+  contentType: 'image/png',
+  bytes: 5,
+};
+
+interface Rig {
+  scheduler: TaskScheduler;
+  ledger: TaskLedger;
+  store: SqliteTaskStore;
+  fetches: number;
+  discarded: string[];
+}
+
+function rig(options: {
+  completedAt: () => number;
+  fetch: (
+    attempt: number,
+  ) => Promise<ReturnType<typeof ok<StoredImage>> | ReturnType<typeof err<FetchFault>>>;
+}): Rig {
+  const store = new SqliteTaskStore(':memory:');
+  const events = new TaskEvents();
+  const ledger = new TaskLedger(store, events);
+  const upstream: UpstreamClient = {
+    createTask: async () => ok({ taskId: 'up-1' }),
+    getTask: async (taskId) =>
+      ok({
+        taskId,
+        state: 1,
+        stateDetail: 'Complete',
+        progress: 100,
+        createdAt: null,
+        processedAt: null,
+        completedAt: options.completedAt(),
+        timeElapsedMs: 1,
+        images: [{ kind: 'url', url: 'http://upstream.invalid/1.png' }],
+      }),
+    close: async () => {},
+  };
+  const state: Rig = {
+    scheduler: null as unknown as TaskScheduler,
+    ledger,
+    store,
+    fetches: 0,
+    discarded: [],
+  };
+  const fetcher = {
+    fetch: async (_taskId: string, _image: PendingImage) => {
+      state.fetches += 1;
+      return options.fetch(state.fetches);
+    },
+    discard: async (taskId: string) => {
+      state.discarded.push(taskId);
+    },
+    close: async () => {},
+  } as unknown as ResultFetcher;
+  state.scheduler = new TaskScheduler({
+    ledger,
+    events,
+    upstream,
+    budget: new SpacedBudget(100),
+    fetcher,
+    logger: pino({ level: 'silent' }),
+    metrics: new GatewayMetrics(),
+  });
+  return state;
+}
+
+describe('result downloads', () => {
+  let current: Rig | null = null;
+  afterEach(async () => {
+    await current?.scheduler.stop();
+    await current?.store.close();
+    current = null;
+  });
+
+  it('retries a failing download (a blip or a 404) and reports SUCCEEDED only once the result is stored', async () => {
+    const r = rig({
+      completedAt: () => Date.now(),
+      fetch: async (attempt) =>
+        attempt === 1
+          ? err({ kind: 'transient', detail: 'reset' })
+          : attempt === 2
+            ? err({ kind: 'gone', detail: 'the result link answered 404' })
+            : ok(STORED),
+    });
+    current = r;
+    const task = newTask('a');
+    await r.ledger.create(task);
+    const seen: string[] = [];
+    const updates = r.ledger.events.subscribe('a');
+    void (async () => {
+      for await (const t of updates) {
+        seen.push(`${t.state}:${t.images.length}`);
+        if (t.state === 'SUCCEEDED') break;
+      }
+    })();
+    await r.scheduler.start();
+    const done = await eventually(async () => {
+      const t = await r.store.get('a');
+      return t?.state === 'SUCCEEDED' ? t : undefined;
+    }, 20_000);
+    expect(r.fetches).toBe(3);
+    expect(done.images).toEqual([STORED]);
+    expect(done.pendingImages).toEqual([]);
+    // Every earlier snapshot had no images: nobody heard SUCCEEDED before the store had them.
+    expect(seen.filter((s) => s.startsWith('SUCCEEDED'))).toEqual(['SUCCEEDED:1']);
+    await updates.return();
+  });
+
+  it('fails with RESULT_UNAVAILABLE once PicWish’s hour is nearly over and the download still fails', async () => {
+    const r = rig({
+      completedAt: () => Date.now() - 56 * 60 * 1000,
+      fetch: async () => err({ kind: 'transient', detail: 'timeout' }),
+    });
+    current = r;
+    await r.ledger.create(newTask('b'));
+    await r.scheduler.start();
+    const failed = await eventually(async () => {
+      const t = await r.store.get('b');
+      return t?.state === 'FAILED' ? t : undefined;
+    }, 20_000);
+    expect(failed.error?.code).toBe('RESULT_UNAVAILABLE');
+    expect(failed.pendingImages).toEqual([]);
+  });
+
+  it('throws away results that arrive after the task was cancelled', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let fetching: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      fetching = resolve;
+    });
+    const r = rig({
+      completedAt: () => Date.now(),
+      fetch: async () => {
+        fetching();
+        await gate;
+        return ok(STORED);
+      },
+    });
+    current = r;
+    await r.ledger.create(newTask('c'));
+    await r.scheduler.start();
+    await started;
+    await r.ledger.update('c', () => ({ state: 'CANCELLED', pendingImages: [] }));
+    r.scheduler.untrack('c');
+    release();
+    await eventually(async () => (r.discarded.includes('c') ? true : undefined), 10_000);
+    const after = await r.store.get('c');
+    expect(after?.state).toBe('CANCELLED');
+    expect(after?.images).toEqual([]);
+  });
+});
