@@ -37,7 +37,8 @@ export interface UpstreamBudget {
 
 /** One granted call; `release` is idempotent. */
 export interface BudgetSlot {
-  release(): void;
+  /** `used` false: no call was made after all, so the slot does not count against the window. */
+  release(used?: boolean): void;
 }
 
 /** Milliseconds added to every gap and window, to absorb clock granularity on both sides. */
@@ -157,16 +158,20 @@ export class SpacedBudget implements UpstreamBudget {
   }
 
   #grant(now: number): BudgetSlot {
+    const previousNext = this.#nextSlot;
     this.#nextSlot = now + this.#gapMs;
+    const grantedNext = this.#nextSlot;
     this.#granted += 1;
     this.#inFlight += 1;
     let released = false;
     return {
-      release: () => {
+      release: (used = true) => {
         if (released) return;
         released = true;
         this.#inFlight -= 1;
-        this.#settled.push(this.now());
+        if (used) this.#settled.push(this.now());
+        // Unused and nothing granted or backed off since: hand the gap back.
+        else if (this.#nextSlot === grantedNext) this.#nextSlot = previousNext;
         this.#pump();
       },
     };

@@ -77,6 +77,8 @@ export class TaskScheduler {
   /** Budget slots held by steps in flight, released as soon as their upstream call settles. */
   readonly #slots = new Map<string, BudgetSlot>();
   readonly #stopping = new AbortController();
+  /** Timers that fail a waiting task the moment its `deadlineSeconds` runs out. */
+  readonly #deadlines = new Map<string, NodeJS.Timeout>();
   readonly #ownership: TaskOwnership;
   readonly #queue: WaitingQueue;
   #scan: NodeJS.Timeout | null = null;
@@ -123,6 +125,8 @@ export class TaskScheduler {
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#scan) clearInterval(this.#scan);
+    for (const timer of this.#deadlines.values()) clearTimeout(timer);
+    this.#deadlines.clear();
     this.#stopping.abort();
     this.#poke();
     await this.#loop;
@@ -156,6 +160,7 @@ export class TaskScheduler {
     if (!task.upstreamTaskId) {
       this.#waiting.set(task.id, task.createdAt);
       this.#queue.add(task.id, task.createdAt);
+      if (task.startBy !== null) this.#armDeadline(task.id, task.startBy);
     }
     this.#entries.set(task.id, { dueAt, plannedPoll: false });
     this.#updateGauges();
@@ -206,14 +211,14 @@ export class TaskScheduler {
       if (await this.#needsBudget(next.id)) {
         const slot = await this.#deps.budget.acquire(this.#stopping.signal);
         if (!slot || !this.#running) {
-          slot?.release();
+          slot?.release(false);
           break;
         }
         this.#deps.metrics.budgetGranted.inc();
         // The slot goes to whatever is most urgent now, which may have arrived while we waited.
         const chosen = this.#pick();
         if (!chosen || chosen.entry.dueAt > Date.now()) {
-          slot.release();
+          slot.release(false);
           continue;
         }
         this.#dispatch(chosen.id, chosen.entry, slot);
@@ -244,7 +249,7 @@ export class TaskScheduler {
   #dispatch(id: string, entry: Entry, slot?: BudgetSlot): void {
     if (!this.#ownership.holds(id)) {
       // Its lease lapsed (Redis unreachable, or another process took it): not ours to drive.
-      slot?.release();
+      slot?.release(false);
       this.#drop(id);
       return;
     }
@@ -262,7 +267,7 @@ export class TaskScheduler {
         if (this.#running) this.#entries.set(id, { dueAt: Date.now() + 5_000, plannedPoll: false });
       })
       .finally(() => {
-        this.#releaseSlot(id);
+        this.#releaseSlot(id, false);
         this.#inFlight.delete(id);
         this.#steps.delete(step);
         this.#updateGauges();
@@ -271,10 +276,29 @@ export class TaskScheduler {
     this.#steps.add(step);
   }
 
-  /** The step's upstream call has settled (or it made none): its budget slot is free again. */
-  #releaseSlot(id: string): void {
-    this.#slots.get(id)?.release();
+  /** The step's upstream call has settled (`used`), or it made none: its budget slot is free again. */
+  #releaseSlot(id: string, used = true): void {
+    this.#slots.get(id)?.release(used);
     this.#slots.delete(id);
+  }
+
+  /**
+   * A waiting task with `deadlineSeconds` fails the moment the deadline passes, not when its turn
+   * comes: the step (no budget needed) finds it expired and fails it with DEADLINE_EXCEEDED.
+   */
+  #armDeadline(id: string, startBy: number): void {
+    clearTimeout(this.#deadlines.get(id));
+    const timer = setTimeout(
+      () => {
+        this.#deadlines.delete(id);
+        const entry = this.#entries.get(id);
+        if (!entry || !this.#running || this.#inFlight.has(id) || !this.#waiting.has(id)) return;
+        this.#dispatch(id, entry);
+      },
+      Math.max(0, startBy - Date.now()) + 5,
+    );
+    timer.unref();
+    this.#deadlines.set(id, timer);
   }
 
   #forget(id: string): void {
@@ -287,6 +311,8 @@ export class TaskScheduler {
 
   /** Forgets a task locally, leaving the shared queue and its lease to whoever owns it now. */
   #drop(id: string): void {
+    clearTimeout(this.#deadlines.get(id));
+    this.#deadlines.delete(id);
     this.#entries.delete(id);
     this.#waiting.delete(id);
     this.#failures.delete(id);
