@@ -94,6 +94,7 @@ export async function startGateway(
   const tasks = new TaskService(ledger, scheduler, blobs, limiter, {
     spoolDir,
     taskDeadlineMs: config.picwish.taskDeadlineMs,
+    onCreated: () => metrics.tasksCreated.inc(),
   });
   const signer = new UrlSigner(signingSecret(config), publicUrl, config.files.urlTtlSeconds);
   const keys = new GatewayKeys(config.auth.apiKeys);

@@ -36,10 +36,10 @@ describe('operations endpoints', () => {
     expect(await health.json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${stack.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready' });
+    expect(await ready.json()).toMatchObject({ status: 'ready' });
   });
 
-  it('/metrics counts a live subscription while it is open, and not after it ends', async () => {
+  it('/metrics counts created tasks, and a live subscription while it is open but not after it ends', async () => {
     expect(await gauge(stack.url, 'gateway_active_subscriptions')).toBe(0);
     const created = await uploadOperation(
       stack.url,
@@ -48,6 +48,7 @@ describe('operations endpoints', () => {
       { variablePath: 'variables.file', bytes: await transparentPng() },
     );
     const { id } = (created.body.data as GenerateFromFileMutation).generateBackground;
+    expect(await gauge(stack.url, 'gateway_tasks_created_total')).toBe(1);
     const client = createClient({ url: `${stack.url}/graphql/stream`, fetchFn: fetch, retryAttempts: 0 });
     const first = new Promise<void>((resolve, reject) => {
       client.subscribe(

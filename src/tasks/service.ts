@@ -25,6 +25,8 @@ export type ImageInput =
 export interface TaskServiceOptions {
   readonly spoolDir: string;
   readonly taskDeadlineMs: number;
+  /** Called once per task really created (not for an idempotent replay), for the metrics. */
+  readonly onCreated?: () => void;
 }
 
 /**
@@ -125,6 +127,7 @@ export class TaskService {
       return created;
     }
     this.limiter.record(tenantId);
+    this.options.onCreated?.();
     this.scheduler.track(created.value);
     return created;
   }
