@@ -133,6 +133,45 @@ describe.skipIf(!hasChromium)('in headless Chromium', () => {
     }
   });
 
+  it('demo page: on a gateway with keys, explains that a key is needed, then works with the key entered', async () => {
+    const key = 'demo-key-0123456789abcdef';
+    const keyed = await startStack({ env: { GATEWAY_API_KEYS: `web:${key}` } });
+    const page = await browser.newPage();
+    const refused = await onlyGateway(page, keyed.url);
+    try {
+      await page.goto(`${keyed.url}/`);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      expect(await page.locator('#key-section').getAttribute('open')).not.toBeNull();
+      expect(await page.locator('#engine-note').isVisible()).toBe(false);
+      const error = page.locator('#error');
+      await error.waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await error.textContent()).toMatch(/Authorization: Bearer/);
+
+      await page.fill('#api-key', key);
+      await page.press('#api-key', 'Tab');
+      await expect
+        .poll(() => page.locator('#scene-type option').count(), { timeout: 30_000 })
+        .toBeGreaterThan(1);
+      expect(await error.isVisible()).toBe(false);
+
+      await page.setInputFiles('#image', join(fixtures, 'product.png'));
+      await page.selectOption('#scene-type', { index: 1 });
+      await page.click('#submit');
+      await page.waitForFunction(
+        () => {
+          const images = [...document.querySelectorAll<HTMLImageElement>('#results img.result')];
+          return images.length === 2 && images.every((image) => image.complete && image.naturalWidth > 0);
+        },
+        null,
+        { timeout: 90_000 },
+      );
+      expect(refused).toEqual([]);
+    } finally {
+      await page.close();
+      await keyed.close();
+    }
+  });
+
   it('GraphiQL: runs a prefilled query with every asset served by the gateway itself', async () => {
     const page = await browser.newPage();
     const refused = await onlyGateway(page, stack.url);
