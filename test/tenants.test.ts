@@ -433,12 +433,13 @@ describe('task ownership', () => {
 describe('per-tenant limits', () => {
   let stack: TestStack;
   const gamma = 'gamma-key-5a7c9e1b3d5f7a9c1e3b';
+  const delta = 'delta-key-8c0e2a4c6e8a0c2e4a6c';
 
   beforeAll(async () => {
     stack = await startStack({
       engine: { durationMs: 60_000 },
       env: {
-        GATEWAY_API_KEYS: `${TWO_TENANT_KEYS},gamma:${gamma}`,
+        GATEWAY_API_KEYS: `${TWO_TENANT_KEYS},gamma:${gamma},delta:${delta}`,
         TENANT_RATE_LIMIT_PER_MINUTE: '3',
         TENANT_MAX_ACTIVE_TASKS: '2',
       },
@@ -481,6 +482,16 @@ describe('per-tenant limits', () => {
     expect(retry).toBeLessThanOrEqual(60);
   });
 
+  it('holds both limits against a burst of parallel requests, not only against sequential ones', async () => {
+    const burst = await Promise.all(Array.from({ length: 8 }, () => generate(stack, delta)));
+    const created = burst.filter((answer) => answer.id !== null);
+    // At most 2 unfinished at once (and at most 3 per minute): a burst must not slip past either.
+    expect(created).toHaveLength(2);
+    for (const refused of burst.filter((answer) => answer.id === null)) {
+      expect(refused.errors[0]?.extensions?.code).toBe('RATE_LIMITED');
+    }
+  });
+
   it('does not count idempotent replays against the per-minute limit', async () => {
     // beta created one task in the first test; this is its second.
     const id = await mustGenerate(stack, TENANTS.beta, 'replay-me');
@@ -491,6 +502,9 @@ describe('per-tenant limits', () => {
     await stack.gql(CANCEL, { id: third }, bearer(TENANTS.beta));
     // ...and the fourth is not.
     expect((await generate(stack, TENANTS.beta)).errors[0]?.extensions?.code).toBe('RATE_LIMITED');
+    // Even over the limit, a replay still answers with the task it made (a client retrying after
+    // a lost answer must get its task, not a refusal).
+    expect(await mustGenerate(stack, TENANTS.beta, 'replay-me')).toBe(id);
   });
 });
 

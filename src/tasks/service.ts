@@ -62,8 +62,20 @@ export class TaskService {
       if (!checked.ok) return checked;
       url = checked.value;
     }
-    const allowed = await this.limiter.admit(tenantId);
-    if (!allowed.ok) return allowed;
+    // A cheap early refusal, before the upload is read. It is only a hint: parallel requests all
+    // pass it together, so the binding check is made again under the tenant's lock below. An
+    // idempotent replay skips it: returning the task it already made spends nothing.
+    const replay =
+      valid.value.idempotencyKey !== null &&
+      (await this.ledger.store.findByIdempotencyKey(
+        tenantId,
+        valid.value.idempotencyKey,
+        Date.now() - IDEMPOTENCY_WINDOW_MS,
+      )) !== null;
+    if (!replay) {
+      const allowed = await this.limiter.admit(tenantId);
+      if (!allowed.ok) return allowed;
+    }
 
     const id = randomUUID();
     let source: TaskSource;
@@ -119,25 +131,28 @@ export class TaskService {
       submitInFlight: false,
     };
 
-    const created = idempotencyKey
-      ? await this.#exclusive(`${tenantId}\n${idempotencyKey}`, () => this.#createOnce(task, idempotencyKey))
-      : ok(await this.ledger.create(task));
+    // One creation at a time per tenant: the limits are checked against the store and the window
+    // as they are, and a parallel burst cannot slip past them together.
+    const created = await this.#exclusive(tenantId, () => this.#createOnce(task, idempotencyKey));
     if (!created.ok || created.value.id !== id) {
       if (source.kind === 'file') await rm(source.spoolPath, { force: true });
       return created;
     }
-    this.limiter.record(tenantId);
     this.options.onCreated?.();
     this.scheduler.track(created.value);
     return created;
   }
 
-  async #createOnce(task: Task, key: string): Promise<Result<Task, GatewayError>> {
-    const earlier = await this.ledger.store.findByIdempotencyKey(
-      task.tenantId,
-      key,
-      task.createdAt - IDEMPOTENCY_WINDOW_MS,
-    );
+  /** Replays an idempotent request, or checks the tenant's limits and creates; run under the lock. */
+  async #createOnce(task: Task, key: string | null): Promise<Result<Task, GatewayError>> {
+    const earlier =
+      key === null
+        ? null
+        : await this.ledger.store.findByIdempotencyKey(
+            task.tenantId,
+            key,
+            task.createdAt - IDEMPOTENCY_WINDOW_MS,
+          );
     if (earlier) {
       if (earlier.inputHash === task.inputHash) return ok(earlier);
       return err(
@@ -148,7 +163,11 @@ export class TaskService {
         ),
       );
     }
-    return ok(await this.ledger.create(task));
+    const allowed = await this.limiter.admit(task.tenantId);
+    if (!allowed.ok) return allowed;
+    const created = await this.ledger.create(task);
+    this.limiter.record(task.tenantId);
+    return ok(created);
   }
 
   /** Runs `work` alone for `key` within this process (the Redis store adds its own guard). */

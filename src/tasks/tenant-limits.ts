@@ -4,8 +4,9 @@ import type { TaskStore } from './store.js';
 
 /**
  * Per-tenant abuse limits on creating tasks: so many per minute (`TENANT_RATE_LIMIT_PER_MINUTE`)
- * and so many unfinished at once (`TENANT_MAX_ACTIVE_TASKS`). Checked before the upload is read,
- * so a refused request costs almost nothing.
+ * and so many unfinished at once (`TENANT_MAX_ACTIVE_TASKS`). TaskService checks before the upload
+ * is read, so a refused request costs almost nothing, and again right before creating, one
+ * creation per tenant at a time, so a burst of parallel requests cannot slip past together.
  */
 export interface TenantLimiter {
   admit(tenantId: string): Promise<Result<void, GatewayError>>;
