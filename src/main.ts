@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.value.logLevel);
   const gateway = await startGateway(config.value, logger, sceneTypes.value);
-  process.stdout.write(`PicWish background gateway: GraphiQL at ${gateway.url}/graphql\n`);
+  process.stdout.write(
+    `PicWish background gateway: demo page at ${gateway.url}/, GraphiQL at ${gateway.url}/graphql\n`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
