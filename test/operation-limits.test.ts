@@ -1,7 +1,7 @@
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_BODY_BYTES } from '../src/http/server.js';
-import { OPERATION_LIMITS } from '../src/http/yoga.js';
+import { MAX_OPERATION_LABELS, OPERATION_LIMITS } from '../src/http/yoga.js';
 import { type GraphQLErrorShape, startStack, type TestStack } from './support/harness.js';
 
 /** Nests `ofType` under an introspection `__type` so the depth is exactly `depth`. */
@@ -104,6 +104,20 @@ describe('operation limits', () => {
     const flood = await post(batch(100));
     expect(flood.status).toBeGreaterThanOrEqual(400);
     expect(refusal(flood.body)).toMatch(/batching is limited to 10/i);
+  });
+
+  it('keeps /metrics bounded when clients invent endless operation names', async () => {
+    for (let i = 0; i < MAX_OPERATION_LABELS + 50; i += 10) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, j) => post({ query: `query Invented${i + j} { __typename }` })),
+      );
+    }
+    const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+    const names = new Set(
+      [...metrics.matchAll(/^graphql_operations_total\{[^}]*operation="([^"]*)"/gm)].map((m) => m[1]),
+    );
+    expect(names.size).toBeLessThanOrEqual(MAX_OPERATION_LABELS + 2);
+    expect(names.has('other')).toBe(true);
   });
 
   it(`refuses a JSON body over ${MAX_JSON_BODY_BYTES} bytes with 413, with or without Content-Length`, async () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, getOperationAST } from 'graphql';
 import {
   createGraphQLError,
   createYoga,
@@ -150,15 +150,27 @@ function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null;
 }
 
+/** Distinct operation names counted under their own label; the rest count as `other`. */
+export const MAX_OPERATION_LABELS = 100;
+
 /** Counts operations by name and outcome for /metrics. */
 function countOperations(metrics: GatewayMetrics): Plugin {
+  // Operation names come from clients: only so many distinct ones become label values, so a
+  // flood of made-up names cannot grow /metrics (and the memory behind it) without end.
+  const known = new Set<string>();
+  const label = (name: string): string => {
+    if (known.has(name)) return name;
+    if (known.size >= MAX_OPERATION_LABELS) return 'other';
+    known.add(name);
+    return name;
+  };
   return {
     onExecute: ({ args }) => {
-      const name = args.operationName ?? 'anonymous';
+      const name = getOperationAST(args.document, args.operationName)?.name?.value ?? 'anonymous';
       return {
         onExecuteDone: ({ result }) => {
           const failed = 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
-          metrics.operations.inc({ operation: name.slice(0, 64), outcome: failed ? 'error' : 'ok' });
+          metrics.operations.inc({ operation: label(name.slice(0, 64)), outcome: failed ? 'error' : 'ok' });
         },
       };
     },
