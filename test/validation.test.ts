@@ -410,6 +410,17 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
     await expectRefused(await raw(form, preflight), { code: 'PAYLOAD_TOO_LARGE', status: 413 });
   });
 
+  it.each([
+    ['an empty batch', '[]'],
+    ['an empty object', '{}'],
+    ['a batch of non-objects', '[1, 2]'],
+  ])('answers multipart operations holding %s with 400 BAD_REQUEST', async (_what, operations) => {
+    const form = new FormData();
+    form.set('operations', operations);
+    form.set('map', '{}');
+    await expectRefused(await raw(form, preflight), { code: 'BAD_REQUEST', status: 400 });
+  });
+
   it('answers a multipart request without a preflight header with 400 CSRF_PREVENTED', async () => {
     const form = new FormData();
     form.set('operations', JSON.stringify({ query: GENERATE, variables: {} }));

@@ -41,13 +41,26 @@ export async function preparseUpload(req: IncomingMessage, res: ServerResponse):
     );
     return false;
   }
+  guardParserErrors(req);
   try {
     // One byte over the limit lets the spool tell "exactly 20 MB" from "more than 20 MB".
-    (req as IncomingMessage & { body?: unknown }).body = await processRequest(req, res, {
+    const operations: unknown = await processRequest(req, res, {
       maxFileSize: PICWISH_PNG_LIMITS.maxBytes + 1,
       maxFiles: 1,
       maxFieldSize: 1_000_000,
     });
+    if (!isOperations(operations)) {
+      // Yoga would answer `[]`, `{}` or `[1]` with an empty 415, not a GraphQL-shaped error.
+      sendGraphQLError(
+        res,
+        400,
+        "The 'operations' multipart field must hold a GraphQL request object or a non-empty array of them.",
+        { code: 'BAD_REQUEST' },
+        true,
+      );
+      return false;
+    }
+    (req as IncomingMessage & { body?: unknown }).body = operations;
     return true;
   } catch (error) {
     const status = (error as { status?: number }).status;
@@ -56,4 +69,39 @@ export async function preparseUpload(req: IncomingMessage, res: ServerResponse):
     sendGraphQLError(res, httpStatus === 499 ? 400 : httpStatus, (error as Error).message, { code }, true);
     return false;
   }
+}
+
+/** Yoga takes an empty object for "no parsed body" and answers an empty 415, so `{}` is refused too. */
+function isRequestObject(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 0
+  );
+}
+
+/** One GraphQL request, or a batch of at least one. */
+function isOperations(value: unknown): boolean {
+  return Array.isArray(value) ? value.length > 0 && value.every(isRequestObject) : isRequestObject(value);
+}
+
+/**
+ * graphql-upload-minimal handles only the first `error` of its multipart parser (`once`), yet a
+ * broken body can make busboy emit a second one (say "Unexpected end of form" while it is being
+ * destroyed after the first), which would be an uncaught exception and take the process down.
+ * The parser is the stream piped from `req`; a standing listener there makes later errors
+ * harmless, while the first one still reaches processRequest and becomes a 400.
+ */
+function guardParserErrors(req: IncomingMessage): void {
+  const pipe = req.pipe;
+  req.pipe = function pipeGuarded<T extends NodeJS.WritableStream>(
+    this: IncomingMessage,
+    destination: T,
+    options?: { end?: boolean },
+  ): T {
+    destination.on('error', ignoreLaterParserError);
+    return pipe.call(this, destination, options) as T;
+  };
+}
+
+function ignoreLaterParserError(): void {
+  // The first error was already turned into the answer; see guardParserErrors.
 }
