@@ -50,7 +50,7 @@ function pageProblems(page: Page): string[] {
   return problems;
 }
 
-describe.skipIf(!hasChromium)('in headless Chromium', () => {
+describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () => {
   let browser: Browser;
   let stack: TestStack;
   let fixtures: string;

@@ -161,7 +161,7 @@ describe('Apollo Client 4', () => {
       client.stop();
       sse.dispose();
     }
-  });
+  }, 120_000);
 });
 
 describe('urql', () => {
@@ -206,7 +206,7 @@ describe('urql', () => {
     } finally {
       sse.dispose();
     }
-  });
+  }, 120_000);
 });
 
 describe.each([
@@ -243,5 +243,5 @@ describe.each([
     } finally {
       client.dispose();
     }
-  });
+  }, 120_000);
 });
