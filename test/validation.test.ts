@@ -336,6 +336,36 @@ describe('@oneOf rules give ONE_OF_VIOLATION with the path, for literals and var
   });
 });
 
+describe('other variables that cannot be coerced get INVALID_VARIABLE with the path', () => {
+  it('refuses a batchSize variable that is not an integer', async () => {
+    await expectRefused(await generateFromUrl({ batchSize: 'two' }), {
+      ...badInput('INVALID_VARIABLE', 'input.batchSize'),
+      status: 400,
+    });
+  });
+
+  it('refuses a prompt variable that is not a string', async () => {
+    await expectRefused(await generateFromUrl({ background: { prompt: 42 } }), {
+      ...badInput('INVALID_VARIABLE', 'input.background.prompt'),
+      status: 400,
+    });
+  });
+
+  it('refuses a required variable that was not sent, naming the argument', async () => {
+    await expectRefused(await stack.gql(GENERATE, {}), {
+      ...badInput('INVALID_VARIABLE', 'input'),
+      status: 400,
+    });
+  });
+
+  it('refuses an input with a field the schema does not have', async () => {
+    await expectRefused(await generateFromUrl({ colour: 'red' }), {
+      ...badInput('INVALID_VARIABLE', 'input'),
+      status: 400,
+    });
+  });
+});
+
 describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', () => {
   const preflight = { 'apollo-require-preflight': 'true' };
 

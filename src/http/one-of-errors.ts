@@ -23,8 +23,11 @@ import { toGraphQLError } from '../schema/errors.js';
  * GRAPHQL_VALIDATION_FAILED or no code at all. This plugin is the one place that turns exactly
  * those errors into the gateway's BAD_USER_INPUT with reason ONE_OF_VIOLATION and `field` — the
  * path of the offending object inside the operation's arguments, e.g. `input.image` — so a client
- * sees the same error whether it wrote the input inline or sent it as variables. All other errors
- * pass through untouched.
+ * sees the same error whether it wrote the input inline or sent it as variables.
+ *
+ * Any other variable that cannot be coerced (wrong type, required but missing or null) gets
+ * BAD_USER_INPUT with reason INVALID_VARIABLE and the same kind of `field`, keeping graphql-js's
+ * precise message; graphql-js gives those no code at all. All other errors pass through untouched.
  */
 export function useOneOfInputErrors(schema: GraphQLSchema): Plugin {
   return {
@@ -90,7 +93,7 @@ interface OperationArgs {
 function rewriteResult<R>(result: R, args: OperationArgs, schema: GraphQLSchema): R | null {
   if (typeof result !== 'object' || result === null || Symbol.asyncIterator in result) return null;
   const errors = (result as { errors?: readonly GraphQLError[] }).errors;
-  if (!errors?.some((e) => isOneOfCoercionError(e) || INVALID_ARGUMENT.test(e.message))) return null;
+  if (!errors || errors.length === 0) return null;
   let changed = false;
   const mapped = errors.map((error) => {
     const next = rewriteExecutionError(error, args, schema);
@@ -106,9 +109,35 @@ function rewriteExecutionError(
   schema: GraphQLSchema,
 ): GraphQLError {
   if (isOneOfCoercionError(error)) return rewriteCoercion(error, args.document, schema);
+  if (isVariableError(error)) return invalidVariable(error, args.document);
   if (!INVALID_ARGUMENT.test(error.message)) return error;
   const found = findOneOfViolation(args.document, schema, args.variableValues ?? {});
   return found ? oneOfError(error, found.path, found.typeName, schema) : error;
+}
+
+/** A request-level error from coercing variables (it has no response path), not yet rewritten. */
+function isVariableError(error: GraphQLError): boolean {
+  return error.path === undefined && VARIABLE.test(error.message) && error.extensions?.reason === undefined;
+}
+
+const VARIABLE = /^Variable "\$(\w+)"/;
+
+/** Where the bad variable value sits in the arguments: where the variable is used, then inside it. */
+function variableField(error: GraphQLError, document: DocumentNode): string[] {
+  const variable = VARIABLE.exec(error.message)?.[1] ?? '';
+  const at = / at "([^"]*)"; /.exec(error.message)?.[1];
+  const inVariable = at ? splitPath(at).slice(1) : [];
+  return [...(variableUsagePath(document, variable) ?? [variable]), ...inVariable];
+}
+
+function invalidVariable(error: GraphQLError, document: DocumentNode): GraphQLError {
+  const mapped = toGraphQLError(badInput('INVALID_VARIABLE', variableField(error, document), error.message));
+  return new GraphQLError(mapped.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { ...mapped.extensions, http: error.extensions.http ?? { status: 400 } },
+  });
 }
 
 /**
