@@ -8,6 +8,7 @@ import { GatewayKeys } from './auth/gateway-keys.js';
 import type { Config } from './config/config.js';
 import type { SceneType } from './config/scene-types.js';
 import { type LocalEngine, startLocalEngine } from './engine/index.js';
+import { isLoopbackHostname } from './http/origin-guard.js';
 import { createRequestHandler } from './http/server.js';
 import { createGatewayYoga } from './http/yoga.js';
 import { GatewayMetrics } from './metrics.js';
@@ -130,6 +131,9 @@ export async function startGateway(
       logger,
       readiness: async () => ((await store.ping()) ? null : { store: 'unreachable' }),
       about: { engine: engine ? 'local' : 'picwish', apiKeyRequired: keys.required },
+      // Without keys on loopback, nothing authenticates a request: keep other sites' pages out.
+      localOnly:
+        !keys.required && isLoopbackHostname(config.host) ? { publicUrl: config.publicUrl } : undefined,
     }),
   );
   logger.info({ url, publicUrl, upstream: engine ? 'local-engine' : upstreamBase }, 'gateway listening');

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -288,6 +289,102 @@ describe('anonymous mode on a public interface', () => {
     }
   });
 });
+
+describe('anonymous local mode keeps other sites out', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { PUBLIC_URL: 'https://gateway.example.test' } });
+  });
+  afterAll(() => stack?.close());
+
+  const query = JSON.stringify({ query: '{ __typename }' });
+
+  it("refuses a request from another site's page with 403 FORBIDDEN_ORIGIN, preflight included", async () => {
+    const post = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body: query,
+    });
+    expect(post.status).toBe(403);
+    expect(await post.text()).toContain('FORBIDDEN_ORIGIN');
+    const preflight = await fetch(`${stack.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const stream = await fetch(`${stack.url}/graphql/stream`, { method: 'PUT', headers: { origin: 'null' } });
+    expect(stream.status).toBe(403);
+  });
+
+  it('answers pages on loopback origins and on PUBLIC_URL, and clients that send no Origin', async () => {
+    for (const origin of [
+      'http://localhost:5173',
+      'http://127.0.0.1:8080',
+      'https://gateway.example.test',
+      null,
+    ]) {
+      const response = await fetch(`${stack.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(origin ? { origin } : {}) },
+        body: query,
+      });
+      expect(response.status, String(origin)).toBe(200);
+      expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    }
+  });
+
+  it('refuses requests addressed to a non-loopback Host name (DNS rebinding)', async () => {
+    const rebound = await rawPost(stack.url, 'attacker.example:4000', query);
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toContain('FORBIDDEN_ORIGIN');
+    expect((await rawPost(stack.url, 'localhost', query)).status).toBe(200);
+    expect((await rawPost(stack.url, 'gateway.example.test', query)).status).toBe(200);
+  });
+
+  it('lets any origin through once gateway keys protect the gateway', async () => {
+    const keyed = await startStack({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
+    try {
+      const response = await fetch(`${keyed.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          origin: 'https://app.example',
+          ...bearer(TENANTS.alpha),
+        },
+        body: query,
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    } finally {
+      await keyed.close();
+    }
+  });
+});
+
+/** A JSON POST with a chosen Host header (fetch does not allow setting it). */
+function rawPost(base: string, host: string, body: string): Promise<{ status: number; body: string }> {
+  const url = new URL('/graphql', base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        headers: { host, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 describe('task ownership', () => {
   let stack: TestStack;

@@ -9,6 +9,7 @@ import { isUnguardedSimpleRequest } from './csrf.js';
 import { type AboutGateway, createDemoRoutes } from './demo-page.js';
 import { serveFile } from './files-route.js';
 import { sendGraphQLError } from './graphql-errors.js';
+import { createLocalModeGuard } from './origin-guard.js';
 import { isMultipart, preparseUpload } from './upload.js';
 import type { createGatewayYoga, ServerContext } from './yoga.js';
 
@@ -27,6 +28,11 @@ export interface HttpDeps {
   readonly readiness: () => Promise<Record<string, string> | null>;
   /** For the demo page and `/about.json`; absent: the gateway says it runs on PicWish. */
   readonly about?: AboutGateway;
+  /**
+   * Set in anonymous local mode (no keys, loopback HOST): GraphQL then refuses other sites'
+   * origins and non-loopback Host names (origin-guard.ts). Absent: no such guard.
+   */
+  readonly localOnly?: { readonly publicUrl: string | null };
 }
 
 const HTML_SECURITY_HEADERS = {
@@ -50,11 +56,12 @@ const HTML_SECURITY_HEADERS = {
  * without a key so a person can paste one into its header editor.
  */
 export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const guard = deps.localOnly ? createLocalModeGuard(deps.localOnly.publicUrl) : null;
   const demo = createDemoRoutes(deps.about ?? { engine: 'picwish', apiKeyRequired: deps.keys.required });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const path = url.pathname;
-    if (path === '/graphql' || path === '/graphql/stream') return handleGraphQL(req, res, deps);
+    if (path === '/graphql' || path === '/graphql/stream') return handleGraphQL(req, res, deps, guard);
     if (path.startsWith('/files/')) return serveFile(req, res, url, deps.blobs, deps.signer);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
@@ -91,8 +98,19 @@ function wantsGraphiQL(req: IncomingMessage): boolean {
   return req.method === 'GET' && accept.includes('text/html') && !accept.includes('text/event-stream');
 }
 
-async function handleGraphQL(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> {
+async function handleGraphQL(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: HttpDeps,
+  guard: ((req: IncomingMessage) => string | null) | null,
+): Promise<void> {
   const request = req as ServerContext['req'];
+  const foreign = guard?.(req) ?? null;
+  if (foreign) {
+    req.resume();
+    sendGraphQLError(res, 403, foreign, { code: 'FORBIDDEN_ORIGIN' });
+    return;
+  }
   if (wantsGraphiQL(req)) {
     for (const [name, value] of Object.entries(HTML_SECURITY_HEADERS)) res.setHeader(name, value);
     await deps.yoga(request, res);
