@@ -145,6 +145,8 @@ export class TaskScheduler {
       this.#add(task, dueAt);
       return;
     }
+    // In the cluster's queue at once, whoever ends up driving it.
+    if (!task.upstreamTaskId) this.#queue.add(task.id, task.createdAt);
     this.#ownership.claim([task.id]).then(
       (mine) => {
         if (mine.includes(task.id) && this.#running && !this.#inFlight.has(task.id)) this.#add(task, dueAt);

@@ -9,7 +9,7 @@ import { type BlobStore, taskBlobPrefix } from '../results/blob-store.js';
 import type { TaskLedger } from './ledger.js';
 import { isTerminal, type Task, type TaskSource, type TaskState } from './model.js';
 import type { TaskScheduler } from './scheduler.js';
-import type { TaskPage } from './store.js';
+import { IdempotencyConflictError, type TaskPage } from './store.js';
 import type { TenantLimiter } from './tenant-limits.js';
 import { type GenerateParams, validateImageUrl, validateParams } from './validation.js';
 
@@ -165,7 +165,14 @@ export class TaskService {
     }
     const allowed = await this.limiter.admit(task.tenantId);
     if (!allowed.ok) return allowed;
-    const created = await this.ledger.create(task);
+    let created: Task;
+    try {
+      created = await this.ledger.create(task);
+    } catch (error) {
+      // Another gateway process created a task with this key meanwhile: answer as its replay.
+      if (error instanceof IdempotencyConflictError) return this.#createOnce(task, key);
+      throw error;
+    }
     this.limiter.record(task.tenantId);
     return ok(created);
   }

@@ -37,3 +37,15 @@ export interface TaskStore {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/**
+ * `insert` refused a task because another one (`existingId`) was created with the same
+ * idempotency key within its window — by another gateway process that raced this one. Only a
+ * shared store can see that race; the caller answers as a replay of the existing task.
+ */
+export class IdempotencyConflictError extends Error {
+  constructor(readonly existingId: string) {
+    super(`idempotency key already used by task ${existingId}`);
+    this.name = 'IdempotencyConflictError';
+  }
+}

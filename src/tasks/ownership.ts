@@ -1,0 +1,75 @@
+/**
+ * Which gateway process drives which task. The scheduler takes a step of a task only while it
+ * owns it, so however many processes share the store, each task has one poller. A single process
+ * owns everything (`LocalOwnership`); a cluster hands out leases in Redis (`RedisLeases`), taken
+ * over by another process when their owner stops renewing them.
+ */
+export interface TaskOwnership {
+  /** True while this process may drive `taskId` (local knowledge, no round trip). */
+  holds(taskId: string): boolean;
+  /** Tries to take each task; answers the ids this process now holds (already held ones included). */
+  claim(taskIds: readonly string[]): Promise<string[]>;
+  /** Gives one task back (finished, cancelled, or no longer ours). */
+  release(taskId: string): Promise<void>;
+  /** Gives everything back, for a graceful shutdown: others take the tasks over at once. */
+  releaseAll(): Promise<void>;
+  /**
+   * How often the scheduler looks for unfinished tasks nobody holds (their owner died); null: never,
+   * because this process owns everything from the start.
+   */
+  readonly scanEveryMs: number | null;
+  close(): void;
+}
+
+/** One process, one owner: every task is always ours. */
+export class LocalOwnership implements TaskOwnership {
+  readonly scanEveryMs = null;
+
+  holds(): boolean {
+    return true;
+  }
+
+  async claim(taskIds: readonly string[]): Promise<string[]> {
+    return [...taskIds];
+  }
+
+  async release(): Promise<void> {}
+
+  async releaseAll(): Promise<void> {}
+
+  close(): void {}
+}
+
+/**
+ * Tasks waiting to be sent to PicWish, for `queuePosition`: this process's own ones, or the
+ * cluster's (`RedisWaitingQueue`). Order: arrival (`createdAt`), then id.
+ */
+export interface WaitingQueue {
+  add(taskId: string, createdAt: number): void;
+  remove(taskId: string): void;
+  /** 1-based place, or null when the task is not waiting. */
+  position(taskId: string): Promise<number | null>;
+}
+
+/** The waiting tasks of this process. */
+export class LocalWaitingQueue implements WaitingQueue {
+  readonly #waiting = new Map<string, number>();
+
+  add(taskId: string, createdAt: number): void {
+    this.#waiting.set(taskId, createdAt);
+  }
+
+  remove(taskId: string): void {
+    this.#waiting.delete(taskId);
+  }
+
+  async position(taskId: string): Promise<number | null> {
+    const mine = this.#waiting.get(taskId);
+    if (mine === undefined) return null;
+    let ahead = 0;
+    for (const [id, createdAt] of this.#waiting) {
+      if (createdAt < mine || (createdAt === mine && id < taskId)) ahead += 1;
+    }
+    return ahead + 1;
+  }
+}

@@ -1,0 +1,47 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisTaskStore } from '../src/tasks/redis-store.js';
+import { IdempotencyConflictError } from '../src/tasks/store.js';
+import { describeTaskStoreContract, sampleTask } from './store-contract.js';
+
+/** Database 11 of the test Redis, flushed before each test. */
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
+const PREFIX = 'pwg-test:';
+
+let redis: Redis;
+beforeAll(async () => {
+  redis = new Redis(REDIS_URL, { lazyConnect: true });
+  await redis.connect();
+});
+afterAll(async () => {
+  await redis?.quit();
+});
+
+describeTaskStoreContract('Redis', async () => {
+  await redis.flushdb();
+  return {
+    store: new RedisTaskStore(redis, PREFIX),
+    async dispose() {},
+  };
+});
+
+describe('RedisTaskStore across processes', () => {
+  it('refuses a second task for an idempotency key still in its window (two instances racing)', async () => {
+    await redis.flushdb();
+    const one = new RedisTaskStore(redis, PREFIX);
+    const other = new RedisTaskStore(redis, PREFIX);
+    const first = sampleTask({ idempotencyKey: 'order-7' });
+    const racer = sampleTask({ idempotencyKey: 'order-7', createdAt: first.createdAt + 10 });
+    const results = await Promise.allSettled([one.insert(first), other.insert(racer)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    const refused = (results[1] as PromiseRejectedResult).reason;
+    expect(refused).toBeInstanceOf(IdempotencyConflictError);
+    expect((refused as IdempotencyConflictError).existingId).toBe(first.id);
+    expect(await other.get(racer.id)).toBeNull();
+    // Another tenant's identical key is unrelated; a deleted task frees its key.
+    await other.insert(sampleTask({ idempotencyKey: 'order-7', tenantId: 'other' }));
+    await one.delete(first.id);
+    await other.insert(racer);
+    expect((await one.findByIdempotencyKey('acme', 'order-7', 0))?.id).toBe(racer.id);
+  });
+});
