@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { GatewayKeys } from './auth/gateway-keys.js';
@@ -9,19 +10,32 @@ import type { Config } from './config/config.js';
 import type { SceneType } from './config/scene-types.js';
 import { type LocalEngine, startLocalEngine } from './engine/index.js';
 import { isLoopbackHostname } from './http/origin-guard.js';
+import { EventStreams } from './http/event-streams.js';
 import { createRequestHandler } from './http/server.js';
 import { createGatewayYoga } from './http/yoga.js';
 import { GatewayMetrics } from './metrics.js';
+import { connectRedis, createTaskEventTarget, type RedisConnections } from './redis.js';
 import { ResultFetcher } from './results/fetcher.js';
 import { FsBlobStore } from './results/fs-blob-store.js';
 import { RetentionSweeper } from './results/retention.js';
 import { UrlSigner } from './results/signer.js';
-import { SpacedBudget } from './tasks/budget.js';
-import { TaskEvents } from './tasks/events.js';
+import { SpacedBudget, type UpstreamBudget } from './tasks/budget.js';
+import { TaskEvents, type TaskEventTarget } from './tasks/events.js';
+import { RedisLeases } from './tasks/leases.js';
 import { TaskLedger } from './tasks/ledger.js';
+import {
+  LocalOwnership,
+  LocalWaitingQueue,
+  type TaskOwnership,
+  type WaitingQueue,
+} from './tasks/ownership.js';
+import { RedisBudget } from './tasks/redis-budget.js';
+import { RedisWaitingQueue } from './tasks/redis-queue.js';
+import { RedisTaskStore } from './tasks/redis-store.js';
 import { TaskScheduler } from './tasks/scheduler.js';
 import { TaskService } from './tasks/service.js';
 import { SqliteTaskStore } from './tasks/sqlite-store.js';
+import type { TaskStore } from './tasks/store.js';
 import { LocalTenantLimiter } from './tasks/tenant-limits.js';
 import { PicWishClient } from './upstream/client.js';
 
@@ -50,7 +64,9 @@ export async function startGateway(
   const spoolDir = join(config.dataDir, 'spool');
   mkdirSync(spoolDir, { recursive: true });
   const blobs = new FsBlobStore(join(config.dataDir, 'blobs'));
-  const store = new SqliteTaskStore(join(config.dataDir, 'tasks.db'));
+  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const shared = await sharedParts(config, logger, instanceId);
+  const { store } = shared;
 
   let engine: LocalEngine | null = null;
   let upstreamBase = config.picwish.baseUrl;
@@ -77,10 +93,10 @@ export async function startGateway(
   const publicUrl = config.publicUrl ?? url;
 
   const metrics = new GatewayMetrics();
-  const events = new TaskEvents();
+  const events = new TaskEvents(shared.eventTarget);
   metrics.countSubscriptionsWith(() => events.totalWatchers());
   const ledger = new TaskLedger(store, events);
-  const budget = new SpacedBudget(config.picwish.qps);
+  const { budget } = shared;
   const upstream = new PicWishClient({
     baseUrl: upstreamBase,
     apiKey: upstreamKey as string,
@@ -90,7 +106,17 @@ export async function startGateway(
     timeoutMs: config.picwish.timeoutMs,
     maxBytes: 25 * 1024 * 1024,
   });
-  const scheduler = new TaskScheduler({ ledger, events, upstream, budget, fetcher, logger, metrics });
+  const scheduler = new TaskScheduler({
+    ledger,
+    events,
+    upstream,
+    budget,
+    fetcher,
+    logger,
+    metrics,
+    ownership: shared.ownership,
+    queue: shared.queue,
+  });
   const limiter = new LocalTenantLimiter(store, config.auth.rateLimitPerMinute, config.auth.maxActiveTasks);
   const tasks = new TaskService(ledger, scheduler, blobs, limiter, {
     spoolDir,
@@ -100,7 +126,8 @@ export async function startGateway(
   const signer = new UrlSigner(signingSecret(config), publicUrl, config.files.urlTtlSeconds);
   const keys = new GatewayKeys(config.auth.apiKeys);
 
-  await removeOrphanSpoolFiles(spoolDir, store);
+  // In a cluster another process may be spooling an upload right now: leave recent files alone.
+  await removeOrphanSpoolFiles(spoolDir, store, shared.redis ? 15 * 60 * 1000 : 0);
   await scheduler.start();
   const retention = new RetentionSweeper(
     {
@@ -120,22 +147,49 @@ export async function startGateway(
     metrics,
     production: config.nodeEnv === 'production',
   });
-  server.on(
-    'request',
-    createRequestHandler({
-      yoga,
-      keys,
-      blobs,
-      signer,
-      metrics,
-      logger,
-      readiness: async () => ((await store.ping()) ? null : { store: 'unreachable' }),
-      about: { engine: engine ? 'local' : 'picwish', apiKeyRequired: keys.required },
-      // Without keys on loopback, nothing authenticates a request: keep other sites' pages out.
-      localOnly:
-        !keys.required && isLoopbackHostname(config.host) ? { publicUrl: config.publicUrl } : undefined,
-    }),
-  );
+  let draining = false;
+  const streams = new EventStreams();
+  const handler = createRequestHandler({
+    yoga,
+    keys,
+    blobs,
+    signer,
+    metrics,
+    logger,
+    readiness: async () => {
+      const [storeOk, redisOk] = await Promise.all([
+        withTimeout(store.ping(), 1_000, false),
+        shared.redis ? shared.redis.ping() : Promise.resolve(null),
+      ]);
+      const checks = {
+        instance: instanceId,
+        store: { kind: shared.redis ? 'redis' : 'sqlite', ok: storeOk },
+        redis: shared.redis ? { ok: redisOk } : { configured: false },
+        upstream: engine
+          ? { kind: 'local-engine', qps: config.picwish.qps, budget: shared.redis ? 'cluster' : 'process' }
+          : {
+              kind: 'picwish',
+              baseUrl: upstreamBase,
+              qps: config.picwish.qps,
+              budget: shared.redis ? 'cluster' : 'process',
+            },
+        draining,
+      };
+      const problems: Record<string, string> = {};
+      if (!storeOk) problems.store = 'unreachable';
+      if (redisOk === false) problems.redis = 'unreachable';
+      if (draining) problems.gateway = 'shutting down';
+      return { ready: Object.keys(problems).length === 0, checks, problems };
+    },
+    about: { engine: engine ? 'local' : 'picwish', apiKeyRequired: keys.required },
+    // Without keys on loopback, nothing authenticates a request: keep other sites' pages out.
+    localOnly:
+      !keys.required && isLoopbackHostname(config.host) ? { publicUrl: config.publicUrl } : undefined,
+  });
+  server.on('request', (req, res) => {
+    streams.track(req, res);
+    handler(req, res);
+  });
   logger.info({ url, publicUrl, upstream: engine ? 'local-engine' : upstreamBase }, 'gateway listening');
 
   let closing: Promise<void> | null = null;
@@ -147,11 +201,17 @@ export async function startGateway(
     engine,
     close: () => {
       closing ??= (async () => {
+        // Stop accepting connections (and tell load balancers), end the SSE streams so their
+        // clients reconnect elsewhere, let requests in flight finish, then stop the scheduler,
+        // which hands its task leases over to the other instances.
+        draining = true;
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
-          server.closeIdleConnections();
-          // SSE streams never go idle by themselves; end them so clients reconnect elsewhere.
-          setTimeout(() => server.closeAllConnections(), 250).unref();
+          streams.endAll();
+          const idle = setInterval(() => server.closeIdleConnections(), 50);
+          idle.unref();
+          server.once('close', () => clearInterval(idle));
+          setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS).unref();
         });
         await retention.stop();
         await scheduler.stop();
@@ -159,6 +219,7 @@ export async function startGateway(
         await upstream.close();
         await fetcher.close();
         await store.close();
+        await shared.redis?.close();
         await engine?.close();
       })();
       return closing;
@@ -180,18 +241,86 @@ function signingSecret(config: Config): string {
     // Not there yet: generate it below.
   }
   const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, secret, { mode: 0o600 });
-  return secret;
+  try {
+    // Exclusive create: instances of a cluster starting together on one DATA_DIR agree on one secret.
+    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return readFileSync(file, 'utf8').trim();
+  }
 }
 
 /** Uploads whose task is gone or finished are leftovers of a crash; the spool holds nothing else. */
-async function removeOrphanSpoolFiles(spoolDir: string, store: SqliteTaskStore): Promise<void> {
+async function removeOrphanSpoolFiles(spoolDir: string, store: TaskStore, graceMs: number): Promise<void> {
   const live = new Set<string>();
   for (const task of await store.listUnfinished()) {
     if (task.source.kind === 'file') live.add(task.source.spoolPath);
   }
+  const cutoff = Date.now() - graceMs;
   for (const name of readdirSync(spoolDir)) {
     const path = join(spoolDir, name);
-    if (!live.has(path)) rmSync(path, { force: true });
+    if (live.has(path)) continue;
+    if (graceMs > 0 && (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0) > cutoff) continue;
+    rmSync(path, { force: true });
+  }
+}
+
+/** How long a shutdown waits for requests in flight before cutting their connections. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** The parts several gateway processes share through Redis, or their one-process defaults. */
+interface SharedParts {
+  readonly redis: RedisConnections | null;
+  readonly store: TaskStore;
+  readonly eventTarget: TaskEventTarget | undefined;
+  readonly budget: UpstreamBudget;
+  readonly ownership: TaskOwnership;
+  readonly queue: WaitingQueue;
+}
+
+/**
+ * With `REDIS_URL`: tasks, pub/sub, the waiting queue, the PicWish budget and poll ownership live
+ * in Redis, so any number of processes act as one gateway. Without: SQLite under DATA_DIR and
+ * in-process parts.
+ */
+async function sharedParts(config: Config, logger: Logger, instanceId: string): Promise<SharedParts> {
+  if (!config.redisUrl) {
+    return {
+      redis: null,
+      store: new SqliteTaskStore(join(config.dataDir, 'tasks.db')),
+      eventTarget: undefined,
+      budget: new SpacedBudget(config.picwish.qps),
+      ownership: new LocalOwnership(),
+      queue: new LocalWaitingQueue(),
+    };
+  }
+  const redis = await connectRedis(config.redisUrl, logger);
+  return {
+    redis,
+    store: new RedisTaskStore(redis.commands, redis.prefix),
+    eventTarget: createTaskEventTarget(redis, logger),
+    budget: new RedisBudget(redis.commands, redis.prefix, {
+      qps: config.picwish.qps,
+      callTimeoutMs: config.picwish.timeoutMs,
+      logger,
+    }),
+    ownership: new RedisLeases(redis.commands, redis.prefix, { instanceId, logger }),
+    queue: new RedisWaitingQueue(redis.commands, redis.prefix, logger),
+  };
+}
+
+/** `promise`, or `fallback` if it has not settled (or failed) within `ms`. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise.catch(() => fallback),
+      new Promise<T>((resolve) => {
+        timer = setTimeout(() => resolve(fallback), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -462,6 +462,45 @@ describe('task ownership', () => {
     expect(next.payload.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
+  it("refuses another tenant's single-connection stream token as unknown: no reading, no pushing", async () => {
+    const reserved = await fetch(`${stack.url}/graphql/stream`, { method: 'PUT', headers: alpha });
+    const token = await reserved.text();
+    const again = await (
+      await fetch(`${stack.url}/graphql/stream`, { method: 'PUT', headers: alpha })
+    ).text();
+    expect(again).not.toBe(token);
+
+    const read = await fetch(`${stack.url}/graphql/stream?token=${encodeURIComponent(token)}`, {
+      headers: { accept: 'text/event-stream', ...beta },
+    });
+    expect(read.status).toBe(404);
+    await read.body?.cancel();
+    const push = await fetch(`${stack.url}/graphql/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-graphql-event-stream-token': token, ...beta },
+      body: JSON.stringify({ query: '{ __typename }', extensions: { operationId: 'x' } }),
+    });
+    expect(push.status).toBe(404);
+    await push.body?.cancel();
+
+    // The owner can still use it.
+    const own = sseUntil(
+      `${stack.url}/graphql/stream?token=${encodeURIComponent(token)}`,
+      { method: 'GET', headers: alpha },
+      (events) => events.some((e) => e.event === 'complete'),
+    );
+    const status = await eventually202(() =>
+      fetch(`${stack.url}/graphql/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-graphql-event-stream-token': token, ...alpha },
+        body: JSON.stringify({ query: '{ __typename }', extensions: { operationId: 'mine' } }),
+      }),
+    );
+    expect(status).toBe(202);
+    const next = (await own).events.find((e) => e.event === 'next')?.data as { id: string; payload: unknown };
+    expect(next).toEqual({ id: 'mine', payload: { data: { __typename: 'Query' } } });
+  });
+
   it("cancels nothing and deletes nothing of another tenant's: cancel is null, delete is false", async () => {
     const id = await mustGenerate(stack, TENANTS.alpha);
     const cancel = await stack.gql(CANCEL, { id }, beta);

@@ -24,8 +24,8 @@ export interface HttpDeps {
   readonly signer: UrlSigner;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
-  /** Answers /readyz: null when ready, else what is not. */
-  readonly readiness: () => Promise<Record<string, string> | null>;
+  /** Answers /readyz: whether to take traffic, what each dependency looks like, and what is wrong. */
+  readonly readiness: () => Promise<Readiness>;
   /** For the demo page and `/about.json`; absent: the gateway says it runs on PicWish. */
   readonly about?: AboutGateway;
   /**
@@ -33,6 +33,13 @@ export interface HttpDeps {
    * origins and non-loopback Host names (origin-guard.ts). Absent: no such guard.
    */
   readonly localOnly?: { readonly publicUrl: string | null };
+}
+
+/** The /readyz answer: 200 with `checks` when ready, 503 with `checks` and `problems` when not. */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: Record<string, unknown>;
+  readonly problems: Record<string, string>;
 }
 
 const HTML_SECURITY_HEADERS = {
@@ -65,11 +72,11 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     if (path.startsWith('/files/')) return serveFile(req, res, url, deps.blobs, deps.signer);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
-      const problems = await deps.readiness();
+      const { ready, checks, problems } = await deps.readiness();
       return sendJson(
         res,
-        problems ? 503 : 200,
-        problems ? { status: 'unavailable', problems } : { status: 'ready' },
+        ready ? 200 : 503,
+        ready ? { status: 'ready', checks } : { status: 'unavailable', problems, checks },
       );
     }
     if (path === '/metrics') {

@@ -15,6 +15,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayContext, GatewayServices } from '../schema/context.js';
 import { schema } from '../schema/index.js';
 import { createGraphiQLPage } from './graphiql-page.js';
+import { createStreamTokens } from './stream-tokens.js';
 import { useOneOfInputErrors } from './one-of-errors.js';
 
 /** What the node handler attaches to a request before Yoga sees it. */
@@ -68,6 +69,7 @@ export function createGatewayYoga(options: {
   /** Unexpected errors already logged by `maskError`, which Yoga would log a second time. */
   const loggedUnexpected = new WeakSet<object>();
   const graphiql = createGraphiQLPage();
+  const streamTokens = createStreamTokens();
   return createYoga<ServerContext, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -108,7 +110,8 @@ export function createGatewayYoga(options: {
       requestId: req.requestId ?? '',
     }),
     plugins: [
-      useGraphQLSSE(),
+      streamTokens.plugin,
+      useGraphQLSSE({ authenticate: streamTokens.authenticate }),
       useOneOfInputErrors(schema),
       graphiql.plugin,
       EnvelopArmorPlugin({

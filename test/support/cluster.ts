@@ -1,0 +1,161 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { readSse, uploadOperation } from './harness.js';
+
+/** The repository root, where `src/main.ts` lives. */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** One gateway as a real OS process (`node --import tsx src/main.ts`). */
+export interface GatewayProcess {
+  readonly name: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything it wrote to stderr so far (its warn/error log lines). */
+  stderr(): string;
+  /** Resolves with the exit code (or signal name) once the process is gone. */
+  readonly exited: Promise<number | string>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Spawns a gateway and waits for its "GraphiQL at <url>/graphql" line. */
+export async function spawnGateway(name: string, env: Record<string, string>): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in 60 s:\n${stderr}`)), 60_000);
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = /GraphiQL at (http:\/\/\S+)\/graphql/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] as string);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}) before listening:\n${stderr}`));
+    });
+  });
+  return {
+    name,
+    url,
+    child,
+    stderr: () => stderr,
+    exited,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}
+
+/** Stops a gateway if it still runs (SIGTERM, then SIGKILL after `graceMs`). */
+export async function stopGateway(gateway: GatewayProcess, graceMs = 10_000): Promise<void> {
+  if (gateway.child.exitCode !== null || gateway.child.signalCode !== null) return;
+  gateway.kill('SIGTERM');
+  const timer = setTimeout(() => gateway.kill('SIGKILL'), graceMs);
+  await gateway.exited;
+  clearTimeout(timer);
+}
+
+export const TASK_FIELDS = `id state progress queuePosition upstreamTaskId
+  error { code message }
+  images { url width height contentType }`;
+
+const GENERATE = `mutation($file: Upload!, $prompt: String!) {
+  generateBackground(input: { image: { file: $file }, background: { prompt: $prompt }, batchSize: 1 }) { ${TASK_FIELDS} }
+}`;
+const GET_TASK = `query($id: ID!) { backgroundTask(id: $id) { ${TASK_FIELDS} } }`;
+const WATCH = `subscription($id: ID!) { backgroundTaskUpdated(id: $id) { ${TASK_FIELDS} } }`;
+
+export interface ClusterTask {
+  id: string;
+  state: string;
+  progress: number;
+  queuePosition: number | null;
+  upstreamTaskId: string | null;
+  error: { code: string; message: string } | null;
+  images: { url: string; width: number; height: number; contentType: string }[];
+}
+
+/** Uploads `png` to `url` and returns the new task. */
+export async function createTask(url: string, png: Buffer, prompt: string): Promise<ClusterTask> {
+  const answer = await uploadOperation(
+    url,
+    GENERATE,
+    { file: null, prompt },
+    { variablePath: 'variables.file', bytes: png },
+  );
+  if (answer.body.errors || !answer.body.data)
+    throw new Error(`generate failed: ${JSON.stringify(answer.body)}`);
+  return (answer.body.data as { generateBackground: ClusterTask }).generateBackground;
+}
+
+export async function getTask(url: string, id: string): Promise<ClusterTask | null> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({ query: GET_TASK, variables: { id } }),
+  });
+  const body = (await response.json()) as { data?: { backgroundTask: ClusterTask | null }; errors?: unknown };
+  if (body.errors) throw new Error(`backgroundTask failed: ${JSON.stringify(body.errors)}`);
+  return body.data?.backgroundTask ?? null;
+}
+
+/** Follows a task over SSE on `url` until the stream ends; answers every task snapshot received. */
+export async function watchTask(url: string, id: string): Promise<ClusterTask[]> {
+  const { events } = await readSse(`${url}/graphql`, {
+    body: JSON.stringify({ query: WATCH, variables: { id } }),
+  });
+  return events
+    .filter((e) => e.event === 'next')
+    .map((e) => (e.data as { data: { backgroundTaskUpdated: ClusterTask } }).data.backgroundTaskUpdated);
+}
+
+export async function readyz(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  try {
+    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  } catch (error) {
+    return { status: 0, body: { error: (error as Error).message } };
+  }
+}
+
+/** Starts a throwaway redis-server on `port` (no persistence); resolves once it answers. */
+export async function startRedisServer(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  const deadline = Date.now() + 10_000;
+  while (!/Ready to accept connections/.test(out)) {
+    if (child.exitCode !== null) throw new Error(`redis-server on ${port} exited:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not start:\n${out}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return child;
+}
+
+export async function stopRedisServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+}
