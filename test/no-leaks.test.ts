@@ -240,6 +240,8 @@ describe('the GraphiQL page', () => {
         timeout: 40_000,
       });
       await page.waitForSelector('.graphiql-container', { timeout: 40_000 });
+      // The request-headers editor is there, where a person enters "Authorization: Bearer <key>".
+      expect(await page.getByText('Headers', { exact: true }).count()).toBeGreaterThan(0);
       await page.click('.graphiql-execute-button');
       await page.waitForFunction(
         () => (document.body.textContent ?? '').includes('"sceneTypes"'),

@@ -207,6 +207,14 @@ describe('gateway key configuration', () => {
     expect(both.ok).toBe(false);
   });
 
+  it('defaults to 60 tasks per minute and 20 unfinished tasks per tenant', () => {
+    const config = loadConfig({});
+    expect(config.ok && config.value.auth).toMatchObject({ rateLimitPerMinute: 60, maxActiveTasks: 20 });
+    const tuned = loadConfig({ TENANT_RATE_LIMIT_PER_MINUTE: '5', TENANT_MAX_ACTIVE_TASKS: '2' });
+    expect(tuned.ok && tuned.value.auth).toMatchObject({ rateLimitPerMinute: 5, maxActiveTasks: 2 });
+    expect(loadConfig({ TENANT_RATE_LIMIT_PER_MINUTE: '0' }).ok).toBe(false);
+  });
+
   it('refuses a malformed key entry without echoing the secret in the message', () => {
     const secret = 'short-secret';
     const result = loadConfig({ GATEWAY_API_KEYS: `alpha:${secret}` });
