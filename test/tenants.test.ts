@@ -176,6 +176,19 @@ describe('gateway keys', () => {
     expect(await page.text()).toContain('PicWish background gateway');
   });
 
+  it('never runs an operation for a keyless GET that asks for HTML: it gets the page, not data', async () => {
+    const query = encodeURIComponent(`{ backgroundTask(id: "${taskId}") { id } }`);
+    for (const accept of [
+      'text/html',
+      'application/json, text/html',
+      'application/graphql-response+json, text/html;q=0.1',
+    ]) {
+      const response = await fetch(`${stack.url}/graphql?query=${query}`, { headers: { accept } });
+      expect(response.headers.get('content-type')).toContain('text/html');
+      expect(await response.text()).not.toContain(taskId);
+    }
+  });
+
   it('lets a CORS preflight through without a key (browsers never send one on OPTIONS)', async () => {
     const preflight = await fetch(`${stack.url}/graphql`, {
       method: 'OPTIONS',
