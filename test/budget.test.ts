@@ -92,6 +92,37 @@ describe('upstream budget', () => {
     expect(s.engine.stats().creates_log.map((c) => c.taskId)).toEqual([a.upstreamTaskId, b.upstreamTaskId]);
   }, 60_000);
 
+  it('shares the budget fairly: never-ending tasks keep being polled evenly and do not starve new work', async () => {
+    stack = await startStack({ engine: { qps: 2, durationMs: 500 }, env: { PICWISH_QPS: '2' } });
+    const s = stack;
+    const png = await transparentPng(400, 300);
+    s.engine.faults.acceptCreatesWithoutProcessing = true;
+    const stuck: TaskView[] = [];
+    for (let i = 0; i < 8; i += 1) stuck.push(await generateTask(s, { png, prompt: `stuck ${i}` }));
+    // Half of them watched: those must never starve either.
+    const streams = stuck.slice(0, 4).map((task) => watch(s, task.id));
+    await subscribersReady(s, 4);
+    const upstreamIds = await eventually(async () => {
+      const ids = await Promise.all(stuck.map(async (task) => (await getTask(s, task.id))?.upstreamTaskId));
+      return ids.every(Boolean) ? (ids as string[]) : undefined;
+    }, 30_000);
+    s.engine.faults.acceptCreatesWithoutProcessing = false;
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    // New work still gets through while eight tasks compete for polls.
+    const fresh = await generateTask(s, { png, prompt: 'fresh' });
+    const done = await settled(s, fresh.id, 30_000);
+    expect(done.state).toBe('SUCCEEDED');
+    const stats = s.engine.stats();
+    const polls = upstreamIds.map((id) => stats.pollsByTask[id] ?? 0);
+    console.log(`fairness: polls per never-ending task ${polls.join(', ')}`);
+    expect(Math.min(...polls)).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...polls)).toBeLessThanOrEqual(Math.min(...polls) * 3 + 2);
+    expect(stats.rateLimited).toBe(0);
+    for (const task of stuck)
+      await s.gql('mutation($id: ID!) { cancelBackgroundTask(id: $id) { id } }', { id: task.id });
+    for (const history of await Promise.all(streams)) expect(history.at(-1)?.state).toBe('CANCELLED');
+  }, 120_000);
+
   it('counts queuePosition down in a subscription and drops it once the task is sent', async () => {
     stack = await startStack({ engine: { qps: null, durationMs: 300 }, env: { PICWISH_QPS: '1' } });
     const s = stack;

@@ -16,7 +16,7 @@ import {
   type TaskError,
 } from './model.js';
 import { LocalOwnership, LocalWaitingQueue, type TaskOwnership, type WaitingQueue } from './ownership.js';
-import { DurationEstimate, nextPollDelay, retryDelay } from './poll-policy.js';
+import { DurationEstimate, planNextPoll, retryDelay } from './poll-policy.js';
 
 /** Result links die an hour after completion; stop retrying downloads a little before that. */
 export const RESULT_FETCH_WINDOW_MS = 55 * 60 * 1000;
@@ -45,7 +45,19 @@ interface Entry {
   dueAt: number;
   /** A poll the policy planned (for the poll-lag metric); submissions and retries are not. */
   plannedPoll: boolean;
+  /** Before `dueAt`, the step may run from here on a slot nothing due wants (see poll-policy.ts). */
+  earlyAt?: number;
 }
+
+/** What a free budget slot goes to: a create, or anything else (polls). */
+type SlotClass = 'create' | 'poll';
+
+/**
+ * With due creates and due polls both waiting, this many polls go before each create: a poll of
+ * a finished task completes it with one call, while a create only starts one. Creates still get a
+ * third of the budget under any load.
+ */
+const POLLS_PER_CREATE = 2;
 
 /**
  * Drives every unfinished task to its end — whether or not anyone watches — with the upstream
@@ -73,6 +85,8 @@ export class TaskScheduler {
   readonly #failures = new Map<string, number>();
   readonly #notFound = new Map<string, number>();
   readonly #durations = new DurationEstimate();
+  /** Slots given to polls since the last create, so due creates and due polls take turns. */
+  #pollsSinceCreate = POLLS_PER_CREATE;
   readonly #steps = new Set<Promise<void>>();
   /** Budget slots held by steps in flight, released as soon as their upstream call settles. */
   readonly #slots = new Map<string, BudgetSlot>();
@@ -196,14 +210,9 @@ export class TaskScheduler {
 
   async #run(): Promise<void> {
     while (this.#running) {
-      const next = this.#pick();
+      const next = this.#pick(Date.now());
       if (!next) {
-        await this.#sleep(60_000);
-        continue;
-      }
-      const wait = next.entry.dueAt - Date.now();
-      if (wait > 0) {
-        await this.#sleep(wait);
+        await this.#sleep(this.#nextWake() - Date.now());
         continue;
       }
       if (this.#inFlight.size >= (this.#deps.maxInFlight ?? 16)) {
@@ -218,11 +227,12 @@ export class TaskScheduler {
         }
         this.#deps.metrics.budgetGranted.inc();
         // The slot goes to whatever is most urgent now, which may have arrived while we waited.
-        const chosen = this.#pick();
-        if (!chosen || chosen.entry.dueAt > Date.now()) {
+        const chosen = this.#pick(Date.now());
+        if (!chosen) {
           slot.release(false);
           continue;
         }
+        this.#pollsSinceCreate = this.#classOf(chosen.id) === 'create' ? 0 : this.#pollsSinceCreate + 1;
         this.#dispatch(chosen.id, chosen.entry, slot);
       } else {
         this.#dispatch(next.id, next.entry);
@@ -230,13 +240,43 @@ export class TaskScheduler {
     }
   }
 
-  #pick(): { id: string; entry: Entry } | null {
-    let best: { id: string; entry: Entry } | null = null;
+  /**
+   * The step to run now, or null if none may run yet. Due steps first: the earliest-due create
+   * (arrival order) and the earliest-due other step; with both waiting they take turns
+   * (`POLLS_PER_CREATE` polls, then a create), so a burst of creates cannot hold back polls of
+   * finished tasks, nor the reverse. Only when nothing is due, the step whose early time came
+   * first (a poll on an otherwise idle slot).
+   */
+  #pick(now: number): { id: string; entry: Entry } | null {
+    let create: { id: string; entry: Entry } | null = null;
+    let other: { id: string; entry: Entry } | null = null;
+    let early: { id: string; entry: Entry } | null = null;
     for (const [id, entry] of this.#entries) {
       if (this.#inFlight.has(id)) continue;
-      if (!best || entry.dueAt < best.entry.dueAt) best = { id, entry };
+      if (entry.dueAt <= now) {
+        if (this.#classOf(id) === 'create') {
+          if (!create || entry.dueAt < create.entry.dueAt) create = { id, entry };
+        } else if (!other || entry.dueAt < other.entry.dueAt) other = { id, entry };
+      } else if (entry.earlyAt !== undefined && entry.earlyAt <= now) {
+        if (!early || entry.earlyAt < (early.entry.earlyAt as number)) early = { id, entry };
+      }
     }
-    return best;
+    if (create && other) return this.#pollsSinceCreate >= POLLS_PER_CREATE ? create : other;
+    return create ?? other ?? early;
+  }
+
+  #classOf(id: string): SlotClass {
+    return this.#waiting.has(id) ? 'create' : 'poll';
+  }
+
+  /** When the next step becomes due or may run early; in at most a minute, to be safe. */
+  #nextWake(): number {
+    let wake = Date.now() + 60_000;
+    for (const [id, entry] of this.#entries) {
+      if (this.#inFlight.has(id)) continue;
+      wake = Math.min(wake, entry.earlyAt ?? entry.dueAt, entry.dueAt);
+    }
+    return wake;
   }
 
   async #needsBudget(id: string): Promise<boolean> {
@@ -422,7 +462,7 @@ export class TaskScheduler {
       this.#announceQueueMove();
       await this.#removeSpool(sending);
       if (!submitted || isTerminal(submitted.state)) return null;
-      return { dueAt: now + 1_000, plannedPoll: true };
+      return this.#planPoll(submitted, now);
     }
     const fault = answer.error;
     if (fault.kind === 'transient' && fault.mayHaveCreated) {
@@ -500,7 +540,9 @@ export class TaskScheduler {
         return null;
       }
       const completedAt = status.completedAt ?? Date.now();
-      if (task.submittedAt) this.#durations.observe(completedAt - task.submittedAt);
+      // PicWish reports whole seconds: on average the task ended half a second later.
+      const ended = completedAt % 1000 === 0 ? completedAt + 500 : completedAt;
+      if (task.submittedAt) this.#durations.observe(ended - task.submittedAt);
       // Still PROCESSING: clients hear SUCCEEDED only once every image is stored and servable.
       const fetching = await this.#deps.ledger.update(task.id, (current) =>
         isTerminal(current.state)
@@ -540,13 +582,17 @@ export class TaskScheduler {
       );
       if (!updated || isTerminal(updated.state)) return null;
     }
-    const sinceSubmit = Date.now() - (task.submittedAt ?? task.createdAt);
-    const delay = nextPollDelay(
-      sinceSubmit,
+    return this.#planPoll(task, Date.now());
+  }
+
+  /** The next poll of a submitted task, as the poll policy plans it. */
+  #planPoll(task: Task, now: number): Entry {
+    const plan = planNextPoll(
+      now - (task.submittedAt ?? task.createdAt),
       this.#durations.expectedMs,
       this.#deps.events.watcherCount(task.id) > 0,
     );
-    return { dueAt: Date.now() + delay, plannedPoll: true };
+    return { dueAt: now + plan.dueInMs, earlyAt: now + plan.earlyInMs, plannedPoll: true };
   }
 
   /**
