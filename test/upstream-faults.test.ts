@@ -1,5 +1,6 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEngineOptions } from '../src/engine/index.js';
 import {
@@ -90,6 +91,33 @@ async function closedPortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+const hasPython = spawnSync('python3', ['--version']).status === 0;
+
+/**
+ * A port whose connections never open: a listener with a backlog of 0 that never accepts, its one
+ * queue slot taken, so the kernel drops further SYNs (Node itself cannot listen without accepting).
+ */
+async function unacceptingListener(): Promise<{ url: string; close: () => void }> {
+  const child = spawn('python3', [
+    '-c',
+    'import socket,sys,time\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)',
+  ]);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
+    child.once('error', reject);
+  });
+  const filler = connect(port, '127.0.0.1');
+  filler.on('error', () => {});
+  await new Promise((resolve) => filler.once('connect', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      filler.destroy();
+      child.kill();
+    },
+  };
+}
+
 describe.concurrent('transient faults are ridden out to SUCCEEDED', () => {
   it('retries a create answered 500 then 502 and succeeds with one accepted create', async () => {
     const stack = await stackWith();
@@ -126,6 +154,13 @@ describe.concurrent('transient faults are ridden out to SUCCEEDED', () => {
   it('rides out a poll answered with an HTML error page', async () => {
     const stack = await stackWith();
     stack.engine.faults.pollFaults.push({ kind: 'html' }, { kind: 'html', status: 500 });
+    const task = await settled(stack, await submit(stack));
+    expect(task.state).toBe('SUCCEEDED');
+  });
+
+  it('rides out a poll answered 200 with a body that is not JSON', async () => {
+    const stack = await stackWith();
+    stack.engine.faults.pollFaults.push({ kind: 'html', status: 200 });
     const task = await settled(stack, await submit(stack));
     expect(task.state).toBe('SUCCEEDED');
   });
@@ -287,6 +322,26 @@ describe.concurrent('deadlines', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
     expect(stack.engine.stats().createAttempts).toBe(0);
   });
+
+  it.skipIf(!hasPython)(
+    'retries creates whose connection never opens and ends UPSTREAM_UNAVAILABLE, not OUTCOME_UNKNOWN',
+    async () => {
+      const blackhole = await unacceptingListener();
+      try {
+        const stack = await stackWith({
+          env: {
+            PICWISH_BASE_URL: blackhole.url,
+            PICWISH_TIMEOUT_MS: '800',
+            PICWISH_TASK_DEADLINE_MS: '3000',
+          },
+        });
+        const task = await settled(stack, await submit(stack));
+        expect(task).toMatchObject({ state: 'FAILED', error: { code: 'UPSTREAM_UNAVAILABLE' } });
+      } finally {
+        blackhole.close();
+      }
+    },
+  );
 
   it('ends a task PicWish accepted but never finished in DEADLINE_EXCEEDED', async () => {
     const stack = await stackWith({ env: { PICWISH_TASK_DEADLINE_MS: '3000' } });
