@@ -84,8 +84,30 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
 
+/** Six tasks created on `creator`, each watched over SSE from every one of `watchers`; polls per task. */
+async function pollsPerTask(creator: GatewayProcess, watchers: GatewayProcess[], label: string) {
+  engine.resetStats();
+  const started = Date.now();
+  const tasks = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => createTask(creator.url, png, `${label} scene ${i}`)),
+  );
+  const histories = await Promise.all(
+    tasks.flatMap((task) => watchers.map((gateway) => watchTask(gateway.url, task.id))),
+  );
+  const elapsed = Date.now() - started;
+  const stats = engine.stats();
+  const views = await Promise.all(tasks.map((task) => getTask(creator.url, task.id)));
+  const polls = views.map((view) => stats.pollsByTask[view?.upstreamTaskId ?? ''] ?? 0);
+  const perTask = polls.reduce((sum, n) => sum + n, 0) / polls.length;
+  console.log(
+    `${label}: 6 tasks watched from ${watchers.length} instance(s): polls per task ${perTask.toFixed(2)} (min ${Math.min(...polls)}, max ${Math.max(...polls)}), ${(elapsed / 1000).toFixed(1)} s, 429s ${stats.rateLimited}`,
+  );
+  return { tasks, histories, stats, views, polls, perTask };
+}
+
 describe('a cluster of gateway processes on Redis', () => {
   let finished: ClusterTask | null = null;
+  let clusterPollsPerTask = 0;
 
   it('reports Redis, the store and the upstream on /readyz', async () => {
     const [a] = gateways as [GatewayProcess];
@@ -103,38 +125,42 @@ describe('a cluster of gateway processes on Redis', () => {
 
   it('drives tasks created on one instance and watched from all to SUCCEEDED everywhere, within one 2-QPS budget', async () => {
     const [a, b, c] = gateways as [GatewayProcess, GatewayProcess, GatewayProcess];
-    engine.resetStats();
-    const started = Date.now();
-    const tasks = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => createTask(a.url, png, `cluster scene ${i}`)),
-    );
-    // Queue positions are the cluster's: any instance answers the same for a task.
-    const waiting = tasks.filter((task) => task.state === 'QUEUED');
-    for (const task of waiting) expect(task.queuePosition).toBeGreaterThanOrEqual(1);
-
-    const histories = await Promise.all(
-      tasks.flatMap((task) => [a, b, c].map((gateway) => watchTask(gateway.url, task.id))),
-    );
-    const elapsed = Date.now() - started;
+    const { tasks, histories, stats, views, polls, perTask } = await pollsPerTask(a, [a, b, c], 'cluster');
+    // Queue positions are the cluster's, counted as soon as the task is accepted.
+    for (const task of tasks.filter((t) => t.state === 'QUEUED')) {
+      expect(task.queuePosition).toBeGreaterThanOrEqual(1);
+    }
     for (const history of histories) {
       expect(history.at(-1)?.state).toBe('SUCCEEDED');
       expect(history.at(-1)?.images).toHaveLength(1);
       const progress = history.map((snapshot) => snapshot.progress);
       expect(progress).toEqual([...progress].sort((x, y) => x - y));
     }
-    const stats = engine.stats();
     expect(stats.rateLimited).toBe(0);
     expect(stats.creates).toBe(6);
     expect(stats.createAttempts).toBe(6);
-    const views = await Promise.all(tasks.map((task) => getTask(b.url, task.id)));
-    const polls = views.map((view) => stats.pollsByTask[view?.upstreamTaskId ?? ''] ?? 0);
-    const perTask = polls.reduce((sum, n) => sum + n, 0) / polls.length;
-    console.log(
-      `cluster: 6 tasks on 3 instances (watched from all 3): polls per task ${perTask.toFixed(2)} (min ${Math.min(...polls)}, max ${Math.max(...polls)}), ${(elapsed / 1000).toFixed(1)} s, 429s ${stats.rateLimited}`,
-    );
     expect(Math.min(...polls)).toBeGreaterThanOrEqual(1);
     expect(perTask).toBeLessThanOrEqual(5);
-    finished = views[0] ?? null;
+    clusterPollsPerTask = perTask;
+    finished = (await getTask(b.url, views[0]?.id ?? '')) ?? null;
+  }, 120_000);
+
+  it('polls each task about as often as a single gateway process does', async () => {
+    const soloDir = mkdtempSync(join(tmpdir(), 'gw-solo-'));
+    const solo = await spawnGateway('solo', { ...envFor('', soloDir), REDIS_URL: '' });
+    try {
+      expect((await readyz(solo.url)).body).toMatchObject({ checks: { store: { kind: 'sqlite' } } });
+      const single = await pollsPerTask(solo, [solo, solo, solo], 'single process');
+      for (const history of single.histories) expect(history.at(-1)?.state).toBe('SUCCEEDED');
+      expect(single.stats.rateLimited).toBe(0);
+      console.log(
+        `polls per task: single process ${single.perTask.toFixed(2)}, cluster of 3 ${clusterPollsPerTask.toFixed(2)}`,
+      );
+      expect(clusterPollsPerTask).toBeLessThanOrEqual(single.perTask + 1);
+    } finally {
+      await stopGateway(solo);
+      rmSync(soloDir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('serves a result stored by one instance from every other instance', async () => {
