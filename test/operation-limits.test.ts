@@ -43,6 +43,9 @@ describe('operation limits', () => {
 
   const refusal = (body: { errors?: GraphQLErrorShape[] }) =>
     body.errors?.map((e) => e.message).join(' | ') ?? '';
+  const codes = (body: { errors?: GraphQLErrorShape[] }) => [
+    ...new Set(body.errors?.map((e) => e.extensions?.code)),
+  ];
 
   it('runs a full introspection query (what GraphiQL sends) despite the depth limit', async () => {
     const { status, body } = await post({ query: getIntrospectionQuery({ descriptions: true }) });
@@ -57,6 +60,7 @@ describe('operation limits', () => {
     const over = await post({ query: typeQueryOfDepth(OPERATION_LIMITS.maxDepth + 2) });
     expect(over.body.data).toBeUndefined();
     expect(refusal(over.body)).toMatch(/depth limit of 8 exceeded/i);
+    expect(codes(over.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
   it(`refuses more than ${OPERATION_LIMITS.maxAliases} aliases (an alias flood)`, async () => {
@@ -66,12 +70,14 @@ describe('operation limits', () => {
     const flood = await post({ query: aliases(200) });
     expect(flood.body.data).toBeUndefined();
     expect(refusal(flood.body)).toMatch(/aliases limit of 15 exceeded/i);
+    expect(codes(flood.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
   it(`refuses a document of more than ${OPERATION_LIMITS.maxTokens} tokens before parsing it all`, async () => {
     const over = await post({ query: `{ ${'__typename '.repeat(OPERATION_LIMITS.maxTokens + 1)}}` });
     expect(over.body.data).toBeUndefined();
     expect(refusal(over.body)).toMatch(/token limit of 4000 exceeded/i);
+    expect(codes(over.body)).toEqual(['GRAPHQL_PARSE_FAILED']);
   });
 
   it(`refuses more than ${OPERATION_LIMITS.maxDirectives} directives`, async () => {
@@ -80,6 +86,7 @@ describe('operation limits', () => {
     });
     expect(over.body.data).toBeUndefined();
     expect(refusal(over.body)).toMatch(/directives limit of 20 exceeded/i);
+    expect(codes(over.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
   it('accepts the most expensive legitimate operation: a page of 100 tasks with every field', async () => {
@@ -94,6 +101,7 @@ describe('operation limits', () => {
     });
     expect(over.body.data).toBeUndefined();
     expect(refusal(over.body)).toMatch(new RegExp(`cost limit of ${OPERATION_LIMITS.maxCost} exceeded`, 'i'));
+    expect(codes(over.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
   it(`answers a batch of up to ${OPERATION_LIMITS.maxBatch} operations and refuses a bigger one`, async () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
-import { GraphQLError, getOperationAST } from 'graphql';
+import { GraphQLError, getOperationAST, type ValidationContext } from 'graphql';
 import {
   createGraphQLError,
   createYoga,
@@ -38,6 +38,22 @@ export const OPERATION_LIMITS = {
   maxCost: 50_000,
   maxBatch: 10,
 } as const;
+
+/**
+ * graphql-armor throws a refusal (depth, aliases, directives, cost) out of validation, and it
+ * reaches the client without `extensions.code`; reported as a validation error instead, it gets
+ * GRAPHQL_VALIDATION_FAILED like every other one (docs/errors.md). The token limit applies while
+ * parsing and already comes as GRAPHQL_PARSE_FAILED.
+ */
+const REPORT_AS_VALIDATION = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) =>
+      context?.reportError(
+        new GraphQLError(error.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+      ),
+  ],
+};
 
 const DEFAULT_QUERY = `# Generate a background from a URL, then follow it live.
 mutation Generate {
@@ -115,11 +131,11 @@ export function createGatewayYoga(options: {
       useOneOfInputErrors(schema),
       graphiql.plugin,
       EnvelopArmorPlugin({
-        maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: true },
-        maxAliases: { n: OPERATION_LIMITS.maxAliases },
+        maxDepth: { n: OPERATION_LIMITS.maxDepth, ignoreIntrospection: true, ...REPORT_AS_VALIDATION },
+        maxAliases: { n: OPERATION_LIMITS.maxAliases, ...REPORT_AS_VALIDATION },
         maxTokens: { n: OPERATION_LIMITS.maxTokens },
-        maxDirectives: { n: OPERATION_LIMITS.maxDirectives },
-        costLimit: { maxCost: OPERATION_LIMITS.maxCost },
+        maxDirectives: { n: OPERATION_LIMITS.maxDirectives, ...REPORT_AS_VALIDATION },
+        costLimit: { maxCost: OPERATION_LIMITS.maxCost, ...REPORT_AS_VALIDATION },
         blockFieldSuggestion: { enabled: options.production },
       }),
       countOperations(metrics),
