@@ -238,6 +238,21 @@ describe('gateway key configuration', () => {
     }
   });
 
+  it('accepts several keys for one tenant (rotation) but refuses one key for two entries', () => {
+    const rotating = loadConfig({ GATEWAY_API_KEYS: `alpha:${TENANTS.alpha},alpha:${TENANTS.beta}` });
+    expect(rotating.ok).toBe(true);
+    const keys = new GatewayKeys(rotating.ok ? rotating.value.auth.apiKeys : []);
+    expect(keys.authenticate(`Bearer ${TENANTS.alpha}`)).toEqual({ ok: true, value: 'alpha' });
+    expect(keys.authenticate(`Bearer ${TENANTS.beta}`)).toEqual({ ok: true, value: 'alpha' });
+
+    const shared = loadConfig({ GATEWAY_API_KEYS: `alpha:${TENANTS.alpha},beta:${TENANTS.alpha}` });
+    expect(shared.ok).toBe(false);
+    if (!shared.ok) {
+      expect(shared.error.message).toMatch(/entry 2 repeats the key of entry 1/);
+      expect(shared.error.message).not.toContain(TENANTS.alpha);
+    }
+  });
+
   it('matches a presented key to its tenant and rejects near misses', () => {
     const keys = new GatewayKeys([
       { tenant: 'alpha', key: TENANTS.alpha },

@@ -154,6 +154,14 @@ export function parseKeyPairs(source: string, variable: string): { tenant: strin
         `${variable} entry ${pairs.length + 1} must be tenant:key with a tenant of letters, digits, . _ - and a key of at least 16 characters`,
       );
     }
+    const earlier = pairs.findIndex((pair) => pair.key === key);
+    if (earlier >= 0) {
+      // One key naming two tenants would make whose tasks a caller sees depend on entry order.
+      throw new ConfigProblem(
+        variable,
+        `${variable} entry ${pairs.length + 1} repeats the key of entry ${earlier + 1}; every key must be distinct (a tenant may have several keys, e.g. while rotating)`,
+      );
+    }
     pairs.push({ tenant, key });
   }
   return pairs;
