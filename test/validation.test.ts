@@ -358,6 +358,13 @@ describe('other variables that cannot be coerced get INVALID_VARIABLE with the p
     });
   });
 
+  it('refuses a file variable sent as a string in a JSON request', async () => {
+    await expectRefused(await generateFromUrl({ image: { file: 'foreground.png' } }), {
+      ...badInput('INVALID_VARIABLE', 'input.image.file'),
+      status: 400,
+    });
+  });
+
   it('refuses an input with a field the schema does not have', async () => {
     await expectRefused(await generateFromUrl({ colour: 'red' }), {
       ...badInput('INVALID_VARIABLE', 'input'),
@@ -510,7 +517,8 @@ describe('unexpected errors', () => {
       expect(JSON.stringify(answer.body)).not.toContain('ENOENT');
       expect(JSON.stringify(answer.body)).not.toContain(dataDir);
       const requestId = error?.extensions?.requestId;
-      expect(requestId).toEqual(expect.any(String));
+      // The id the client chose in x-request-id comes back, so it can match its own logs too.
+      expect(requestId).toBe('client-chosen-id-42');
       await new Promise((resolve) => setTimeout(resolve, 100));
       const errorLogs = lines.filter((line) => (line.level as number) >= 50);
       expect(errorLogs, JSON.stringify(errorLogs)).toHaveLength(1);
