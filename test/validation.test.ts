@@ -261,6 +261,21 @@ describe('prompts and batch sizes outside the documented limits are refused', ()
     );
   });
 
+  it('lists every problem at once, the first one repeated as reason and field', async () => {
+    const answer = await generateFromUrl({
+      background: { prompt: '  ' },
+      negativePrompt: 'n'.repeat(1025),
+      batchSize: 5,
+    });
+    await expectRefused(answer, badInput('PROMPT_EMPTY', 'input.background.prompt'));
+    const problems = answer.body.errors?.[0]?.extensions?.problems as { reason: string; field: string }[];
+    expect(problems.map(({ reason, field }) => [reason, field])).toEqual([
+      ['PROMPT_EMPTY', 'input.background.prompt'],
+      ['NEGATIVE_PROMPT_TOO_LONG', 'input.negativePrompt'],
+      ['INVALID_BATCH_SIZE', 'input.batchSize'],
+    ]);
+  });
+
   it('checks the prompt before reading the upload, so a bad prompt with a good file is still refused', async () => {
     await expectRefused(
       await upload(good, { background: { prompt: '   ' } }),
