@@ -159,6 +159,43 @@ describe('gateway keys', () => {
     expectUnauthenticated(operation.status, (await answer(operation)).errors);
   });
 
+  it('answers an unauthenticated upload at once and closes the connection instead of reading on', async () => {
+    const url = new URL('/graphql', stack.url);
+    const outcome = await new Promise<{ status: number | null; closedAfterMs: number; sentBytes: number }>(
+      (resolve) => {
+        let status: number | null = null;
+        let sentBytes = 0;
+        let answeredAt = 0;
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        const req = httpRequest(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        });
+        // Send without end, as fast as the connection takes it.
+        const pump = () => {
+          while (!req.destroyed && req.write(chunk)) sentBytes += chunk.length;
+        };
+        req.on('drain', pump);
+        req.on('response', (res) => {
+          status = res.statusCode ?? null;
+          answeredAt = Date.now();
+          res.resume();
+        });
+        const done = () =>
+          resolve({ status, closedAfterMs: answeredAt ? Date.now() - answeredAt : -1, sentBytes });
+        req.on('close', done);
+        req.on('error', () => undefined);
+        setTimeout(() => {
+          req.destroy();
+        }, 15_000).unref();
+        pump();
+      },
+    );
+    expect(outcome.status).toBe(401);
+    expect(outcome.closedAfterMs).toBeGreaterThanOrEqual(0);
+    expect(outcome.closedAfterMs).toBeLessThan(2_500);
+  });
+
   it('answers 401 with a WWW-Authenticate: Bearer challenge and no hint about which keys exist', async () => {
     const missing = await transports['POST query']?.({});
     const wrong = await transports['POST query']?.(bearer(WRONG_KEY));

@@ -114,8 +114,7 @@ async function handleGraphQL(
   const request = req as ServerContext['req'];
   const foreign = guard?.(req) ?? null;
   if (foreign) {
-    req.resume();
-    sendGraphQLError(res, 403, foreign, { code: 'FORBIDDEN_ORIGIN' });
+    refuseUnread(req, res, 403, foreign, { code: 'FORBIDDEN_ORIGIN' });
     return;
   }
   if (wantsGraphiQL(req)) {
@@ -130,14 +129,13 @@ async function handleGraphQL(
   }
   const who = deps.keys.authenticate(req.headers.authorization);
   if (!who.ok) {
-    req.resume();
-    sendGraphQLError(res, 401, who.error.message, { code: 'UNAUTHENTICATED' });
+    refuseUnread(req, res, 401, who.error.message, { code: 'UNAUTHENTICATED' });
     return;
   }
   request.tenantId = who.value;
   if (isUnguardedSimpleRequest(req)) {
-    req.resume();
-    sendGraphQLError(
+    refuseUnread(
+      req,
       res,
       400,
       'Form-encoded and text/plain requests must carry an "apollo-require-preflight" or "x-graphql-yoga-csrf" header (CSRF protection); send JSON instead.',
@@ -160,6 +158,29 @@ async function handleGraphQL(
     (request as { body?: unknown }).body = bufferedBody(chunks);
   }
   await deps.yoga(request, res);
+}
+
+/**
+ * Answers a request refused before its body was read. A body still arriving is not read to its
+ * end — an unauthenticated client could otherwise stream without limit — the connection is
+ * closed once the answer is out instead.
+ */
+function refuseUnread(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  message: string,
+  extensions: Record<string, unknown>,
+): void {
+  const length = req.headers['content-length'];
+  const hasBody = length !== undefined ? Number(length) > 0 : req.headers['transfer-encoding'] !== undefined;
+  if (hasBody) {
+    res.once('finish', () => {
+      if (!req.readableEnded) req.socket.destroySoon();
+    });
+    req.resume();
+  }
+  sendGraphQLError(res, status, message, extensions, hasBody);
 }
 
 function refuseLargeBody(req: IncomingMessage, res: ServerResponse): void {
