@@ -480,6 +480,16 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
     await expectRefused(await raw(form, {}), { code: 'CSRF_PREVENTED', status: 400 });
   });
 
+  it('answers a multipart operations field over 1 MB with 413 PAYLOAD_TOO_LARGE', async () => {
+    const form = new FormData();
+    form.set(
+      'operations',
+      JSON.stringify({ query: GENERATE, variables: { padding: 'x'.repeat(1_100_000) } }),
+    );
+    form.set('map', '{}');
+    await expectRefused(await raw(form, preflight), { code: 'PAYLOAD_TOO_LARGE', status: 413 });
+  });
+
   it('answers a JSON body over 1 MB with 413 PAYLOAD_TOO_LARGE', async () => {
     const body = JSON.stringify({ query: '{ __typename }', variables: { padding: 'x'.repeat(1_100_000) } });
     await expectRefused(await raw(body, { 'content-type': 'application/json' }), {
