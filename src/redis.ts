@@ -108,13 +108,15 @@ function watchConnection(client: Redis, name: string, logger: Logger): void {
  * publisher and subscriber connections. The event target fires its Redis commands without
  * awaiting them, so they are wrapped here: a failed PUBLISH is logged (the update is in the store;
  * subscribers see the next one), and a SUBSCRIBE that failed while Redis was away is sent again
- * once it is back — ioredis only re-subscribes channels whose SUBSCRIBE had succeeded.
+ * once it is back — ioredis only re-subscribes channels whose SUBSCRIBE had succeeded. Channels
+ * carry the key prefix: Redis pub/sub ignores database numbers, so deployments sharing one Redis
+ * server would otherwise hear each other.
  */
 export function createTaskEventTarget(redis: RedisConnections, logger: Logger): TaskEventTarget {
-  const { publisher, subscriber } = redis;
+  const { publisher, subscriber, prefix } = redis;
   const wanted = new Set<string>();
   const subscribe = (channel: string) => {
-    subscriber.subscribe(channel).catch(() => {
+    subscriber.subscribe(prefix + channel).catch(() => {
       // Retried on 'ready' below while still wanted.
     });
   };
@@ -124,7 +126,7 @@ export function createTaskEventTarget(redis: RedisConnections, logger: Logger): 
   let complained = false;
   const publishClient = {
     publish: (channel: string, message: string) =>
-      publisher.publish(channel, message).then(
+      publisher.publish(prefix + channel, message).then(
         (receivers) => {
           complained = false;
           return receivers;
@@ -139,14 +141,17 @@ export function createTaskEventTarget(redis: RedisConnections, logger: Logger): 
       ),
   };
   const subscribeClient = {
-    on: (event: string, listener: (...args: unknown[]) => void) => subscriber.on(event, listener),
+    on: (event: 'message', listener: (channel: string, message: string) => void) =>
+      subscriber.on(event, (channel: string, message: string) => {
+        if (channel.startsWith(prefix)) listener(channel.slice(prefix.length), message);
+      }),
     subscribe: (channel: string) => {
       wanted.add(channel);
       subscribe(channel);
     },
     unsubscribe: (channel: string) => {
       wanted.delete(channel);
-      subscriber.unsubscribe(channel).catch(() => {
+      subscriber.unsubscribe(prefix + channel).catch(() => {
         // A channel left subscribed only costs messages nobody listens to.
       });
     },

@@ -178,6 +178,30 @@ describe('a cluster of gateway processes on Redis', () => {
     expect(bodies[2]?.equals(bodies[0] as Buffer)).toBe(true);
   });
 
+  it('counts queue positions down for a watcher on another instance than the task’s owner', async () => {
+    const [a, b] = gateways as [GatewayProcess, GatewayProcess];
+    engine.resetStats();
+    const tasks: ClusterTask[] = [];
+    for (let i = 0; i < 6; i += 1) tasks.push(await createTask(a.url, png, `queue scene ${i} ${Date.now()}`));
+    const last = tasks.at(-1) as ClusterTask;
+    // Created on a, so driven by a; watched on b, whose process never touches the queue itself.
+    const history = await watchTask(b.url, last.id);
+    const positions = history
+      .filter((t) => t.state === 'QUEUED' && t.upstreamTaskId === null)
+      .map((t) => t.queuePosition as number);
+    console.log(`queue positions seen on the other instance: ${positions.join(' → ')}`);
+    expect(positions.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(positions).size).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < positions.length; i += 1) {
+      expect(positions[i]).toBeLessThanOrEqual(positions[i - 1] as number);
+    }
+    expect(history.at(-1)?.state).toBe('SUCCEEDED');
+    for (const t of history.filter((t) => t.upstreamTaskId !== null)) expect(t.queuePosition).toBeNull();
+    await Promise.all(
+      tasks.map((task) => eventually(async () => settled(await getTask(a.url, task.id)), 60_000, 250)),
+    );
+  }, 120_000);
+
   it('hands the tasks of an instance killed with SIGKILL to the survivors: all finish, none is created twice', async () => {
     const [a] = gateways as [GatewayProcess];
     const victim = await start('victim');

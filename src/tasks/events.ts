@@ -1,7 +1,7 @@
 import { createPubSub, type PubSubEventTarget, Repeater } from 'graphql-yoga';
 import type { Task } from './model.js';
 
-type Channels = { 'task-updated': [taskId: string, task: Task] };
+type Channels = { 'task-updated': [taskId: string, task: Task]; 'queue-moved': [at: number] };
 
 /** The event target that carries updates between processes; Redis provides one for scale-out. */
 export type TaskEventTarget = PubSubEventTarget<Channels>;
@@ -62,6 +62,34 @@ export class TaskEvents {
     this.#listeners.delete(taskId);
     void this.#feeds.get(taskId)?.return();
     this.#feeds.delete(taskId);
+  }
+
+  /**
+   * Waiting tasks moved up (one was sent, failed or left the queue). Goes to every process — a
+   * queue position is the cluster's, and watchers of a task may sit on any instance — and each
+   * re-sends the waiting tasks its own clients watch (`onQueueMove`, `deliverLocally`).
+   */
+  announceQueueMove(): void {
+    this.#pubsub.publish('queue-moved', Date.now());
+  }
+
+  /** Calls `listener` after every queue move, from any process; returns the detach function. */
+  onQueueMove(listener: () => void): () => void {
+    const feed = this.#pubsub.subscribe('queue-moved');
+    void (async () => {
+      for await (const _ of feed) listener();
+    })();
+    return () => void feed.return();
+  }
+
+  /** Hands `task` to this process's watchers only: its queue position changed, its record did not. */
+  deliverLocally(task: Task): void {
+    for (const listener of this.#listeners.get(task.id) ?? []) listener(task);
+  }
+
+  /** Tasks somebody on this process watches. */
+  watchedTaskIds(): string[] {
+    return [...this.#listeners.keys()];
   }
 
   /** Live subscriptions to `taskId` on this process: the scheduler polls watched tasks more eagerly. */

@@ -84,10 +84,10 @@ export class RedisLeases implements TaskOwnership {
     this.#prefix = prefix;
     this.#me = options.instanceId;
     this.#logger = options.logger;
-    this.#ttlMs = options.ttlMs ?? 5_000;
+    this.#ttlMs = options.ttlMs ?? 4_000;
     this.#safetyMs = Math.min(1_000, this.#ttlMs / 4);
     this.scanEveryMs = options.scanEveryMs ?? 1_500;
-    this.#timer = setInterval(() => void this.#renew(), options.renewEveryMs ?? 1_500);
+    this.#timer = setInterval(() => void this.#renew(), options.renewEveryMs ?? 1_200);
     this.#timer.unref();
   }
 

@@ -49,6 +49,8 @@ export interface WaitingQueue {
   remove(taskId: string): void;
   /** 1-based place, or null when the task is not waiting. */
   position(taskId: string): Promise<number | null>;
+  /** Which of `taskIds` are waiting. */
+  waitingAmong(taskIds: readonly string[]): Promise<string[]>;
 }
 
 /** The waiting tasks of this process. */
@@ -61,6 +63,10 @@ export class LocalWaitingQueue implements WaitingQueue {
 
   remove(taskId: string): void {
     this.#waiting.delete(taskId);
+  }
+
+  async waitingAmong(taskIds: readonly string[]): Promise<string[]> {
+    return taskIds.filter((id) => this.#waiting.has(id));
   }
 
   async position(taskId: string): Promise<number | null> {

@@ -35,6 +35,12 @@ export class RedisWaitingQueue implements WaitingQueue {
     }
   }
 
+  async waitingAmong(taskIds: readonly string[]): Promise<string[]> {
+    if (taskIds.length === 0) return [];
+    const scores = await this.#redis.zmscore(this.#key, ...taskIds);
+    return taskIds.filter((_, i) => scores[i] !== null);
+  }
+
   #complain(error: Error): void {
     this.#logger.warn({ err: error.message }, 'waiting queue: Redis unreachable; positions may be off');
   }

@@ -47,6 +47,8 @@ interface Entry {
   plannedPoll: boolean;
   /** Before `dueAt`, the step may run from here on a slot nothing due wants (see poll-policy.ts). */
   earlyAt?: number;
+  /** For a planned poll: when the task was submitted, to re-aim it when the expected duration drops. */
+  submittedAt?: number;
 }
 
 /** What a free budget slot goes to: a create, or anything else (polls). */
@@ -96,6 +98,10 @@ export class TaskScheduler {
   readonly #ownership: TaskOwnership;
   readonly #queue: WaitingQueue;
   #scan: NodeJS.Timeout | null = null;
+  #stopQueueMoves: (() => void) | null = null;
+  /** A refresh of watched waiting tasks runs, and another was asked for meanwhile. */
+  #refreshing = false;
+  #refreshAgain = false;
   #running = false;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
@@ -109,6 +115,7 @@ export class TaskScheduler {
   /** Picks up every unfinished task in the store (after a restart, too) and starts working. */
   async start(): Promise<void> {
     this.#running = true;
+    this.#stopQueueMoves = this.#deps.events.onQueueMove(() => void this.#refreshWatchedWaiting());
     await this.#adopt();
     const every = this.#ownership.scanEveryMs;
     if (every !== null) {
@@ -139,6 +146,7 @@ export class TaskScheduler {
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#scan) clearInterval(this.#scan);
+    this.#stopQueueMoves?.();
     for (const timer of this.#deadlines.values()) clearTimeout(timer);
     this.#deadlines.clear();
     this.#stopping.abort();
@@ -542,7 +550,10 @@ export class TaskScheduler {
       const completedAt = status.completedAt ?? Date.now();
       // PicWish reports whole seconds: on average the task ended half a second later.
       const ended = completedAt % 1000 === 0 ? completedAt + 500 : completedAt;
-      if (task.submittedAt) this.#durations.observe(ended - task.submittedAt);
+      if (task.submittedAt) {
+        this.#durations.observe(ended - task.submittedAt);
+        this.#reaimPolls();
+      }
       // Still PROCESSING: clients hear SUCCEEDED only once every image is stored and servable.
       const fetching = await this.#deps.ledger.update(task.id, (current) =>
         isTerminal(current.state)
@@ -587,12 +598,26 @@ export class TaskScheduler {
 
   /** The next poll of a submitted task, as the poll policy plans it. */
   #planPoll(task: Task, now: number): Entry {
+    const submittedAt = task.submittedAt ?? task.createdAt;
     const plan = planNextPoll(
-      now - (task.submittedAt ?? task.createdAt),
+      now - submittedAt,
       this.#durations.expectedMs,
       this.#deps.events.watcherCount(task.id) > 0,
     );
-    return { dueAt: now + plan.dueInMs, earlyAt: now + plan.earlyInMs, plannedPoll: true };
+    return { dueAt: now + plan.dueInMs, earlyAt: now + plan.earlyInMs, plannedPoll: true, submittedAt };
+  }
+
+  /**
+   * The expected duration was just learned anew: polls aimed at a later end than now expected
+   * (the first tasks are planned with the 10 s starting guess) are brought forward; none is put off.
+   */
+  #reaimPolls(): void {
+    const expected = this.#durations.expectedMs;
+    for (const entry of this.#entries.values()) {
+      if (entry.submittedAt === undefined) continue;
+      const aimed = Math.max(entry.submittedAt + expected, entry.earlyAt ?? 0);
+      if (aimed < entry.dueAt) entry.dueAt = aimed;
+    }
   }
 
   /**
@@ -668,18 +693,37 @@ export class TaskScheduler {
     return retryDelay(failures);
   }
 
-  /** Waiting tasks' positions just changed: re-announce the ones somebody watches. */
+  /** Waiting tasks' positions just changed: every process re-sends the ones its clients watch. */
   #announceQueueMove(): void {
-    for (const id of this.#waiting.keys()) {
-      if (this.#deps.events.watcherCount(id) === 0) continue;
-      this.#deps.ledger.store.get(id).then(
-        (task) => {
-          if (task && !isTerminal(task.state)) this.#deps.events.publish(task);
-        },
-        () => {
-          // The store is unreachable: this announcement is skipped, the next one will tell.
-        },
-      );
+    this.#deps.events.announceQueueMove();
+  }
+
+  /**
+   * After a queue move (here or on another instance): the waiting tasks watched on this process
+   * go to their watchers again, with their new position. Moves that come in while a refresh runs
+   * are folded into one more refresh.
+   */
+  async #refreshWatchedWaiting(): Promise<void> {
+    if (this.#refreshing) {
+      this.#refreshAgain = true;
+      return;
+    }
+    this.#refreshing = true;
+    try {
+      do {
+        this.#refreshAgain = false;
+        const waiting = await this.#queue.waitingAmong(this.#deps.events.watchedTaskIds());
+        await Promise.all(
+          waiting.map(async (id) => {
+            const task = await this.#deps.ledger.store.get(id);
+            if (task && !isTerminal(task.state)) this.#deps.events.deliverLocally(task);
+          }),
+        );
+      } while (this.#refreshAgain);
+    } catch {
+      // The store or Redis is unreachable: this refresh is skipped, the next move will tell.
+    } finally {
+      this.#refreshing = false;
     }
   }
 
