@@ -1,0 +1,146 @@
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BUDGET_MARGIN_MS } from '../src/tasks/budget.js';
+import { RedisLeases } from '../src/tasks/leases.js';
+import { RedisBudget } from '../src/tasks/redis-budget.js';
+import { RedisWaitingQueue } from '../src/tasks/redis-queue.js';
+
+/** Database 13 of the test Redis, flushed before each test. */
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
+const PREFIX = 'pwg-coord:';
+const logger = pino({ level: 'silent' });
+
+let redis: Redis;
+beforeAll(async () => {
+  redis = new Redis(REDIS_URL, { lazyConnect: true });
+  await redis.connect();
+});
+beforeEach(async () => {
+  await redis.flushdb();
+});
+afterAll(async () => {
+  await redis?.quit();
+});
+
+describe('RedisBudget: one budget for several processes', () => {
+  it('spaces grants of two budgets sharing Redis at least 1000/qps apart, and never more than qps in flight', async () => {
+    const options = { qps: 2, callTimeoutMs: 5_000, logger };
+    const one = new RedisBudget(redis, PREFIX, options);
+    const other = new RedisBudget(redis, PREFIX, options);
+    const grants: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    // Each call lasts 50 ms, then settles; 8 calls from two "processes".
+    await Promise.all(
+      [one, other, one, other, one, other, one, other].map(async (budget) => {
+        const slot = await budget.acquire();
+        expect(slot).not.toBeNull();
+        grants.push(Date.now());
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        inFlight -= 1;
+        slot?.release();
+      }),
+    );
+    grants.sort((a, b) => a - b);
+    const gaps = grants.slice(1).map((t, i) => t - (grants[i] as number));
+    // Timers may fire a few ms early relative to Redis's clock; the margin covers it.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(500 + BUDGET_MARGIN_MS - 15);
+    expect(maxInFlight).toBeLessThanOrEqual(2);
+    // Any one-second window holds at most 2 grants.
+    for (let i = 2; i < grants.length; i += 1) {
+      expect((grants[i] as number) - (grants[i - 2] as number)).toBeGreaterThanOrEqual(1000 - 15);
+    }
+    expect(one.granted + other.granted).toBe(8);
+    one.close();
+    other.close();
+  }, 30_000);
+
+  it('pauses every process after a back-off, and gives up waiting when the signal aborts', async () => {
+    const options = { qps: 2, callTimeoutMs: 5_000, logger };
+    const one = new RedisBudget(redis, PREFIX, options);
+    const other = new RedisBudget(redis, PREFIX, options);
+    one.backOff(1_500);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    const slot = await other.acquire();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_300);
+    slot?.release();
+    const controller = new AbortController();
+    one.backOff(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    setTimeout(() => controller.abort(), 200);
+    expect(await other.acquire(controller.signal)).toBeNull();
+    one.close();
+    other.close();
+  }, 30_000);
+});
+
+describe('RedisLeases: one owner per task', () => {
+  it('gives a task to one claimant, keeps it while renewed, and lets another take it once it lapses', async () => {
+    const a = new RedisLeases(redis, PREFIX, {
+      instanceId: 'a',
+      logger,
+      ttlMs: 600,
+      renewEveryMs: 150,
+      scanEveryMs: 200,
+    });
+    const b = new RedisLeases(redis, PREFIX, {
+      instanceId: 'b',
+      logger,
+      ttlMs: 600,
+      renewEveryMs: 150,
+      scanEveryMs: 200,
+    });
+    const [wonA, wonB] = await Promise.all([a.claim(['t1', 't2']), b.claim(['t2', 't3'])]);
+    // Each task has exactly one owner.
+    const owners = new Map<string, string[]>();
+    for (const id of wonA) owners.set(id, [...(owners.get(id) ?? []), 'a']);
+    for (const id of wonB) owners.set(id, [...(owners.get(id) ?? []), 'b']);
+    expect([...owners.keys()].sort()).toEqual(['t1', 't2', 't3']);
+    for (const holders of owners.values()) expect(holders).toHaveLength(1);
+    expect(a.holds('t1')).toBe(true);
+    expect(b.holds('t1')).toBe(false);
+
+    // Renewed, a keeps t1 well past one TTL.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(a.holds('t1')).toBe(true);
+    expect(await b.claim(['t1'])).toEqual([]);
+
+    // a stops renewing (its process "dies"): b takes t1 after the TTL, and a stops trusting it.
+    a.close();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(a.holds('t1')).toBe(false);
+    expect(await b.claim(['t1'])).toEqual(['t1']);
+    expect(b.holds('t1')).toBe(true);
+
+    // Released leases are free at once.
+    await b.releaseAll();
+    expect(b.holds('t1')).toBe(false);
+    const c = new RedisLeases(redis, PREFIX, { instanceId: 'c', logger, ttlMs: 600 });
+    expect((await c.claim(['t1', 't2', 't3'])).sort()).toEqual(['t1', 't2', 't3']);
+    c.close();
+    b.close();
+  }, 30_000);
+});
+
+describe('RedisWaitingQueue: positions across processes', () => {
+  it('orders waiting tasks by arrival, then id, whichever process added them', async () => {
+    const one = new RedisWaitingQueue(redis, PREFIX, logger);
+    const other = new RedisWaitingQueue(redis, PREFIX, logger);
+    one.add('b', 1_000);
+    other.add('a', 1_000);
+    one.add('c', 900);
+    other.add('d', 2_000);
+    expect(await other.position('c')).toBe(1);
+    expect(await one.position('a')).toBe(2);
+    expect(await one.position('b')).toBe(3);
+    expect(await one.position('d')).toBe(4);
+    expect(await one.waitingAmong(['a', 'x', 'd'])).toEqual(['a', 'd']);
+    other.remove('c');
+    expect(await one.position('c')).toBeNull();
+    expect(await one.position('a')).toBe(1);
+  });
+});
