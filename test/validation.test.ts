@@ -322,6 +322,13 @@ describe('@oneOf rules give ONE_OF_VIOLATION with the path, for literals and var
     });
   });
 
+  it('names the right path even when the refused value quotes a path of its own', async () => {
+    await expectRefused(
+      await generateFromUrl({ background: { prompt: 'a at "input.elsewhere"; b', sceneType: 2 } }),
+      oneOf('input.background'),
+    );
+  });
+
   it('refuses variables with an empty image', async () => {
     await expectRefused(await generateFromUrl({ image: {} }), oneOf('input.image'));
   });

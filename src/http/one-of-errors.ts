@@ -125,9 +125,7 @@ const VARIABLE = /^Variable "\$(\w+)"/;
 /** Where the bad variable value sits in the arguments: where the variable is used, then inside it. */
 function variableField(error: GraphQLError, document: DocumentNode): string[] {
   const variable = VARIABLE.exec(error.message)?.[1] ?? '';
-  const at = / at "([^"]*)"; /.exec(error.message)?.[1];
-  const inVariable = at ? splitPath(at).slice(1) : [];
-  return [...(variableUsagePath(document, variable) ?? [variable]), ...inVariable];
+  return [...(variableUsagePath(document, variable) ?? [variable]), ...pathInVariable(error)];
 }
 
 function invalidVariable(error: GraphQLError, document: DocumentNode): GraphQLError {
@@ -194,9 +192,7 @@ function rewriteCoercion(error: GraphQLError, document: DocumentNode, schema: Gr
   if (!isOneOfCoercionError(error)) return error;
   const inner = error.originalError?.message ?? '';
   const variable = /^Variable "\$(\w+)"/.exec(error.message)?.[1] ?? '';
-  const at = / at "([^"]*)"; /.exec(error.message)?.[1];
-  // `at` reads like `input.image.url` or `list[0].x`, starting with the variable's name.
-  const inVariable = at ? splitPath(at).slice(1) : [];
+  const inVariable = pathInVariable(error);
   const exactlyOne = EXACTLY_ONE_VARIABLE.exec(inner);
   // "Field "url" must be non-null" points at the key; the violation is its object's.
   const objectPath = exactlyOne ? inVariable : inVariable.slice(0, -1);
@@ -246,6 +242,22 @@ function oneOfError(original: GraphQLError, field: string[], typeName: string, s
       ...(original.extensions.http ? { http: original.extensions.http } : {}),
     },
   });
+}
+
+/**
+ * The path inside the variable's value that graphql-js names in `Variable "$v" got invalid value
+ * <value> at "v.image.url"; <reason>`. The reason is cut off first, so text inside the echoed
+ * value cannot pass for the path.
+ */
+function pathInVariable(error: GraphQLError): string[] {
+  const reason = error.originalError?.message;
+  const head =
+    reason && error.message.endsWith(`; ${reason}`)
+      ? error.message.slice(0, -(reason.length + 2))
+      : error.message;
+  const at = / at "([^"]*)"$/.exec(head)?.[1];
+  // `at` reads like `input.image.url` or `list[0].x`, starting with the variable's name.
+  return at ? splitPath(at).slice(1) : [];
 }
 
 function splitPath(printed: string): string[] {
