@@ -32,6 +32,7 @@ import {
 import { RedisBudget } from './tasks/redis-budget.js';
 import { RedisWaitingQueue } from './tasks/redis-queue.js';
 import { RedisTaskStore } from './tasks/redis-store.js';
+import { RedisTenantLimiter } from './tasks/redis-tenant-limits.js';
 import { TaskScheduler } from './tasks/scheduler.js';
 import { TaskService } from './tasks/service.js';
 import { SqliteTaskStore } from './tasks/sqlite-store.js';
@@ -117,7 +118,16 @@ export async function startGateway(
     ownership: shared.ownership,
     queue: shared.queue,
   });
-  const limiter = new LocalTenantLimiter(store, config.auth.rateLimitPerMinute, config.auth.maxActiveTasks);
+  // With Redis the per-minute window is the cluster's, not each process's.
+  const limiter = shared.redis
+    ? new RedisTenantLimiter(
+        shared.redis.commands,
+        shared.redis.prefix,
+        store,
+        config.auth.rateLimitPerMinute,
+        config.auth.maxActiveTasks,
+      )
+    : new LocalTenantLimiter(store, config.auth.rateLimitPerMinute, config.auth.maxActiveTasks);
   const tasks = new TaskService(ledger, scheduler, blobs, limiter, {
     spoolDir,
     taskDeadlineMs: config.picwish.taskDeadlineMs,

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayKeys } from '../src/auth/gateway-keys.js';
 import { loadConfig } from '../src/config/config.js';
+import { startRedisServer } from './support/cluster.js';
 import { type GraphQLErrorShape, startStack, type TestStack } from './support/harness.js';
 import {
   bearer,
@@ -716,6 +717,45 @@ describe('per-tenant limits', () => {
     expect(await mustGenerate(stack, TENANTS.beta, 'replay-me')).toBe(id);
   });
 });
+
+describe.skipIf(!hasRedisServer())('per-tenant limits across several gateway processes (REDIS_URL)', () => {
+  let redis: ChildProcess;
+  const stacks: TestStack[] = [];
+
+  beforeAll(async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    redis = await startRedisServer(port);
+    const env = {
+      GATEWAY_API_KEYS: TWO_TENANT_KEYS,
+      REDIS_URL: `redis://127.0.0.1:${port}/0`,
+      TENANT_RATE_LIMIT_PER_MINUTE: '3',
+      TENANT_MAX_ACTIVE_TASKS: '100',
+    };
+    stacks.push(await startStack({ engine: { durationMs: 60_000 }, env }));
+    stacks.push(await startStack({ engine: { durationMs: 60_000 }, env }));
+  });
+  afterAll(async () => {
+    for (const stack of stacks) await stack.close();
+    redis?.kill('SIGKILL');
+  });
+
+  it('counts TENANT_RATE_LIMIT_PER_MINUTE for the whole cluster, not per process', async () => {
+    const [a, b] = stacks as [TestStack, TestStack];
+    await mustGenerate(a, TENANTS.alpha);
+    await mustGenerate(b, TENANTS.alpha);
+    await mustGenerate(a, TENANTS.alpha);
+    const refused = await generate(b, TENANTS.alpha);
+    expect(refused.id).toBeNull();
+    expect(refused.errors[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(refused.errors[0]?.extensions?.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    // Another tenant has its own window.
+    expect((await generate(b, TENANTS.beta)).id).not.toBeNull();
+  });
+});
+
+function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version']).status === 0;
+}
 
 async function listAll(
   stack: TestStack,
