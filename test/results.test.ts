@@ -137,6 +137,20 @@ describe('stored results', () => {
     expect((await fetchImage(image.url)).status).toBe(200);
   });
 
+  it('builds image URLs on PUBLIC_URL when it is set', async () => {
+    stack = await startStack({
+      engine: { durationMs: 300 },
+      env: { PUBLIC_URL: 'https://images.example.com/gw' },
+    });
+    const s = stack;
+    const done = await settled(s, (await generateTask(s, { batch: 1 })).id);
+    const image = done.images[0] as TaskView['images'][number];
+    expect(image.url.startsWith('https://images.example.com/gw/files/results/')).toBe(true);
+    // Behind a proxy that strips the prefix, the same path and query reach the gateway.
+    const local = image.url.replace('https://images.example.com/gw', s.url);
+    expect((await fetchImage(local)).status).toBe(200);
+  });
+
   it('serves HEAD, 304 on If-None-Match and 206 for a byte range, with a strong ETag and immutable caching', async () => {
     stack = await startStack({ engine: { durationMs: 300 } });
     const s = stack;
