@@ -78,6 +78,24 @@ describe('RedisBudget: one budget for several processes', () => {
   }, 30_000);
 });
 
+describe('RedisBudget: unused slots', () => {
+  it('does not count a slot released unused: the next call may start at once', async () => {
+    const budget = new RedisBudget(redis, PREFIX, { qps: 2, callTimeoutMs: 5_000, logger });
+    const unused = await budget.acquire();
+    unused?.release(false);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const started = Date.now();
+    const used = await budget.acquire();
+    expect(Date.now() - started).toBeLessThan(200);
+    used?.release();
+    // A used one does count: the next waits for the spacing.
+    const after = Date.now();
+    (await budget.acquire())?.release();
+    expect(Date.now() - after).toBeGreaterThanOrEqual(400);
+    budget.close();
+  });
+});
+
 describe('RedisLeases: one owner per task', () => {
   it('gives a task to one claimant, keeps it while renewed, and lets another take it once it lapses', async () => {
     const a = new RedisLeases(redis, PREFIX, {

@@ -13,8 +13,9 @@ import { BUDGET_MARGIN_MS, type BudgetSlot, type UpstreamBudget } from './budget
  *   process that died frees itself), `settled + window + margin` once released. A new call is
  *   reserved only while fewer than `perWindow` calls occupy the window.
  *
- * Answers `{wait, 1}` (a reservation `wait` ms from now) or `{retry, 0}` (the window is full; ask
- * again in `retry` ms, because an in-flight call may settle any moment).
+ * Answers `{wait, 1, previousNext, next}` (a reservation `wait` ms from now; the spacing it moved,
+ * for handing an unused slot back) or `{retry, 0}` (the window is full; ask again in `retry` ms,
+ * because an in-flight call may settle any moment).
  */
 const RESERVE = `
 local p, gap, perWindow, cap, id = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
@@ -32,7 +33,21 @@ local next = tonumber(redis.call('GET', p .. 'budget:next') or '0')
 local slot = math.max(now, next)
 redis.call('SET', p .. 'budget:next', slot + gap, 'PX', math.ceil(slot + gap - now + 60000))
 redis.call('ZADD', calls, slot + cap, id)
-return {slot - now, 1}
+return {slot - now, 1, next, slot + gap}
+`;
+
+/**
+ * The slot was not used after all (no call was made): it leaves the window, and the spacing goes
+ * back to where it was if nothing was reserved or backed off since.
+ */
+const UNUSE = `
+local p, id, previous, granted = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREM', p .. 'budget:calls', id)
+local key = p .. 'budget:next'
+if tonumber(redis.call('GET', key) or '0') == granted then
+  if previous > 0 then redis.call('SET', key, previous, 'KEEPTTL') else redis.call('DEL', key) end
+end
+return 1
 `;
 
 /** The call settled: it occupies the window for one more window (plus margin) from now. */
@@ -104,7 +119,7 @@ export class RedisBudget implements UpstreamBudget {
     let complained = false;
     for (;;) {
       if (signal?.aborted || this.#closing.signal.aborted) return null;
-      let answer: [number, number];
+      let answer: [number, number, number?, number?];
       try {
         answer = (await this.#redis.eval(
           RESERVE,
@@ -114,7 +129,7 @@ export class RedisBudget implements UpstreamBudget {
           String(this.perWindow),
           String(this.#capMs),
           id,
-        )) as [number, number];
+        )) as [number, number, number?, number?];
       } catch (error) {
         if (!complained) {
           complained = true;
@@ -123,15 +138,15 @@ export class RedisBudget implements UpstreamBudget {
         await this.#sleep(REDIS_RETRY_MS, signal);
         continue;
       }
-      const [ms, reserved] = answer;
+      const [ms, reserved, previousNext = 0, grantedNext = 0] = answer;
       if (!reserved) {
         await this.#sleep(ms, signal);
         continue;
       }
-      const slot = this.#slot(id);
+      const slot = this.#slot(id, previousNext, grantedNext);
       if (ms > 0 && !(await this.#sleep(ms, signal))) {
         // Aborted while waiting for a reserved slot: give it back as a call that never left.
-        slot.release();
+        slot.release(false);
         return null;
       }
       this.#granted += 1;
@@ -149,13 +164,16 @@ export class RedisBudget implements UpstreamBudget {
     this.#closing.abort();
   }
 
-  #slot(id: string): BudgetSlot {
+  #slot(id: string, previousNext: number, grantedNext: number): BudgetSlot {
     let released = false;
     return {
-      release: () => {
+      release: (used = true) => {
         if (released) return;
         released = true;
-        this.#redis.eval(RELEASE, 0, this.#prefix, id, String(this.windowMs + BUDGET_MARGIN_MS)).catch(() => {
+        const settled = used
+          ? this.#redis.eval(RELEASE, 0, this.#prefix, id, String(this.windowMs + BUDGET_MARGIN_MS))
+          : this.#redis.eval(UNUSE, 0, this.#prefix, id, String(previousNext), String(grantedNext));
+        settled.catch(() => {
           // The reservation frees itself at `slot + cap`; nothing to do.
         });
       },
