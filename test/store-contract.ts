@@ -112,10 +112,12 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       const c = sampleTask({ state: 'SUCCEEDED', progress: 100 });
       for (const task of [a, b, c]) await store.insert(task);
       expect((await store.listUnfinished()).map((t) => t.id)).toEqual([a.id, b.id]);
+      expect(await store.listUnfinishedIds()).toEqual([a.id, b.id]);
       await store.update(next(a, { state: 'PROCESSING' }));
       expect((await store.listUnfinished()).map((t) => t.id)).toEqual([a.id, b.id]);
       await store.update(next(b, { state: 'CANCELLED' }));
       expect((await store.listUnfinished()).map((t) => t.id)).toEqual([a.id]);
+      expect(await store.listUnfinishedIds()).toEqual([a.id]);
     });
 
     it('counts a tenant’s unfinished tasks', async () => {

@@ -151,6 +151,10 @@ export class RedisTaskStore implements TaskStore {
     return (await this.#docs(ids)).filter((task) => !isTerminal(task.state));
   }
 
+  async listUnfinishedIds(): Promise<string[]> {
+    return this.#redis.zrange(`${this.#p}unfinished`, 0, -1);
+  }
+
   async listForTenant(tenantId: string, query: TaskPageQuery): Promise<TaskPage> {
     const index = `${this.#p}tenant:${tenantId}`;
     let before = '+inf';

@@ -130,15 +130,26 @@ export class TaskScheduler {
     this.#loop = this.#run();
   }
 
-  /** Claims the unfinished tasks nobody drives (every one, for a lone process) and drives them. */
+  /**
+   * Claims the unfinished tasks nobody drives (every one, for a lone process) and drives them. In a
+   * cluster this runs every `scanEveryMs`, so it reads ids only and fetches just the tasks it won.
+   */
   async #adopt(): Promise<void> {
-    const candidates = (await this.#deps.ledger.store.listUnfinished()).filter(
-      (task) => !this.#entries.has(task.id) && !this.#inFlight.has(task.id),
+    const { store } = this.#deps.ledger;
+    const candidates = (await store.listUnfinishedIds()).filter(
+      (id) => !this.#entries.has(id) && !this.#inFlight.has(id),
     );
     if (candidates.length === 0 || !this.#running) return;
-    const mine = new Set(await this.#ownership.claim(candidates.map((task) => task.id)));
-    for (const task of candidates) {
-      if (mine.has(task.id) && !this.#entries.has(task.id) && !this.#inFlight.has(task.id)) this.#add(task);
+    const mine = await this.#ownership.claim(candidates);
+    const tasks = await Promise.all(mine.map((id) => store.get(id)));
+    for (const [i, task] of tasks.entries()) {
+      if (!task || isTerminal(task.state)) {
+        // Finished (or deleted) since the listing: nothing to drive, so no lease to keep.
+        this.#ownership.release(mine[i] as string).catch(() => {});
+        continue;
+      }
+      if (this.#entries.has(task.id) || this.#inFlight.has(task.id)) continue;
+      this.#add(task);
     }
   }
 

@@ -56,6 +56,9 @@ export class SqliteTaskStore implements TaskStore {
       unfinished: db.prepare<[], Row>(
         `SELECT doc, seq FROM tasks WHERE state IN ('QUEUED', 'PROCESSING') ORDER BY seq ASC`,
       ),
+      unfinishedIds: db.prepare<[], { id: string }>(
+        `SELECT id FROM tasks WHERE state IN ('QUEUED', 'PROCESSING') ORDER BY seq ASC`,
+      ),
       seqOf: db.prepare<[string, string], { seq: number }>(
         'SELECT seq FROM tasks WHERE id = ? AND tenant_id = ?',
       ),
@@ -112,6 +115,10 @@ export class SqliteTaskStore implements TaskStore {
 
   async listUnfinished(): Promise<Task[]> {
     return this.#statements.unfinished.all().map((row) => JSON.parse(row.doc) as Task);
+  }
+
+  async listUnfinishedIds(): Promise<string[]> {
+    return this.#statements.unfinishedIds.all().map((row) => row.id);
   }
 
   async listForTenant(tenantId: string, query: TaskPageQuery): Promise<TaskPage> {

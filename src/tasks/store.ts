@@ -28,6 +28,8 @@ export interface TaskStore {
   delete(id: string): Promise<boolean>;
   /** Tasks not yet in a terminal state, oldest first: the work to resume after a restart. */
   listUnfinished(): Promise<Task[]>;
+  /** Just their ids, in the same order: what a cluster's takeover scan looks at every second or so. */
+  listUnfinishedIds(): Promise<string[]>;
   listForTenant(tenantId: string, query: TaskPageQuery): Promise<TaskPage>;
   findByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Task | null>;
   countActive(tenantId: string): Promise<number>;
