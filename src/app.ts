@@ -14,7 +14,7 @@ import { isLoopbackHostname } from './http/origin-guard.js';
 import { createRequestHandler } from './http/server.js';
 import { createGatewayYoga } from './http/yoga.js';
 import { GatewayMetrics } from './metrics.js';
-import { connectRedis, createTaskEventTarget, type RedisConnections } from './redis.js';
+import { connectRedis, createTaskEventTarget, createWatcherProbe, type RedisConnections } from './redis.js';
 import { ResultFetcher } from './results/fetcher.js';
 import { FsBlobStore } from './results/fs-blob-store.js';
 import { RetentionSweeper } from './results/retention.js';
@@ -28,6 +28,7 @@ import {
   LocalWaitingQueue,
   type TaskOwnership,
   type WaitingQueue,
+  type WatcherProbe,
 } from './tasks/ownership.js';
 import { RedisBudget } from './tasks/redis-budget.js';
 import { RedisWaitingQueue } from './tasks/redis-queue.js';
@@ -117,6 +118,7 @@ export async function startGateway(
     metrics,
     ownership: shared.ownership,
     queue: shared.queue,
+    watchers: shared.watchers,
   });
   // With Redis the per-minute window is the cluster's, not each process's.
   const limiter = shared.redis
@@ -287,6 +289,7 @@ interface SharedParts {
   readonly budget: UpstreamBudget;
   readonly ownership: TaskOwnership;
   readonly queue: WaitingQueue;
+  readonly watchers: WatcherProbe | undefined;
 }
 
 /**
@@ -303,6 +306,7 @@ async function sharedParts(config: Config, logger: Logger, instanceId: string): 
       budget: new SpacedBudget(config.picwish.qps),
       ownership: new LocalOwnership(),
       queue: new LocalWaitingQueue(),
+      watchers: undefined,
     };
   }
   const redis = await connectRedis(config.redisUrl, logger);
@@ -317,6 +321,7 @@ async function sharedParts(config: Config, logger: Logger, instanceId: string): 
     }),
     ownership: new RedisLeases(redis.commands, redis.prefix, { instanceId, logger }),
     queue: new RedisWaitingQueue(redis.commands, redis.prefix, logger),
+    watchers: createWatcherProbe(redis),
   };
 }
 

@@ -2,6 +2,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { TaskEventTarget } from './tasks/events.js';
+import type { WatcherProbe } from './tasks/ownership.js';
 
 /**
  * The Redis connections of one gateway process (`REDIS_URL`): one for commands (store, queue,
@@ -160,4 +161,31 @@ export function createTaskEventTarget(redis: RedisConnections, logger: Logger): 
     publishClient: publishClient as unknown as Redis,
     subscribeClient: subscribeClient as unknown as Redis,
   }) as unknown as TaskEventTarget;
+}
+
+/**
+ * Which tasks have subscribers on any process: every process with live subscribers of a task
+ * subscribes to its channel (once, however many subscribers), so PUBSUB NUMSUB on the channel says
+ * whether anyone, anywhere, watches it. The channel name is the event target's (`createPubSub`'s
+ * `task-updated:<id>`, under the prefix).
+ */
+export function createWatcherProbe(redis: RedisConnections, refreshEveryMs = 1_000): WatcherProbe {
+  return {
+    refreshEveryMs,
+    async watched(taskIds) {
+      const found = new Set<string>();
+      for (let i = 0; i < taskIds.length; i += 500) {
+        const batch = taskIds.slice(i, i + 500);
+        if (batch.length === 0) continue;
+        const answer = (await redis.commands.pubsub(
+          'NUMSUB',
+          ...batch.map((id) => `${redis.prefix}task-updated:${id}`),
+        )) as (string | number)[];
+        for (let j = 0; j < batch.length; j += 1) {
+          if (Number(answer[j * 2 + 1]) > 0) found.add(batch[j] as string);
+        }
+      }
+      return found;
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createWatcherProbe, type RedisConnections } from '../src/redis.js';
 import { BUDGET_MARGIN_MS } from '../src/tasks/budget.js';
 import { RedisLeases } from '../src/tasks/leases.js';
 import { RedisBudget } from '../src/tasks/redis-budget.js';
@@ -142,6 +143,18 @@ describe('RedisLeases: one owner per task', () => {
     c.close();
     b.close();
   }, 30_000);
+});
+
+describe('watcher probe: subscribers on other processes', () => {
+  it('tells which tasks some process has subscribed to', async () => {
+    const subscriber = new Redis(REDIS_URL, { lazyConnect: true });
+    await subscriber.connect();
+    await subscriber.subscribe(`${PREFIX}task-updated:watched`);
+    const probe = createWatcherProbe({ commands: redis, prefix: PREFIX } as RedisConnections);
+    expect([...(await probe.watched(['watched', 'alone']))]).toEqual(['watched']);
+    expect((await probe.watched([])).size).toBe(0);
+    await subscriber.quit();
+  });
 });
 
 describe('RedisWaitingQueue: positions across processes', () => {

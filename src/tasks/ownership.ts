@@ -41,6 +41,17 @@ export class LocalOwnership implements TaskOwnership {
 }
 
 /**
+ * Who watches which task on *other* processes, for the poll policy's "somebody is watching" hint
+ * (this process's own watchers it counts itself). Absent for a lone process.
+ */
+export interface WatcherProbe {
+  /** The ids among `taskIds` that some process has live subscribers for. */
+  watched(taskIds: readonly string[]): Promise<Set<string>>;
+  /** How often the scheduler asks, for the tasks it drives. */
+  readonly refreshEveryMs: number;
+}
+
+/**
  * Tasks waiting to be sent to PicWish, for `queuePosition`: this process's own ones, or the
  * cluster's (`RedisWaitingQueue`). Order: arrival (`createdAt`), then id.
  */

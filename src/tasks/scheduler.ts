@@ -15,7 +15,13 @@ import {
   type Task,
   type TaskError,
 } from './model.js';
-import { LocalOwnership, LocalWaitingQueue, type TaskOwnership, type WaitingQueue } from './ownership.js';
+import {
+  LocalOwnership,
+  LocalWaitingQueue,
+  type TaskOwnership,
+  type WaitingQueue,
+  type WatcherProbe,
+} from './ownership.js';
 import { DurationEstimate, planNextPoll, retryDelay } from './poll-policy.js';
 
 /** Result links die an hour after completion; stop retrying downloads a little before that. */
@@ -39,6 +45,8 @@ export interface SchedulerDeps {
   readonly ownership?: TaskOwnership;
   /** Where queue positions come from; default: this process's waiting tasks. */
   readonly queue?: WaitingQueue;
+  /** Watchers on other processes (a cluster); default: only this process's are seen. */
+  readonly watchers?: WatcherProbe;
 }
 
 interface Entry {
@@ -99,6 +107,9 @@ export class TaskScheduler {
   readonly #queue: WaitingQueue;
   #scan: NodeJS.Timeout | null = null;
   #stopQueueMoves: (() => void) | null = null;
+  /** Tasks driven here that subscribers on other processes watch (refreshed by `#watchRefresh`). */
+  #remoteWatched = new Set<string>();
+  #watchRefresh: NodeJS.Timeout | null = null;
   /** A refresh of watched waiting tasks runs, and another was asked for meanwhile. */
   #refreshing = false;
   #refreshAgain = false;
@@ -116,6 +127,23 @@ export class TaskScheduler {
   async start(): Promise<void> {
     this.#running = true;
     this.#stopQueueMoves = this.#deps.events.onQueueMove(() => void this.#refreshWatchedWaiting());
+    const probe = this.#deps.watchers;
+    if (probe) {
+      this.#watchRefresh = setInterval(() => {
+        const ids = [...this.#entries.keys(), ...this.#inFlight].filter(
+          (id) => this.#deps.events.watcherCount(id) === 0,
+        );
+        probe.watched(ids).then(
+          (watched) => {
+            this.#remoteWatched = watched;
+          },
+          () => {
+            // Redis unreachable: keep the last answer.
+          },
+        );
+      }, probe.refreshEveryMs);
+      this.#watchRefresh.unref();
+    }
     await this.#adopt();
     const every = this.#ownership.scanEveryMs;
     if (every !== null) {
@@ -158,6 +186,7 @@ export class TaskScheduler {
     this.#running = false;
     if (this.#scan) clearInterval(this.#scan);
     this.#stopQueueMoves?.();
+    if (this.#watchRefresh) clearInterval(this.#watchRefresh);
     for (const timer of this.#deadlines.values()) clearTimeout(timer);
     this.#deadlines.clear();
     this.#stopping.abort();
@@ -613,7 +642,7 @@ export class TaskScheduler {
     const plan = planNextPoll(
       now - submittedAt,
       this.#durations.expectedMs,
-      this.#deps.events.watcherCount(task.id) > 0,
+      this.#deps.events.watcherCount(task.id) > 0 || this.#remoteWatched.has(task.id),
     );
     return { dueAt: now + plan.dueInMs, earlyAt: now + plan.earlyInMs, plannedPoll: true, submittedAt };
   }
