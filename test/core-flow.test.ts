@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { createClient } from 'graphql-sse';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, readSse, type TestStack, startStack, transparentPng, uploadOperation } from './support/harness.js';
+import {
+  eventually,
+  readSse,
+  startStack,
+  type TestStack,
+  transparentPng,
+  uploadOperation,
+} from './support/harness.js';
 
 const GENERATE_UPLOAD = `mutation($file: Upload!, $prompt: String!) {
   generateBackground(input: { image: { file: $file }, background: { prompt: $prompt } }) { id state upstreamTaskId }
@@ -62,7 +69,11 @@ function waitForState(id: string, states: string[], timeoutMs = 30_000): Promise
 function progressOf(events: { event: string; data: unknown }[]): { state: string; progress: number }[] {
   return events
     .filter((e) => e.event === 'next')
-    .map((e) => (e.data as { data: { backgroundTaskUpdated: { state: string; progress: number } } }).data.backgroundTaskUpdated);
+    .map(
+      (e) =>
+        (e.data as { data: { backgroundTaskUpdated: { state: string; progress: number } } }).data
+          .backgroundTaskUpdated,
+    );
 }
 
 beforeAll(async () => {
@@ -106,10 +117,9 @@ describe('the core path on the local engine', () => {
   });
 
   it('forwards a URL and a template id to PicWish as image_url and scene_type', async () => {
-    const answer = await stack.gql<{ generateBackground: { id: string; sceneType: number; batchSize: number } }>(
-      GENERATE_URL,
-      { url: imageHostUrl, scene: 105 },
-    );
+    const answer = await stack.gql<{
+      generateBackground: { id: string; sceneType: number; batchSize: number };
+    }>(GENERATE_URL, { url: imageHostUrl, scene: 105 });
     expect(answer.body.errors).toBeUndefined();
     const id = answer.body.data!.generateBackground.id;
     const done = await waitForState(id, ['SUCCEEDED', 'FAILED']);
@@ -142,12 +152,20 @@ describe('the core path on the local engine', () => {
   for (const singleConnection of [false, true]) {
     it(`streams progress over /graphql/stream (graphql-sse, ${singleConnection ? 'single' : 'distinct'} connection mode)`, async () => {
       const id = await createUploadTask();
-      const client = createClient({ url: `${stack.url}/graphql/stream`, fetchFn: fetch, singleConnection, retryAttempts: 0 });
+      const client = createClient({
+        url: `${stack.url}/graphql/stream`,
+        fetchFn: fetch,
+        singleConnection,
+        retryAttempts: 0,
+      });
       const updates: { state: string; progress: number }[] = [];
       try {
         for await (const result of client.iterate({ query: FOLLOW, variables: { id } })) {
           expect(result.errors).toBeUndefined();
-          updates.push((result.data as { backgroundTaskUpdated: { state: string; progress: number } }).backgroundTaskUpdated);
+          updates.push(
+            (result.data as { backgroundTaskUpdated: { state: string; progress: number } })
+              .backgroundTaskUpdated,
+          );
         }
       } finally {
         client.dispose();
@@ -188,7 +206,9 @@ describe('the core path on the local engine', () => {
   });
 
   it('serves the template catalogue', async () => {
-    const answer = await stack.gql<{ sceneTypes: { id: number; name: string }[] }>('{ sceneTypes { id name description } }');
+    const answer = await stack.gql<{ sceneTypes: { id: number; name: string }[] }>(
+      '{ sceneTypes { id name description } }',
+    );
     expect(answer.body.data!.sceneTypes.map((s) => s.id)).toContain(105);
   });
 
