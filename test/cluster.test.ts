@@ -25,8 +25,8 @@ import { eventually, transparentPng } from './support/harness.js';
  * enforces 2 QPS strictly (any window the cluster overfills shows up as a 429 in its stats).
  */
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/12';
-/** A dedicated redis-server for the restart test (killed and started again). */
-const SPARE_REDIS_PORT = 6391;
+/** A dedicated redis-server for the restart test (killed and started again), on a port of its own. */
+const SPARE_REDIS_PORT = 40_000 + Math.floor(Math.random() * 10_000);
 
 let engine: LocalEngine;
 let dataDir: string;
