@@ -10,6 +10,7 @@ import type { Config } from './config/config.js';
 import type { SceneType } from './config/scene-types.js';
 import { type LocalEngine, startLocalEngine } from './engine/index.js';
 import { EventStreams } from './http/event-streams.js';
+import { FastPaths } from './http/fast-paths.js';
 import { isLoopbackHostname } from './http/origin-guard.js';
 import { createRequestHandler } from './http/server.js';
 import { createGatewayYoga } from './http/yoga.js';
@@ -19,6 +20,7 @@ import { ResultFetcher } from './results/fetcher.js';
 import { FsBlobStore } from './results/fs-blob-store.js';
 import { RetentionSweeper } from './results/retention.js';
 import { UrlSigner } from './results/signer.js';
+import { schema } from './schema/index.js';
 import { SpacedBudget, type UpstreamBudget } from './tasks/budget.js';
 import { TaskEvents, type TaskEventTarget } from './tasks/events.js';
 import { RedisLeases } from './tasks/leases.js';
@@ -153,11 +155,19 @@ export async function startGateway(
   );
   retention.start();
 
+  const services = { tasks, scheduler, events, signer, sceneTypes };
+  // Shortcuts past Yoga for finished-task reads and live task streams (docs/benchmarks.md);
+  // GATEWAY_FAST_PATHS=off turns them off, for the benchmark's before/after comparison.
+  const fastPaths =
+    process.env.GATEWAY_FAST_PATHS === 'off'
+      ? undefined
+      : new FastPaths({ schema, services, metrics, logger });
   const yoga = createGatewayYoga({
-    services: { tasks, scheduler, events, signer, sceneTypes },
+    services,
     logger,
     metrics,
     production: config.nodeEnv === 'production',
+    fastPaths,
   });
   let draining = false;
   const streams = new EventStreams();
@@ -197,6 +207,7 @@ export async function startGateway(
     // Without keys on loopback, nothing authenticates a request: keep other sites' pages out.
     localOnly:
       !keys.required && isLoopbackHostname(config.host) ? { publicUrl: config.publicUrl } : undefined,
+    fastPaths,
   });
   server.on('request', (req, res) => {
     streams.track(req, res);

@@ -7,6 +7,7 @@ import type { BlobStore } from '../results/blob-store.js';
 import type { UrlSigner } from '../results/signer.js';
 import { isUnguardedSimpleRequest } from './csrf.js';
 import { type AboutGateway, createDemoRoutes } from './demo-page.js';
+import type { FastPaths } from './fast-paths.js';
 import { serveFile } from './files-route.js';
 import { sendGraphQLError } from './graphql-errors.js';
 import { createLocalModeGuard } from './origin-guard.js';
@@ -33,6 +34,8 @@ export interface HttpDeps {
    * origins and non-loopback Host names (origin-guard.ts). Absent: no such guard.
    */
   readonly localOnly?: { readonly publicUrl: string | null };
+  /** Shortcuts past Yoga for finished-task reads and live task streams; absent: Yoga answers all. */
+  readonly fastPaths?: FastPaths;
 }
 
 /** The /readyz answer: 200 with `checks` when ready, 503 with `checks` and `problems` when not. */
@@ -143,6 +146,8 @@ async function handleGraphQL(
     );
     return;
   }
+  // Finished-task answers and live task streams skip Yoga's per-request pipeline (fast-paths.ts).
+  if (deps.fastPaths && (await deps.fastPaths.handle(request, res))) return;
   if (req.method === 'POST' && isMultipart(req)) {
     if (!(await preparseUpload(req, res))) return;
   } else if (Number(req.headers['content-length'] ?? 0) > MAX_JSON_BODY_BYTES) {

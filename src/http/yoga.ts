@@ -14,9 +14,10 @@ import { requestScope } from '../logging.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayContext, GatewayServices } from '../schema/context.js';
 import { schema } from '../schema/index.js';
+import type { FastPaths } from './fast-paths.js';
 import { createGraphiQLPage } from './graphiql-page.js';
-import { createStreamTokens } from './stream-tokens.js';
 import { useOneOfInputErrors } from './one-of-errors.js';
+import { createStreamTokens } from './stream-tokens.js';
 
 /** What the node handler attaches to a request before Yoga sees it. */
 export interface ServerContext {
@@ -80,6 +81,8 @@ export function createGatewayYoga(options: {
   logger: Logger;
   metrics: GatewayMetrics;
   production: boolean;
+  /** Learns validated documents and finished-task answers for the node handler's shortcuts. */
+  fastPaths?: FastPaths;
 }): YogaServerInstance<ServerContext, GatewayContext> {
   const { services, logger, metrics } = options;
   /** Unexpected errors already logged by `maskError`, which Yoga would log a second time. */
@@ -139,6 +142,7 @@ export function createGatewayYoga(options: {
         blockFieldSuggestion: { enabled: options.production },
       }),
       countOperations(metrics),
+      ...(options.fastPaths ? [options.fastPaths.plugin()] : []),
     ],
   });
 }

@@ -39,6 +39,15 @@ export class TaskEvents {
     });
   }
 
+  /**
+   * A plain listener for updates of one task, without a Repeater per watcher (the SSE fast path
+   * holds thousands); it counts as a watcher like a subscription does. Returns the detach function.
+   */
+  watch(taskId: string, listener: (task: Task) => void): () => void {
+    this.#attach(taskId, listener);
+    return () => this.#detach(taskId, listener);
+  }
+
   #attach(taskId: string, listener: Listener): void {
     let listeners = this.#listeners.get(taskId);
     if (!listeners) {

@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+
+/** What one load round measured. */
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  /** Requests per second. */
+  throughput: number;
+  /** Per-request latencies in ms. */
+  latencies: number[];
+  /** CPU time (user + system) the server process spent, in ms, when its pid was given. */
+  serverCpuMs: number;
+}
+
+/** utime + stime of a process, in ms (from /proc/<pid>/stat, clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (process.env.CPU_SPLIT)
+    process.stderr.write(`cpu ${pid} user ${Number(fields[11]) * 10} sys ${Number(fields[12]) * 10}\n`);
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * Closed-loop load: `concurrency` workers, each sending the next request as soon as the previous
+ * answer was read, over a pool of as many keep-alive connections, for `durationMs`.
+ */
+export async function runLoad(options: {
+  origin: string;
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+  concurrency: number;
+  durationMs: number;
+  /** Checks each answer once per round (the first), so a broken target is not measured. */
+  expect?: (status: number, text: string) => void;
+  /** The server's pid, to measure its CPU time over the round. */
+  pid?: number;
+}): Promise<LoadResult> {
+  const pool = new Pool(options.origin, { connections: options.concurrency, pipelining: 1 });
+  const latencies: number[] = [];
+  let errors = 0;
+  let checked = false;
+  const cpuBefore = options.pid ? processCpuMs(options.pid) : 0;
+  const start = performance.now();
+  const end = start + options.durationMs;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        const answer = await pool.request({
+          method: 'POST',
+          path: options.path,
+          headers: options.headers,
+          body: options.body,
+        });
+        const text = await answer.body.text();
+        latencies.push(performance.now() - t0);
+        if (!checked && options.expect) {
+          checked = true;
+          options.expect(answer.statusCode, text);
+        }
+        if (answer.statusCode !== 200) errors += 1;
+      } catch (error) {
+        if (!checked) throw error;
+        errors += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  const serverCpuMs = options.pid ? processCpuMs(options.pid) - cpuBefore : Number.NaN;
+  await pool.close();
+  return {
+    requests: latencies.length,
+    errors,
+    seconds,
+    throughput: latencies.length / seconds,
+    latencies,
+    serverCpuMs,
+  };
+}
+
+/**
+ * A bare `node:http` server in its own process answering every request with the same bytes and
+ * content type: the floor a GraphQL server cannot beat.
+ */
+export async function spawnBareServer(
+  body: string,
+  contentType: string,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const source = `
+const http = require('node:http');
+const body = Buffer.from(process.env.BARE_BODY, 'utf8');
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': process.env.BARE_TYPE, 'content-length': body.length });
+    res.end(body);
+  });
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
+`;
+  const child: ChildProcess = spawn(process.execPath, ['-e', source], {
+    env: { ...process.env, BARE_BODY: body, BARE_TYPE: contentType },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /PORT (\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+/** One `next` event as a subscriber saw it. */
+export interface ReceivedEvent {
+  /** performance.now() in the bench process when the bytes arrived. */
+  at: number;
+  data: string;
+}
+
+/**
+ * An SSE subscription over a raw socket: one HTTP/1.1 POST, a minimal chunked-transfer decoder and
+ * an SSE splitter. Cheap enough to hold ten thousand of them open from one process.
+ *
+ * With `keep` false, events are only counted (no text is kept), for the memory benchmark.
+ */
+export class SseSubscriber {
+  readonly socket: Socket;
+  status = 0;
+  nextCount = 0;
+  completed = false;
+  readonly #events: ReceivedEvent[] = [];
+  /** Alternating receive times and decoded text, parsed on demand. */
+  readonly #raw: Array<number | string> = [];
+
+  /** The `next` events received so far. */
+  get events(): ReceivedEvent[] {
+    this.#parse();
+    return this.#events;
+  }
+  readonly firstNext: Promise<void>;
+  readonly ended: Promise<void>;
+  #resolveFirst!: () => void;
+  #head = '';
+  #headersDone = false;
+  #chunked = false;
+  /** Bytes left in the current chunk (chunked mode). */
+  #chunkLeft = 0;
+  #sizeLine = '';
+  #skipCrlf = 0;
+  #sse = '';
+  #live = false;
+
+  constructor(
+    port: number,
+    body: string,
+    private readonly keep: boolean,
+    path = '/graphql',
+  ) {
+    this.firstNext = new Promise((resolve) => {
+      this.#resolveFirst = resolve;
+    });
+    this.socket = connect({ port, host: '127.0.0.1' });
+    this.socket.setNoDelay(true);
+    this.socket.setEncoding('latin1');
+    this.socket.write(
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    this.socket.on('data', (chunk: string) => this.#onData(chunk));
+    this.ended = new Promise((resolve) => {
+      this.socket.once('close', () => {
+        this.#resolveFirst();
+        resolve();
+      });
+    });
+    this.socket.on('error', () => {});
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  #onData(chunk: string): void {
+    const at = performance.now();
+    let text = chunk;
+    if (!this.#headersDone) {
+      this.#head += text;
+      const end = this.#head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = this.#head.slice(0, end);
+      this.status = Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0);
+      this.#chunked = /^transfer-encoding:\s*chunked/im.test(head);
+      this.#headersDone = true;
+      text = this.#head.slice(end + 4);
+      this.#head = '';
+    }
+    this.#sseText(this.#chunked ? this.#dechunk(text) : text, at);
+  }
+
+  #dechunk(text: string): string {
+    let out = '';
+    let i = 0;
+    while (i < text.length) {
+      if (this.#skipCrlf > 0) {
+        i += 1;
+        this.#skipCrlf -= 1;
+        continue;
+      }
+      if (this.#chunkLeft > 0) {
+        const take = Math.min(this.#chunkLeft, text.length - i);
+        out += text.slice(i, i + take);
+        this.#chunkLeft -= take;
+        i += take;
+        if (this.#chunkLeft === 0) this.#skipCrlf = 2;
+        continue;
+      }
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) {
+        this.#sizeLine += text.slice(i);
+        break;
+      }
+      const line = (this.#sizeLine + text.slice(i, nl)).trim();
+      this.#sizeLine = '';
+      i = nl + 1;
+      if (line === '') continue;
+      const size = Number.parseInt(line, 16);
+      if (size === 0) {
+        this.completed = true;
+        continue;
+      }
+      this.#chunkLeft = size;
+    }
+    return out;
+  }
+
+  #sseText(text: string, at: number): void {
+    if (!this.#live && text.includes('event: next')) {
+      this.#live = true;
+      this.#resolveFirst();
+    }
+    if (!this.keep) return;
+    this.#raw.push(at, text);
+  }
+
+  /** Splits what arrived into events (after the run, so receiving stays cheap). */
+  #parse(): void {
+    for (let i = 0; i < this.#raw.length; i += 2)
+      this.#split(this.#raw[i + 1] as string, this.#raw[i] as number);
+    this.#raw.length = 0;
+  }
+
+  #split(text: string, at: number): void {
+    this.#sse += text;
+    for (;;) {
+      const end = this.#sse.indexOf('\n\n');
+      if (end < 0) return;
+      const block = this.#sse.slice(0, end);
+      this.#sse = this.#sse.slice(end + 2);
+      const event = /^event: ?(.*)$/m.exec(block)?.[1];
+      if (event === 'complete') this.completed = true;
+      if (event !== 'next') continue;
+      const data = block
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trimStart())
+        .join('\n');
+      this.nextCount += 1;
+      this.#events.push({ at, data: Buffer.from(data, 'latin1').toString('utf8') });
+    }
+  }
+}
+
+/** Opens `count` subscriptions in batches (the listen backlog is finite) and waits for each first event. */
+export async function openSubscribers(
+  count: number,
+  make: (index: number) => SseSubscriber,
+  batch = 250,
+): Promise<SseSubscriber[]> {
+  const all: SseSubscriber[] = [];
+  for (let start = 0; start < count; start += batch) {
+    const group: SseSubscriber[] = [];
+    for (let i = start; i < Math.min(count, start + batch); i += 1) group.push(make(i));
+    await Promise.all(group.map((s) => s.firstNext));
+    all.push(...group);
+  }
+  return all;
+}

@@ -1,0 +1,267 @@
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
+import { startLocalEngine } from '../../src/engine/index.js';
+import { type GatewayProcess, spawnGateway } from '../lib/gateway-process.js';
+import { type LoadResult, runLoad, spawnBareServer } from '../lib/load.js';
+import { createTask, followBody, TASK_QUERY, type TaskView, TERMINAL, waitForTask } from '../lib/ops.js';
+import { transparentPng } from '../lib/png.js';
+import { openSubscribers, SseSubscriber } from '../lib/sse.js';
+import { log, median, quantile, round, sleep } from '../lib/stats.js';
+import { startUpstreamProxy } from '../lib/upstream-proxy.js';
+
+export interface FanInResult {
+  subscribers: number;
+  pollsWatchedByMany: number;
+  /** Mean over the control tasks. */
+  pollsWatchedByOne: number;
+  controlPolls: number[];
+  ratio: number;
+  engineRateLimited: number;
+}
+
+export interface BroadcastResult {
+  subscribers: number;
+  updates: number;
+  /** Poll answer left the upstream → last of the N subscribers received the update (ms). */
+  lastMs: number[];
+  /** First → last receive among the N subscribers (ms). */
+  spreadMs: number[];
+  /** Poll answer → the single subscriber of the control task received its update (ms). */
+  singleMs: number[];
+  allReceivedEveryUpdate: boolean;
+}
+
+export interface QueryRound {
+  concurrency: number;
+  gateway: LoadResult;
+  bare: LoadResult;
+}
+
+export interface FanoutPhaseResult {
+  fanIn: FanInResult;
+  broadcast: BroadcastResult;
+  query: QueryRound[];
+  queryBodyBytes: number;
+  gatewayCpuProfile?: string;
+}
+
+const CONTROL_TASKS = 3;
+
+interface ParsedEvent {
+  at: number;
+  state: string;
+  progress: number;
+  data: string;
+}
+
+function parsed(subscriber: SseSubscriber): ParsedEvent[] {
+  return subscriber.events.map((event) => {
+    const payload = JSON.parse(event.data) as {
+      data?: { backgroundTaskUpdated?: { state: string; progress: number } };
+    };
+    const task = payload.data?.backgroundTaskUpdated;
+    return { at: event.at, state: task?.state ?? '?', progress: task?.progress ?? -1, data: event.data };
+  });
+}
+
+/**
+ * Rows 1, 3 and 4 on one gateway process: a task watched by `subscribers` SSE clients and a
+ * control task watched by one, both through the upstream proxy; then queries of the finished
+ * control task against a bare server answering the same bytes.
+ */
+export async function runFanoutPhase(options: {
+  subscribers: number;
+  durationMs: number;
+  queryRoundMs: number;
+  queryRounds: number;
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+}): Promise<FanoutPhaseResult> {
+  const source = await transparentPng(600, 400);
+  const engine = await startLocalEngine({ durationMs: options.durationMs, sceneTypes: DEFAULT_SCENE_TYPES });
+  const proxy = await startUpstreamProxy(engine.url, source);
+  let gateway: GatewayProcess | null = null;
+  const subscribers: SseSubscriber[] = [];
+  try {
+    gateway = await spawnGateway({
+      upstreamUrl: proxy.url,
+      apiKey: engine.apiKey,
+      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+      ...(options.env ? { env: options.env } : {}),
+    });
+    const port = Number(new URL(gateway.url).port);
+    const sourceUrl = `${proxy.url}/source.png`;
+    // Warm the gateway's code paths (one full task with a subscriber) before measuring.
+    const warm = await createTask(gateway, sourceUrl);
+    await waitForTask(gateway, warm, (t) => t.upstreamTaskId !== null);
+
+    // One task for the crowd and a few controls with one subscriber each, created together; the
+    // controls' mean evens out the ±1 poll that timing alone can make.
+    const many = await createTask(gateway, sourceUrl);
+    const controls: string[] = [];
+    for (let i = 0; i < CONTROL_TASKS; i += 1) controls.push(await createTask(gateway, sourceUrl));
+    const singles = controls.map((id) => new SseSubscriber(port, followBody(id), true));
+    const first = new SseSubscriber(port, followBody(many), true);
+    await Promise.all([...singles.map((s) => s.firstNext), first.firstNext]);
+    log(`fan-out: opening ${options.subscribers} subscriptions to one task`);
+    const rest = await openSubscribers(
+      options.subscribers - 1,
+      () => new SseSubscriber(port, followBody(many), true),
+    );
+    const crowd = [first, ...rest];
+    subscribers.push(...singles, ...crowd);
+    const allConnectedAt = performance.now();
+    log(`fan-out: all connected; waiting for both tasks to finish`);
+    const manyTask = await waitForTask(
+      gateway,
+      many,
+      (t) => TERMINAL.has(t.state),
+      options.durationMs * 4,
+      500,
+    );
+    const controlTasks: TaskView[] = [];
+    for (const id of controls)
+      controlTasks.push(
+        await waitForTask(gateway, id, (t) => TERMINAL.has(t.state), options.durationMs * 4, 500),
+      );
+    const one = controls[0] as string;
+    await Promise.race([Promise.all(subscribers.map((s) => s.ended)), sleep(5_000)]);
+
+    // Row 1: polls per task, as the engine counted them.
+    const stats = engine.stats();
+    const pollsMany = stats.pollsByTask[manyTask.upstreamTaskId ?? ''] ?? 0;
+    const controlPolls = controlTasks.map((t) => stats.pollsByTask[t.upstreamTaskId ?? ''] ?? 0);
+    const pollsOne = controlPolls.reduce((a, b) => a + b, 0) / controlPolls.length;
+    const fanIn: FanInResult = {
+      subscribers: options.subscribers,
+      pollsWatchedByMany: pollsMany,
+      pollsWatchedByOne: pollsOne,
+      controlPolls,
+      ratio: pollsOne > 0 ? pollsMany / pollsOne : Number.NaN,
+      engineRateLimited: stats.rateLimited,
+    };
+
+    // Row 3: updates published after everybody was connected, matched to the poll answer behind them.
+    const pollsFor = (upstreamId: string | null) =>
+      proxy.polls.filter((p) => p.upstreamTaskId === upstreamId);
+    const byUpdate = new Map<string, number[]>();
+    const crowdEvents = crowd.map(parsed);
+    for (const events of crowdEvents) {
+      for (const event of events) {
+        if (event.state !== 'PROCESSING' && event.state !== 'QUEUED') continue;
+        const times = byUpdate.get(event.data) ?? [];
+        times.push(event.at);
+        byUpdate.set(event.data, times);
+      }
+    }
+    const manyPolls = pollsFor(manyTask.upstreamTaskId);
+    const lastMs: number[] = [];
+    const spreadMs: number[] = [];
+    let everyUpdateToAll = true;
+    for (const [data, times] of byUpdate) {
+      const firstAt = Math.min(...times);
+      if (firstAt < allConnectedAt) continue;
+      const progress = (JSON.parse(data) as { data: { backgroundTaskUpdated: { progress: number } } }).data
+        .backgroundTaskUpdated.progress;
+      const poll = [...manyPolls].reverse().find((p) => p.at <= firstAt && p.progress === progress);
+      if (!poll) continue;
+      if (times.length !== crowd.length) everyUpdateToAll = false;
+      const lastAt = Math.max(...times);
+      lastMs.push(lastAt - poll.at);
+      spreadMs.push(lastAt - firstAt);
+    }
+    const singleMs: number[] = [];
+    singles.forEach((single, i) => {
+      const onePolls = pollsFor(controlTasks[i]?.upstreamTaskId ?? null);
+      for (const event of parsed(single).slice(1)) {
+        if (event.state !== 'PROCESSING' && event.state !== 'QUEUED') continue;
+        const poll = [...onePolls].reverse().find((p) => p.at <= event.at && p.progress === event.progress);
+        if (poll) singleMs.push(event.at - poll.at);
+      }
+    });
+    const broadcast: BroadcastResult = {
+      subscribers: options.subscribers,
+      updates: lastMs.length,
+      lastMs,
+      spreadMs,
+      singleMs,
+      allReceivedEveryUpdate: everyUpdateToAll,
+    };
+    for (const s of subscribers) s.close();
+    log(
+      `fan-in ${round(fanIn.ratio, 3)} (${pollsMany}/${pollsOne}); broadcast p50 ${round(median(lastMs))} p99 ${round(quantile(lastMs, 0.99))} ms over ${lastMs.length} updates; single p50 ${round(median(singleMs))} ms`,
+    );
+    await sleep(1_000);
+
+    // Row 4: the finished control task, gateway vs a bare server with the same answer.
+    const body = JSON.stringify({ query: TASK_QUERY, variables: { id: one }, operationName: 'Task' });
+    const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
+    const probe = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers, body });
+    const answer = await probe.text();
+    const contentType = probe.headers.get('content-type') ?? 'application/json';
+    if (!answer.includes('"SUCCEEDED"')) throw new Error(`unexpected query answer: ${answer}`);
+    const bare = await spawnBareServer(answer, contentType);
+    const query: QueryRound[] = [];
+    try {
+      const expect = (status: number, text: string) => {
+        if (status !== 200 || text !== answer)
+          throw new Error(`unexpected answer ${status}: ${text.slice(0, 200)}`);
+      };
+      for (const concurrency of [1, 50]) {
+        const pids = new Map([
+          [bare.url, bare.pid],
+          [gateway.url, gateway.pid],
+        ]);
+        const target = (origin: string, durationMs: number) =>
+          runLoad({
+            origin,
+            path: '/graphql',
+            body,
+            headers,
+            concurrency,
+            durationMs,
+            expect,
+            pid: pids.get(origin),
+          });
+        await target(bare.url, 700);
+        await target(gateway.url, 700);
+        const rounds: { gateway: LoadResult[]; bare: LoadResult[] } = { gateway: [], bare: [] };
+        for (let round = 0; round < options.queryRounds; round += 1) {
+          // Alternate the order so drift in the machine's load hits both sides alike.
+          if (round % 2 === 0) {
+            rounds.bare.push(await target(bare.url, options.queryRoundMs));
+            rounds.gateway.push(await target(gateway.url, options.queryRoundMs));
+          } else {
+            rounds.gateway.push(await target(gateway.url, options.queryRoundMs));
+            rounds.bare.push(await target(bare.url, options.queryRoundMs));
+          }
+        }
+        const merge = (list: LoadResult[]): LoadResult => {
+          const requests = list.reduce((n, r) => n + r.requests, 0);
+          const seconds = list.reduce((n, r) => n + r.seconds, 0);
+          return {
+            requests,
+            seconds,
+            errors: list.reduce((n, r) => n + r.errors, 0),
+            serverCpuMs: list.reduce((n, r) => n + r.serverCpuMs, 0),
+            throughput: requests / seconds,
+            latencies: list.flatMap((r) => r.latencies),
+          };
+        };
+        const result = { concurrency, gateway: merge(rounds.gateway), bare: merge(rounds.bare) };
+        query.push(result);
+        log(
+          `query c=${concurrency}: gateway p50 ${round(median(result.gateway.latencies), 3)} ms ${round(result.gateway.throughput, 0)}/s; bare p50 ${round(median(result.bare.latencies), 3)} ms ${round(result.bare.throughput, 0)}/s`,
+        );
+      }
+    } finally {
+      await bare.stop();
+    }
+    return { fanIn, broadcast, query, queryBodyBytes: Buffer.byteLength(answer) };
+  } finally {
+    for (const s of subscribers) s.close();
+    await gateway?.stop();
+    await proxy.close();
+    await engine.close();
+  }
+}

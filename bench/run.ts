@@ -1,0 +1,97 @@
+/**
+ * `npm run bench`: the gateway against a bare server and the upstream's limits. Starts its own
+ * local engines and gateway processes (each phase a fresh one), runs the six measurements, and
+ * writes docs/benchmarks.md. Every figure that has a target is a ratio against a baseline
+ * measured side by side in the same run, because this machine is shared and noisy.
+ *
+ * `BENCH_QUICK=1` shortens everything, for development.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { runBudgetBench } from './budget.js';
+import { BENCH_DIST, buildGateway } from './lib/gateway-process.js';
+import { log } from './lib/stats.js';
+import { type FanoutPhaseResult, runFanoutPhase } from './phases/fanout.js';
+import { type MemoryPhaseResult, runMemoryPhase } from './phases/memory.js';
+import { runUploadPhase, type UploadPhaseResult } from './phases/upload.js';
+import { renderReport } from './report.js';
+
+const OFF = { GATEWAY_FAST_PATHS: 'off' };
+const quick = process.env.BENCH_QUICK === '1';
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const git = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(),
+    cpuModel: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown',
+    memoryGiB: (totalmem() / 1024 ** 3).toFixed(1),
+    node: process.version,
+    commit: git(['rev-parse', '--short', 'HEAD']),
+    dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
+    loadBefore: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+  };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const info = machine();
+  log(`machine: ${info.nproc} × ${info.cpuModel}, node ${info.node}, load ${info.loadBefore}`);
+  log(`gateway under test: node ${buildGateway().join(' ')}`);
+  const fanoutOptions = {
+    subscribers: 1000,
+    durationMs: quick ? 10_000 : 20_000,
+    queryRoundMs: quick ? 1_000 : 2_000,
+    queryRounds: quick ? 2 : 3,
+  };
+  log('phase 1/6: fan-in, broadcast and queries with the fast paths');
+  const fanout: FanoutPhaseResult = await runFanoutPhase(fanoutOptions);
+  log('phase 2/6: the same through Yoga alone (GATEWAY_FAST_PATHS=off)');
+  const fanoutOff: FanoutPhaseResult = await runFanoutPhase({ ...fanoutOptions, env: OFF });
+  log('phase 3/6: memory per idle subscription');
+  const memory: MemoryPhaseResult = await runMemoryPhase({ counts: [2000, 10000], tasks: 20 });
+  log('phase 4/6: memory per idle subscription through Yoga alone');
+  const memoryOff: MemoryPhaseResult = await runMemoryPhase({ counts: [2000], tasks: 20, env: OFF });
+  log('phase 5/6: upload memory');
+  const upload: UploadPhaseResult = await runUploadPhase({ clients: 8, fileBytes: 16 * 1024 * 1024 });
+  log('phase 6/6: upstream budget (bench/budget.ts)');
+  const budget = await runBudgetBench({ tasks: quick ? 20 : 100, qps: 2, print: false });
+  const seconds = (Date.now() - started) / 1000;
+  const markdown = renderReport({
+    machine: {
+      ...info,
+      loadAfter: loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' '),
+    },
+    date: new Date().toISOString(),
+    seconds,
+    quick,
+    fanout,
+    fanoutOff,
+    memory,
+    memoryOff,
+    upload,
+    budget,
+  });
+  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), markdown);
+  rmSync(BENCH_DIST, { recursive: true, force: true });
+  log(`wrote docs/benchmarks.md in ${seconds.toFixed(0)} s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  },
+);
