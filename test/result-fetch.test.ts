@@ -6,7 +6,7 @@ import type { FetchFault, ResultFetcher } from '../src/results/fetcher.js';
 import { SpacedBudget } from '../src/tasks/budget.js';
 import { TaskEvents } from '../src/tasks/events.js';
 import { TaskLedger } from '../src/tasks/ledger.js';
-import type { PendingImage, StoredImage, Task } from '../src/tasks/model.js';
+import { newQueuedTask, type PendingImage, type StoredImage, type Task } from '../src/tasks/model.js';
 import { TaskScheduler } from '../src/tasks/scheduler.js';
 import { SqliteTaskStore } from '../src/tasks/sqlite-store.js';
 import type { UpstreamClient } from '../src/upstream/client.js';
@@ -20,35 +20,20 @@ import { eventually } from './support/harness.js';
 
 function newTask(id: string): Task {
   const now = Date.now();
-  return {
+  return newQueuedTask({
     id,
     tenantId: 't',
-    version: 1,
-    state: 'QUEUED',
-    upstreamTaskId: null,
-    upstreamState: null,
-    stateDetail: null,
-    progress: 0,
     source: { kind: 'url', url: 'https://example.com/a.png' },
     prompt: 'p',
     sceneType: null,
     negativePrompt: null,
     batchSize: 1,
     createdAt: now,
-    submittedAt: null,
-    processedAt: null,
-    completedAt: null,
-    timeElapsedMs: null,
-    images: [],
-    pendingImages: [],
-    error: null,
     idempotencyKey: null,
     inputHash: 'h',
     startBy: null,
     finishBy: now + 600_000,
-    attempts: 0,
-    submitInFlight: false,
-  };
+  });
 }
 
 const STORED: StoredImage = {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Task, TaskState } from '../src/tasks/model.js';
+import { newQueuedTask, type Task, type TaskState } from '../src/tasks/model.js';
 import type { TaskStore } from '../src/tasks/store.js';
 
 /** A fresh, empty store per test, and how to throw it away. */
@@ -15,33 +15,20 @@ let clock = 1_700_000_000_000;
 export function sampleTask(overrides: Partial<Task> = {}): Task {
   clock += 1_000;
   return {
-    id: randomUUID(),
-    tenantId: 'acme',
-    version: 1,
-    state: 'QUEUED',
-    upstreamTaskId: null,
-    upstreamState: null,
-    stateDetail: null,
-    progress: 0,
-    source: { kind: 'url', url: 'https://example.com/a.png' },
-    prompt: 'a beach',
-    sceneType: null,
-    negativePrompt: null,
-    batchSize: 2,
-    createdAt: clock,
-    submittedAt: null,
-    processedAt: null,
-    completedAt: null,
-    timeElapsedMs: null,
-    images: [],
-    pendingImages: [],
-    error: null,
-    idempotencyKey: null,
-    inputHash: 'hash',
-    startBy: null,
-    finishBy: clock + 300_000,
-    attempts: 0,
-    submitInFlight: false,
+    ...newQueuedTask({
+      id: randomUUID(),
+      tenantId: 'acme',
+      source: { kind: 'url', url: 'https://example.com/a.png' },
+      prompt: 'a beach',
+      sceneType: null,
+      negativePrompt: null,
+      batchSize: 2,
+      createdAt: clock,
+      idempotencyKey: null,
+      inputHash: 'hash',
+      startBy: null,
+      finishBy: clock + 300_000,
+    }),
     ...overrides,
   };
 }

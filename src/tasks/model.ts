@@ -107,6 +107,45 @@ export interface Task {
   readonly submitInFlight: boolean;
 }
 
+/** What a new task is made of; everything about its progress starts empty. */
+export type NewTask = Pick<
+  Task,
+  | 'id'
+  | 'tenantId'
+  | 'source'
+  | 'prompt'
+  | 'sceneType'
+  | 'negativePrompt'
+  | 'batchSize'
+  | 'createdAt'
+  | 'idempotencyKey'
+  | 'inputHash'
+  | 'startBy'
+  | 'finishBy'
+>;
+
+/** A task as `generateBackground` stores it: QUEUED, version 1, nothing sent or received yet. */
+export function newQueuedTask(init: NewTask): Task {
+  return {
+    ...init,
+    version: 1,
+    state: 'QUEUED',
+    upstreamTaskId: null,
+    upstreamState: null,
+    stateDetail: null,
+    progress: 0,
+    submittedAt: null,
+    processedAt: null,
+    completedAt: null,
+    timeElapsedMs: null,
+    images: [],
+    pendingImages: [],
+    error: null,
+    attempts: 0,
+    submitInFlight: false,
+  };
+}
+
 /** Upstream failure states and the TaskError each becomes. */
 const UPSTREAM_FAILURES: Readonly<Record<number, TaskError>> = {
   [-1]: { code: 'GENERATION_FAILED', message: 'PicWish could not generate a background for this image.' },

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { GatewayError } from '../errors.js';
-import { err, ok, type Result } from '../result.js';
+import type { Result } from '../result.js';
 import type { TaskStore } from './store.js';
-import type { TenantLimiter } from './tenant-limits.js';
+import { checkActiveTasks, perMinuteRefusal, type TenantLimiter } from './tenant-limits.js';
 
 /**
  * How many tasks the tenant created in the last minute, on Redis's clock, after dropping older
@@ -51,21 +51,8 @@ export class RedisTenantLimiter implements TenantLimiter {
 
   async admit(tenantId: string): Promise<Result<void, GatewayError>> {
     const [count, ageMs] = (await this.redis.eval(COUNT, 1, this.#key(tenantId))) as [number, number];
-    if (count >= this.perMinute) {
-      return err({
-        kind: 'RATE_LIMITED',
-        message: `At most ${this.perMinute} tasks may be created per minute.`,
-        retryAfterSeconds: Math.min(60, Math.max(1, Math.ceil((60_000 - ageMs) / 1000))),
-      });
-    }
-    if ((await this.store.countActive(tenantId)) >= this.maxActive) {
-      return err({
-        kind: 'RATE_LIMITED',
-        message: `At most ${this.maxActive} tasks may be unfinished at once; wait for one to finish.`,
-        retryAfterSeconds: 5,
-      });
-    }
-    return ok(undefined);
+    if (count >= this.perMinute) return perMinuteRefusal(this.perMinute, ageMs);
+    return checkActiveTasks(this.store, tenantId, this.maxActive);
   }
 
   record(tenantId: string): void {

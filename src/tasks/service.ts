@@ -7,7 +7,7 @@ import { spoolAndInspectPng } from '../images/inspect.js';
 import { err, ok, type Result } from '../result.js';
 import { type BlobStore, taskBlobPrefix } from '../results/blob-store.js';
 import type { TaskLedger } from './ledger.js';
-import { isTerminal, type Task, type TaskSource, type TaskState } from './model.js';
+import { isTerminal, newQueuedTask, type Task, type TaskSource, type TaskState } from './model.js';
 import type { TaskScheduler } from './scheduler.js';
 import { IdempotencyConflictError, type TaskPage } from './store.js';
 import type { TenantLimiter } from './tenant-limits.js';
@@ -104,32 +104,17 @@ export class TaskService {
       .update(JSON.stringify({ image: source.kind === 'file' ? source.sha256 : source.url, ...rest }))
       .digest('hex');
     const now = Date.now();
-    const task: Task = {
+    const task = newQueuedTask({
       id,
       tenantId,
-      version: 1,
-      state: 'QUEUED',
-      upstreamTaskId: null,
-      upstreamState: null,
-      stateDetail: null,
-      progress: 0,
       source,
       ...rest,
       createdAt: now,
-      submittedAt: null,
-      processedAt: null,
-      completedAt: null,
-      timeElapsedMs: null,
-      images: [],
-      pendingImages: [],
-      error: null,
       idempotencyKey,
       inputHash,
       startBy: deadlineSeconds === null ? null : now + deadlineSeconds * 1000,
       finishBy: now + this.options.taskDeadlineMs,
-      attempts: 0,
-      submitInFlight: false,
-    };
+    });
 
     // One creation at a time per tenant: the limits are checked against the store and the window
     // as they are, and a parallel burst cannot slip past them together.

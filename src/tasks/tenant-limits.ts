@@ -14,6 +14,29 @@ export interface TenantLimiter {
   record(tenantId: string): void;
 }
 
+/** The refusal for a full per-minute window whose oldest creation was `oldestAgeMs` ago. */
+export function perMinuteRefusal(perMinute: number, oldestAgeMs: number): Result<never, GatewayError> {
+  return err({
+    kind: 'RATE_LIMITED',
+    message: `At most ${perMinute} tasks may be created per minute.`,
+    retryAfterSeconds: Math.min(60, Math.max(1, Math.ceil((60_000 - oldestAgeMs) / 1000))),
+  });
+}
+
+/** Refuses a tenant that already has `maxActive` unfinished tasks in the store. */
+export async function checkActiveTasks(
+  store: TaskStore,
+  tenantId: string,
+  maxActive: number,
+): Promise<Result<void, GatewayError>> {
+  if ((await store.countActive(tenantId)) < maxActive) return ok(undefined);
+  return err({
+    kind: 'RATE_LIMITED',
+    message: `At most ${maxActive} tasks may be unfinished at once; wait for one to finish.`,
+    retryAfterSeconds: 5,
+  });
+}
+
 /** The in-process limiter: a sliding one-minute window of creation times per tenant. */
 export class LocalTenantLimiter implements TenantLimiter {
   readonly #recent = new Map<string, number[]>();
@@ -28,22 +51,8 @@ export class LocalTenantLimiter implements TenantLimiter {
     const now = Date.now();
     const recent = (this.#recent.get(tenantId) ?? []).filter((t) => t > now - 60_000);
     this.#recent.set(tenantId, recent);
-    if (recent.length >= this.perMinute) {
-      const retryAfterSeconds = Math.max(1, Math.ceil(((recent[0] ?? now) + 60_000 - now) / 1000));
-      return err({
-        kind: 'RATE_LIMITED',
-        message: `At most ${this.perMinute} tasks may be created per minute.`,
-        retryAfterSeconds,
-      });
-    }
-    if ((await this.store.countActive(tenantId)) >= this.maxActive) {
-      return err({
-        kind: 'RATE_LIMITED',
-        message: `At most ${this.maxActive} tasks may be unfinished at once; wait for one to finish.`,
-        retryAfterSeconds: 5,
-      });
-    }
-    return ok(undefined);
+    if (recent.length >= this.perMinute) return perMinuteRefusal(this.perMinute, now - (recent[0] ?? now));
+    return checkActiveTasks(this.store, tenantId, this.maxActive);
   }
 
   record(tenantId: string): void {
