@@ -122,7 +122,7 @@ export function renderReport(input: ReportInput): string {
     '',
     '### 2. Memory per idle subscription',
     '',
-    `A fresh gateway process (spawned with \`node --import tsx src/main.ts\`) with ${memory.tasks} tasks that stay running (engine duration 10⁶ s), subscriptions spread evenly over them, held open by the bench over raw sockets. RSS from /proc/<pid>/status (VmRSS) after a full GC forced through the inspector (\`HeapProfiler.collectGarbage\`), against a baseline taken the same way after a warm-up. Baseline RSS ${mib(memory.baselineRssBytes)}.`,
+    `A fresh gateway process (the production build, \`node .bench-dist/main.js\`) with ${memory.tasks} tasks that stay running (engine duration 10⁶ s), subscriptions spread evenly over them, held open by the bench over raw sockets. RSS from /proc/<pid>/status (VmRSS) after a full GC forced through the inspector (\`HeapProfiler.collectGarbage\`), against a baseline taken the same way after a warm-up. Baseline RSS ${mib(memory.baselineRssBytes)}.`,
     '',
     '| subscriptions | RSS | per subscription after GC | JS heap per subscription | per subscription before the GC |',
     '|---|---|---|---|---|',
@@ -216,25 +216,35 @@ answer what Yoga answers.
   ordering as in the resolver, tenants kept apart. Missing tasks (NOT_FOUND), variables that do not
   execute cleanly, first-seen documents, requests with an \`Origin\` header, \`/graphql/stream\`
   (graphql-sse) and everything else still go through Yoga.
-  Effect: ~47 KiB → ~11 KiB per idle subscription; broadcast to 1000 from hundreds of ms to tens.
+  Effect: see rows 2 and 3 in the comparison table above.
 - **Finished-task answers from Yoga's own earlier answer.** A JSON POST whose operation only reads
   \`backgroundTask\` of tasks in a final state is answered from a cache of Yoga's response to the same
-  bytes (same tenant and \`Accept\`). A finished task changes only by deletion, so an entry is served
+  bytes (same tenant, \`Accept\` and \`Origin\`). A finished task changes only by deletion, so an entry is served
   while each task it read is still stored at the same version — checked against the store at most
   once a second and again after any mutation on this process, so a delete through the gateway is
   seen at once (a purge by the retention sweeper or another instance within a second) — and while
   result links would be signed with the same expiry (the signer rounds expiries to the minute).
   Anything else (running tasks, errors, other fields) is executed by Yoga as before.
-  Effect: concurrency 1 from 3–4× to ~1.5× the bare p50; throughput 0.2× → ~0.6×.
+  Effect: see row 4 in the comparison table above.
 - **The benchmark runs the production build** (\`tsc -p tsconfig.build.json\`, as \`npm start\`), not
   the sources through tsx, whose helpers showed up in the hot path's profile.
 
-Where a target is missed, the table says so with this run's numbers; the query row's note above says
-why.`;
+## What is left
+
+- **Query throughput (row 4)**, where the table says missed: the remaining cost is the gateway's
+  per-request work before any GraphQL (see the note under row 4). Next steps, each small: take the
+  finished-task lookup before URL parsing and the AsyncLocalStorage scope (after authentication),
+  write a pre-rendered header block, probe the store for a version instead of parsing the task
+  document on the once-a-second check.
+- **Streams the shortcut does not take** still cost what Yoga costs (~46 KiB each, one execution per
+  subscriber): cross-origin browser streams (an \`Origin\` header — Yoga adds CORS headers the
+  shortcut does not reproduce), \`/graphql/stream\` (graphql-sse), and the first stream of each document.
+- **Noise:** every figure here comes from one run on a shared 2-CPU machine; rows 3 and 4 move by
+  tens of percent between runs with the machine's load (see the load averages at the top).`;
 
 const HOW_TO_RUN = `## Running it
 
-\`npm run bench\` (\`tsx bench/run.ts\`) — about 6–8 minutes here; \`BENCH_QUICK=1 npm run bench\` for a short
+\`npm run bench\` (\`tsx bench/run.ts\`) — about 5 minutes here; \`BENCH_QUICK=1 npm run bench\` for a short
 development run. Parts: \`bench/phases/fanout.ts\` (rows 1, 3, 4), \`bench/phases/memory.ts\` (2),
 \`bench/phases/upload.ts\` (5), \`bench/budget.ts\` (6), helpers in \`bench/lib/\` (gateway process with RSS and
 an inspector hook, raw-socket SSE subscribers, an undici load generator and the bare server, the
