@@ -84,14 +84,15 @@ async function main(): Promise<void> {
     budget,
   });
   writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), markdown);
-  rmSync(BENCH_DIST, { recursive: true, force: true });
   log(`wrote docs/benchmarks.md in ${seconds.toFixed(0)} s`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
-    process.exit(1);
-  },
-);
+main()
+  .finally(() => rmSync(BENCH_DIST, { recursive: true, force: true }))
+  .then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
+      process.exit(1);
+    },
+  );

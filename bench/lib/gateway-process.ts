@@ -102,7 +102,8 @@ export async function spawnGateway(options: {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    if (process.env.GW_STDERR) process.stderr.write(chunk);
+    // BENCH_GATEWAY_LOGS=1 passes the gateway's stderr through, for debugging a phase.
+    if (process.env.BENCH_GATEWAY_LOGS === '1') process.stderr.write(chunk);
     if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
   });
   const url = await new Promise<string>((resolve, reject) => {

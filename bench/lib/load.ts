@@ -20,8 +20,6 @@ export interface LoadResult {
 export function processCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (process.env.CPU_SPLIT)
-    process.stderr.write(`cpu ${pid} user ${Number(fields[11]) * 10} sys ${Number(fields[12]) * 10}\n`);
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
