@@ -232,10 +232,17 @@ answer what Yoga answers.
 ## What is left
 
 - **Query throughput (row 4)**, where the table says missed: the remaining cost is the gateway's
-  per-request work before any GraphQL (see the note under row 4). Next steps, each small: take the
-  finished-task lookup before URL parsing and the AsyncLocalStorage scope (after authentication),
-  write a pre-rendered header block, probe the store for a version instead of parsing the task
-  document on the once-a-second check.
+  per-request work before any GraphQL (see the note under row 4). An experiment outside the suite
+  (a patched copy of the build, concurrency 50, CPU per request against the bare server in the same
+  run) split it: answering fixed bytes at the very top of the gateway's request listener costs
+  1.1–1.3× the bare server (the process itself is not the problem); the finished-task shortcut alone,
+  without the handler's preamble, 1.35–1.5× (throughput 0.7–0.8×); with the preamble — URL parsing,
+  request id and its AsyncLocalStorage scope, origin guard, authentication, CSRF check, stream
+  tracking, the async hand-offs between them — about 2× (throughput ~0.5–0.6×). So the next step
+  is the preamble of \`http/server.ts\` (cheaper scoping than AsyncLocalStorage for request ids,
+  one URL parse shared by the router and the origin guard, the shortcut as early as authentication
+  allows), then smaller ones in the shortcut (a pre-rendered header block, a version probe of the
+  store instead of parsing the task document on the once-a-second check).
 - **Streams the shortcut does not take** still cost what Yoga costs (~46 KiB each, one execution per
   subscriber): cross-origin browser streams (an \`Origin\` header — Yoga adds CORS headers the
   shortcut does not reproduce), \`/graphql/stream\` (graphql-sse), and the first stream of each document.
