@@ -158,10 +158,7 @@ export async function startGateway(
   const services = { tasks, scheduler, events, signer, sceneTypes };
   // Shortcuts past Yoga for finished-task reads and live task streams (docs/benchmarks.md);
   // GATEWAY_FAST_PATHS=off turns them off, for the benchmark's before/after comparison.
-  const fastPaths =
-    process.env.GATEWAY_FAST_PATHS === 'off'
-      ? undefined
-      : new FastPaths({ schema, services, metrics, logger });
+  const fastPaths = config.fastPaths ? new FastPaths({ schema, services, metrics, logger }) : undefined;
   const yoga = createGatewayYoga({
     services,
     logger,

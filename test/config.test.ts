@@ -28,6 +28,7 @@ describe('configuration', () => {
     ['RESULT_URL_TTL_SECONDS', '1.5'],
     ['FILES_SIGNING_SECRET', 'short'],
     ['GATEWAY_API_KEYS', 'no-colon-here'],
+    ['GATEWAY_FAST_PATHS', 'maybe'],
   ])('refuses %s=%s with a message naming the variable', (variable, value) => {
     const config = loadConfig({ [variable]: value });
     expect(config.ok).toBe(false);

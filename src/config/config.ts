@@ -37,6 +37,8 @@ export interface Config {
     readonly maxActiveTasks: number;
   };
   readonly redisUrl: string | null;
+  /** Shortcuts past Yoga for live task streams and finished-task reads (docs/benchmarks.md). */
+  readonly fastPaths: boolean;
   readonly sceneTypesFile: string | null;
   readonly engine: {
     /** Simulated run time of one task on the local engine. */
@@ -98,6 +100,13 @@ function boolean(env: Env, name: string): boolean {
   if (/^(1|true|yes)$/i.test(raw)) return true;
   if (/^(0|false|no)$/i.test(raw)) return false;
   throw new ConfigProblem(name, `${name} must be true or false, got "${raw}"`);
+}
+
+function onOff(env: Env, name: string): boolean {
+  const raw = (text(env, name) ?? 'on').toLowerCase();
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigProblem(name, `${name} must be on or off, got "${raw}"`);
 }
 
 function httpUrl(env: Env, name: string, fallback: string | null): string | null {
@@ -238,6 +247,7 @@ export function loadConfig(
         maxActiveTasks: integer(env, 'TENANT_MAX_ACTIVE_TASKS', 20, 1, 1_000_000),
       },
       redisUrl: text(env, 'REDIS_URL'),
+      fastPaths: onOff(env, 'GATEWAY_FAST_PATHS'),
       sceneTypesFile: text(env, 'SCENE_TYPES_FILE'),
       engine: {
         durationMs: integer(env, 'LOCAL_ENGINE_DURATION_MS', 4_000, 0, 600_000),
