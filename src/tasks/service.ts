@@ -118,7 +118,14 @@ export class TaskService {
 
     // One creation at a time per tenant: the limits are checked against the store and the window
     // as they are, and a parallel burst cannot slip past them together.
-    const created = await this.#exclusive(tenantId, () => this.#createOnce(task, idempotencyKey));
+    let created: Result<Task, GatewayError>;
+    try {
+      created = await this.#exclusive(tenantId, () => this.#createOnce(task, idempotencyKey));
+    } catch (error) {
+      // The store or the limiter failed: no task holds the upload, so nothing else would remove it.
+      if (source.kind === 'file') await rm(source.spoolPath, { force: true });
+      throw error;
+    }
     if (!created.ok || created.value.id !== id) {
       if (source.kind === 'file') await rm(source.spoolPath, { force: true });
       return created;
