@@ -27,9 +27,15 @@ export class FsBlobStore implements BlobStore {
     const path = this.#path(key);
     await mkdir(dirname(path), { recursive: true });
     const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temp, data);
-    await writeFile(`${path}.type`, contentType);
-    await rename(temp, path);
+    try {
+      await writeFile(temp, data);
+      await writeFile(`${path}.type`, contentType);
+      await rename(temp, path);
+    } catch (error) {
+      // A full disk or a failed rename must not leave a temporary file nothing would ever remove.
+      await rm(temp, { force: true });
+      throw error;
+    }
     return { key, bytes: data.byteLength, contentType, etag: etagFor(key) };
   }
 
