@@ -211,7 +211,11 @@ export class TaskScheduler {
     if (!task.upstreamTaskId) this.#queue.add(task.id, task.createdAt);
     this.#ownership.claim([task.id]).then(
       (mine) => {
-        if (mine.includes(task.id) && this.#running && !this.#inFlight.has(task.id)) this.#add(task, dueAt);
+        // The periodic scan may have claimed and driven it meanwhile: `task` is then a stale snapshot
+        // that would put a submitted task back in the waiting queue.
+        if (!mine.includes(task.id) || !this.#running) return;
+        if (this.#entries.has(task.id) || this.#inFlight.has(task.id)) return;
+        this.#add(task, dueAt);
       },
       (error: unknown) => {
         // Not lost: the periodic scan claims it once the lease store answers again.
