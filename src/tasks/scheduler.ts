@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { access, constants, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ResultFetcher } from '../results/fetcher.js';
@@ -26,6 +26,12 @@ import { DurationEstimate, planNextPoll, retryDelay } from './poll-policy.js';
 
 /** Result links die an hour after completion; stop retrying downloads a little before that. */
 export const RESULT_FETCH_WINDOW_MS = 55 * 60 * 1000;
+
+/** The spooled upload is gone before it was sent: nothing reached PicWish, so nothing was charged. */
+const UPLOAD_GONE: TaskError = {
+  code: 'UPSTREAM_REJECTED',
+  message: 'The uploaded image is no longer available.',
+};
 
 /** How often a 404 on a poll is taken for a blip before the task counts as lost upstream. */
 const NOT_FOUND_TOLERANCE = 3;
@@ -483,23 +489,30 @@ export class TaskScheduler {
     });
     if (!sending) return { dueAt: Date.now(), plannedPoll: false };
     if (sending.source.kind === 'file' && sending.source.spoolPath === '') {
-      await this.#fail(sending, {
-        code: 'UPSTREAM_REJECTED',
-        message: 'The uploaded image is no longer available.',
-      });
+      await this.#fail(sending, UPLOAD_GONE);
       return null;
     }
     const started = Date.now();
-    const answer = await this.#deps.upstream.createTask({
-      image:
-        sending.source.kind === 'file'
-          ? { kind: 'file', path: sending.source.spoolPath }
-          : { kind: 'url', url: sending.source.url },
-      prompt: sending.prompt,
-      sceneType: sending.sceneType,
-      negativePrompt: sending.negativePrompt,
-      batchSize: sending.batchSize,
-    });
+    let answer: Awaited<ReturnType<UpstreamClient['createTask']>>;
+    try {
+      answer = await this.#deps.upstream.createTask({
+        image:
+          sending.source.kind === 'file'
+            ? { kind: 'file', path: sending.source.spoolPath }
+            : { kind: 'url', url: sending.source.url },
+        prompt: sending.prompt,
+        sceneType: sending.sceneType,
+        negativePrompt: sending.negativePrompt,
+        batchSize: sending.batchSize,
+      });
+    } catch (error) {
+      // The client answers every network outcome as a value; an upload it cannot open (removed, or a
+      // DATA_DIR the cluster does not share) throws before anything is sent. Left to the generic retry,
+      // the task would later fail as UPSTREAM_OUTCOME_UNKNOWN, which it is not.
+      if (sending.source.kind !== 'file' || (await isReadable(sending.source.spoolPath))) throw error;
+      await this.#fail(sending, UPLOAD_GONE);
+      return null;
+    }
     this.#releaseSlot(task.id);
     this.#observeCall('create', answer.ok ? 'ok' : answer.error.kind, started);
     if (answer.ok) {
@@ -822,4 +835,11 @@ function submitFailure(fault: UpstreamFault): TaskError {
     default:
       return { code: 'UPSTREAM_UNAVAILABLE', message: 'PicWish could not be reached.' };
   }
+}
+
+async function isReadable(path: string): Promise<boolean> {
+  return access(path, constants.R_OK).then(
+    () => true,
+    () => false,
+  );
 }
