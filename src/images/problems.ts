@@ -1,13 +1,17 @@
+/** Every reason, so callers and tests can tell a known refusal from anything else. */
+export const IMAGE_PROBLEM_REASONS = [
+  'NOT_PNG',
+  'CORRUPT_IMAGE',
+  'NOT_TRANSPARENT',
+  'NO_TRANSPARENT_PIXEL',
+  'IMAGE_TOO_SMALL',
+  'IMAGE_TOO_LARGE',
+  'FILE_TOO_LARGE',
+  'EMPTY_FILE',
+] as const;
+
 /** Stable machine-readable reasons (they become GraphQL `extensions.reason`). */
-export type ImageProblemReason =
-  | 'NOT_PNG'
-  | 'CORRUPT_IMAGE'
-  | 'NOT_TRANSPARENT'
-  | 'NO_TRANSPARENT_PIXEL'
-  | 'IMAGE_TOO_SMALL'
-  | 'IMAGE_TOO_LARGE'
-  | 'FILE_TOO_LARGE'
-  | 'EMPTY_FILE';
+export type ImageProblemReason = (typeof IMAGE_PROBLEM_REASONS)[number];
 
 /**
  * Why an image was refused before it cost an upstream request: `reason` is for machines, `message`
@@ -17,18 +21,6 @@ export interface ImageProblem {
   reason: ImageProblemReason;
   message: string;
 }
-
-/** Every reason, so callers and tests can tell a known refusal from anything else. */
-export const IMAGE_PROBLEM_REASONS: readonly ImageProblemReason[] = [
-  'NOT_PNG',
-  'CORRUPT_IMAGE',
-  'NOT_TRANSPARENT',
-  'NO_TRANSPARENT_PIXEL',
-  'IMAGE_TOO_SMALL',
-  'IMAGE_TOO_LARGE',
-  'FILE_TOO_LARGE',
-  'EMPTY_FILE',
-];
 
 /** Builds a problem in one expression, so checks read as `return err(problem(...))`. */
 export function problem(reason: ImageProblemReason, message: string): ImageProblem {

@@ -1,3 +1,5 @@
+import type { UpstreamImage } from '../upstream/wire.js';
+
 /**
  * The gateway's own task: what a client asked for, where it stands upstream, and what came of it.
  * Tasks belong to the gateway, not to PicWish — the id is ours, the record outlives PicWish's
@@ -62,10 +64,11 @@ export interface StoredImage {
   readonly bytes: number;
 }
 
-/** A result as PicWish handed it over, kept until it is fetched (it dies an hour after completion). */
-export type PendingImage =
-  | { readonly kind: 'url'; readonly url: string }
-  | { readonly kind: 'base64'; readonly data: string };
+/**
+ * A result as PicWish handed it over, kept in the record until it is fetched (a link dies an hour
+ * after completion); the same shape the wire parser produces.
+ */
+export type PendingImage = UpstreamImage;
 
 /** The whole record; the store keeps it as one document. Times are epoch milliseconds. */
 export interface Task {
