@@ -35,6 +35,7 @@ export interface PollPlan {
 /** Minimum spacing of two polls of one task. */
 const MIN_POLL_INTERVAL_MS = 1_000;
 
+/** The table above as code, so the scheduler and the doc cannot drift apart (test/poll-policy.test.ts). */
 export function planNextPoll(sinceSubmitMs: number, expectedMs: number, watched: boolean): PollPlan {
   let due: number;
   if (sinceSubmitMs < expectedMs) due = expectedMs - sinceSubmitMs;
@@ -42,11 +43,6 @@ export function planNextPoll(sinceSubmitMs: number, expectedMs: number, watched:
   else due = Math.min(watched ? 2_000 : 5_000, sinceSubmitMs / 6);
   due = Math.max(MIN_POLL_INTERVAL_MS, due);
   return { dueInMs: due, earlyInMs: Math.min(due, MIN_POLL_INTERVAL_MS) };
-}
-
-/** The due part of `planNextPoll`. */
-export function nextPollDelay(sinceSubmitMs: number, expectedMs: number, watched: boolean): number {
-  return planNextPoll(sinceSubmitMs, expectedMs, watched).dueInMs;
 }
 
 /** Retry delay after the `failures`-th consecutive transient fault: exponential, capped, with jitter. */
