@@ -1,9 +1,12 @@
 import type { Redis } from 'ioredis';
 import { isTerminal, type Task } from './model.js';
-import { IdempotencyConflictError, type TaskPage, type TaskPageQuery, type TaskStore } from './store.js';
-
-/** How long an idempotency key points at its task (the service's window is the same). */
-const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+import {
+  IDEMPOTENCY_WINDOW_MS,
+  IdempotencyConflictError,
+  type TaskPage,
+  type TaskPageQuery,
+  type TaskStore,
+} from './store.js';
 
 /**
  * Keys, under the deployment's prefix `P`:
@@ -113,7 +116,7 @@ export class RedisTaskStore implements TaskStore {
         String(task.createdAt),
         JSON.stringify(task),
         task.idempotencyKey ?? '',
-        String(IDEMPOTENCY_TTL_MS),
+        String(IDEMPOTENCY_WINDOW_MS),
         isTerminal(task.state) ? '1' : '0',
       )
       .catch((error: Error) => {

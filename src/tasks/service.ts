@@ -9,12 +9,9 @@ import { type BlobStore, taskBlobPrefix } from '../results/blob-store.js';
 import type { TaskLedger } from './ledger.js';
 import { isTerminal, newQueuedTask, type Task, type TaskSource, type TaskState } from './model.js';
 import type { TaskScheduler } from './scheduler.js';
-import { IdempotencyConflictError, type TaskPage } from './store.js';
+import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type TaskPage } from './store.js';
 import type { TenantLimiter } from './tenant-limits.js';
 import { type GenerateParams, validateImageUrl, validateParams } from './validation.js';
-
-/** Idempotency keys are remembered this long. */
-export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** The foreground as the schema received it: an upload still streaming in, or a URL. */
 export type ImageInput =

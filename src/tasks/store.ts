@@ -1,5 +1,11 @@
 import type { Task, TaskState } from './model.js';
 
+/**
+ * How long an idempotency key names its task: the service's replay window, and the TTL the Redis
+ * store gives its key index (one value, so a key never outlives the window or dies before it ends).
+ */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
 /** A page of one tenant's tasks, newest first, for the `backgroundTasks` connection. */
 export interface TaskPage {
   readonly tasks: readonly Task[];
