@@ -13,20 +13,20 @@ import {
   readyz,
   spawnGateway,
   startRedisServer,
+  startRedisServerOnFreePort,
   stopGateway,
   stopRedisServer,
   watchTask,
 } from './support/cluster.js';
 import { eventually, transparentPng } from './support/harness.js';
+import { testRedisUrl } from './support/redis-db.js';
 
 /**
  * Issue #7: several gateway processes on one Redis act as one gateway. Real processes
  * (`node --import tsx src/main.ts`), one Redis database, one DATA_DIR, one local engine that
  * enforces 2 QPS strictly (any window the cluster overfills shows up as a 429 in its stats).
  */
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/12';
-/** A dedicated redis-server for the restart test (killed and started again), on a port of its own. */
-const SPARE_REDIS_PORT = 40_000 + Math.floor(Math.random() * 10_000);
+const REDIS_URL = testRedisUrl(12);
 
 let engine: LocalEngine;
 let dataDir: string;
@@ -303,11 +303,13 @@ describe('a cluster whose Redis restarts', () => {
   let redisServer: ChildProcess | null = null;
   let pair: GatewayProcess[] = [];
   let spareDir: string;
+  /** A dedicated redis-server (killed and started again), on a port the OS picked. */
+  let sparePort: number;
 
   beforeAll(async () => {
-    redisServer = await startRedisServer(SPARE_REDIS_PORT);
+    ({ child: redisServer, port: sparePort } = await startRedisServerOnFreePort());
     spareDir = mkdtempSync(join(tmpdir(), 'gw-cluster-redis-'));
-    const url = `redis://127.0.0.1:${SPARE_REDIS_PORT}/0`;
+    const url = `redis://127.0.0.1:${sparePort}/0`;
     pair = [await start('r1', url, spareDir), await start('r2', url, spareDir)];
   }, 120_000);
 
@@ -342,7 +344,7 @@ describe('a cluster whose Redis restarts', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     for (const gateway of pair) expect(gateway.child.exitCode).toBeNull();
 
-    redisServer = await startRedisServer(SPARE_REDIS_PORT);
+    redisServer = await startRedisServer(sparePort);
     for (const gateway of pair) {
       await eventually(async () => ((await readyz(gateway.url)).status === 200 ? true : undefined), 30_000);
     }

@@ -6,11 +6,16 @@ import { BUDGET_MARGIN_MS } from '../src/tasks/budget.js';
 import { RedisLeases } from '../src/tasks/leases.js';
 import { RedisBudget } from '../src/tasks/redis-budget.js';
 import { RedisWaitingQueue } from '../src/tasks/redis-queue.js';
+import { testRedisUrl } from './support/redis-db.js';
 
 /** Database 13 of the test Redis, flushed before each test. */
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
+const REDIS_URL = testRedisUrl(13);
 const PREFIX = 'pwg-coord:';
 const logger = pino({ level: 'silent' });
+/** RedisBudget's spacing at 2 QPS: 1000/qps plus the margin. */
+const GAP_MS = Math.ceil(1000 / 2 + BUDGET_MARGIN_MS);
+/** How late, at worst, this loaded test process may notice the end of a wait it is measuring. */
+const OBSERVED_JITTER_MS = 200;
 
 let redis: Redis;
 beforeAll(async () => {
@@ -27,8 +32,23 @@ afterAll(async () => {
 describe('RedisBudget: one budget for several processes', () => {
   it('spaces grants of two budgets sharing Redis at least 1000/qps apart, and never more than qps in flight', async () => {
     const options = { qps: 2, callTimeoutMs: 5_000, logger };
-    const one = new RedisBudget(redis, PREFIX, options);
-    const other = new RedisBudget(redis, PREFIX, options);
+    // The slots Redis reserved, on Redis's clock (each answer carries `slot + gap`): exact, whatever
+    // the load on this process, unlike the moments the waits below happen to end.
+    const slots: number[] = [];
+    const recording = new Proxy(redis, {
+      get(target, property, receiver) {
+        if (property !== 'eval') return Reflect.get(target, property, receiver);
+        return async (...args: Parameters<Redis['eval']>) => {
+          const answer = (await target.eval(...args)) as unknown;
+          if (Array.isArray(answer) && answer.length === 4 && answer[1] === 1) {
+            slots.push((answer[3] as number) - GAP_MS);
+          }
+          return answer;
+        };
+      },
+    });
+    const one = new RedisBudget(recording, PREFIX, options);
+    const other = new RedisBudget(recording, PREFIX, options);
     const grants: number[] = [];
     let inFlight = 0;
     let maxInFlight = 0;
@@ -45,15 +65,26 @@ describe('RedisBudget: one budget for several processes', () => {
         slot?.release();
       }),
     );
+    // On Redis's clock: 8 slots, each at least 1000/qps (plus margin) after the previous one, so
+    // any one-second window holds at most 2.
+    expect(slots).toHaveLength(8);
+    slots.sort((a, b) => a - b);
+    for (let i = 1; i < slots.length; i += 1) {
+      expect((slots[i] as number) - (slots[i - 1] as number)).toBeGreaterThanOrEqual(GAP_MS);
+    }
+    for (let i = 2; i < slots.length; i += 1) {
+      expect((slots[i] as number) - (slots[i - 2] as number)).toBeGreaterThanOrEqual(1000);
+    }
+    // And each process really waits for its slot: the grants it observes are spaced too. Measured
+    // here, a grant that ends its wait late (a busy event loop, a slow Redis answer) moves closer
+    // to the next one, so this allows for that jitter; without spacing they would be ~0 ms apart.
     grants.sort((a, b) => a - b);
     const gaps = grants.slice(1).map((t, i) => t - (grants[i] as number));
-    // Timers may fire a few ms early relative to Redis's clock; the margin covers it.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(500 + BUDGET_MARGIN_MS - 15);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(GAP_MS - OBSERVED_JITTER_MS);
+    expect((grants.at(-1) as number) - (grants[0] as number)).toBeGreaterThanOrEqual(
+      7 * GAP_MS - OBSERVED_JITTER_MS,
+    );
     expect(maxInFlight).toBeLessThanOrEqual(2);
-    // Any one-second window holds at most 2 grants.
-    for (let i = 2; i < grants.length; i += 1) {
-      expect((grants[i] as number) - (grants[i - 2] as number)).toBeGreaterThanOrEqual(1000 - 15);
-    }
     expect(one.granted + other.granted).toBe(8);
     one.close();
     other.close();
@@ -63,11 +94,13 @@ describe('RedisBudget: one budget for several processes', () => {
     const options = { qps: 2, callTimeoutMs: 5_000, logger };
     const one = new RedisBudget(redis, PREFIX, options);
     const other = new RedisBudget(redis, PREFIX, options);
+    // Measured from before the back-off is sent (Redis records it later, never earlier), so a slow
+    // event loop can only lengthen what is measured, never shorten it.
+    const started = Date.now();
     one.backOff(1_500);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const started = Date.now();
     const slot = await other.acquire();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1_300);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500 - 15);
     slot?.release();
     const controller = new AbortController();
     one.backOff(10_000);
@@ -87,12 +120,14 @@ describe('RedisBudget: unused slots', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     const started = Date.now();
     const used = await budget.acquire();
-    expect(Date.now() - started).toBeLessThan(200);
+    // Well under the 525 ms spacing it would have waited had the unused slot counted (the slack
+    // is for a loaded machine: a Redis round trip, a late timer).
+    expect(Date.now() - started).toBeLessThan(GAP_MS - 150);
     used?.release();
-    // A used one does count: the next waits for the spacing.
-    const after = Date.now();
+    // A used one does count: the next waits for the spacing after it (measured from before the
+    // used slot was asked for, so a late timer or a slow answer cannot shorten it).
     (await budget.acquire())?.release();
-    expect(Date.now() - after).toBeGreaterThanOrEqual(400);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(GAP_MS - 15);
     budget.close();
   });
 });

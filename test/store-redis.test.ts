@@ -3,9 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTaskStore } from '../src/tasks/redis-store.js';
 import { IdempotencyConflictError } from '../src/tasks/store.js';
 import { describeTaskStoreContract, sampleTask } from './store-contract.js';
+import { testRedisUrl } from './support/redis-db.js';
 
 /** Database 11 of the test Redis, flushed before each test. */
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
+const REDIS_URL = testRedisUrl(11);
 const PREFIX = 'pwg-test:';
 
 let redis: Redis;

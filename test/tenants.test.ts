@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayKeys } from '../src/auth/gateway-keys.js';
 import { loadConfig } from '../src/config/config.js';
-import { startRedisServer } from './support/cluster.js';
+import { startRedisServerOnFreePort, stopRedisServer } from './support/cluster.js';
 import { type GraphQLErrorShape, startStack, type TestStack } from './support/harness.js';
 import {
   bearer,
@@ -723,8 +723,9 @@ describe.skipIf(!hasRedisServer())('per-tenant limits across several gateway pro
   const stacks: TestStack[] = [];
 
   beforeAll(async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    redis = await startRedisServer(port);
+    const spare = await startRedisServerOnFreePort();
+    redis = spare.child;
+    const port = spare.port;
     const env = {
       GATEWAY_API_KEYS: TWO_TENANT_KEYS,
       REDIS_URL: `redis://127.0.0.1:${port}/0`,
@@ -736,7 +737,7 @@ describe.skipIf(!hasRedisServer())('per-tenant limits across several gateway pro
   });
   afterAll(async () => {
     for (const stack of stacks) await stack.close();
-    redis?.kill('SIGKILL');
+    if (redis) await stopRedisServer(redis);
   });
 
   it('counts TENANT_RATE_LIMIT_PER_MINUTE for the whole cluster, not per process', async () => {
