@@ -10,9 +10,37 @@ export interface RequestScope {
 
 /**
  * Carries the request id through everything a request causes, so log lines and the error masker
- * can attach it without threading it through every call.
+ * can attach it without threading it through every call. Entered through `runInRequestScope`.
  */
 export const requestScope = new AsyncLocalStorage<RequestScope>();
+
+let openScopes = 0;
+
+/**
+ * Runs `work` with the request id in `requestScope`, which stays open until both `work` and
+ * `until` have settled. On Node 20 an enabled AsyncLocalStorage runs a promise hook for every
+ * promise in the process, whoever made it — a fifth of the CPU of a cached answer
+ * (docs/benchmarks.md) — so only requests that can log on their own behalf enter a scope, and
+ * the storage is disabled again whenever no scope is open (`run` re-enables it).
+ */
+export function runInRequestScope(
+  requestId: string,
+  work: () => Promise<void> | void,
+  until: Promise<unknown>,
+): Promise<void> {
+  openScopes += 1;
+  let result: Promise<void>;
+  try {
+    result = Promise.resolve(requestScope.run({ requestId }, work));
+  } catch (error) {
+    result = Promise.reject(error);
+  }
+  void Promise.allSettled([result, until]).then(() => {
+    openScopes -= 1;
+    if (openScopes === 0) requestScope.disable();
+  });
+  return result;
+}
 
 /** Reuses a caller's sane `x-request-id` (for tracing across services), else makes one. */
 export function requestIdFrom(header: string | string[] | undefined): string {

@@ -25,18 +25,32 @@ export function isLoopbackHostname(hostname: string): boolean {
 export function createLocalModeGuard(publicUrl: string | null): (req: IncomingMessage) => string | null {
   const publicHost = publicUrl ? new URL(publicUrl).hostname.toLowerCase() : null;
   const allowed = (hostname: string) => isLoopbackHostname(hostname) || hostname.toLowerCase() === publicHost;
+  // Every request carries the same few Host (and Origin) values: their verdicts are remembered, so
+  // a request costs a lookup instead of a URL parse. Bounded, as the values come from clients.
+  const verdicts = new Map<string, boolean>();
+  const allowedUrl = (url: string): boolean => {
+    let verdict = verdicts.get(url);
+    if (verdict === undefined) {
+      verdict = allowed(hostnameOf(url) ?? '');
+      if (verdicts.size >= MAX_REMEMBERED_VERDICTS) verdicts.clear();
+      verdicts.set(url, verdict);
+    }
+    return verdict;
+  };
   return (req) => {
     const host = req.headers.host;
-    if (host !== undefined && !allowed(hostnameOf(`http://${host}`) ?? '')) {
+    if (host !== undefined && !allowedUrl(`http://${host}`)) {
       return `This gateway runs without keys for local use only; it does not answer requests addressed to "${host}". Set PUBLIC_URL to the address clients use, or set GATEWAY_API_KEYS.`;
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && !allowed(hostnameOf(origin) ?? '')) {
+    if (origin !== undefined && !allowedUrl(origin)) {
       return 'This gateway runs without keys for local use only; it does not answer web pages from other sites. Set GATEWAY_API_KEYS to serve other origins.';
     }
     return null;
   };
 }
+
+const MAX_REMEMBERED_VERDICTS = 256;
 
 function hostnameOf(url: string): string | null {
   try {

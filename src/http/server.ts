@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayKeys } from '../auth/gateway-keys.js';
-import { requestIdFrom, requestScope } from '../logging.js';
+import { requestIdFrom, runInRequestScope } from '../logging.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { UrlSigner } from '../results/signer.js';
@@ -69,7 +69,11 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
   const guard = deps.localOnly ? createLocalModeGuard(deps.localOnly.publicUrl) : null;
   const demo = createDemoRoutes(deps.about ?? { engine: 'picwish', apiKeyRequired: deps.keys.required });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const target = req.url ?? '/';
+    // The GraphQL paths exactly as clients send them need no URL parser (a hot path); anything
+    // else (a query string, dot segments, escapes) is parsed and routed by its pathname.
+    if (target === '/graphql' || target === '/graphql/stream') return handleGraphQL(req, res, deps, guard);
+    const url = new URL(target, 'http://gateway.invalid');
     const path = url.pathname;
     if (path === '/graphql' || path === '/graphql/stream') return handleGraphQL(req, res, deps, guard);
     if (path.startsWith('/files/')) return serveFile(req, res, url, deps.blobs, deps.signer);
@@ -94,13 +98,21 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
     (req as ServerContext['req']).requestId = requestId;
-    requestScope.run({ requestId }, () => {
-      handle(req, res).catch((error: unknown) => {
-        deps.logger.error({ err: error }, 'request failed unexpectedly');
-        sendGraphQLError(res, 500, 'Unexpected error.', { code: 'INTERNAL_SERVER_ERROR', requestId });
-      });
+    handle(req, res).catch((error: unknown) => {
+      deps.logger.error({ err: error, requestId }, 'request failed unexpectedly');
+      sendGraphQLError(res, 500, 'Unexpected error.', { code: 'INTERNAL_SERVER_ERROR', requestId });
     });
   };
+}
+
+/**
+ * Hands a request to Yoga inside its request scope (logging.ts), which stays open until the
+ * response is closed: log lines and masked errors of the operation name the request id. Only
+ * Yoga's requests need the scope; the routes and shortcuts in front of it log nothing per request.
+ */
+function runYoga(deps: HttpDeps, req: ServerContext['req'], res: ServerResponse): Promise<void> {
+  const closed = res.closed ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', resolve));
+  return runInRequestScope(req.requestId ?? '', () => deps.yoga(req, res), closed);
 }
 
 function wantsGraphiQL(req: IncomingMessage): boolean {
@@ -122,12 +134,12 @@ async function handleGraphQL(
   }
   if (wantsGraphiQL(req)) {
     for (const [name, value] of Object.entries(HTML_SECURITY_HEADERS)) res.setHeader(name, value);
-    await deps.yoga(request, res);
+    await runYoga(deps, request, res);
     return;
   }
   // A CORS preflight never carries credentials; Yoga answers it without running anything.
   if (req.method === 'OPTIONS') {
-    await deps.yoga(request, res);
+    await runYoga(deps, request, res);
     return;
   }
   const who = deps.keys.authenticate(req.headers.authorization);
@@ -162,7 +174,7 @@ async function handleGraphQL(
     }
     (request as { body?: unknown }).body = bufferedBody(chunks);
   }
-  await deps.yoga(request, res);
+  await runYoga(deps, request, res);
 }
 
 /**
