@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayContext, GatewayServices } from '../schema/context.js';
 import { isTerminal, type Task } from '../tasks/model.js';
+import { bufferedBody } from './buffered-body.js';
 
 /**
  * Two shortcuts in front of Yoga for the gateway's hottest requests. Both only ever repeat what
@@ -83,7 +84,7 @@ export class FastPaths {
     if (!(length >= 0 && length <= MAX_BODY_BYTES)) return false;
     const body = (await readBody(req, length)) ?? Buffer.alloc(0);
     const handed = () => {
-      (req as { body?: unknown }).body = bufferedBody(body);
+      (req as { body?: unknown }).body = bufferedBody([body]);
       return false;
     };
     const text = body.toString('utf8');
@@ -95,16 +96,20 @@ export class FastPaths {
       return true;
     }
     const key = `${tenantId}\u0000${accept}\u0000${origin ?? ''}\u0000${text}`;
-    const cached = this.#answers.get(key);
-    if (cached && (this.#recentlyChecked(cached) || (await this.#stillValid(cached)))) {
-      cached.counter.inc();
-      res.writeHead(cached.status, cached.headers);
-      res.end(cached.body);
-      return true;
+    try {
+      const cached = this.#answers.get(key);
+      if (cached && (this.#recentlyChecked(cached) || (await this.#stillValid(cached)))) {
+        cached.counter.inc();
+        res.writeHead(cached.status, cached.headers);
+        res.end(cached.body);
+        return true;
+      }
+      if (cached) this.#forget(key, cached);
+      const candidate = await this.#cacheCandidate(tenantId, text);
+      if (candidate) (req as FastPathRequest).fastPathAnswer = { key, ...candidate };
+    } catch {
+      // The store did not answer the checks: Yoga runs the operation and answers as it would.
     }
-    if (cached) this.#forget(key, cached);
-    const candidate = await this.#cacheCandidate(tenantId, text);
-    if (candidate) (req as FastPathRequest).fastPathAnswer = { key, ...candidate };
     return handed();
   }
 
@@ -284,17 +289,15 @@ export class FastPaths {
     const key = `${tenantId}\u0000${taskId}\u0000${params.operationName ?? ''}\u0000${JSON.stringify(params.variables ?? null)}\u0000${params.query}`;
     let group = this.#groups.get(key);
     if (!group) {
-      group = new StreamGroup(key, taskId, tenantId, doc.document, params, this.#deps, () => {
-        this.#groups.delete(key);
+      group = new StreamGroup(key, taskId, tenantId, doc.document, params, this.#deps, (empty) => {
+        if (this.#groups.get(key) === empty) this.#groups.delete(key);
       });
       this.#groups.set(key, group);
     }
     const joined = await group.join(req, res);
-    if (!joined) {
-      group.dropIfEmpty();
-      return false;
-    }
-    return true;
+    // A stream refused, or answered and completed at once (a finished task), left no member.
+    group.dropIfEmpty();
+    return joined;
   }
 
   #pingAll(): void {
@@ -398,7 +401,8 @@ class StreamGroup {
     readonly document: DocumentNode,
     readonly params: GraphQLParams,
     readonly deps: FastPathDeps,
-    readonly onEmpty: () => void,
+    /** Called once the group has no member and no join under way; a later group may reuse the key. */
+    readonly onEmpty: (group: StreamGroup) => void,
   ) {}
 
   async join(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -410,6 +414,8 @@ class StreamGroup {
     let current: Task | null;
     try {
       current = await this.deps.services.tasks.get(this.tenantId, this.taskId);
+    } catch {
+      current = null; // the store did not answer: Yoga takes the request and reports it as usual
     } finally {
       this.#pending -= 1;
     }
@@ -446,7 +452,7 @@ class StreamGroup {
   }
 
   dropIfEmpty(): void {
-    if (this.#members.size === 0 && this.#pending === 0) this.onEmpty();
+    if (this.#members.size === 0 && this.#pending === 0) this.onEmpty(this);
   }
 
   #leave(member: Member): void {
@@ -611,17 +617,4 @@ function readBody(req: IncomingMessage, length: number): Promise<Buffer | null> 
     });
     req.once('error', () => resolve(null));
   });
-}
-
-/**
- * An already-read body in the shape @whatwg-node/server takes from `req.body` as a raw body (an
- * async iterable with at least one own key), so Yoga parses it exactly as it would the stream.
- */
-function bufferedBody(body: Buffer): AsyncIterable<Buffer> & { readonly bytes: number } {
-  return {
-    bytes: body.length,
-    async *[Symbol.asyncIterator]() {
-      yield body;
-    },
-  };
 }

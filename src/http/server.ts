@@ -5,6 +5,7 @@ import { requestIdFrom, runInRequestScope } from '../logging.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { UrlSigner } from '../results/signer.js';
+import { bufferedBody } from './buffered-body.js';
 import { isUnguardedSimpleRequest } from './csrf.js';
 import { type AboutGateway, createDemoRoutes } from './demo-page.js';
 import type { FastPaths } from './fast-paths.js';
@@ -221,19 +222,6 @@ async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer[
     chunks.push(chunk as Buffer);
   }
   return chunks;
-}
-
-/**
- * An already-read body in the shape @whatwg-node/server takes from `req.body` as a raw body (an
- * async iterable with at least one own key), so Yoga parses it exactly as it would the stream.
- */
-function bufferedBody(chunks: Buffer[]): AsyncIterable<Buffer> & { readonly bytes: number } {
-  return {
-    bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0),
-    async *[Symbol.asyncIterator]() {
-      yield* chunks;
-    },
-  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

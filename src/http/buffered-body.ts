@@ -1,0 +1,14 @@
+/**
+ * An already-read body in the shape @whatwg-node/server takes from `req.body` as a raw body (an
+ * async iterable with at least one own key), so Yoga parses it exactly as it would the stream.
+ * The node handler reads a body itself where it must see it first (a chunked body's size, the
+ * fast paths' cache key) and hands it on this way.
+ */
+export function bufferedBody(chunks: readonly Buffer[]): AsyncIterable<Buffer> & { readonly bytes: number } {
+  return {
+    bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0),
+    async *[Symbol.asyncIterator]() {
+      yield* chunks;
+    },
+  };
+}
