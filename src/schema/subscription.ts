@@ -1,7 +1,7 @@
-import { GraphQLError } from 'graphql';
 import { Repeater } from 'graphql-yoga';
 import { isTerminal, type Task } from '../tasks/model.js';
 import { builder } from './builder.js';
+import { toGraphQLError } from './errors.js';
 import { BackgroundTaskRef } from './task.js';
 
 /** Marks a subscription to a task the caller cannot see; `resolve` turns it into NOT_FOUND. */
@@ -48,7 +48,7 @@ builder.subscriptionFields((t) => ({
         stop();
       }),
     resolve: (event) => {
-      if (event === NOT_FOUND) throw new GraphQLError('No such task.', { extensions: { code: 'NOT_FOUND' } });
+      if (event === NOT_FOUND) throw toGraphQLError({ kind: 'NOT_FOUND', message: 'No such task.' });
       return event;
     },
   }),
