@@ -19,10 +19,10 @@ export async function serveFile(
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;
   }
-  const key = decodeURIComponent(url.pathname.slice('/files/'.length));
+  const key = decodedKey(url.pathname.slice('/files/'.length));
   const exp = url.searchParams.get('exp');
-  const verdict = signer.verify(key, exp, url.searchParams.get('sig'));
-  if (verdict !== 'ok') {
+  const verdict = key === null ? 'invalid' : signer.verify(key, exp, url.searchParams.get('sig'));
+  if (key === null || verdict !== 'ok') {
     res
       .writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
       .end(
@@ -75,6 +75,15 @@ export async function serveFile(
     return;
   }
   await pipeline(blobs.read(key, range ?? undefined), res).catch(() => res.destroy());
+}
+
+/** The key a link names, or null when its escapes are broken (a mangled link, not a server fault). */
+function decodedKey(escaped: string): string | null {
+  try {
+    return decodeURIComponent(escaped);
+  } catch {
+    return null;
+  }
 }
 
 /** One `bytes=` range (the only kind browsers send for images); several ranges get the whole file. */
