@@ -3,7 +3,7 @@ import type { GatewayError } from '../errors.js';
 import { err, ok, type Result } from '../result.js';
 
 /** The tenant every request belongs to when no gateway keys are configured (local mode). */
-export const LOCAL_TENANT = 'local';
+const LOCAL_TENANT = 'local';
 
 /**
  * Who is calling. With `GATEWAY_API_KEYS` set, every operation needs `Authorization: Bearer <key>`

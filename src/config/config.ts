@@ -148,7 +148,7 @@ function apiKeys(env: Env, readText: (path: string) => string): { tenant: string
 }
 
 /** Parses `tenant:key` pairs separated by commas or new lines; `#` starts a comment line. */
-export function parseKeyPairs(source: string, variable: string): { tenant: string; key: string }[] {
+function parseKeyPairs(source: string, variable: string): { tenant: string; key: string }[] {
   const pairs: { tenant: string; key: string }[] = [];
   for (const entry of source.split(/[,\n]/)) {
     const item = entry.trim();

@@ -21,6 +21,13 @@ const ASSETS = {
   '/demo.graphql': ['demo.graphql', 'application/graphql; charset=utf-8'],
 } as const;
 
+/** Headers of every HTML page the gateway serves (the demo page, GraphiQL): no sniffing, framing or referrer. */
+export const HTML_SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+} as const;
+
 /** The page only talks to its own origin; result images may come from PUBLIC_URL, so any http(s) image. */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -38,7 +45,7 @@ const CONTENT_SECURITY_POLICY = [
  * read from the source tree: `./demo/` next to this module under src/, or `../../src/http/demo/`
  * from dist/http/. Read once, at start-up.
  */
-export function demoAssetsDir(): string {
+function demoAssetsDir(): string {
   const candidates = [new URL('./demo/', import.meta.url), new URL('../../src/http/demo/', import.meta.url)];
   for (const candidate of candidates) {
     const dir = fileURLToPath(candidate);
@@ -78,11 +85,7 @@ export function createDemoRoutes(
       'cache-control': 'no-cache',
       'x-content-type-options': 'nosniff',
       ...(path === '/'
-        ? {
-            'content-security-policy': CONTENT_SECURITY_POLICY,
-            'x-frame-options': 'DENY',
-            'referrer-policy': 'no-referrer',
-          }
+        ? { 'content-security-policy': CONTENT_SECURITY_POLICY, ...HTML_SECURITY_HEADERS }
         : {}),
     });
     res.end(req.method === 'HEAD' ? undefined : asset.body);

@@ -7,7 +7,7 @@ import type { BlobStore } from '../results/blob-store.js';
 import type { UrlSigner } from '../results/signer.js';
 import { bufferedBody } from './buffered-body.js';
 import { isUnguardedSimpleRequest } from './csrf.js';
-import { type AboutGateway, createDemoRoutes } from './demo-page.js';
+import { type AboutGateway, createDemoRoutes, HTML_SECURITY_HEADERS } from './demo-page.js';
 import type { FastPaths } from './fast-paths.js';
 import { serveFile } from './files-route.js';
 import { sendGraphQLError } from './graphql-errors.js';
@@ -45,12 +45,6 @@ export interface Readiness {
   readonly checks: Record<string, unknown>;
   readonly problems: Record<string, string>;
 }
-
-const HTML_SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-};
 
 /**
  * The routes, in front of Yoga:
