@@ -124,7 +124,9 @@ describe('upstream budget', () => {
   }, 120_000);
 
   it('counts queuePosition down in a subscription and drops it once the task is sent', async () => {
-    stack = await startStack({ engine: { qps: null, durationMs: 300 }, env: { PICWISH_QPS: '1' } });
+    // One create every ~2 s: the fifth task still has at least two ahead of it even when each
+    // upload takes up to a second on a loaded machine.
+    stack = await startStack({ engine: { qps: null, durationMs: 300 }, env: { PICWISH_QPS: '0.5' } });
     const s = stack;
     const png = await transparentPng(400, 300);
     const tasks: TaskView[] = [];

@@ -9,6 +9,7 @@ import { startGateway } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../src/config/scene-types.js';
 import {
+  eventually,
   type GraphQLErrorShape,
   startStack,
   type TestStack,
@@ -551,7 +552,10 @@ describe('unexpected errors', () => {
       const requestId = error?.extensions?.requestId;
       // The id the client chose in x-request-id comes back, so it can match its own logs too.
       expect(requestId).toBe('client-chosen-id-42');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The error line may be written after the answer: wait for it, then a little longer for a
+      // second one that must not come.
+      await eventually(async () => (lines.some((line) => (line.level as number) >= 50) ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 200));
       const errorLogs = lines.filter((line) => (line.level as number) >= 50);
       expect(errorLogs, JSON.stringify(errorLogs)).toHaveLength(1);
       expect(errorLogs[0]?.requestId).toBe(requestId);

@@ -19,11 +19,26 @@ export interface GatewayProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
+/**
+ * The gateway's settings (src/config/config.ts): a spawned gateway gets only the ones a test sets,
+ * never whatever the machine running the tests has in its environment (a CI's REDIS_URL, say).
+ */
+const GATEWAY_SETTING =
+  /^(PICWISH_|GATEWAY_|TENANT_|RESULT_|FILES_|LOCAL_ENGINE_)|^(REDIS_URL|DATA_DIR|PUBLIC_URL|ALLOW_ANONYMOUS|SCENE_TYPES_FILE)$/;
+
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !GATEWAY_SETTING.test(key)) env[key] = value;
+  }
+  return env;
+}
+
 /** Spawns a gateway and waits for its "GraphiQL at <url>/graphql" line. */
 export async function spawnGateway(name: string, env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
+    env: { ...inheritedEnv(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
