@@ -45,6 +45,7 @@ return 1
 /** Ids per script call, so one call never blocks Redis for long. */
 const BATCH = 500;
 
+/** The lease timings are options so tests can make takeover happen in a fraction of a second. */
 export interface LeaseOptions {
   /** This process's name in the lease values (unique per process). */
   readonly instanceId: string;

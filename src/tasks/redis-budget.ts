@@ -72,6 +72,7 @@ return 1
 /** How long to wait before asking again while Redis does not answer. */
 const REDIS_RETRY_MS = 500;
 
+/** What the cluster budget needs from the configuration (`PICWISH_QPS`, `PICWISH_TIMEOUT_MS`). */
 export interface RedisBudgetOptions {
   readonly qps: number;
   /** The longest an upstream call can take (PICWISH_TIMEOUT_MS): bounds a dead process's slot. */
