@@ -19,14 +19,15 @@ import {
   watchTask,
 } from './support/cluster.js';
 import { eventually, transparentPng } from './support/harness.js';
-import { testRedisUrl } from './support/redis-db.js';
+import { startTestRedis, type TestRedis } from './support/redis-db.js';
 
 /**
  * Issue #7: several gateway processes on one Redis act as one gateway. Real processes
  * (`node --import tsx src/main.ts`), one Redis database, one DATA_DIR, one local engine that
  * enforces 2 QPS strictly (any window the cluster overfills shows up as a 429 in its stats).
  */
-const REDIS_URL = testRedisUrl(12);
+/** The cluster's Redis: its own server, or database 12 of TEST_REDIS_URL (see support/redis-db). */
+let clusterRedis: TestRedis;
 
 let engine: LocalEngine;
 let dataDir: string;
@@ -44,7 +45,7 @@ function envFor(redisUrl: string, dir: string): Record<string, string> {
   };
 }
 
-async function start(name: string, redisUrl = REDIS_URL, dir = dataDir): Promise<GatewayProcess> {
+async function start(name: string, redisUrl = clusterRedis.url, dir = dataDir): Promise<GatewayProcess> {
   const gateway = await spawnGateway(name, envFor(redisUrl, dir));
   gateways.push(gateway);
   return gateway;
@@ -67,7 +68,8 @@ function createsOf(prompt: string): number {
 }
 
 beforeAll(async () => {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  clusterRedis = await startTestRedis(12);
+  const redis = new Redis(clusterRedis.url, { lazyConnect: true });
   await redis.connect();
   await redis.flushdb();
   await redis.quit();
@@ -81,6 +83,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(gateways.map((gateway) => stopGateway(gateway)));
   await engine?.close();
+  await clusterRedis?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
 

@@ -6,10 +6,9 @@ import { BUDGET_MARGIN_MS } from '../src/tasks/budget.js';
 import { RedisLeases } from '../src/tasks/leases.js';
 import { RedisBudget } from '../src/tasks/redis-budget.js';
 import { RedisWaitingQueue } from '../src/tasks/redis-queue.js';
-import { testRedisUrl } from './support/redis-db.js';
+import { startTestRedis, type TestRedis } from './support/redis-db.js';
 
-/** Database 13 of the test Redis, flushed before each test. */
-const REDIS_URL = testRedisUrl(13);
+/** This file's Redis database (its own server, or database 13 of TEST_REDIS_URL), flushed before each test. */
 const PREFIX = 'pwg-coord:';
 const logger = pino({ level: 'silent' });
 /** RedisBudget's spacing at 2 QPS: 1000/qps plus the margin. */
@@ -17,9 +16,11 @@ const GAP_MS = Math.ceil(1000 / 2 + BUDGET_MARGIN_MS);
 /** How late, at worst, this loaded test process may notice the end of a wait it is measuring. */
 const OBSERVED_JITTER_MS = 200;
 
+let server: TestRedis;
 let redis: Redis;
 beforeAll(async () => {
-  redis = new Redis(REDIS_URL, { lazyConnect: true });
+  server = await startTestRedis(13);
+  redis = new Redis(server.url, { lazyConnect: true });
   await redis.connect();
 });
 beforeEach(async () => {
@@ -27,6 +28,7 @@ beforeEach(async () => {
 });
 afterAll(async () => {
   await redis?.quit();
+  await server?.stop();
 });
 
 describe('RedisBudget: one budget for several processes', () => {
@@ -182,7 +184,7 @@ describe('RedisLeases: one owner per task', () => {
 
 describe('watcher probe: subscribers on other processes', () => {
   it('tells which tasks some process has subscribed to', async () => {
-    const subscriber = new Redis(REDIS_URL, { lazyConnect: true });
+    const subscriber = new Redis(server.url, { lazyConnect: true });
     await subscriber.connect();
     await subscriber.subscribe(`${PREFIX}task-updated:watched`);
     const probe = createWatcherProbe({ commands: redis, prefix: PREFIX } as RedisConnections);

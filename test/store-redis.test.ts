@@ -3,19 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTaskStore } from '../src/tasks/redis-store.js';
 import { IdempotencyConflictError } from '../src/tasks/store.js';
 import { describeTaskStoreContract, sampleTask } from './store-contract.js';
-import { testRedisUrl } from './support/redis-db.js';
+import { startTestRedis, type TestRedis } from './support/redis-db.js';
 
-/** Database 11 of the test Redis, flushed before each test. */
-const REDIS_URL = testRedisUrl(11);
+/** This file's Redis database (its own server, or database 11 of TEST_REDIS_URL), flushed before each test. */
 const PREFIX = 'pwg-test:';
 
+let server: TestRedis;
 let redis: Redis;
 beforeAll(async () => {
-  redis = new Redis(REDIS_URL, { lazyConnect: true });
+  server = await startTestRedis(11);
+  redis = new Redis(server.url, { lazyConnect: true });
   await redis.connect();
 });
 afterAll(async () => {
   await redis?.quit();
+  await server?.stop();
 });
 
 describeTaskStoreContract('Redis', async () => {
