@@ -175,6 +175,11 @@ export class TaskScheduler {
     );
     if (candidates.length === 0 || !this.#running) return;
     const mine = await this.#ownership.claim(candidates);
+    if (!this.#running) {
+      // stop() ran meanwhile and handed its leases back: these go back too rather than lapse.
+      for (const id of mine) this.#ownership.release(id).catch(() => {});
+      return;
+    }
     const tasks = await Promise.all(mine.map((id) => store.get(id)));
     for (const [i, task] of tasks.entries()) {
       if (!task || isTerminal(task.state)) {
@@ -219,7 +224,12 @@ export class TaskScheduler {
       (mine) => {
         // The periodic scan may have claimed and driven it meanwhile: `task` is then a stale snapshot
         // that would put a submitted task back in the waiting queue.
-        if (!mine.includes(task.id) || !this.#running) return;
+        if (!mine.includes(task.id)) return;
+        if (!this.#running) {
+          // Won after stop() handed everything back: give it back too rather than let it lapse.
+          this.#ownership.release(task.id).catch(() => {});
+          return;
+        }
         if (this.#entries.has(task.id) || this.#inFlight.has(task.id)) return;
         this.#add(task, dueAt);
       },
