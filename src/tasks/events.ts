@@ -57,7 +57,16 @@ export class TaskEvents {
       this.#feeds.set(taskId, feed);
       const fanOut = listeners;
       void (async () => {
-        for await (const task of feed) for (const each of fanOut) each(task);
+        for await (const task of feed) {
+          for (const each of fanOut) {
+            // One broken watcher must not end the feed for the others, nor crash the process.
+            try {
+              each(task);
+            } catch {
+              fanOut.delete(each);
+            }
+          }
+        }
       })();
     }
     listeners.add(listener);
