@@ -37,7 +37,7 @@ function queryVerdictNotes(
   if (missed.length === 0) return [];
   const worst = missed.reduce((a, b) => (a.throughputRatio < b.throughputRatio ? a : b));
   return [
-    `**Throughput target missed** (concurrency ${missed.map((r) => r.concurrency).join(' and ')}). A finished-task read no longer runs Yoga at all, yet the gateway still spends ${us(worst.gatewayCpuUs)} of CPU per request against the bare server's ${us(worst.bareCpuUs)} (concurrency ${worst.concurrency}). A CPU profile of the hit path shows the difference spread over what every gateway request does before any GraphQL: the origin guard, authentication, the CSRF check, a request id and its AsyncLocalStorage scope (which turns on promise hooks for the whole process), URL parsing, tracking event streams for shutdown, reading the body, the cache lookup and a store check at most once a second, the operation counter, and writing a response with more headers. No single item is large; 0.8× would need the bare server's budget of ~${us(worst.bareCpuUs * 1.25)} per request for all of it. Not fixed.`,
+    `**Throughput target missed** (concurrency ${missed.map((r) => r.concurrency).join(' and ')}). A finished-task read no longer runs Yoga at all, yet the gateway still spends ${us(worst.gatewayCpuUs)} of CPU per request against the bare server's ${us(worst.bareCpuUs)} (concurrency ${worst.concurrency}). A CPU profile of the hit path shows the difference spread over what every gateway request does before any GraphQL: the origin guard, authentication, the CSRF check, a request id, tracking event streams for shutdown, reading the body, the cache lookup and a store check at most once a second, the operation counter, and writing a response with more headers. No single item is large; 0.8× would need the bare server's budget of ~${us(worst.bareCpuUs * 1.25)} per request for all of it. Not fixed.`,
     '',
   ];
 }
@@ -233,16 +233,14 @@ answer what Yoga answers.
 
 - **Query throughput (row 4)**, where the table says missed: the remaining cost is the gateway's
   per-request work before any GraphQL (see the note under row 4). An experiment outside the suite
-  (a patched copy of the build, concurrency 50, CPU per request against the bare server in the same
-  run) split it: answering fixed bytes at the very top of the gateway's request listener costs
-  1.1–1.3× the bare server (the process itself is not the problem); the finished-task shortcut alone,
-  without the handler's preamble, 1.35–1.5× (throughput 0.7–0.8×); with the preamble — URL parsing,
-  request id and its AsyncLocalStorage scope, origin guard, authentication, CSRF check, stream
-  tracking, the async hand-offs between them — about 2× (throughput ~0.5–0.6×). So the next step
-  is the preamble of \`http/server.ts\` (cheaper scoping than AsyncLocalStorage for request ids,
-  one URL parse shared by the router and the origin guard, the shortcut as early as authentication
-  allows), then smaller ones in the shortcut (a pre-rendered header block, a version probe of the
-  store instead of parsing the task document on the once-a-second check).
+  split it before the preamble was reworked: answering fixed bytes at the very top of the gateway's
+  request listener costs 1.1–1.3× the bare server; the finished-task shortcut alone 1.35–1.5×; with
+  the preamble about 2×. The preamble has since been made cheaper (the request-id
+  AsyncLocalStorage scope now opens only around Yoga, so cached answers run without promise hooks;
+  no URL parse for \`/graphql\`; the origin guard remembers its verdicts; JSON settles the CSRF
+  check at once): CPU per request at concurrency 50 fell from about 112 µs to about 88 µs in a
+  side-by-side run. What is left is mostly Node's own HTTP work (\`writev\`, header handling) plus
+  a longer header block (\`x-request-id\`) and labelled counters.
 - **Streams the shortcut does not take** still cost what Yoga costs (~46 KiB each, one execution per
   subscriber): cross-origin browser streams (an \`Origin\` header — Yoga adds CORS headers the
   shortcut does not reproduce), \`/graphql/stream\` (graphql-sse), and the first stream of each document.
