@@ -1,4 +1,10 @@
-import type { StoredImage, Task, TaskError, TaskState } from '../tasks/model.js';
+import {
+  isWaitingToBeSent,
+  type StoredImage,
+  type Task,
+  type TaskError,
+  type TaskState,
+} from '../tasks/model.js';
 import { builder } from './builder.js';
 import { toGraphQLError } from './errors.js';
 
@@ -81,21 +87,15 @@ BackgroundTaskRef.implement({
       nullable: true,
       description:
         '1-based place in the gateway’s queue while waiting to be sent to PicWish; null once sent.',
-      // A task with an upstream id was sent, whatever the shared queue says yet: the scheduler
-      // publishes the update before it removes the task from the (Redis) waiting queue.
       resolve: (task, _args, ctx) =>
-        task.state === 'QUEUED' && !task.upstreamTaskId
-          ? ctx.services.scheduler.queuePosition(task.id)
-          : null,
+        isWaitingToBeSent(task) ? ctx.services.scheduler.queuePosition(task.id) : null,
     }),
     estimatedStartAt: t.field({
       type: 'DateTime',
       nullable: true,
       description: 'A hint for when a queued task will be sent to PicWish, given the upstream budget.',
       resolve: (task, _args, ctx) =>
-        task.state === 'QUEUED' && !task.upstreamTaskId
-          ? ctx.services.scheduler.estimatedStartAt(task.id)
-          : null,
+        isWaitingToBeSent(task) ? ctx.services.scheduler.estimatedStartAt(task.id) : null,
     }),
     prompt: t.exposeString('prompt', {
       nullable: true,

@@ -18,6 +18,15 @@ export function isTerminal(state: TaskState): boolean {
 }
 
 /**
+ * True while a task waits in the gateway's own queue. A task with an upstream id was sent,
+ * whatever a shared queue says yet: the scheduler publishes that update before it removes the task
+ * from the (Redis) waiting queue.
+ */
+export function isWaitingToBeSent(task: Pick<Task, 'state' | 'upstreamTaskId'>): boolean {
+  return task.state === 'QUEUED' && !task.upstreamTaskId;
+}
+
+/**
  * Stable codes of `TaskError.code`; the README's error table explains each. Upstream failure
  * states map one to one (see `failureForUpstreamState`).
  */
