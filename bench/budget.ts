@@ -21,10 +21,10 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import sharp from 'sharp';
-import { startGateway } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../src/config/scene-types.js';
-import { startLocalEngine } from '../src/engine/index.js';
+import { startGateway } from '../src/gateway/app.js';
+import { startLocalEngine } from '../src/local-engine/index.js';
 
 export interface BudgetBenchOptions {
   /** Tasks created at once (default 100). */

@@ -1,7 +1,7 @@
-import { startGateway } from './app.js';
 import { loadConfig } from './config/config.js';
 import { loadSceneTypes } from './config/scene-types.js';
-import { createLogger } from './logging.js';
+import { startGateway } from './gateway/app.js';
+import { createLogger } from './observability/logging.js';
 
 /**
  * `npm start`: reads the environment, starts the gateway (on the local engine when no

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BUDGET_MARGIN_MS, SpacedBudget } from '../src/tasks/budget.js';
+import { BUDGET_MARGIN_MS, SpacedBudget } from '../src/scheduler/budget.js';
 
 /**
  * The budget's promise, checked on a fake clock: a call occupies PicWish's window from its grant

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngine, startLocalEngine } from '../src/engine/index.js';
+import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
 import {
   type ClusterTask,
   createTask,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { styleForScene, styleFromText } from '../src/engine/style.js';
+import { styleForScene, styleFromText } from '../src/local-engine/style.js';
 
 describe('local engine: reading a prompt into a backdrop style', () => {
   it('finds colours, a material and moods among the prompt words, synonyms included', () => {

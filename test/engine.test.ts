@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../src/engine/index.js';
+import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../src/local-engine/index.js';
 
 interface TaskData {
   task_id: string;

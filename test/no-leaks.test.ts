@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logging.js';
+import { createLogger } from '../src/observability/logging.js';
 import { eventually, type GraphQLErrorShape, startStack, type TestStack } from './support/harness.js';
 import { bearer, generate, mustGenerate, sseUntil, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
 

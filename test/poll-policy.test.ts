@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationEstimate, planNextPoll } from '../src/tasks/poll-policy.js';
+import { DurationEstimate, planNextPoll } from '../src/scheduler/poll-policy.js';
 
 /** The table in src/tasks/poll-policy.ts, row by row, so the documentation and the code agree. */
 describe('poll policy', () => {

@@ -1,11 +1,11 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createWatcherProbe, type RedisConnections } from '../src/redis.js';
-import { BUDGET_MARGIN_MS } from '../src/tasks/budget.js';
-import { RedisLeases } from '../src/tasks/leases.js';
-import { RedisBudget } from '../src/tasks/redis-budget.js';
-import { RedisWaitingQueue } from '../src/tasks/redis-queue.js';
+import { createWatcherProbe, type RedisConnections } from '../src/adapters/redis/connections.js';
+import { RedisLeases } from '../src/adapters/redis/leases.js';
+import { RedisBudget } from '../src/adapters/redis/redis-budget.js';
+import { RedisWaitingQueue } from '../src/adapters/redis/redis-queue.js';
+import { BUDGET_MARGIN_MS } from '../src/scheduler/budget.js';
 import { startTestRedis, type TestRedis } from './support/redis-db.js';
 
 /** This file's Redis database (its own server, or database 13 of TEST_REDIS_URL), flushed before each test. */

@@ -1,14 +1,14 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatewayMetrics } from '../src/metrics.js';
-import { err, ok } from '../src/result.js';
+import { SqliteTaskStore } from '../src/adapters/sqlite/sqlite-store.js';
+import { TaskEvents } from '../src/core/events.js';
+import { TaskLedger } from '../src/core/ledger.js';
+import { newQueuedTask, type PendingImage, type StoredImage, type Task } from '../src/core/model.js';
+import { GatewayMetrics } from '../src/observability/metrics.js';
 import type { FetchFault, ResultFetcher } from '../src/results/fetcher.js';
-import { SpacedBudget } from '../src/tasks/budget.js';
-import { TaskEvents } from '../src/tasks/events.js';
-import { TaskLedger } from '../src/tasks/ledger.js';
-import { newQueuedTask, type PendingImage, type StoredImage, type Task } from '../src/tasks/model.js';
-import { TaskScheduler } from '../src/tasks/scheduler.js';
-import { SqliteTaskStore } from '../src/tasks/sqlite-store.js';
+import { SpacedBudget } from '../src/scheduler/budget.js';
+import { TaskScheduler } from '../src/scheduler/scheduler.js';
+import { err, ok } from '../src/shared/result.js';
 import type { UpstreamClient } from '../src/upstream/client.js';
 import { eventually } from './support/harness.js';
 

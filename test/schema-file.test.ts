@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { printSortedSchema } from '../src/schema/index.js';
+import { printSortedSchema } from '../src/graphql/schema/index.js';
 
 describe('schema/schema.graphql', () => {
   it('matches the schema the code builds (run `npm run codegen` after changing the schema)', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newQueuedTask, type Task, type TaskState } from '../src/tasks/model.js';
-import type { TaskStore } from '../src/tasks/store.js';
+import { newQueuedTask, type Task, type TaskState } from '../src/core/model.js';
+import type { TaskStore } from '../src/core/store.js';
 
 /** A fresh, empty store per test, and how to throw it away. */
 export interface StoreFixture {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisTaskStore } from '../src/tasks/redis-store.js';
-import { IdempotencyConflictError } from '../src/tasks/store.js';
+import { RedisTaskStore } from '../src/adapters/redis/redis-store.js';
+import { IdempotencyConflictError } from '../src/core/store.js';
 import { describeTaskStoreContract, sampleTask } from './store-contract.js';
 import { startTestRedis, type TestRedis } from './support/redis-db.js';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteTaskStore } from '../src/tasks/sqlite-store.js';
+import { SqliteTaskStore } from '../src/adapters/sqlite/sqlite-store.js';
 import { describeTaskStoreContract } from './store-contract.js';
 
 describeTaskStoreContract('SQLite', async () => {

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalEngineOptions } from '../src/engine/index.js';
+import type { LocalEngineOptions } from '../src/local-engine/index.js';
 import {
   eventually,
   readSse,

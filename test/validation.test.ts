@@ -5,9 +5,9 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../src/config/scene-types.js';
+import { startGateway } from '../src/gateway/app.js';
 import {
   eventually,
   type GraphQLErrorShape,

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
-import { startLocalEngine } from '../../src/engine/index.js';
+import { startLocalEngine } from '../../src/local-engine/index.js';
 import { type GatewayProcess, spawnGateway } from '../lib/gateway-process.js';
 import { type LoadResult, runLoad, spawnBareServer } from '../lib/load.js';
 import { createTask, followBody, TASK_QUERY, type TaskView, TERMINAL, waitForTask } from '../lib/ops.js';

@@ -1,5 +1,5 @@
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
-import { startLocalEngine } from '../../src/engine/index.js';
+import { startLocalEngine } from '../../src/local-engine/index.js';
 import { type GatewayProcess, spawnGateway } from '../lib/gateway-process.js';
 import { createTask, followBody, waitForTask } from '../lib/ops.js';
 import { transparentPng } from '../lib/png.js';

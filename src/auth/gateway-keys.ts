@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { GatewayError } from '../errors.js';
-import { err, ok, type Result } from '../result.js';
+import type { GatewayError } from '../core/errors.js';
+import { err, ok, type Result } from '../shared/result.js';
 
 /** The tenant every request belongs to when no gateway keys are configured (local mode). */
 const LOCAL_TENANT = 'local';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../shared/result.js';
 
 /**
  * Everything the gateway reads from its environment, parsed once at start-up so that a bad value

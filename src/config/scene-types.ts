@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../shared/result.js';
 import type { ConfigError } from './config.js';
 
 /** A background template PicWish knows by id (`scene_type`). */

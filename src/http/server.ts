@@ -1,19 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayKeys } from '../auth/gateway-keys.js';
-import { requestIdFrom, runInRequestScope } from '../logging.js';
-import type { GatewayMetrics } from '../metrics.js';
+import type { createGatewayYoga, ServerContext } from '../graphql/yoga.js';
+import { requestIdFrom, runInRequestScope } from '../observability/logging.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { UrlSigner } from '../results/signer.js';
 import { bufferedBody } from './buffered-body.js';
 import { isUnguardedSimpleRequest } from './csrf.js';
 import { type AboutGateway, createDemoRoutes, HTML_SECURITY_HEADERS } from './demo-page.js';
-import type { FastPaths } from './fast-paths.js';
 import { serveFile } from './files-route.js';
 import { sendGraphQLError } from './graphql-errors.js';
+import type { FastPaths } from './live/fast-paths.js';
 import { createLocalModeGuard } from './origin-guard.js';
 import { isMultipart, preparseUpload } from './upload.js';
-import type { createGatewayYoga, ServerContext } from './yoga.js';
 
 /** JSON bodies above this are refused before parsing; uploads have their own limit. */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../shared/result.js';
 import { fileTooLarge, PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
 import { type PngSource, readPngStream, type StreamedPng } from './png-stream.js';
 import type { ImageProblem } from './problems.js';

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../shared/result.js';
 import { type ImageProblem, problem } from './problems.js';
 
 /** What the bytes before the first IDAT say about a PNG: enough to refuse it before any pixel arrives. */

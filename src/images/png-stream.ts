@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../shared/result.js';
 import { checkCanBeTransparent, checkDimensions, fileTooLarge, type PngLimits } from './limits.js';
 import { type PngFacts, PngHeaderScanner } from './png-header.js';
 import { type ImageProblem, problem } from './problems.js';

@@ -1,5 +1,5 @@
 import { type FileHandle, open, rm } from 'node:fs/promises';
-import { ok, type Result } from '../result.js';
+import { ok, type Result } from '../shared/result.js';
 import { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
 import type { PngFacts } from './png-header.js';
 import { abandonSource, type PngSource, readPngStream, uploadErrorToProblem } from './png-stream.js';

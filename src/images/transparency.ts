@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import sharp, { type SharpOptions } from 'sharp';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../shared/result.js';
 import { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
 import { type ImageProblem, problem } from './problems.js';
 

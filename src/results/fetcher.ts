@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { Agent, request } from 'undici';
-import { err, ok, type Result } from '../result.js';
-import type { PendingImage, StoredImage } from '../tasks/model.js';
+import type { PendingImage, StoredImage } from '../core/model.js';
+import { err, ok, type Result } from '../shared/result.js';
 import { type BlobStore, taskBlobPrefix } from './blob-store.js';
 
 /** Why a result could not be stored: gone for good, worth another try, or not an image at all. */

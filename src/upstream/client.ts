@@ -1,7 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
 import { Agent, FormData, request } from 'undici';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../shared/result.js';
 import {
   type CreateTaskRequest,
   envelopeMessage,

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import sharp from 'sharp';
 import { request } from 'undici';
-import { type Gateway, startGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
-import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../../src/engine/index.js';
+import { type Gateway, startGateway } from '../../src/gateway/app.js';
+import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../../src/local-engine/index.js';
 
 /** A gateway and its local engine, both real HTTP servers on ephemeral loopback ports. */
 export interface TestStack {

@@ -1,0 +1,163 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Task } from '../../core/model.js';
+import type { TaskPage, TaskPageQuery, TaskStore } from '../../core/store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tasks (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  idempotency_key TEXT,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_tenant_seq ON tasks (tenant_id, seq DESC);
+CREATE INDEX IF NOT EXISTS tasks_unfinished ON tasks (state) WHERE state IN ('QUEUED', 'PROCESSING');
+CREATE INDEX IF NOT EXISTS tasks_idempotency ON tasks (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tasks_created ON tasks (created_at);
+CREATE INDEX IF NOT EXISTS tasks_seq ON tasks (seq);
+`;
+
+interface Row {
+  doc: string;
+  seq: number;
+}
+
+/**
+ * The embedded default: one SQLite file under DATA_DIR (WAL mode), so a single gateway keeps its
+ * tasks across restarts with nothing else to run. Each task is one JSON document plus the few
+ * columns the queries need; `seq` orders tasks created in the same millisecond. Every insert reads
+ * `MAX(seq)`: without `tasks_seq` that walks a whole index, 3 ms per create at 50,000 tasks.
+ */
+export class SqliteTaskStore implements TaskStore {
+  readonly #db: Database.Database;
+  readonly #statements;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.#db = new Database(file);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.exec(SCHEMA);
+    const db = this.#db;
+    this.#statements = {
+      insert: db.prepare(
+        `INSERT INTO tasks (id, tenant_id, state, version, created_at, seq, idempotency_key, doc)
+         VALUES (@id, @tenantId, @state, @version, @createdAt, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks), @idempotencyKey, @doc)`,
+      ),
+      get: db.prepare<[string], Row>('SELECT doc, seq FROM tasks WHERE id = ?'),
+      update: db.prepare(
+        `UPDATE tasks SET state = @state, version = @version, doc = @doc WHERE id = @id AND version = @previous`,
+      ),
+      delete: db.prepare('DELETE FROM tasks WHERE id = ?'),
+      unfinished: db.prepare<[], Row>(
+        `SELECT doc, seq FROM tasks WHERE state IN ('QUEUED', 'PROCESSING') ORDER BY seq ASC`,
+      ),
+      unfinishedIds: db.prepare<[], { id: string }>(
+        `SELECT id FROM tasks WHERE state IN ('QUEUED', 'PROCESSING') ORDER BY seq ASC`,
+      ),
+      seqOf: db.prepare<[string, string], { seq: number }>(
+        'SELECT seq FROM tasks WHERE id = ? AND tenant_id = ?',
+      ),
+      page: db.prepare<[string, number, number], Row>(
+        'SELECT doc, seq FROM tasks WHERE tenant_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+      ),
+      pageByState: db.prepare<[string, number, string, number], Row>(
+        'SELECT doc, seq FROM tasks WHERE tenant_id = ? AND seq < ? AND state = ? ORDER BY seq DESC LIMIT ?',
+      ),
+      byKey: db.prepare<[string, string, number], Row>(
+        `SELECT doc, seq FROM tasks WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ?
+         ORDER BY seq DESC LIMIT 1`,
+      ),
+      active: db.prepare<[string], { n: number }>(
+        `SELECT COUNT(*) AS n FROM tasks WHERE tenant_id = ? AND state IN ('QUEUED', 'PROCESSING')`,
+      ),
+      createdBefore: db.prepare<[number, number], Row>(
+        'SELECT doc, seq FROM tasks WHERE created_at < ? ORDER BY created_at ASC LIMIT ?',
+      ),
+    };
+  }
+
+  async insert(task: Task): Promise<void> {
+    this.#statements.insert.run({
+      id: task.id,
+      tenantId: task.tenantId,
+      state: task.state,
+      version: task.version,
+      createdAt: task.createdAt,
+      idempotencyKey: task.idempotencyKey,
+      doc: JSON.stringify(task),
+    });
+  }
+
+  async get(id: string): Promise<Task | null> {
+    const row = this.#statements.get.get(id);
+    return row ? (JSON.parse(row.doc) as Task) : null;
+  }
+
+  async update(next: Task): Promise<boolean> {
+    const result = this.#statements.update.run({
+      id: next.id,
+      state: next.state,
+      version: next.version,
+      previous: next.version - 1,
+      doc: JSON.stringify(next),
+    });
+    return result.changes === 1;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.#statements.delete.run(id).changes === 1;
+  }
+
+  async listUnfinished(): Promise<Task[]> {
+    return this.#statements.unfinished.all().map((row) => JSON.parse(row.doc) as Task);
+  }
+
+  async listUnfinishedIds(): Promise<string[]> {
+    return this.#statements.unfinishedIds.all().map((row) => row.id);
+  }
+
+  async listForTenant(tenantId: string, query: TaskPageQuery): Promise<TaskPage> {
+    let before = Number.MAX_SAFE_INTEGER;
+    if (query.after) {
+      const cursor = this.#statements.seqOf.get(query.after, tenantId);
+      if (!cursor) return { tasks: [], hasNextPage: false };
+      before = cursor.seq;
+    }
+    const limit = query.first + 1;
+    const rows = query.state
+      ? this.#statements.pageByState.all(tenantId, before, query.state, limit)
+      : this.#statements.page.all(tenantId, before, limit);
+    return {
+      tasks: rows.slice(0, query.first).map((row) => JSON.parse(row.doc) as Task),
+      hasNextPage: rows.length > query.first,
+    };
+  }
+
+  async findByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Task | null> {
+    const row = this.#statements.byKey.get(tenantId, key, since);
+    return row ? (JSON.parse(row.doc) as Task) : null;
+  }
+
+  async countActive(tenantId: string): Promise<number> {
+    return this.#statements.active.get(tenantId)?.n ?? 0;
+  }
+
+  async listCreatedBefore(before: number, limit: number): Promise<Task[]> {
+    return this.#statements.createdBefore.all(before, limit).map((row) => JSON.parse(row.doc) as Task);
+  }
+
+  async ping(): Promise<boolean> {
+    return this.#db.open;
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

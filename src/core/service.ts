@@ -1,0 +1,230 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { spoolAndInspectPng } from '../images/inspect.js';
+import { type BlobStore, taskBlobPrefix } from '../results/blob-store.js';
+import type { TaskScheduler } from '../scheduler/scheduler.js';
+import { err, ok, type Result } from '../shared/result.js';
+import { badInput, type GatewayError } from './errors.js';
+import type { TaskLedger } from './ledger.js';
+import { isTerminal, newQueuedTask, type Task, type TaskSource, type TaskState } from './model.js';
+import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type TaskPage } from './store.js';
+import type { TenantLimiter } from './tenant-limits.js';
+import { type GenerateParams, validateImageUrl, validateParams } from './validation.js';
+
+/** The foreground as the schema received it: an upload still streaming in, or a URL. */
+export type ImageInput =
+  | { readonly kind: 'upload'; readonly open: () => Promise<Readable>; readonly field: readonly string[] }
+  | { readonly kind: 'url'; readonly url: string; readonly field: readonly string[] };
+
+/** Settings the service needs from the configuration. */
+export interface TaskServiceOptions {
+  readonly spoolDir: string;
+  readonly taskDeadlineMs: number;
+  /** Called once per task really created (not for an idempotent replay), for the metrics. */
+  readonly onCreated?: () => void;
+}
+
+/**
+ * What the schema can do with tasks. Every call names the tenant: a task of another tenant is
+ * simply not there (null, false, NOT_FOUND), never "forbidden", so its existence does not leak.
+ */
+export class TaskService {
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly ledger: TaskLedger,
+    private readonly scheduler: TaskScheduler,
+    private readonly blobs: BlobStore,
+    private readonly limiter: TenantLimiter,
+    private readonly options: TaskServiceOptions,
+  ) {}
+
+  /**
+   * Validates, stores the task as QUEUED and hands it to the scheduler; returns at once. The
+   * image is checked (streamed to the spool, header and pixels inspected) before anything is
+   * spent upstream. An idempotent replay returns the original task and sends nothing.
+   */
+  async generate(
+    tenantId: string,
+    image: ImageInput,
+    params: GenerateParams,
+  ): Promise<Result<Task, GatewayError>> {
+    const valid = validateParams(params);
+    if (!valid.ok) return valid;
+    let url: string | null = null;
+    if (image.kind === 'url') {
+      const checked = validateImageUrl(image.url, image.field);
+      if (!checked.ok) return checked;
+      url = checked.value;
+    }
+    // A cheap early refusal, before the upload is read. It is only a hint: parallel requests all
+    // pass it together, so the binding check is made again under the tenant's lock below. An
+    // idempotent replay skips it: returning the task it already made spends nothing.
+    const replay =
+      valid.value.idempotencyKey !== null &&
+      (await this.ledger.store.findByIdempotencyKey(
+        tenantId,
+        valid.value.idempotencyKey,
+        Date.now() - IDEMPOTENCY_WINDOW_MS,
+      )) !== null;
+    if (!replay) {
+      const allowed = await this.limiter.admit(tenantId);
+      if (!allowed.ok) return allowed;
+    }
+
+    const id = randomUUID();
+    let source: TaskSource;
+    if (image.kind === 'upload') {
+      let stream: Readable;
+      try {
+        stream = await image.open();
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        return err(
+          status === 413
+            ? badInput('FILE_TOO_LARGE', image.field, 'The file is larger than 20 MB.')
+            : badInput('UPLOAD_MISSING', image.field, 'The upload named in the request did not arrive.'),
+        );
+      }
+      const spooled = await spoolAndInspectPng(stream, join(this.options.spoolDir, `${id}.png`));
+      if (!spooled.ok) return err(badInput(spooled.error.reason, image.field, spooled.error.message));
+      const { path, sha256, bytes, width, height } = spooled.value;
+      source = { kind: 'file', spoolPath: path, sha256, bytes, width, height };
+    } else {
+      source = { kind: 'url', url: url as string };
+    }
+
+    const { idempotencyKey, deadlineSeconds, ...rest } = valid.value;
+    const inputHash = createHash('sha256')
+      .update(JSON.stringify({ image: source.kind === 'file' ? source.sha256 : source.url, ...rest }))
+      .digest('hex');
+    const now = Date.now();
+    const task = newQueuedTask({
+      id,
+      tenantId,
+      source,
+      ...rest,
+      createdAt: now,
+      idempotencyKey,
+      inputHash,
+      startBy: deadlineSeconds === null ? null : now + deadlineSeconds * 1000,
+      finishBy: now + this.options.taskDeadlineMs,
+    });
+
+    // One creation at a time per tenant: the limits are checked against the store and the window
+    // as they are, and a parallel burst cannot slip past them together.
+    let created: Result<Task, GatewayError>;
+    try {
+      created = await this.#exclusive(tenantId, () => this.#createOnce(task, idempotencyKey));
+    } catch (error) {
+      // The store or the limiter failed: no task holds the upload, so nothing else would remove it.
+      if (source.kind === 'file') await rm(source.spoolPath, { force: true });
+      throw error;
+    }
+    if (!created.ok || created.value.id !== id) {
+      if (source.kind === 'file') await rm(source.spoolPath, { force: true });
+      return created;
+    }
+    this.options.onCreated?.();
+    this.scheduler.track(created.value);
+    return created;
+  }
+
+  /** Replays an idempotent request, or checks the tenant's limits and creates; run under the lock. */
+  async #createOnce(task: Task, key: string | null): Promise<Result<Task, GatewayError>> {
+    const earlier =
+      key === null
+        ? null
+        : await this.ledger.store.findByIdempotencyKey(
+            task.tenantId,
+            key,
+            task.createdAt - IDEMPOTENCY_WINDOW_MS,
+          );
+    if (earlier) {
+      if (earlier.inputHash === task.inputHash) return ok(earlier);
+      return err(
+        badInput(
+          'IDEMPOTENCY_KEY_REUSED',
+          ['input', 'idempotencyKey'],
+          'This idempotencyKey was already used with a different input in the last 24 hours.',
+        ),
+      );
+    }
+    const allowed = await this.limiter.admit(task.tenantId);
+    if (!allowed.ok) return allowed;
+    let created: Task;
+    try {
+      created = await this.ledger.create(task);
+    } catch (error) {
+      // Another gateway process created a task with this key meanwhile: answer as its replay.
+      if (error instanceof IdempotencyConflictError) return this.#createOnce(task, key);
+      throw error;
+    }
+    this.limiter.record(task.tenantId);
+    return ok(created);
+  }
+
+  /** Runs `work` alone for `key` within this process (the Redis store adds its own guard). */
+  async #exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    const mine = previous.then(work, work);
+    this.#locks.set(key, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.#locks.get(key) === mine) this.#locks.delete(key);
+    }
+  }
+
+  /** The task if it exists and belongs to `tenantId`. */
+  async get(tenantId: string, id: string): Promise<Task | null> {
+    const task = await this.ledger.store.get(id);
+    return task && task.tenantId === tenantId ? task : null;
+  }
+
+  /** The tenant's tasks, newest first. */
+  async list(
+    tenantId: string,
+    first: number,
+    after: string | null,
+    state: TaskState | null,
+  ): Promise<Result<TaskPage, GatewayError>> {
+    if (!Number.isInteger(first) || first < 1 || first > 100) {
+      return err(badInput('INVALID_PAGE_SIZE', ['first'], 'first must be between 1 and 100.'));
+    }
+    if (after !== null && !(await this.get(tenantId, after))) {
+      return err(badInput('INVALID_CURSOR', ['after'], 'The cursor does not name one of your tasks.'));
+    }
+    return ok(await this.ledger.store.listForTenant(tenantId, { first, after, state }));
+  }
+
+  /**
+   * Cancels an unfinished task: a queued one is never sent, a running one stops being polled and
+   * its late results are dropped. A finished task is returned unchanged (its state says so).
+   */
+  async cancel(tenantId: string, id: string): Promise<Task | null> {
+    if (!(await this.get(tenantId, id))) return null;
+    const task = await this.ledger.update(id, (current) =>
+      isTerminal(current.state) ? null : { state: 'CANCELLED', pendingImages: [], submitInFlight: false },
+    );
+    if (task?.state === 'CANCELLED') {
+      this.scheduler.untrack(id);
+      if (task.source.kind === 'file') await rm(task.source.spoolPath, { force: true });
+    }
+    return task;
+  }
+
+  /** Removes the task and its files at once; afterwards it reads as null and its links answer 404. */
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    const task = await this.get(tenantId, id);
+    if (!task) return false;
+    await this.cancel(tenantId, id);
+    await this.ledger.store.delete(id);
+    this.scheduler.untrack(id);
+    await this.blobs.deletePrefix(taskBlobPrefix(id));
+    if (task.source.kind === 'file') await rm(task.source.spoolPath, { force: true });
+    return true;
+  }
+}

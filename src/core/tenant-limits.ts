@@ -1,0 +1,63 @@
+import { err, ok, type Result } from '../shared/result.js';
+import type { GatewayError } from './errors.js';
+import type { TaskStore } from './store.js';
+
+/**
+ * Per-tenant abuse limits on creating tasks: so many per minute (`TENANT_RATE_LIMIT_PER_MINUTE`)
+ * and so many unfinished at once (`TENANT_MAX_ACTIVE_TASKS`). TaskService checks before the upload
+ * is read, so a refused request costs almost nothing, and again right before creating, one
+ * creation per tenant at a time, so a burst of parallel requests cannot slip past together.
+ */
+export interface TenantLimiter {
+  admit(tenantId: string): Promise<Result<void, GatewayError>>;
+  /** Counts a created task against the per-minute window. */
+  record(tenantId: string): void;
+}
+
+/** The refusal for a full per-minute window whose oldest creation was `oldestAgeMs` ago. */
+export function perMinuteRefusal(perMinute: number, oldestAgeMs: number): Result<never, GatewayError> {
+  return err({
+    kind: 'RATE_LIMITED',
+    message: `At most ${perMinute} tasks may be created per minute.`,
+    retryAfterSeconds: Math.min(60, Math.max(1, Math.ceil((60_000 - oldestAgeMs) / 1000))),
+  });
+}
+
+/** Refuses a tenant that already has `maxActive` unfinished tasks in the store. */
+export async function checkActiveTasks(
+  store: TaskStore,
+  tenantId: string,
+  maxActive: number,
+): Promise<Result<void, GatewayError>> {
+  if ((await store.countActive(tenantId)) < maxActive) return ok(undefined);
+  return err({
+    kind: 'RATE_LIMITED',
+    message: `At most ${maxActive} tasks may be unfinished at once; wait for one to finish.`,
+    retryAfterSeconds: 5,
+  });
+}
+
+/** The in-process limiter: a sliding one-minute window of creation times per tenant. */
+export class LocalTenantLimiter implements TenantLimiter {
+  readonly #recent = new Map<string, number[]>();
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly perMinute: number,
+    private readonly maxActive: number,
+  ) {}
+
+  async admit(tenantId: string): Promise<Result<void, GatewayError>> {
+    const now = Date.now();
+    const recent = (this.#recent.get(tenantId) ?? []).filter((t) => t > now - 60_000);
+    this.#recent.set(tenantId, recent);
+    if (recent.length >= this.perMinute) return perMinuteRefusal(this.perMinute, now - (recent[0] ?? now));
+    return checkActiveTasks(this.store, tenantId, this.maxActive);
+  }
+
+  record(tenantId: string): void {
+    const list = this.#recent.get(tenantId) ?? [];
+    list.push(Date.now());
+    this.#recent.set(tenantId, list);
+  }
+}

@@ -1,0 +1,126 @@
+import { err, ok, type Result } from '../shared/result.js';
+import { badInput, type GatewayError, type InputProblem } from './errors.js';
+
+/** PicWish's documented prompt limit, applied to the negative prompt as well. */
+export const MAX_PROMPT_LENGTH = 1024;
+/** Idempotency keys are opaque strings up to this long. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** `deadlineSeconds` above a day makes no sense for a task whose results live an hour upstream. */
+export const MAX_DEADLINE_SECONDS = 86_400;
+
+/** The mutation's input as the schema hands it over, the image already separated out. */
+export interface GenerateParams {
+  readonly background: { readonly prompt?: string | null; readonly sceneType?: number | null };
+  readonly negativePrompt?: string | null;
+  readonly batchSize: number;
+  readonly idempotencyKey?: string | null;
+  readonly deadlineSeconds?: number | null;
+}
+
+/** The same, checked and normalised: what a task records. */
+export interface ValidParams {
+  readonly prompt: string | null;
+  readonly sceneType: number | null;
+  readonly negativePrompt: string | null;
+  readonly batchSize: 1 | 2;
+  readonly idempotencyKey: string | null;
+  readonly deadlineSeconds: number | null;
+}
+
+const INPUT = ['input'];
+
+/**
+ * Checks everything about a generate request except the image bytes, before anything is read
+ * from the upload or sent upstream. Returns every problem at once so a form can mark all fields.
+ */
+export function validateParams(params: GenerateParams): Result<ValidParams, GatewayError> {
+  const problems: InputProblem[] = [];
+  const { prompt, sceneType } = params.background;
+  const hasPrompt = prompt !== undefined && prompt !== null;
+  const hasScene = sceneType !== undefined && sceneType !== null;
+  if (hasPrompt === hasScene) {
+    problems.push({
+      reason: 'ONE_OF_VIOLATION',
+      field: [...INPUT, 'background'],
+      message: 'Give exactly one of background.prompt or background.sceneType.',
+    });
+  }
+  if (hasPrompt && prompt.trim() === '') {
+    problems.push({
+      reason: 'PROMPT_EMPTY',
+      field: [...INPUT, 'background', 'prompt'],
+      message: 'The prompt is blank.',
+    });
+  } else if (hasPrompt && [...prompt].length > MAX_PROMPT_LENGTH) {
+    problems.push({
+      reason: 'PROMPT_TOO_LONG',
+      field: [...INPUT, 'background', 'prompt'],
+      message: `The prompt has ${[...prompt].length} characters; at most ${MAX_PROMPT_LENGTH} are allowed.`,
+    });
+  }
+  const negative = params.negativePrompt?.trim() ? params.negativePrompt : null;
+  if (negative !== null && [...negative].length > MAX_PROMPT_LENGTH) {
+    problems.push({
+      reason: 'NEGATIVE_PROMPT_TOO_LONG',
+      field: [...INPUT, 'negativePrompt'],
+      message: `The negative prompt has ${[...negative].length} characters; at most ${MAX_PROMPT_LENGTH} are allowed.`,
+    });
+  }
+  if (params.batchSize !== 1 && params.batchSize !== 2) {
+    problems.push({
+      reason: 'INVALID_BATCH_SIZE',
+      field: [...INPUT, 'batchSize'],
+      message: `batchSize must be 1 or 2, got ${params.batchSize}.`,
+    });
+  }
+  const key = params.idempotencyKey ?? null;
+  if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    problems.push({
+      reason: 'IDEMPOTENCY_KEY_INVALID',
+      field: [...INPUT, 'idempotencyKey'],
+      message: `idempotencyKey must have 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters.`,
+    });
+  }
+  const deadline = params.deadlineSeconds ?? null;
+  if (deadline !== null && (deadline < 1 || deadline > MAX_DEADLINE_SECONDS)) {
+    problems.push({
+      reason: 'INVALID_DEADLINE',
+      field: [...INPUT, 'deadlineSeconds'],
+      message: `deadlineSeconds must be between 1 and ${MAX_DEADLINE_SECONDS}.`,
+    });
+  }
+  const [first, ...rest] = problems;
+  if (first) return err({ kind: 'BAD_USER_INPUT', problems: [first, ...rest] });
+  return ok({
+    prompt: hasPrompt ? prompt : null,
+    sceneType: hasScene ? sceneType : null,
+    negativePrompt: negative,
+    batchSize: params.batchSize as 1 | 2,
+    idempotencyKey: key,
+    deadlineSeconds: deadline,
+  });
+}
+
+/** Only absolute http(s) URLs can be fetched by PicWish; anything else is refused here. */
+export function validateImageUrl(raw: string, field: readonly string[]): Result<string, GatewayError> {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return err(badInput('INVALID_URL', field, 'The image URL is not an absolute URL.'));
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return err(
+      badInput(
+        'INVALID_URL',
+        field,
+        `The image URL must use http or https, not ${url.protocol.replace(':', '')}.`,
+      ),
+    );
+  }
+  if (!url.hostname) return err(badInput('INVALID_URL', field, 'The image URL has no host.'));
+  if (url.username || url.password) {
+    return err(badInput('INVALID_URL', field, 'The image URL must not carry credentials.'));
+  }
+  return ok(url.toString());
+}

@@ -1,0 +1,24 @@
+import type { SceneType } from '../../config/scene-types.js';
+import type { TaskEvents } from '../../core/events.js';
+import type { TaskService } from '../../core/service.js';
+import type { UrlSigner } from '../../results/signer.js';
+import type { TaskScheduler } from '../../scheduler/scheduler.js';
+
+/** The services every resolver may use; built once per gateway. */
+export interface GatewayServices {
+  readonly tasks: TaskService;
+  readonly scheduler: TaskScheduler;
+  readonly events: TaskEvents;
+  readonly signer: UrlSigner;
+  readonly sceneTypes: readonly SceneType[];
+}
+
+/**
+ * Per-operation context. `tenantId` is set by the auth step before execution; resolvers pass it
+ * to every service call, which is how tenants stay apart.
+ */
+export interface GatewayContext {
+  readonly services: GatewayServices;
+  readonly tenantId: string;
+  readonly requestId: string;
+}

@@ -1,0 +1,95 @@
+import type { Readable } from 'node:stream';
+import type { ImageInput } from '../../core/service.js';
+import { builder } from './builder.js';
+import { toGraphQLError } from './errors.js';
+import { BackgroundTaskRef } from './task.js';
+
+const ImageSourceInput = builder.inputType('ImageSource', {
+  description: 'The transparent foreground PNG: exactly one of an upload or a URL.',
+  isOneOf: true,
+  fields: (t) => ({
+    file: t.field({
+      type: 'Upload',
+      description:
+        'The PNG itself, sent as a GraphQL multipart request (needs an `apollo-require-preflight` or `x-graphql-yoga-csrf` header).',
+    }),
+    url: t.string({ description: 'An absolute http(s) URL PicWish can download the PNG from.' }),
+  }),
+});
+
+const BackgroundSpecInput = builder.inputType('BackgroundSpec', {
+  description: 'What the background should look like: exactly one of a prompt or a template id.',
+  isOneOf: true,
+  fields: (t) => ({
+    prompt: t.string({ description: 'Free text, up to 1024 characters; English works best.' }),
+    sceneType: t.int({ description: 'A template id; see `sceneTypes`.' }),
+  }),
+});
+
+const GenerateBackgroundInput = builder.inputType('GenerateBackgroundInput', {
+  description: 'Everything needed to generate backgrounds for one foreground image.',
+  fields: (t) => ({
+    image: t.field({ type: ImageSourceInput, required: true, description: 'The foreground image.' }),
+    background: t.field({
+      type: BackgroundSpecInput,
+      required: true,
+      description: 'The prompt or template.',
+    }),
+    negativePrompt: t.string({ description: 'What to keep out of the background, up to 1024 characters.' }),
+    batchSize: t.int({
+      required: true,
+      defaultValue: 2,
+      description: 'How many variants to generate: 1 or 2.',
+    }),
+    idempotencyKey: t.string({
+      description:
+        'Up to 255 characters. Sending the same key and input again within 24 hours returns the same task and spends nothing.',
+    }),
+    deadlineSeconds: t.int({
+      description:
+        'If the task has not been sent to PicWish within this many seconds, it fails with DEADLINE_EXCEEDED instead.',
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  generateBackground: t.field({
+    type: BackgroundTaskRef,
+    description:
+      'Validates the input and queues a task; returns at once in state QUEUED. Follow it with `backgroundTaskUpdated` or `backgroundTask`.',
+    args: { input: t.arg({ type: GenerateBackgroundInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const upload = input.image.file;
+      const image: ImageInput =
+        upload !== undefined && upload !== null
+          ? {
+              kind: 'upload',
+              field: ['input', 'image', 'file'],
+              open: async () => (await upload).createReadStream() as unknown as Readable,
+            }
+          : { kind: 'url', url: input.image.url ?? '', field: ['input', 'image', 'url'] };
+      const result = await ctx.services.tasks.generate(ctx.tenantId, image, {
+        background: input.background,
+        negativePrompt: input.negativePrompt,
+        batchSize: input.batchSize,
+        idempotencyKey: input.idempotencyKey,
+        deadlineSeconds: input.deadlineSeconds,
+      });
+      if (!result.ok) throw toGraphQLError(result.error);
+      return result.value;
+    },
+  }),
+  cancelBackgroundTask: t.field({
+    type: BackgroundTaskRef,
+    nullable: true,
+    description:
+      'Cancels an unfinished task of yours: a queued one is never sent, a running one stops being polled. A finished task comes back unchanged (its state tells). Null if there is no such task.',
+    args: { id: t.arg.id({ required: true, description: 'The task id.' }) },
+    resolve: (_root, { id }, ctx) => ctx.services.tasks.cancel(ctx.tenantId, String(id)),
+  }),
+  deleteBackgroundTask: t.boolean({
+    description: 'Deletes a task of yours and its stored images at once. False if there is no such task.',
+    args: { id: t.arg.id({ required: true, description: 'The task id.' }) },
+    resolve: (_root, { id }, ctx) => ctx.services.tasks.delete(ctx.tenantId, String(id)),
+  }),
+}));

@@ -1,0 +1,215 @@
+import {
+  isWaitingToBeSent,
+  type StoredImage,
+  type Task,
+  type TaskError,
+  type TaskState,
+} from '../../core/model.js';
+import { builder } from './builder.js';
+import { toGraphQLError } from './errors.js';
+
+/** The public states, in the order a task goes through them. */
+export const BackgroundTaskStateEnum = builder.enumType('BackgroundTaskState', {
+  description:
+    'Where a task stands. QUEUED and PROCESSING change; SUCCEEDED, FAILED and CANCELLED are final.',
+  values: {
+    QUEUED: { description: 'Waiting to be sent to PicWish, or queued by PicWish (upstream state 0).' },
+    PROCESSING: {
+      description:
+        'PicWish is preparing, waiting or processing (upstream states 2, 3, 4), or results are being stored.',
+    },
+    SUCCEEDED: { description: 'Finished; `images` holds the stored results.' },
+    FAILED: { description: 'Finished without results; `error` says why.' },
+    CANCELLED: { description: 'Cancelled by its owner; nothing more happens.' },
+  } as const satisfies Record<TaskState, { description: string }>,
+});
+
+const GeneratedImageRef = builder.objectRef<StoredImage>('GeneratedImage');
+GeneratedImageRef.implement({
+  description: 'One generated picture, stored by the gateway and served from its own signed URL.',
+  fields: (t) => ({
+    url: t.string({
+      description:
+        'Absolute, signed link to the stored image on this gateway; valid until `expiresAt`. Query the task again for a fresh one.',
+      resolve: (image, _args, ctx) => ctx.services.signer.sign(image.key).url,
+    }),
+    width: t.int({ nullable: true, description: 'Width in pixels.', resolve: (image) => image.width }),
+    height: t.int({ nullable: true, description: 'Height in pixels.', resolve: (image) => image.height }),
+    contentType: t.string({
+      description: 'MIME type, e.g. image/png.',
+      resolve: (image) => image.contentType,
+    }),
+    bytes: t.int({ description: 'Size in bytes.', resolve: (image) => image.bytes }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When `url` stops working (the image itself is kept for RESULT_RETENTION_DAYS).',
+      resolve: (image, _args, ctx) => ctx.services.signer.sign(image.key).expiresAt,
+    }),
+  }),
+});
+
+const TaskErrorRef = builder.objectRef<TaskError>('TaskError');
+TaskErrorRef.implement({
+  description: 'Why a task failed. `code` is stable (see the README’s error table); `message` is for people.',
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'Stable machine-readable cause, e.g. INVALID_IMAGE.' }),
+    message: t.exposeString('message', { description: 'Human-readable explanation.' }),
+  }),
+});
+
+/** The task as the schema sees it. */
+export const BackgroundTaskRef = builder.objectRef<Task>('BackgroundTask');
+BackgroundTaskRef.implement({
+  description:
+    'A background generation task owned by the gateway; it outlives PicWish’s one-hour result links.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The gateway’s id for the task.' }),
+    upstreamTaskId: t.exposeString('upstreamTaskId', {
+      nullable: true,
+      description: 'PicWish’s task id, once submitted.',
+    }),
+    state: t.field({
+      type: BackgroundTaskStateEnum,
+      description: 'Where the task stands.',
+      resolve: (task) => task.state,
+    }),
+    upstreamState: t.exposeInt('upstreamState', {
+      nullable: true,
+      description: 'PicWish’s raw `state` from the last poll.',
+    }),
+    stateDetail: t.exposeString('stateDetail', {
+      nullable: true,
+      description: 'PicWish’s `state_detail` from the last poll.',
+    }),
+    progress: t.exposeInt('progress', { description: 'Progress from 0 to 100; never goes down.' }),
+    queuePosition: t.int({
+      nullable: true,
+      description:
+        '1-based place in the gateway’s queue while waiting to be sent to PicWish; null once sent.',
+      resolve: (task, _args, ctx) =>
+        isWaitingToBeSent(task) ? ctx.services.scheduler.queuePosition(task.id) : null,
+    }),
+    estimatedStartAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'A hint for when a queued task will be sent to PicWish, given the upstream budget.',
+      resolve: (task, _args, ctx) =>
+        isWaitingToBeSent(task) ? ctx.services.scheduler.estimatedStartAt(task.id) : null,
+    }),
+    prompt: t.exposeString('prompt', {
+      nullable: true,
+      description: 'The background prompt, if one was given.',
+    }),
+    sceneType: t.exposeInt('sceneType', {
+      nullable: true,
+      description: 'The template id, if one was given.',
+    }),
+    negativePrompt: t.exposeString('negativePrompt', {
+      nullable: true,
+      description: 'What the background should avoid.',
+    }),
+    batchSize: t.exposeInt('batchSize', { description: 'How many images were asked for (1 or 2).' }),
+    createdAt: t.field({
+      type: 'DateTime',
+      description: 'When the gateway accepted the task.',
+      resolve: (task) => task.createdAt,
+    }),
+    processedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When PicWish started processing.',
+      resolve: (task) => task.processedAt,
+    }),
+    completedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When PicWish finished.',
+      resolve: (task) => task.completedAt,
+    }),
+    timeElapsedMs: t.exposeInt('timeElapsedMs', {
+      nullable: true,
+      description: 'PicWish’s processing time in milliseconds.',
+    }),
+    images: t.field({
+      type: [GeneratedImageRef],
+      description: 'Stored results; empty until SUCCEEDED.',
+      resolve: (task) => (task.state === 'SUCCEEDED' ? task.images : []),
+    }),
+    error: t.field({
+      type: TaskErrorRef,
+      nullable: true,
+      description: 'Why the task failed, when FAILED.',
+      resolve: (task) => task.error,
+    }),
+  }),
+});
+
+const PageInfoRef = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo');
+PageInfoRef.implement({
+  description: 'Relay page information.',
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage', { description: 'Whether more tasks follow.' }),
+    endCursor: t.exposeString('endCursor', {
+      nullable: true,
+      description: 'Pass as `after` to get the next page.',
+    }),
+  }),
+});
+
+const EdgeRef = builder.objectRef<Task>('BackgroundTaskEdge');
+EdgeRef.implement({
+  description: 'One task in a connection.',
+  fields: (t) => ({
+    cursor: t.string({ description: 'Opaque cursor of this task.', resolve: (task) => task.id }),
+    node: t.field({ type: BackgroundTaskRef, description: 'The task.', resolve: (task) => task }),
+  }),
+});
+
+const ConnectionRef = builder.objectRef<{ tasks: readonly Task[]; hasNextPage: boolean }>(
+  'BackgroundTaskConnection',
+);
+ConnectionRef.implement({
+  description: 'A page of the caller’s own tasks, newest first.',
+  fields: (t) => ({
+    edges: t.field({
+      type: [EdgeRef],
+      description: 'The tasks of this page.',
+      resolve: (page) => page.tasks,
+    }),
+    pageInfo: t.field({
+      type: PageInfoRef,
+      description: 'Whether and how to get the next page.',
+      resolve: (page) => ({ hasNextPage: page.hasNextPage, endCursor: page.tasks.at(-1)?.id ?? null }),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  backgroundTask: t.field({
+    type: BackgroundTaskRef,
+    nullable: true,
+    description: 'A task of yours by id; null if there is none (another tenant’s tasks read as null too).',
+    args: { id: t.arg.id({ required: true, description: 'The task id from generateBackground.' }) },
+    resolve: (_root, { id }, ctx) => ctx.services.tasks.get(ctx.tenantId, String(id)),
+  }),
+  backgroundTasks: t.field({
+    type: ConnectionRef,
+    description: 'Your tasks, newest first.',
+    args: {
+      first: t.arg.int({ defaultValue: 20, required: true, description: 'Page size, 1 to 100.' }),
+      after: t.arg.string({ description: 'The endCursor of the previous page.' }),
+      state: t.arg({ type: BackgroundTaskStateEnum, description: 'Only tasks in this state.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const page = await ctx.services.tasks.list(
+        ctx.tenantId,
+        args.first,
+        args.after ?? null,
+        args.state ?? null,
+      );
+      if (!page.ok) throw toGraphQLError(page.error);
+      return page.value;
+    },
+  }),
+}));

@@ -1,0 +1,253 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { type FormData, Request } from 'undici';
+import { err, ok, type Result } from '../shared/result.js';
+import { actOutFault } from './faults.js';
+import type { JobInput } from './pipeline.js';
+import type { SlidingWindowLimiter } from './rate-limit.js';
+import { sendError, sendJson } from './reply.js';
+import { MAX_IMAGE_BYTES } from './source.js';
+import type { StatsRecorder } from './stats.js';
+import type { TaskStore } from './tasks.js';
+import type { CreateRecord, FaultSwitches } from './types.js';
+
+/**
+ * PicWish's REST contract over node:http: create, poll, and the engine's own result downloads.
+ * Everything here is about HTTP (auth, limits, parsing, status codes); the work itself is handed
+ * to `accept` and runs after the create is answered, as it does at PicWish.
+ */
+
+/** Bodies above this are refused with 413 (a 20 MB image plus generous multipart overhead). */
+const MAX_BODY_BYTES = 25 * 1024 * 1024;
+/** Past the body limit the engine keeps draining up to here so the client can read the 413. */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+const MAX_PROMPT_CHARS = 1024;
+
+const CREATE_PATH = '/api/tasks/visual/background';
+const TASK_PATH = /^\/api\/tasks\/visual\/background\/([^/]+)$/;
+const RESULT_PATH = /^\/results\/([0-9a-f-]{36})\.png$/;
+
+/** What the routes need from the running engine. */
+export interface RoutesContext {
+  apiKey: string;
+  /** Read per request because the port is only known after listening. */
+  baseUrl: () => string;
+  faults: FaultSwitches;
+  stats: StatsRecorder;
+  tasks: TaskStore;
+  limiter: SlidingWindowLimiter;
+  /** Creates a task for a validated create and starts its work; returns the task id. */
+  accept: (input: JobInput) => string;
+}
+
+interface ParsedForm {
+  fields: Map<string, string>;
+  files: Map<string, Buffer>;
+}
+
+interface Rejection {
+  status: 400 | 413;
+  message: string;
+}
+
+/** The request listener for the engine's HTTP server. */
+export function createRequestHandler(context: RoutesContext): RequestListener {
+  return (req, res) => {
+    route(context, req, res).catch(() => {
+      if (!res.headersSent) sendError(res, 500, 'internal error in the local engine');
+      else res.destroy();
+    });
+  };
+}
+
+async function route(context: RoutesContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://engine.local').pathname;
+  if (path === CREATE_PATH) {
+    if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+    return handleCreate(context, req, res);
+  }
+  const task = TASK_PATH.exec(path);
+  if (task) {
+    if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+    return handlePoll(context, req, res, task[1]!);
+  }
+  const result = RESULT_PATH.exec(path);
+  if (result) {
+    if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+    return handleResult(context, res, path, result[1]!);
+  }
+  sendError(res, 404, 'not found');
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): void {
+  sendError(res, 405, 'method not allowed', { Allow: allow });
+}
+
+function authorised(context: RoutesContext, req: IncomingMessage): boolean {
+  return req.headers['x-api-key'] === context.apiKey;
+}
+
+/** Applies the QPS limit, answering 429 itself when the budget is spent. */
+function admit(context: RoutesContext, res: ServerResponse): boolean {
+  if (context.limiter.tryAcquire(context.apiKey, Date.now())) return true;
+  context.stats.rateLimited();
+  sendError(res, 429, 'too many requests: over the QPS limit of this API key');
+  return false;
+}
+
+async function handleCreate(
+  context: RoutesContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  context.stats.createAttempt();
+  const body = await readBody(req);
+  if (!body.ok && body.error === 'aborted') return;
+
+  const fault = context.faults.createFaults.shift();
+  if (fault) return actOutFault(fault, req, res);
+  if (!authorised(context, req)) return sendError(res, 401, 'invalid API key');
+  if (!admit(context, res)) return;
+  if (!body.ok) return sendError(res, 413, 'request body too large');
+
+  const form = await parseForm(req.headers['content-type'], body.value);
+  if (!form.ok) return sendError(res, 400, form.error);
+  const image = form.value.files.get('image_file');
+  const record: CreateRecord = {
+    fields: Object.fromEntries(form.value.fields),
+    hadFile: image !== undefined,
+    ...(image === undefined ? {} : { fileBytes: image.byteLength }),
+  };
+  context.stats.createParsed(record);
+
+  const input = validateCreate(form.value);
+  if (!input.ok) return sendError(res, input.error.status, input.error.message);
+  const taskId = context.accept(input.value);
+  context.stats.createAccepted(taskId, record);
+  sendJson(res, 200, { status: 200, message: 'success', data: { task_id: taskId } });
+}
+
+function handlePoll(context: RoutesContext, req: IncomingMessage, res: ServerResponse, taskId: string): void {
+  context.stats.poll(taskId);
+  const fault = context.faults.pollFaults.shift();
+  if (fault) actOutFault(fault, req, res);
+  else if (!authorised(context, req)) sendError(res, 401, 'invalid API key');
+  else if (admit(context, res)) {
+    const view = context.tasks.view(taskId, Date.now(), context.baseUrl());
+    if (view) sendJson(res, 200, { status: 200, message: 'success', data: view });
+    else sendError(res, 404, 'task not found');
+  }
+}
+
+function handleResult(context: RoutesContext, res: ServerResponse, path: string, resultId: string): void {
+  context.stats.resultFetch(path);
+  const png = context.tasks.result(resultId, Date.now());
+  if (!png) {
+    sendError(res, 404, 'result not found or expired');
+    return;
+  }
+  res.writeHead(200, {
+    'Content-Type': 'image/png',
+    'Content-Length': png.byteLength,
+    'Cache-Control': 'no-store',
+  });
+  res.end(png);
+}
+
+/** Buffers the body up to MAX_BODY_BYTES; beyond it, drains (so the 413 can be read) and reports it. */
+function readBody(req: IncomingMessage): Promise<Result<Buffer, 'too-large' | 'aborted'>> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else chunks.length = 0;
+      if (size > DRAIN_LIMIT_BYTES) req.destroy();
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? err('too-large') : ok(Buffer.concat(chunks))));
+    req.on('close', () => {
+      if (!req.complete) resolve(err('aborted'));
+    });
+    req.on('error', () => resolve(err('aborted')));
+  });
+}
+
+async function parseForm(contentType: string | undefined, body: Buffer): Promise<Result<ParsedForm, string>> {
+  if (!contentType || !/^\s*(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(contentType)) {
+    return err('the body must be multipart/form-data');
+  }
+  let form: FormData;
+  try {
+    form = await new Request('http://engine.local/', {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    }).formData();
+  } catch {
+    return err('the body is not valid multipart/form-data');
+  }
+  const parsed: ParsedForm = { fields: new Map(), files: new Map() };
+  for (const [name, value] of form) {
+    if (typeof value === 'string') {
+      if (!parsed.fields.has(name)) parsed.fields.set(name, value);
+    } else if (!parsed.files.has(name)) {
+      parsed.files.set(name, Buffer.from(await value.arrayBuffer()));
+    }
+  }
+  return ok(parsed);
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** Checks the create parameters the way PicWish documents them; the message names the parameter. */
+function validateCreate({ fields, files }: ParsedForm): Result<JobInput, Rejection> {
+  const bad = (message: string) => err<Rejection>({ status: 400, message });
+  for (const name of ['image_url', 'prompt', 'scene_type', 'negative_prompt', 'batch_size']) {
+    if (files.has(name)) return bad(`${name} must be a text field, not a file`);
+  }
+  // Empty values count as absent: PicWish says the other parameter "must be empty".
+  const text = (name: string): string | null => {
+    const value = fields.get(name);
+    return value === undefined || value === '' ? null : value;
+  };
+  if (text('image_file') !== null) return bad('image_file must be a file');
+
+  const file = files.get('image_file') ?? null;
+  const imageUrl = text('image_url');
+  if (file && imageUrl) return bad('image_file and image_url are mutually exclusive');
+  if (!file && !imageUrl) return bad('image_file or image_url is required');
+  if (file && file.byteLength > MAX_IMAGE_BYTES) {
+    return err<Rejection>({ status: 413, message: 'image_file is larger than 20 MB' });
+  }
+  if (imageUrl && !isHttpUrl(imageUrl)) return bad('image_url must be an http or https URL');
+
+  const prompt = text('prompt');
+  const sceneText = text('scene_type');
+  if (prompt && sceneText) return bad('prompt and scene_type are mutually exclusive');
+  if (!prompt && !sceneText) return bad('prompt or scene_type is required');
+  if (prompt && [...prompt].length > MAX_PROMPT_CHARS) return bad('prompt must be at most 1024 characters');
+  let sceneType: number | null = null;
+  if (sceneText) {
+    sceneType = /^\d{1,15}$/.test(sceneText.trim()) ? Number(sceneText.trim()) : Number.NaN;
+    if (Number.isNaN(sceneType)) return bad('scene_type must be an integer');
+  }
+
+  const batch = text('batch_size') ?? '2';
+  if (batch.trim() !== '1' && batch.trim() !== '2') return bad('batch_size must be 1 or 2');
+
+  return ok({
+    file,
+    imageUrl,
+    prompt,
+    sceneType,
+    negativePrompt: text('negative_prompt') ?? '',
+    batchSize: batch.trim() === '1' ? 1 : 2,
+  });
+}
