@@ -1,4 +1,4 @@
-import type { UpstreamImage } from '../upstream/wire.js';
+import type { PendingImage, StoredImage } from '../results/stored-image.js';
 
 /**
  * The gateway's own task: what a client asked for, where it stands upstream, and what came of it.
@@ -28,7 +28,7 @@ export function isWaitingToBeSent(task: Pick<Task, 'state' | 'upstreamTaskId'>):
 
 /**
  * Stable codes of `TaskError.code`; the README's error table explains each. Upstream failure
- * states map one to one (see `failureForUpstreamState`).
+ * states map one to one (see `failureForUpstreamState` in upstream/states.ts).
  */
 export type TaskErrorCode =
   | 'GENERATION_FAILED'
@@ -63,21 +63,6 @@ export type TaskSource =
       readonly height: number;
     }
   | { readonly kind: 'url'; readonly url: string };
-
-/** A result kept by the gateway's blob store. */
-export interface StoredImage {
-  readonly key: string;
-  readonly width: number;
-  readonly height: number;
-  readonly contentType: string;
-  readonly bytes: number;
-}
-
-/**
- * A result as PicWish handed it over, kept in the record until it is fetched (a link dies an hour
- * after completion); the same shape the wire parser produces.
- */
-export type PendingImage = UpstreamImage;
 
 /** The whole record; the store keeps it as one document. Times are epoch milliseconds. */
 export interface Task {
@@ -156,45 +141,4 @@ export function newQueuedTask(init: NewTask): Task {
     attempts: 0,
     submitInFlight: false,
   };
-}
-
-/** Upstream failure states and the TaskError each becomes. */
-const UPSTREAM_FAILURES: Readonly<Record<number, TaskError>> = {
-  [-1]: { code: 'GENERATION_FAILED', message: 'PicWish could not generate a background for this image.' },
-  [-2]: {
-    code: 'RESULT_UPLOAD_FAILED',
-    message: 'PicWish generated the background but failed to store the result. Try again.',
-  },
-  [-3]: {
-    code: 'IMAGE_DOWNLOAD_FAILED',
-    message: 'PicWish could not download the source image from its URL. Check that the URL is public.',
-  },
-  [-5]: {
-    code: 'IMAGE_TOO_LARGE',
-    message: 'The source image is over PicWish’s size limit (20 MB, 4096×4096 px).',
-  },
-  [-7]: {
-    code: 'INVALID_IMAGE',
-    message: 'PicWish found the image invalid (corrupt or not a transparent PNG).',
-  },
-  [-8]: { code: 'TIMEOUT', message: 'PicWish timed out while processing the image (its limit is 30 s).' },
-};
-
-/** The TaskError for a negative upstream state, including ones PicWish may add later. */
-export function failureForUpstreamState(state: number, detail: string | null): TaskError {
-  const known = UPSTREAM_FAILURES[state];
-  if (known)
-    return detail && detail !== 'Complete' ? { ...known, message: `${known.message} (${detail})` } : known;
-  return {
-    code: 'UNKNOWN_UPSTREAM_STATE',
-    message: `PicWish ended the task in state ${state}${detail ? ` (${detail})` : ''}.`,
-  };
-}
-
-/** Maps PicWish's non-failure states onto the public life cycle; null for states it never documented. */
-export function stateForUpstreamState(state: number): TaskState | null {
-  if (state === 1) return 'SUCCEEDED';
-  if (state === 0) return 'QUEUED';
-  if (state >= 2) return 'PROCESSING';
-  return state < 0 ? 'FAILED' : null;
 }

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { spoolAndInspectPng } from '../images/inspect.js';
 import { type BlobStore, taskBlobPrefix } from '../results/blob-store.js';
-import type { TaskScheduler } from '../scheduler/scheduler.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { badInput, type GatewayError } from './errors.js';
 import type { TaskLedger } from './ledger.js';
 import { isTerminal, newQueuedTask, type Task, type TaskSource, type TaskState } from './model.js';
 import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type TaskPage } from './store.js';
+import type { TaskDriver } from './task-driver.js';
 import type { TenantLimiter } from './tenant-limits.js';
 import { type GenerateParams, validateImageUrl, validateParams } from './validation.js';
 
@@ -35,7 +35,7 @@ export class TaskService {
 
   constructor(
     private readonly ledger: TaskLedger,
-    private readonly scheduler: TaskScheduler,
+    private readonly scheduler: TaskDriver,
     private readonly blobs: BlobStore,
     private readonly limiter: TenantLimiter,
     private readonly options: TaskServiceOptions,

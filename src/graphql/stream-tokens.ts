@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { GraphQLSSEPluginOptions } from '@graphql-yoga/plugin-graphql-sse';
 import type { Plugin } from 'graphql-yoga';
-import type { ServerContext } from './yoga.js';
+import type { ServerContext } from './server-context.js';
 
 const TOKEN_HEADER = 'x-graphql-event-stream-token';
 const NOT_FOUND = JSON.stringify({ errors: [{ message: 'Stream not found' }] });

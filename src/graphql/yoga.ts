@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { GraphQLError, getOperationAST, type ValidationContext } from 'graphql';
@@ -17,13 +16,8 @@ import { createGraphiQLPage } from './graphiql-page.js';
 import { useOneOfInputErrors } from './one-of-errors.js';
 import type { GatewayContext, GatewayServices } from './schema/context.js';
 import { schema } from './schema/index.js';
+import type { ServerContext } from './server-context.js';
 import { createStreamTokens } from './stream-tokens.js';
-
-/** What the node handler attaches to a request before Yoga sees it. */
-export interface ServerContext {
-  req: IncomingMessage & { tenantId?: string; requestId?: string };
-  res: ServerResponse;
-}
 
 /**
  * Operation limits (graphql-armor); introspection stays allowed so GraphiQL works. graphql-armor

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayKeys } from '../auth/gateway-keys.js';
-import type { createGatewayYoga, ServerContext } from '../graphql/yoga.js';
+import type { ServerContext } from '../graphql/server-context.js';
+import type { createGatewayYoga } from '../graphql/yoga.js';
 import { requestIdFrom, runInRequestScope } from '../observability/logging.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { BlobStore } from '../results/blob-store.js';

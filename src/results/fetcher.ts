@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { Agent, request } from 'undici';
-import type { PendingImage, StoredImage } from '../core/model.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { type BlobStore, taskBlobPrefix } from './blob-store.js';
+import type { PendingImage, StoredImage } from './stored-image.js';
 
 /** Why a result could not be stored: gone for good, worth another try, or not an image at all. */
 export interface FetchFault {

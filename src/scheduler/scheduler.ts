@@ -2,17 +2,13 @@ import { access, constants, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { TaskEvents } from '../core/events.js';
 import type { TaskLedger, TaskPatch } from '../core/ledger.js';
-import {
-  failureForUpstreamState,
-  isTerminal,
-  type StoredImage,
-  stateForUpstreamState,
-  type Task,
-  type TaskError,
-} from '../core/model.js';
+import { isTerminal, type Task, type TaskError } from '../core/model.js';
+import type { TaskDriver } from '../core/task-driver.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { ResultFetcher } from '../results/fetcher.js';
+import type { StoredImage } from '../results/stored-image.js';
 import type { UpstreamClient, UpstreamFault } from '../upstream/client.js';
+import { failureForUpstreamState, stateForUpstreamState } from '../upstream/states.js';
 import type { UpstreamTaskStatus } from '../upstream/wire.js';
 import type { BudgetSlot, UpstreamBudget } from './budget.js';
 import {
@@ -92,7 +88,7 @@ const POLLS_PER_CREATE = 2;
  * the task fails with UPSTREAM_OUTCOME_UNKNOWN instead of risking a second charge. The same holds
  * after a crash: `submitInFlight` found set means the outcome is unknown.
  */
-export class TaskScheduler {
+export class TaskScheduler implements TaskDriver {
   readonly #deps: SchedulerDeps;
   readonly #entries = new Map<string, Entry>();
   /** Tasks waiting for submission, by arrival, for queue positions. */

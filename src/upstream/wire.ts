@@ -7,6 +7,8 @@
  * absent, and each image is either a URL or base64 data. Nothing here trusts a field's type.
  */
 
+import type { PendingImage } from '../results/stored-image.js';
+
 /** What the gateway asks PicWish to do; exactly one image source and one of prompt/sceneType. */
 export interface CreateTaskRequest {
   readonly image:
@@ -18,10 +20,8 @@ export interface CreateTaskRequest {
   readonly batchSize: 1 | 2;
 }
 
-/** A result image as PicWish returned it: a link that dies in an hour, or inline bytes. */
-export type UpstreamImage =
-  | { readonly kind: 'url'; readonly url: string }
-  | { readonly kind: 'base64'; readonly data: string };
+/** A result image as PicWish returned it, in the shape the results layer downloads from. */
+export type UpstreamImage = PendingImage;
 
 /** One poll's worth of task status, normalised. Timestamps are epoch milliseconds. */
 export interface UpstreamTaskStatus {

@@ -1,13 +1,13 @@
 import type { SceneType } from '../../config/scene-types.js';
 import type { TaskEvents } from '../../core/events.js';
 import type { TaskService } from '../../core/service.js';
+import type { TaskDriver } from '../../core/task-driver.js';
 import type { UrlSigner } from '../../results/signer.js';
-import type { TaskScheduler } from '../../scheduler/scheduler.js';
 
 /** The services every resolver may use; built once per gateway. */
 export interface GatewayServices {
   readonly tasks: TaskService;
-  readonly scheduler: TaskScheduler;
+  readonly scheduler: TaskDriver;
   readonly events: TaskEvents;
   readonly signer: UrlSigner;
   readonly sceneTypes: readonly SceneType[];

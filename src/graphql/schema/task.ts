@@ -1,10 +1,5 @@
-import {
-  isWaitingToBeSent,
-  type StoredImage,
-  type Task,
-  type TaskError,
-  type TaskState,
-} from '../../core/model.js';
+import { isWaitingToBeSent, type Task, type TaskError, type TaskState } from '../../core/model.js';
+import type { StoredImage } from '../../results/stored-image.js';
 import { builder } from './builder.js';
 import { toGraphQLError } from './errors.js';
 
