@@ -14,6 +14,7 @@ import { serveFile } from './files-route.js';
 import { sendGraphQLError } from './graphql-errors.js';
 import type { FastPaths } from './live/fast-paths.js';
 import { createLocalModeGuard } from './origin-guard.js';
+import { sendJson } from './send-json.js';
 import { isMultipart, preparseUpload } from './upload.js';
 
 /** JSON bodies above this are refused before parsing; uploads have their own limit. */
@@ -217,13 +218,4 @@ async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer[
     chunks.push(chunk as Buffer);
   }
   return chunks;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
 }

@@ -1,0 +1,38 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { answerWhileStarting } from '../http/starting.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A listening server and the one switch from its start-up answers to the gateway's routes. */
+export interface Listener {
+  readonly server: Server;
+  /** Where it listens, e.g. http://127.0.0.1:4000 (the real port when 0 was asked for). */
+  readonly url: string;
+  /** Hands every request from now on to `handler`. */
+  serve(handler: Handler): void;
+}
+
+/**
+ * Opens the port first, because the signer needs the real URL before the routes can be built,
+ * but with a handler attached from the first connection on: until `serve` is called every request
+ * gets the start-up answers (http/starting.ts) instead of hanging unanswered.
+ */
+export async function listen(port: number, host: string): Promise<Listener> {
+  let current: Handler = answerWhileStarting;
+  const server = createServer((req, res) => current(req, res));
+  server.listen(port, host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const printedHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    url: `http://${printedHost}:${address.port}`,
+    serve: (handler) => {
+      current = handler;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import type { Logger } from 'pino';
+import { GatewayKeys } from '../auth/gateway-keys.js';
+import type { Config } from '../config/config.js';
+import type { SceneType } from '../config/scene-types.js';
+import { TaskEvents } from '../core/events.js';
+import { TaskLedger } from '../core/ledger.js';
+import { RetentionSweeper } from '../core/retention.js';
+import { TaskService } from '../core/service.js';
+import type { GatewayServices } from '../graphql/schema/context.js';
+import { GatewayMetrics } from '../observability/metrics.js';
+import { ResultFetcher } from '../results/fetcher.js';
+import { FsBlobStore } from '../results/fs-blob-store.js';
+import { UrlSigner } from '../results/signer.js';
+import { resolveSigningSecret } from '../results/signing-secret.js';
+import { TaskScheduler } from '../scheduler/scheduler.js';
+import { PicWishClient } from '../upstream/client.js';
+import type { SharedParts } from './shared-parts.js';
+import type { UpstreamChoice } from './upstream-choice.js';
+
+/** Results PicWish hands back are refused above this size. */
+const MAX_RESULT_BYTES = 25 * 1024 * 1024;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The gateway's working parts, built but not started; the transports are wired onto them. */
+export interface GatewayParts {
+  readonly metrics: GatewayMetrics;
+  readonly blobs: FsBlobStore;
+  readonly upstream: PicWishClient;
+  readonly fetcher: ResultFetcher;
+  readonly scheduler: TaskScheduler;
+  readonly retention: RetentionSweeper;
+  readonly keys: GatewayKeys;
+  readonly signer: UrlSigner;
+  /** What the resolvers see. */
+  readonly services: GatewayServices;
+}
+
+/**
+ * The wiring: builds every concrete part from the configuration, the shared parts and the chosen
+ * upstream, and hands each its collaborators. Nothing starts here (startGateway decides when).
+ */
+export function buildParts(options: {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly sceneTypes: readonly SceneType[];
+  readonly shared: SharedParts;
+  readonly upstream: UpstreamChoice;
+  readonly spoolDir: string;
+  readonly blobDir: string;
+  /** The base of result links: PUBLIC_URL, or where the server listens. */
+  readonly publicUrl: string;
+}): GatewayParts {
+  const { config, logger, shared } = options;
+  const blobs = new FsBlobStore(options.blobDir);
+  const metrics = new GatewayMetrics();
+  const events = new TaskEvents(shared.eventTarget);
+  metrics.countSubscriptionsWith(() => events.totalWatchers());
+  const ledger = new TaskLedger(shared.store, events);
+  const upstream = new PicWishClient({
+    baseUrl: options.upstream.baseUrl,
+    apiKey: options.upstream.apiKey,
+    timeoutMs: config.picwish.timeoutMs,
+  });
+  const fetcher = new ResultFetcher(blobs, {
+    timeoutMs: config.picwish.timeoutMs,
+    maxBytes: MAX_RESULT_BYTES,
+  });
+  const scheduler = new TaskScheduler({
+    ledger,
+    events,
+    upstream,
+    budget: shared.budget,
+    fetcher,
+    logger,
+    metrics,
+    ownership: shared.ownership,
+    queue: shared.queue,
+    watchers: shared.watchers,
+  });
+  const tasks = new TaskService(ledger, scheduler, blobs, shared.limiter, {
+    spoolDir: options.spoolDir,
+    taskDeadlineMs: config.picwish.taskDeadlineMs,
+    onCreated: () => metrics.tasksCreated.inc(),
+  });
+  const signer = new UrlSigner(
+    resolveSigningSecret(config.files.signingSecret, config.dataDir),
+    options.publicUrl,
+    config.files.urlTtlSeconds,
+  );
+  const retention = new RetentionSweeper(
+    {
+      store: shared.store,
+      purge: async (task) => {
+        await tasks.delete(task.tenantId, task.id);
+      },
+      logger,
+    },
+    config.files.retentionDays * DAY_MS,
+  );
+  return {
+    metrics,
+    blobs,
+    upstream,
+    fetcher,
+    scheduler,
+    retention,
+    keys: new GatewayKeys(config.auth.apiKeys),
+    signer,
+    services: { tasks, scheduler, events, signer, sceneTypes: options.sceneTypes },
+  };
+}

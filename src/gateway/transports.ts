@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { schema } from '../graphql/schema/index.js';
+import { createGatewayYoga } from '../graphql/yoga.js';
+import { EventStreams } from '../http/event-streams.js';
+import { FastPaths } from '../http/live/fast-paths.js';
+import { isLoopbackHostname } from '../http/origin-guard.js';
+import { createRequestHandler, type Readiness } from '../http/server.js';
+import type { GatewayParts } from './parts.js';
+import type { UpstreamChoice } from './upstream-choice.js';
+
+/** The request handler of a started gateway and the open SSE streams a shutdown must end. */
+export interface Transports {
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly streams: EventStreams;
+}
+
+/** Wires Yoga, the stream shortcuts and the routes onto the parts: everything HTTP. */
+export function buildTransports(options: {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly parts: GatewayParts;
+  readonly upstream: UpstreamChoice;
+  readonly readiness: () => Promise<Readiness>;
+}): Transports {
+  const { config, logger, parts } = options;
+  const { services, metrics, keys } = parts;
+  // Shortcuts past Yoga for finished-task reads and live task streams (docs/benchmarks.md);
+  // GATEWAY_FAST_PATHS=off turns them off, for the benchmark's before/after comparison.
+  const fastPaths = config.fastPaths ? new FastPaths({ schema, services, metrics, logger }) : undefined;
+  const yoga = createGatewayYoga({
+    services,
+    logger,
+    metrics,
+    production: config.nodeEnv === 'production',
+    fastPaths,
+  });
+  const streams = new EventStreams();
+  const routes = createRequestHandler({
+    yoga,
+    keys,
+    blobs: parts.blobs,
+    signer: parts.signer,
+    metrics,
+    logger,
+    readiness: options.readiness,
+    about: { engine: options.upstream.engine ? 'local' : 'picwish', apiKeyRequired: keys.required },
+    // Without keys on loopback, nothing authenticates a request: keep other sites' pages out.
+    localOnly:
+      !keys.required && isLoopbackHostname(config.host) ? { publicUrl: config.publicUrl } : undefined,
+    fastPaths,
+  });
+  return {
+    streams,
+    handler: (req, res) => {
+      streams.track(req, res);
+      routes(req, res);
+    },
+  };
+}

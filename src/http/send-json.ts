@@ -1,0 +1,17 @@
+import type { ServerResponse } from 'node:http';
+
+/** Writes a plain JSON answer (probes, `not found`), the one place that sets its headers. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
