@@ -1,9 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteTaskStore } from '../src/adapters/sqlite/sqlite-store.js';
 import { TaskEvents } from '../src/core/events.js';
 import { TaskLedger } from '../src/core/ledger.js';
 import { newQueuedTask, type Task } from '../src/core/model.js';
+import { UploadSpool } from '../src/core/upload-spool.js';
 import { GatewayMetrics } from '../src/observability/metrics.js';
 import type { FetchFault, ResultFetcher } from '../src/results/fetcher.js';
 import type { PendingImage, StoredImage } from '../src/results/stored-image.js';
@@ -101,6 +105,7 @@ function rig(options: {
     upstream,
     budget: new SpacedBudget(100),
     fetcher,
+    spool: new UploadSpool(mkdtempSync(join(tmpdir(), 'result-fetch-spool-'))),
     logger: pino({ level: 'silent' }),
     metrics: new GatewayMetrics(),
   });

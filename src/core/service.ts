@@ -1,8 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { spoolAndInspectPng } from '../images/inspect.js';
 import { type BlobStore, taskBlobPrefix } from '../results/blob-store.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { badInput, type GatewayError } from './errors.js';
@@ -11,6 +8,7 @@ import { isTerminal, newQueuedTask, type Task, type TaskSource, type TaskState }
 import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type TaskPage } from './store.js';
 import type { TaskDriver } from './task-driver.js';
 import type { TenantLimiter } from './tenant-limits.js';
+import type { UploadSpool } from './upload-spool.js';
 import { type GenerateParams, validateImageUrl, validateParams } from './validation.js';
 
 /** The foreground as the schema received it: an upload still streaming in, or a URL. */
@@ -18,9 +16,9 @@ export type ImageInput =
   | { readonly kind: 'upload'; readonly open: () => Promise<Readable>; readonly field: readonly string[] }
   | { readonly kind: 'url'; readonly url: string; readonly field: readonly string[] };
 
-/** Settings the service needs from the configuration. */
+/** Settings the service needs from the configuration, and where uploads wait. */
 export interface TaskServiceOptions {
-  readonly spoolDir: string;
+  readonly spool: UploadSpool;
   readonly taskDeadlineMs: number;
   /** Called once per task really created (not for an idempotent replay), for the metrics. */
   readonly onCreated?: () => void;
@@ -88,10 +86,9 @@ export class TaskService {
             : badInput('UPLOAD_MISSING', image.field, 'The upload named in the request did not arrive.'),
         );
       }
-      const spooled = await spoolAndInspectPng(stream, join(this.options.spoolDir, `${id}.png`));
+      const spooled = await this.options.spool.accept(id, stream);
       if (!spooled.ok) return err(badInput(spooled.error.reason, image.field, spooled.error.message));
-      const { path, sha256, bytes, width, height } = spooled.value;
-      source = { kind: 'file', spoolPath: path, sha256, bytes, width, height };
+      source = spooled.value;
     } else {
       source = { kind: 'url', url: url as string };
     }
@@ -120,11 +117,11 @@ export class TaskService {
       created = await this.#exclusive(tenantId, () => this.#createOnce(task, idempotencyKey));
     } catch (error) {
       // The store or the limiter failed: no task holds the upload, so nothing else would remove it.
-      if (source.kind === 'file') await rm(source.spoolPath, { force: true });
+      await this.options.spool.discard(source);
       throw error;
     }
     if (!created.ok || created.value.id !== id) {
-      if (source.kind === 'file') await rm(source.spoolPath, { force: true });
+      await this.options.spool.discard(source);
       return created;
     }
     this.options.onCreated?.();
@@ -211,7 +208,7 @@ export class TaskService {
     );
     if (task?.state === 'CANCELLED') {
       this.scheduler.untrack(id);
-      if (task.source.kind === 'file') await rm(task.source.spoolPath, { force: true });
+      await this.options.spool.discard(task.source);
     }
     return task;
   }
@@ -224,7 +221,7 @@ export class TaskService {
     await this.ledger.store.delete(id);
     this.scheduler.untrack(id);
     await this.blobs.deletePrefix(taskBlobPrefix(id));
-    if (task.source.kind === 'file') await rm(task.source.spoolPath, { force: true });
+    await this.options.spool.discard(task.source);
     return true;
   }
 }

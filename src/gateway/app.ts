@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { SceneType } from '../config/scene-types.js';
+import { UploadSpool } from '../core/upload-spool.js';
 import type { LocalEngine } from '../local-engine/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { listen } from './listen.js';
-import { removeOrphanSpoolFiles } from './orphan-spool.js';
 import { buildParts } from './parts.js';
 import { createReadiness } from './readiness.js';
 import { sharedParts } from './shared-parts.js';
@@ -42,8 +41,7 @@ export async function startGateway(
   logger: Logger,
   sceneTypes: readonly SceneType[],
 ): Promise<Gateway> {
-  const spoolDir = join(config.dataDir, 'spool');
-  mkdirSync(spoolDir, { recursive: true });
+  const spool = new UploadSpool(join(config.dataDir, 'spool'));
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const shared = await sharedParts(config, logger, instanceId);
   const upstream = await chooseUpstream(config, sceneTypes, logger);
@@ -55,12 +53,12 @@ export async function startGateway(
     sceneTypes,
     shared,
     upstream,
-    spoolDir,
+    spool,
     blobDir: join(config.dataDir, 'blobs'),
     publicUrl,
   });
 
-  await removeOrphanSpoolFiles(spoolDir, shared.store, shared.redis ? CLUSTER_SPOOL_GRACE_MS : 0);
+  await spool.sweepOrphans(shared.store, shared.redis ? CLUSTER_SPOOL_GRACE_MS : 0);
   await parts.scheduler.start();
   parts.retention.start();
 

@@ -6,6 +6,7 @@ import { TaskEvents } from '../core/events.js';
 import { TaskLedger } from '../core/ledger.js';
 import { RetentionSweeper } from '../core/retention.js';
 import { TaskService } from '../core/service.js';
+import type { UploadSpool } from '../core/upload-spool.js';
 import type { GatewayServices } from '../graphql/schema/context.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { ResultFetcher } from '../results/fetcher.js';
@@ -45,7 +46,7 @@ export function buildParts(options: {
   readonly sceneTypes: readonly SceneType[];
   readonly shared: SharedParts;
   readonly upstream: UpstreamChoice;
-  readonly spoolDir: string;
+  readonly spool: UploadSpool;
   readonly blobDir: string;
   /** The base of result links: PUBLIC_URL, or where the server listens. */
   readonly publicUrl: string;
@@ -71,6 +72,7 @@ export function buildParts(options: {
     upstream,
     budget: shared.budget,
     fetcher,
+    spool: options.spool,
     logger,
     metrics,
     ownership: shared.ownership,
@@ -78,7 +80,7 @@ export function buildParts(options: {
     watchers: shared.watchers,
   });
   const tasks = new TaskService(ledger, scheduler, blobs, shared.limiter, {
-    spoolDir: options.spoolDir,
+    spool: options.spool,
     taskDeadlineMs: config.picwish.taskDeadlineMs,
     onCreated: () => metrics.tasksCreated.inc(),
   });

@@ -1,0 +1,51 @@
+import type { Task } from '../core/model.js';
+import { nextStep, type ScheduledStep } from './next-step.js';
+import { DurationEstimate, planNextPoll } from './poll-policy.js';
+
+/**
+ * The poll policy (poll-policy.ts) applied to this scheduler's tasks: it learns how long tasks
+ * take from the ones that finish, plans each next poll from that and from whether anyone watches,
+ * and brings already planned polls forward when the expected duration drops.
+ */
+export class PollTiming {
+  readonly #durations = new DurationEstimate();
+  readonly #watched: (taskId: string) => boolean;
+  readonly #planned: () => Iterable<ScheduledStep>;
+
+  /**
+   * @param watched whether somebody (on any process) watches the task
+   * @param planned the steps scheduled now, whose poll times may be brought forward
+   */
+  constructor(watched: (taskId: string) => boolean, planned: () => Iterable<ScheduledStep>) {
+    this.#watched = watched;
+    this.#planned = planned;
+  }
+
+  /** The next poll of a submitted task. */
+  next(task: Task, now: number): ScheduledStep {
+    const submittedAt = task.submittedAt ?? task.createdAt;
+    const plan = planNextPoll(now - submittedAt, this.#durations.expectedMs, this.#watched(task.id));
+    return nextStep(task, {
+      dueAt: now + plan.dueInMs,
+      earlyAt: now + plan.earlyInMs,
+      plannedPoll: true,
+      submittedAt,
+    });
+  }
+
+  /**
+   * `task` ended upstream at `endedAt`: the expected duration is learned anew, and polls aimed at
+   * a later end than now expected (the first tasks are planned with the 10 s starting guess) are
+   * brought forward; none is put off.
+   */
+  finished(task: Task, endedAt: number): void {
+    if (!task.submittedAt) return;
+    this.#durations.observe(endedAt - task.submittedAt);
+    const expected = this.#durations.expectedMs;
+    for (const step of this.#planned()) {
+      if (step.submittedAt === undefined) continue;
+      const aimed = Math.max(step.submittedAt + expected, step.earlyAt ?? 0);
+      if (aimed < step.dueAt) step.dueAt = aimed;
+    }
+  }
+}

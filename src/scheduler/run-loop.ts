@@ -1,0 +1,208 @@
+import type { Logger } from 'pino';
+import type { BudgetSlot, UpstreamBudget } from './budget.js';
+import { needsBudget, type ScheduledStep } from './next-step.js';
+import type { SchedulerMetrics } from './scheduler-metrics.js';
+import { type Candidate, nextWakeAt, SlotArbiter } from './slot-arbitration.js';
+
+/** What the loop needs from the rest of the scheduler. */
+export interface RunLoopDeps {
+  readonly budget: UpstreamBudget;
+  readonly metrics: SchedulerMetrics;
+  readonly logger: Logger;
+  /** Steps in flight at once (slow or hung answers must not stall everything). */
+  readonly maxInFlight: number;
+  /** True while this process may drive the task (see task-adoption.ts). */
+  holds(taskId: string): boolean;
+  /** Takes the task's next step; answers the one after it, or null when the task needs nothing more. */
+  take(taskId: string): Promise<ScheduledStep | null>;
+  /** The task needs nothing more: forget it everywhere. */
+  finished(taskId: string): void;
+  /** Its lease lapsed (another process took it): forget it here only. */
+  lost(taskId: string): void;
+  /** A step settled: the counts of driven tasks may have changed. */
+  settled(): void;
+}
+
+/**
+ * The scheduler's heartbeat: holds one scheduled step per task (never more: that is what makes it
+ * one poller per task however many clients subscribe), takes them earliest-due first within the
+ * in-flight cap, and gets a budget slot before any step that calls PicWish. Who gets a slot is
+ * the `SlotArbiter`'s decision, made again once the slot is granted, so the most urgent step at
+ * that moment gets it. The loop sleeps until the next step is due, or until `poke`d.
+ */
+export class RunLoop {
+  readonly #deps: RunLoopDeps;
+  readonly #scheduled = new Map<string, ScheduledStep>();
+  /** Steps running now, by task, as they were scheduled. */
+  readonly #inFlight = new Map<string, ScheduledStep>();
+  /** Budget slots held by steps in flight, released as soon as their upstream call settles. */
+  readonly #slots = new Map<string, BudgetSlot>();
+  readonly #steps = new Set<Promise<void>>();
+  readonly #arbiter = new SlotArbiter();
+  readonly #stopping = new AbortController();
+  #running = false;
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+
+  constructor(deps: RunLoopDeps) {
+    this.#deps = deps;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Stops taking new steps and waits for the ones in flight, so nothing is left half-recorded. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#stopping.abort();
+    this.#poke();
+    await this.#loop;
+    await Promise.allSettled([...this.#steps]);
+  }
+
+  /** Sets (or replaces) the task's next step and wakes the loop. */
+  schedule(taskId: string, step: ScheduledStep): void {
+    this.#scheduled.set(taskId, step);
+    this.#poke();
+  }
+
+  /** Drops the task's scheduled step; a step in flight runs to its end. */
+  unschedule(taskId: string): void {
+    this.#scheduled.delete(taskId);
+  }
+
+  /** True while the task has a step scheduled or in flight here. */
+  isDriving(taskId: string): boolean {
+    return this.#scheduled.has(taskId) || this.#inFlight.has(taskId);
+  }
+
+  /** The task's step as scheduled, or as it was when it started running. */
+  stepOf(taskId: string): ScheduledStep | undefined {
+    return this.#scheduled.get(taskId) ?? this.#inFlight.get(taskId);
+  }
+
+  /** Every task driven here. */
+  drivenIds(): string[] {
+    return [...new Set([...this.#scheduled.keys(), ...this.#inFlight.keys()])];
+  }
+
+  /** Scheduled steps, for re-aiming their `dueAt`. */
+  scheduledSteps(): IterableIterator<ScheduledStep> {
+    return this.#scheduled.values();
+  }
+
+  /** Runs the task's scheduled create now, out of turn and without a slot: its deadline passed. */
+  runExpiredCreate(taskId: string): void {
+    const step = this.#scheduled.get(taskId);
+    if (step?.kind !== 'submit' || !this.#running || this.#inFlight.has(taskId)) return;
+    this.#dispatch({ id: taskId, step });
+  }
+
+  /** The step's upstream call has settled (`used`), or it made none: its budget slot is free again. */
+  releaseSlot(taskId: string, used = true): void {
+    this.#slots.get(taskId)?.release(used);
+    this.#slots.delete(taskId);
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      const now = Date.now();
+      const next = this.#arbiter.pick(this.#candidates(), now);
+      if (!next) {
+        await this.#sleep(nextWakeAt(this.#waitingSteps(), Date.now()) - Date.now());
+        continue;
+      }
+      if (this.#inFlight.size >= this.#deps.maxInFlight) {
+        await this.#sleep(1_000);
+        continue;
+      }
+      if (!this.#deps.holds(next.id) || !needsBudget(next.step, now)) {
+        this.#dispatch(next);
+        continue;
+      }
+      const slot = await this.#deps.budget.acquire(this.#stopping.signal);
+      if (!slot || !this.#running) {
+        slot?.release(false);
+        break;
+      }
+      this.#deps.metrics.slotGranted();
+      // The slot goes to whatever is most urgent now, which may have arrived while we waited.
+      const chosen = this.#arbiter.pick(this.#candidates(), Date.now());
+      if (!chosen) {
+        slot.release(false);
+        continue;
+      }
+      this.#arbiter.granted(chosen);
+      this.#dispatch(chosen, slot);
+    }
+  }
+
+  *#candidates(): Generator<Candidate> {
+    for (const [id, step] of this.#scheduled) if (!this.#inFlight.has(id)) yield { id, step };
+  }
+
+  *#waitingSteps(): Generator<ScheduledStep> {
+    for (const candidate of this.#candidates()) yield candidate.step;
+  }
+
+  #dispatch({ id, step }: Candidate, slot?: BudgetSlot): void {
+    if (!this.#deps.holds(id)) {
+      // Its lease lapsed (Redis unreachable, or another process took it): not ours to drive.
+      slot?.release(false);
+      this.#deps.lost(id);
+      return;
+    }
+    this.#scheduled.delete(id);
+    this.#inFlight.set(id, step);
+    if (slot) this.#slots.set(id, slot);
+    if (step.plannedPoll) this.#deps.metrics.pollStarted(step.dueAt);
+    const running = this.#deps
+      .take(id)
+      .then((next) => {
+        if (next && this.#running) this.#scheduled.set(id, next);
+        else if (!next) this.#deps.finished(id);
+      })
+      .catch((error: unknown) => {
+        this.#deps.logger.error({ err: error, taskId: id }, 'task step failed unexpectedly; retrying');
+        if (this.#running) {
+          this.#scheduled.set(id, {
+            kind: step.kind,
+            callsUntil: step.callsUntil,
+            dueAt: Date.now() + 5_000,
+            plannedPoll: false,
+          });
+        }
+      })
+      .finally(() => {
+        this.releaseSlot(id, false);
+        this.#inFlight.delete(id);
+        this.#steps.delete(running);
+        this.#deps.settled();
+        this.#poke();
+      });
+    this.#steps.add(running);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  #poke(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}

@@ -1,0 +1,262 @@
+import type { Logger } from 'pino';
+import type { TaskLedger, TaskPatch } from '../core/ledger.js';
+import { isTerminal, type Task, type TaskError } from '../core/model.js';
+import type { UploadSpool } from '../core/upload-spool.js';
+import type { ResultFetcher } from '../results/fetcher.js';
+import type { StoredImage } from '../results/stored-image.js';
+import type { UpstreamClient, UpstreamFault } from '../upstream/client.js';
+import type { UpstreamBudget } from './budget.js';
+import {
+  CREATE_INTERRUPTED,
+  expiryFailure,
+  refusedCallFailure,
+  TASK_LOST_UPSTREAM,
+  UPLOAD_GONE,
+  unclearCreateAnswer,
+  unstorableResult,
+} from './failure-messages.js';
+import { expiresAt, nextStep, type ScheduledStep, stepKindOf } from './next-step.js';
+import { retryDelay } from './poll-policy.js';
+import type { PollTiming } from './poll-timing.js';
+import type { QueuePositions } from './queue-positions.js';
+import type { SchedulerMetrics } from './scheduler-metrics.js';
+import { recordUpstreamStatus, type StatusContext } from './upstream-status.js';
+
+/** How often a 404 on a poll is taken for a blip before the task counts as lost upstream. */
+const NOT_FOUND_TOLERANCE = 3;
+
+/** What the steps work with. */
+export interface TaskStepsDeps {
+  readonly ledger: TaskLedger;
+  readonly upstream: UpstreamClient;
+  readonly fetcher: ResultFetcher;
+  readonly spool: UploadSpool;
+  readonly budget: UpstreamBudget;
+  readonly logger: Logger;
+  readonly metrics: SchedulerMetrics;
+  readonly queue: QueuePositions;
+  readonly polls: PollTiming;
+  /** The step's upstream call settled: its budget slot may go to the next step at once. */
+  releaseSlot(taskId: string): void;
+}
+
+/**
+ * The task state machine, one step at a time: each step reads the task's record, does the one
+ * thing it asks for (create, poll, download results — see `stepKindOf`), records the outcome
+ * through the ledger, and answers when to come back (null: the task needs nothing more). A step
+ * never overwrites a task that became terminal meanwhile (cancelled, deleted): every write checks.
+ */
+export class TaskSteps {
+  readonly #deps: TaskStepsDeps;
+  /** Consecutive transient faults per task, for the backoff. */
+  readonly #failures = new Map<string, number>();
+  /** Consecutive 404s on polls per task. */
+  readonly #notFound = new Map<string, number>();
+
+  readonly #statusContext: StatusContext;
+
+  constructor(deps: TaskStepsDeps) {
+    this.#deps = deps;
+    this.#statusContext = {
+      ledger: deps.ledger,
+      polls: deps.polls,
+      fail: (task, error, extra) => this.fail(task, error, extra),
+      fetchResults: (task) => this.fetchResults(task),
+    };
+  }
+
+  /** Takes the next step of task `id`; answers the step after it, or null when it needs nothing more. */
+  async take(id: string): Promise<ScheduledStep | null> {
+    const task = await this.#deps.ledger.store.get(id);
+    if (!task || isTerminal(task.state)) return null;
+    const now = Date.now();
+    if (task.submitInFlight) {
+      await this.fail(task, CREATE_INTERRUPTED);
+      return null;
+    }
+    if (now > expiresAt(task)) {
+      await this.fail(task, expiryFailure(task, now));
+      return null;
+    }
+    switch (stepKindOf(task)) {
+      case 'fetch':
+        return this.fetchResults(task);
+      case 'submit':
+        return this.#submit(task);
+      default:
+        return this.#poll(task);
+    }
+  }
+
+  /** Forgets the task's retry counters (it is no longer driven here). */
+  forget(id: string): void {
+    this.#failures.delete(id);
+    this.#notFound.delete(id);
+  }
+
+  /**
+   * Sends the create. **The resubmission rule** (the one statement of it; README.md and
+   * docs/errors.md link here): a create is sent to PicWish again only when the previous attempt
+   * provably created nothing — the connection was never made (refused, DNS failure, connect
+   * timeout), or PicWish answered with an error (5xx, 429, or an HTML error page from a proxy).
+   * When the request may have reached PicWish and been acted on — a timeout or a reset after it
+   * was sent, a 200 without a `task_id`, a 2xx that is not JSON (the client marks these
+   * `mayHaveCreated`) — the task fails with UPSTREAM_OUTCOME_UNKNOWN instead of risking a second
+   * charge. The same holds after a crash: `submitInFlight` is recorded before the call, so a task
+   * found with it set is failed (`take`), not resent. Polls never charge anything and are always
+   * retried.
+   */
+  async #submit(task: Task): Promise<ScheduledStep | null> {
+    const { ledger, upstream, spool } = this.#deps;
+    const sending = await ledger.commit(task, { submitInFlight: true, attempts: task.attempts + 1 });
+    if (!sending) return nextStep(task, { dueAt: Date.now() });
+    if (sending.source.kind === 'file' && sending.source.spoolPath === '') {
+      await this.fail(sending, UPLOAD_GONE);
+      return null;
+    }
+    const started = Date.now();
+    let answer: Awaited<ReturnType<UpstreamClient['createTask']>>;
+    try {
+      answer = await upstream.createTask({
+        image:
+          sending.source.kind === 'file'
+            ? { kind: 'file', path: sending.source.spoolPath }
+            : { kind: 'url', url: sending.source.url },
+        prompt: sending.prompt,
+        sceneType: sending.sceneType,
+        negativePrompt: sending.negativePrompt,
+        batchSize: sending.batchSize,
+      });
+    } catch (error) {
+      // The client answers every network outcome as a value; an upload it cannot open (removed, or a
+      // DATA_DIR the cluster does not share) throws before anything is sent. Left to the generic retry,
+      // the task would later fail as UPSTREAM_OUTCOME_UNKNOWN, which it is not.
+      if (sending.source.kind !== 'file' || (await spool.isReadable(sending.source))) throw error;
+      await this.fail(sending, UPLOAD_GONE);
+      return null;
+    }
+    this.#deps.releaseSlot(task.id);
+    this.#deps.metrics.call('create', answer.ok ? 'ok' : answer.error.kind, started);
+    if (answer.ok) {
+      const now = Date.now();
+      const submitted = await ledger.update(sending.id, (current) =>
+        isTerminal(current.state)
+          ? null
+          : { submitInFlight: false, upstreamTaskId: answer.value.taskId, submittedAt: now },
+      );
+      this.#failures.delete(task.id);
+      this.#deps.queue.leave(task.id);
+      await spool.discard(sending.source);
+      if (!submitted || isTerminal(submitted.state)) return null;
+      return this.#deps.polls.next(submitted, now);
+    }
+    const fault = answer.error;
+    if (fault.kind === 'transient' && fault.mayHaveCreated) {
+      await this.fail(sending, unclearCreateAnswer(fault.detail));
+      return null;
+    }
+    if (fault.kind === 'transient' || fault.kind === 'rate_limited') {
+      const retried = await ledger.update(sending.id, (current) =>
+        isTerminal(current.state) ? null : { submitInFlight: false },
+      );
+      if (!retried || isTerminal(retried.state)) return null;
+      const delay = this.retryAfter(task.id, fault);
+      // A 429 pauses the whole budget, so the task can keep its place in the arrival order.
+      if (fault.kind === 'rate_limited') return nextStep(retried, { dueAt: task.createdAt });
+      return nextStep(retried, { dueAt: Date.now() + delay });
+    }
+    await this.fail(sending, refusedCallFailure(fault));
+    return null;
+  }
+
+  async #poll(task: Task): Promise<ScheduledStep | null> {
+    const started = Date.now();
+    const answer = await this.#deps.upstream.getTask(task.upstreamTaskId as string);
+    this.#deps.releaseSlot(task.id);
+    this.#deps.metrics.call('poll', answer.ok ? 'ok' : answer.error.kind, started);
+    if (!answer.ok) {
+      const fault = answer.error;
+      if (fault.kind === 'not_found') {
+        const seen = (this.#notFound.get(task.id) ?? 0) + 1;
+        this.#notFound.set(task.id, seen);
+        if (seen >= NOT_FOUND_TOLERANCE) {
+          await this.fail(task, TASK_LOST_UPSTREAM);
+          return null;
+        }
+        return nextStep(task, { dueAt: Date.now() + retryDelay(seen) });
+      }
+      if (fault.kind === 'transient' || fault.kind === 'rate_limited') {
+        return nextStep(task, { dueAt: Date.now() + this.retryAfter(task.id, fault) });
+      }
+      await this.fail(task, refusedCallFailure(fault));
+      return null;
+    }
+    this.#failures.delete(task.id);
+    this.#notFound.delete(task.id);
+    return recordUpstreamStatus(this.#statusContext, task, answer.value);
+  }
+
+  /**
+   * Downloads and stores every result before anyone hears SUCCEEDED. A failed download (a blip,
+   * or even a 404 from a link that should live for an hour) is retried with backoff until the
+   * link's hour is nearly over (`RESULT_FETCH_WINDOW_MS`, checked by `take`), then the task fails
+   * with RESULT_UNAVAILABLE. Only a result that is not an image fails at once. Results of a task
+   * cancelled or deleted meanwhile are thrown away, not kept.
+   */
+  async fetchResults(task: Task): Promise<ScheduledStep | null> {
+    const { fetcher, ledger, logger } = this.#deps;
+    const stored: StoredImage[] = [];
+    for (const pending of task.pendingImages) {
+      const result = await fetcher.fetch(task.id, pending);
+      if (!result.ok) {
+        if (result.error.kind !== 'invalid') {
+          logger.warn({ taskId: task.id, detail: result.error.detail }, 'result download failed; will retry');
+          return nextStep(task, { dueAt: Date.now() + this.retryAfter(task.id, null) });
+        }
+        await this.fail(task, unstorableResult(result.error.detail));
+        return null;
+      }
+      stored.push(result.value);
+    }
+    const done = await ledger.update(task.id, (current) =>
+      isTerminal(current.state)
+        ? null
+        : { state: 'SUCCEEDED', progress: 100, images: stored, pendingImages: [], error: null },
+    );
+    if (done?.state === 'SUCCEEDED') {
+      this.#failures.delete(task.id);
+      this.#deps.metrics.finished('SUCCEEDED');
+    } else {
+      // Cancelled or deleted while downloading: its late results are not kept.
+      await fetcher.discard(task.id);
+    }
+    return null;
+  }
+
+  /** Ends the task with `error` (unless it ended otherwise meanwhile) and lets go of its upload. */
+  async fail(task: Task, error: TaskError, extra: TaskPatch = {}): Promise<void> {
+    const failed = await this.#deps.ledger.update(task.id, (current) =>
+      isTerminal(current.state)
+        ? null
+        : { ...extra, state: 'FAILED', error, submitInFlight: false, pendingImages: [] },
+    );
+    if (failed?.state === 'FAILED' && failed.error === error) {
+      this.#deps.metrics.finished('FAILED', error.code);
+      this.#deps.logger.info({ taskId: task.id, code: error.code }, 'task failed');
+    }
+    if (!task.upstreamTaskId) this.#deps.queue.leave(task.id);
+    await this.#deps.spool.discard(task.source);
+  }
+
+  /** How long to wait after a fault: PicWish's pause after a 429 (for everyone), else backoff. */
+  retryAfter(id: string, fault: UpstreamFault | null): number {
+    if (fault?.kind === 'rate_limited') {
+      const pause = fault.retryAfterMs ?? 1_000;
+      this.#deps.budget.backOff(pause);
+      return pause;
+    }
+    const failures = (this.#failures.get(id) ?? 0) + 1;
+    this.#failures.set(id, failures);
+    return retryDelay(failures);
+  }
+}
