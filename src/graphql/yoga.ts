@@ -1,5 +1,4 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { GraphQLError, getOperationAST, type ValidationContext } from 'graphql';
 import {
   createGraphQLError,
@@ -14,6 +13,8 @@ import { requestScope } from '../observability/logging.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { createGraphiQLPage } from './graphiql-page.js';
 import { useOneOfInputErrors } from './one-of-errors.js';
+import { useGraphQLSSEWithErrors } from './plugins/use-graphql-sse.js';
+import { useMaxNesting } from './plugins/use-max-nesting.js';
 import type { GatewayContext, GatewayServices } from './schema/context.js';
 import { schema } from './schema/index.js';
 import type { ServerContext } from './server-context.js';
@@ -32,6 +33,7 @@ export const OPERATION_LIMITS = {
   maxDirectives: 20,
   maxCost: 50_000,
   maxBatch: 10,
+  maxNesting: 64,
 } as const;
 
 /**
@@ -124,7 +126,7 @@ export function createGatewayYoga(options: {
     }),
     plugins: [
       streamTokens.plugin,
-      useGraphQLSSE({ authenticate: streamTokens.authenticate }),
+      useGraphQLSSEWithErrors({ authenticate: streamTokens.authenticate }),
       useOneOfInputErrors(schema),
       graphiql.plugin,
       EnvelopArmorPlugin({
@@ -135,6 +137,8 @@ export function createGatewayYoga(options: {
         costLimit: { maxCost: OPERATION_LIMITS.maxCost, ...REPORT_AS_VALIDATION },
         blockFieldSuggestion: { enabled: options.production },
       }),
+      // After armor's max-tokens, so its parser is the one this check wraps.
+      useMaxNesting({ maxNesting: OPERATION_LIMITS.maxNesting }),
       countOperations(metrics),
       ...(options.fastPaths ? [options.fastPaths.plugin()] : []),
     ],

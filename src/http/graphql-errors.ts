@@ -9,8 +9,8 @@ export function sendGraphQLError(
   status: number,
   message: string,
   extensions: Record<string, unknown>,
-  close = false,
 ): void {
+  if (res.destroyed || res.writableEnded) return;
   if (res.headersSent) {
     res.destroy();
     return;
@@ -20,7 +20,6 @@ export function sendGraphQLError(
     'content-type': 'application/graphql-response+json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
-    ...(close ? { connection: 'close' } : {}),
   });
   res.end(body);
 }

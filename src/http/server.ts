@@ -14,6 +14,7 @@ import { serveFile } from './files-route.js';
 import { sendGraphQLError } from './graphql-errors.js';
 import type { FastPaths } from './live/fast-paths.js';
 import { createLocalModeGuard } from './origin-guard.js';
+import { readUpTo, refuse } from './refusal.js';
 import { sendJson } from './send-json.js';
 import { isMultipart, preparseUpload } from './upload.js';
 
@@ -126,7 +127,7 @@ async function handleGraphQL(
   const request = req as ServerContext['req'];
   const foreign = guard?.(req) ?? null;
   if (foreign) {
-    refuseUnread(req, res, 403, foreign, { code: 'FORBIDDEN_ORIGIN' });
+    refuse(req, res, 403, foreign, { code: 'FORBIDDEN_ORIGIN' });
     return;
   }
   if (wantsGraphiQL(req)) {
@@ -141,12 +142,12 @@ async function handleGraphQL(
   }
   const who = deps.keys.authenticate(req.headers.authorization);
   if (!who.ok) {
-    refuseUnread(req, res, 401, who.error.message, { code: 'UNAUTHENTICATED' });
+    refuse(req, res, 401, who.error.message, { code: 'UNAUTHENTICATED' });
     return;
   }
   request.tenantId = who.value;
   if (isUnguardedSimpleRequest(req)) {
-    refuseUnread(
+    refuse(
       req,
       res,
       400,
@@ -164,7 +165,7 @@ async function handleGraphQL(
     return;
   } else if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined) {
     // A chunked body announces no size: read it here, up to the limit, and hand Yoga the bytes.
-    const chunks = await readLimited(req, MAX_JSON_BODY_BYTES);
+    const chunks = await readUpTo(req, MAX_JSON_BODY_BYTES);
     if (chunks === null) {
       refuseLargeBody(req, res);
       return;
@@ -174,48 +175,8 @@ async function handleGraphQL(
   await runYoga(deps, request, res);
 }
 
-/**
- * Answers a request refused before its body was read. A body still arriving is not read to its
- * end — an unauthenticated client could otherwise stream without limit — the connection is
- * closed once the answer is out instead.
- */
-function refuseUnread(
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  message: string,
-  extensions: Record<string, unknown>,
-): void {
-  const length = req.headers['content-length'];
-  const hasBody = length !== undefined ? Number(length) > 0 : req.headers['transfer-encoding'] !== undefined;
-  if (hasBody) {
-    res.once('finish', () => {
-      if (!req.readableEnded) req.socket.destroySoon();
-    });
-    req.resume();
-  }
-  sendGraphQLError(res, status, message, extensions, hasBody);
-}
-
 function refuseLargeBody(req: IncomingMessage, res: ServerResponse): void {
-  sendGraphQLError(
-    res,
-    413,
-    `The request body is over ${MAX_JSON_BODY_BYTES} bytes.`,
-    { code: 'PAYLOAD_TOO_LARGE' },
-    true,
-  );
-  req.socket.destroySoon();
-}
-
-/** The body's chunks, or null as soon as it grows past `limit` bytes. */
-async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer[] | null> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > limit) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return chunks;
+  refuse(req, res, 413, `The request body is over ${MAX_JSON_BODY_BYTES} bytes.`, {
+    code: 'PAYLOAD_TOO_LARGE',
+  });
 }

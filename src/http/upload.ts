@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { processRequest } from 'graphql-upload-minimal';
 import { PICWISH_PNG_LIMITS } from '../images/limits.js';
 import { sendGraphQLError } from './graphql-errors.js';
+import { discardRest, refuse } from './refusal.js';
 
 /** Headers that prove a request was not sent by a plain HTML form (the CSRF guard for uploads). */
 export const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-graphql-yoga-csrf'] as const;
@@ -21,23 +22,18 @@ export function isMultipart(req: IncomingMessage): boolean {
  * preflight header; Yoga's CSRF check cannot see that any more once the body is parsed here.
  *
  * When the answer goes out before the client finished sending (a refused or oversized file), the
- * connection is closed rather than read to the end: answering fast beats swallowing 20 MB.
- * Returns false when it already answered.
+ * rest is read and discarded up to a bound (refusal.ts), so a browser reads the answer instead of
+ * a reset. Returns false when it already answered.
  */
 export async function preparseUpload(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  res.once('finish', () => {
-    if (!req.readableEnded) {
-      res.shouldKeepAlive = false;
-      req.socket.destroySoon();
-    }
-  });
+  res.once('finish', () => discardRest(req));
   if (!PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) {
-    sendGraphQLError(
+    refuse(
+      req,
       res,
       400,
       'Multipart requests must carry an "apollo-require-preflight" or "x-graphql-yoga-csrf" header (CSRF protection).',
       { code: 'CSRF_PREVENTED' },
-      true,
     );
     return false;
   }
@@ -56,7 +52,6 @@ export async function preparseUpload(req: IncomingMessage, res: ServerResponse):
         400,
         "The 'operations' multipart field must hold a GraphQL request object or a non-empty array of them.",
         { code: 'BAD_REQUEST' },
-        true,
       );
       return false;
     }
@@ -66,7 +61,7 @@ export async function preparseUpload(req: IncomingMessage, res: ServerResponse):
     const status = (error as { status?: number }).status;
     const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
     const httpStatus = status && status >= 400 && status < 500 ? status : 400;
-    sendGraphQLError(res, httpStatus === 499 ? 400 : httpStatus, (error as Error).message, { code }, true);
+    sendGraphQLError(res, httpStatus === 499 ? 400 : httpStatus, (error as Error).message, { code });
     return false;
   }
 }
