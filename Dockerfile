@@ -37,7 +37,9 @@ RUN npm ci --omit=dev && npm cache clean --force
 
 # 3. Runtime: no toolchain, no dev dependencies, not root.
 FROM ${NODE_IMAGE} AS runtime
+# Image URLs from clients never reach the container's own or private networks.
 ENV NODE_ENV=production \
+    IMAGE_URL_ALLOW_PRIVATE=false \
     HOST=0.0.0.0 \
     PORT=4000 \
     DATA_DIR=/data

@@ -36,6 +36,7 @@ let stack: TestStack;
 let foreground: Buffer;
 let imageHost: Server;
 let imageHostUrl: string;
+let imageHostRequests = 0;
 
 async function createUploadTask(prompt = 'red brick wall at sunset'): Promise<string> {
   const answer = await uploadOperation(
@@ -77,9 +78,11 @@ function progressOf(events: { event: string; data: unknown }[]): { state: string
 }
 
 beforeAll(async () => {
-  stack = await startStack({ engine: { durationMs: 2_500 } });
+  // The image host below is on loopback, which image URLs may reach only in a local setup.
+  stack = await startStack({ engine: { durationMs: 2_500 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } });
   foreground = await transparentPng(600, 300);
   imageHost = createServer((_req, res) => {
+    imageHostRequests++;
     res.writeHead(200, { 'content-type': 'image/png' }).end(foreground);
   });
   await new Promise<void>((resolve) => imageHost.listen(0, '127.0.0.1', resolve));
@@ -116,7 +119,8 @@ describe('the core path on the local engine', () => {
     expect(digests.size).toBe(2);
   });
 
-  it('forwards a URL and a template id to PicWish as image_url and scene_type', async () => {
+  it('fetches a URL once and sends it to PicWish as image_file, with the template id as scene_type', async () => {
+    imageHostRequests = 0;
     const answer = await stack.gql<{
       generateBackground: { id: string; sceneType: number; batchSize: number };
     }>(GENERATE_URL, { url: imageHostUrl, scene: 105 });
@@ -126,8 +130,9 @@ describe('the core path on the local engine', () => {
     expect(done.state).toBe('SUCCEEDED');
     expect(done.images).toHaveLength(1);
     const sent = stack.engine.stats().creates_log.find((entry) => entry.taskId === done.upstreamTaskId);
-    expect(sent?.hadFile).toBe(false);
-    expect(sent?.fields.image_url).toBe(imageHostUrl);
+    expect(sent?.hadFile).toBe(true);
+    expect(sent?.fields.image_url).toBeUndefined();
+    expect(imageHostRequests).toBe(1);
     expect(sent?.fields.scene_type).toBe('105');
     expect(sent?.fields.batch_size).toBe('1');
     expect(sent?.fields.prompt).toBeUndefined();

@@ -40,6 +40,13 @@ export interface Config {
   /** Shortcuts past Yoga for live task streams and finished-task reads (docs/benchmarks.md). */
   readonly fastPaths: boolean;
   readonly sceneTypesFile: string | null;
+  /** Fetching URLs clients give (image inputs) and result links off the upstream's own origin. */
+  readonly outbound: {
+    /** `IMAGE_URL_ALLOW_PRIVATE`: such URLs may reach loopback and private networks (local setups). */
+    readonly allowPrivate: boolean;
+    /** `IMAGE_URL_TIMEOUT_MS`: one image URL fetch, redirects and body included. */
+    readonly timeoutMs: number;
+  };
   readonly engine: {
     /** Simulated run time of one task on the local engine. */
     readonly durationMs: number;
@@ -249,6 +256,10 @@ export function loadConfig(
       redisUrl: text(env, 'REDIS_URL'),
       fastPaths: onOff(env, 'GATEWAY_FAST_PATHS'),
       sceneTypesFile: text(env, 'SCENE_TYPES_FILE'),
+      outbound: {
+        allowPrivate: boolean(env, 'IMAGE_URL_ALLOW_PRIVATE'),
+        timeoutMs: integer(env, 'IMAGE_URL_TIMEOUT_MS', 15_000, 100, 120_000),
+      },
       engine: {
         durationMs: integer(env, 'LOCAL_ENGINE_DURATION_MS', 4_000, 0, 600_000),
       },

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { GuardedFetcher } from '../outbound/index.js';
 import { type BlobStore, taskBlobPrefix } from '../results/blob-store.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { badInput, type GatewayError } from './errors.js';
@@ -9,6 +10,7 @@ import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type TaskPage } from '
 import type { TaskDriver } from './task-driver.js';
 import type { TenantLimiter } from './tenant-limits.js';
 import type { UploadSpool } from './upload-spool.js';
+import { spoolImageUrl } from './url-input.js';
 import { type GenerateParams, validateImageUrl, validateParams } from './validation.js';
 
 /** The foreground as the schema received it: an upload still streaming in, or a URL. */
@@ -20,6 +22,8 @@ export type ImageInput =
 export interface TaskServiceOptions {
   readonly spool: UploadSpool;
   readonly taskDeadlineMs: number;
+  /** Fetches image URLs, whose bytes are then spooled and checked like uploads (url-input.ts). */
+  readonly imageUrls: Pick<GuardedFetcher, 'open'>;
   /** Called once per task really created (not for an idempotent replay), for the metrics. */
   readonly onCreated?: () => void;
 }
@@ -90,12 +94,16 @@ export class TaskService {
       if (!spooled.ok) return err(badInput(spooled.error.reason, image.field, spooled.error.message));
       source = spooled.value;
     } else {
-      source = { kind: 'url', url: url as string };
+      const fetched = await spoolImageUrl(this.options.imageUrls, url as string, image.field, (body) =>
+        this.options.spool.accept(id, body),
+      );
+      if (!fetched.ok) return fetched;
+      source = fetched.value;
     }
 
     const { idempotencyKey, deadlineSeconds, ...rest } = valid.value;
     const inputHash = createHash('sha256')
-      .update(JSON.stringify({ image: source.kind === 'file' ? source.sha256 : source.url, ...rest }))
+      .update(JSON.stringify({ image: source.sha256, ...rest }))
       .digest('hex');
     const now = Date.now();
     const task = newQueuedTask({

@@ -101,7 +101,7 @@ export function validateParams(params: GenerateParams): Result<ValidParams, Gate
   });
 }
 
-/** Only absolute http(s) URLs can be fetched by PicWish; anything else is refused here. */
+/** Only absolute http(s) URLs are fetched (by the gateway itself); anything else is refused here. */
 export function validateImageUrl(raw: string, field: readonly string[]): Result<string, GatewayError> {
   let url: URL;
   try {

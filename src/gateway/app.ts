@@ -9,7 +9,7 @@ import { UploadSpool } from '../core/upload-spool.js';
 import type { LocalEngine } from '../local-engine/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { listen } from './listen.js';
-import { buildParts } from './parts.js';
+import { buildParts, type OutboundSeams } from './parts.js';
 import { createReadiness } from './readiness.js';
 import { sharedParts } from './shared-parts.js';
 import { shutDown } from './shutdown.js';
@@ -40,6 +40,7 @@ export async function startGateway(
   config: Config,
   logger: Logger,
   sceneTypes: readonly SceneType[],
+  outbound?: OutboundSeams,
 ): Promise<Gateway> {
   const spool = new UploadSpool(join(config.dataDir, 'spool'));
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -56,6 +57,7 @@ export async function startGateway(
     spool,
     blobDir: join(config.dataDir, 'blobs'),
     publicUrl,
+    outbound,
   });
 
   await spool.sweepOrphans(shared.store, shared.redis ? CLUSTER_SPOOL_GRACE_MS : 0);

@@ -8,7 +8,9 @@ import { RetentionSweeper } from '../core/retention.js';
 import { TaskService } from '../core/service.js';
 import type { UploadSpool } from '../core/upload-spool.js';
 import type { GatewayServices } from '../graphql/schema/context.js';
+import { PICWISH_PNG_LIMITS } from '../images/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
+import { GuardedFetcher, type GuardedFetcherOptions } from '../outbound/index.js';
 import { ResultFetcher } from '../results/fetcher.js';
 import { FsBlobStore } from '../results/fs-blob-store.js';
 import { UrlSigner } from '../results/signer.js';
@@ -28,6 +30,8 @@ export interface GatewayParts {
   readonly blobs: FsBlobStore;
   readonly upstream: PicWishClient;
   readonly fetcher: ResultFetcher;
+  /** Fetches image URLs for the task service. */
+  readonly imageUrls: GuardedFetcher;
   readonly scheduler: TaskScheduler;
   readonly retention: RetentionSweeper;
   readonly keys: GatewayKeys;
@@ -35,6 +39,12 @@ export interface GatewayParts {
   /** What the resolvers see. */
   readonly services: GatewayServices;
 }
+
+/**
+ * Where outbound fetches (image URLs, result links) resolve names and open sockets. Only tests
+ * set it: a resolver and a connector that cannot leave loopback, whatever the guard decides.
+ */
+export type OutboundSeams = Pick<GuardedFetcherOptions, 'resolve' | 'connector'>;
 
 /**
  * The wiring: builds every concrete part from the configuration, the shared parts and the chosen
@@ -50,6 +60,8 @@ export function buildParts(options: {
   readonly blobDir: string;
   /** The base of result links: PUBLIC_URL, or where the server listens. */
   readonly publicUrl: string;
+  /** @default the system resolver and undici's connector */
+  readonly outbound?: OutboundSeams;
 }): GatewayParts {
   const { config, logger, shared } = options;
   const blobs = new FsBlobStore(options.blobDir);
@@ -65,6 +77,16 @@ export function buildParts(options: {
   const fetcher = new ResultFetcher(blobs, {
     timeoutMs: config.picwish.timeoutMs,
     maxBytes: MAX_RESULT_BYTES,
+    allowPrivate: config.outbound.allowPrivate,
+    // Result links on the upstream's own origin are its own, even on loopback (the local engine).
+    trustedOrigins: [options.upstream.baseUrl],
+    ...options.outbound,
+  });
+  const imageUrls = new GuardedFetcher({
+    allowPrivate: config.outbound.allowPrivate,
+    timeoutMs: config.outbound.timeoutMs,
+    maxBytes: PICWISH_PNG_LIMITS.maxBytes,
+    ...options.outbound,
   });
   const scheduler = new TaskScheduler({
     ledger,
@@ -82,6 +104,7 @@ export function buildParts(options: {
   const tasks = new TaskService(ledger, scheduler, blobs, shared.limiter, {
     spool: options.spool,
     taskDeadlineMs: config.picwish.taskDeadlineMs,
+    imageUrls,
     onCreated: () => metrics.tasksCreated.inc(),
   });
   const signer = new UrlSigner(
@@ -104,6 +127,7 @@ export function buildParts(options: {
     blobs,
     upstream,
     fetcher,
+    imageUrls,
     scheduler,
     retention,
     keys: new GatewayKeys(config.auth.apiKeys),

@@ -13,7 +13,7 @@ const IDLE_SWEEP_MS = 50;
  * The shutdown order. Stop accepting connections (readiness already says so), end the SSE
  * streams so their clients reconnect elsewhere, let requests in flight finish, then stop the
  * scheduler — which hands its task leases over to the other instances — and only then close what
- * it used: budget, upstream, fetcher, store, Redis, and the local engine last.
+ * it used: budget, upstream, fetchers, store, Redis, and the local engine last.
  */
 export async function shutDown(
   http: { readonly server: Server; readonly streams: EventStreams },
@@ -27,6 +27,7 @@ export async function shutDown(
   shared.budget.close();
   await parts.upstream.close();
   await parts.fetcher.close();
+  await parts.imageUrls.close();
   await shared.store.close();
   await shared.redis?.close();
   await upstream.engine?.close();

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { Agent, request } from 'undici';
+import {
+  GuardedFetcher,
+  type GuardedFetcherOptions,
+  type OutboundProblem,
+  readAll,
+} from '../outbound/index.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { type BlobStore, taskBlobPrefix } from './blob-store.js';
 import type { PendingImage, StoredImage } from './stored-image.js';
@@ -11,11 +16,15 @@ export interface FetchFault {
   readonly detail: string;
 }
 
-/** Limits for downloading results; PicWish's are at most 1024×1024, so 25 MB is generous. */
-export interface ResultFetcherOptions {
-  readonly timeoutMs: number;
-  readonly maxBytes: number;
-}
+/**
+ * Limits and address policy for downloading results; PicWish's are at most 1024×1024, so 25 MB is
+ * generous. `trustedOrigins` names the configured upstream (PICWISH_BASE_URL, or the local engine
+ * on loopback), whose links are its own; a link anywhere else is checked like a client's URL.
+ */
+export type ResultFetcherOptions = Pick<
+  GuardedFetcherOptions,
+  'timeoutMs' | 'maxBytes' | 'allowPrivate' | 'trustedOrigins' | 'resolve' | 'connector'
+>;
 
 const FORMATS: Readonly<Record<string, { contentType: string; ext: string }>> = {
   png: { contentType: 'image/png', ext: 'png' },
@@ -24,21 +33,18 @@ const FORMATS: Readonly<Record<string, { contentType: string; ext: string }>> = 
 };
 
 /**
- * Takes a result out of PicWish's hands before its one-hour link dies: downloads it (or decodes
- * inline base64), checks that it is an image, and stores it under the task's prefix.
+ * Takes a result out of PicWish's hands before its one-hour link dies: downloads it through the
+ * guarded fetcher (or decodes inline base64), checks that it is an image, and stores it under the
+ * task's prefix.
  */
 export class ResultFetcher {
-  readonly #agent: Agent;
+  readonly #downloads: GuardedFetcher;
 
   constructor(
     private readonly blobs: BlobStore,
     private readonly options: ResultFetcherOptions,
   ) {
-    this.#agent = new Agent({
-      connectTimeout: Math.min(options.timeoutMs, 10_000),
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
+    this.#downloads = new GuardedFetcher(options);
   }
 
   async fetch(taskId: string, image: PendingImage): Promise<Result<StoredImage, FetchFault>> {
@@ -72,45 +78,37 @@ export class ResultFetcher {
   }
 
   async close(): Promise<void> {
-    await this.#agent.close();
+    await this.#downloads.close();
   }
 
   async #download(url: string): Promise<Result<Uint8Array, FetchFault>> {
-    try {
-      const response = await request(url, {
-        dispatcher: this.#agent,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      if (response.statusCode === 404 || response.statusCode === 410 || response.statusCode === 403) {
-        await response.body.dump();
-        return err({ kind: 'gone', detail: `the result link answered ${response.statusCode}` });
-      }
-      if (response.statusCode < 200 || response.statusCode >= 300) {
-        await response.body.dump();
-        return err({ kind: 'transient', detail: `the result link answered ${response.statusCode}` });
-      }
-      const declared = Number(response.headers['content-length'] ?? 0);
-      if (declared > this.options.maxBytes) {
-        response.body.destroy();
-        return err({ kind: 'invalid', detail: `the result is larger than ${this.options.maxBytes} bytes` });
-      }
-      const chunks: Buffer[] = [];
-      let total = 0;
-      for await (const chunk of response.body) {
-        total += (chunk as Buffer).byteLength;
-        if (total > this.options.maxBytes) {
-          response.body.destroy();
-          return err({ kind: 'invalid', detail: `the result is larger than ${this.options.maxBytes} bytes` });
-        }
-        chunks.push(chunk as Buffer);
-      }
-      return ok(Buffer.concat(chunks));
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? (error as Error).name;
-      return err({ kind: 'transient', detail: `downloading the result failed (${code})` });
-    }
+    const opened = await this.#downloads.open(url, { expectImage: true });
+    const bytes = opened.ok ? await readAll(opened.value) : opened;
+    return bytes.ok ? bytes : err(toFetchFault(bytes.error));
   }
 }
+
+/**
+ * A link that answers 403/404/410 is gone for good; one the policy refuses, or whose content is
+ * too large or not an image, will not get better either; anything else may pass (a timeout, a
+ * 5xx, a broken connection) and is tried again while PicWish's hour lasts.
+ */
+function toFetchFault(problem: OutboundProblem): FetchFault {
+  const detail = `the result link failed: ${problem.message}`;
+  switch (problem.reason) {
+    case 'URL_UNREACHABLE':
+      return {
+        kind: problem.status !== undefined && GONE.has(problem.status) ? 'gone' : 'transient',
+        detail,
+      };
+    case 'URL_TIMEOUT':
+      return { kind: 'transient', detail };
+    default:
+      return { kind: 'invalid', detail };
+  }
+}
+
+const GONE: ReadonlySet<number> = new Set([403, 404, 410]);
 
 function decodeBase64(data: string, maxBytes: number): Result<Uint8Array, FetchFault> {
   if (data.length > Math.ceil((maxBytes * 4) / 3) + 4) {

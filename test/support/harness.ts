@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
 import { type Gateway, startGateway } from '../../src/gateway/app.js';
 import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../../src/local-engine/index.js';
+import { loopbackOnlyConnector, stubResolver } from './loopback-transport.js';
 
 /** A gateway and its local engine, both real HTTP servers on ephemeral loopback ports. */
 export interface TestStack {
@@ -57,7 +58,11 @@ export async function startStack(
       ...options.env,
     });
     if (!config.ok) throw new Error(config.error.message);
-    return startGateway(config.value, options.logger ?? pino({ level: 'silent' }), DEFAULT_SCENE_TYPES);
+    // The gateway's outbound fetches cannot leave loopback in any test (support/loopback-transport.ts).
+    return startGateway(config.value, options.logger ?? pino({ level: 'silent' }), DEFAULT_SCENE_TYPES, {
+      resolve: stubResolver(),
+      connector: loopbackOnlyConnector(),
+    });
   };
   let gateway = await boot();
   const stack: TestStack = {
