@@ -22,11 +22,14 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 
-# 1. Build: every dependency, then tsc → dist/.
+# 1. Build: every dependency, then tsc → dist/ (the gateway, and the client kit in dist/client with
+#    its browser bundle, which the demo page loads).
 FROM toolchain AS build
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build-kit.ts ./scripts/
+COPY client ./client
 COPY src ./src
 RUN npm run build
 

@@ -21,6 +21,9 @@ const ASSETS = {
   '/demo.graphql': ['demo.graphql', 'application/graphql; charset=utf-8'],
 } as const;
 
+/** Where the page imports the client kit from (the browser bundle of client/). */
+const KIT_PATH = '/kit/gateway-client.js';
+
 /** Headers of every HTML page the gateway serves (the demo page, GraphiQL): no sniffing, framing or referrer. */
 export const HTML_SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -55,7 +58,23 @@ function demoAssetsDir(): string {
 }
 
 /**
- * Serves the demo page at `/` with its script, style sheet and operations document, and
+ * The browser bundle of the client kit, built by `npm run build` (scripts/build-kit.ts) into
+ * dist/client/browser/: found from src/http/ and from dist/http/. Without it (a checkout that
+ * was never built) the page gets a module that says so, and the rest of the gateway is unaffected.
+ */
+function kitBundle(): Buffer {
+  const candidates = [
+    new URL('../../dist/client/browser/gateway-client.js', import.meta.url),
+    new URL('../client/browser/gateway-client.js', import.meta.url),
+  ];
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (found) return readFileSync(found);
+  const message = 'The client kit is not built: run `npm run build` (or `npm run build:kit`) and restart.';
+  return Buffer.from(`throw new Error(${JSON.stringify(message)});\n`);
+}
+
+/**
+ * Serves the demo page at `/` with its scripts (the client kit among them), style sheet, and
  * `/about.json`. Returns a handler that answers and returns true for its paths, false otherwise.
  */
 export function createDemoRoutes(
@@ -68,6 +87,7 @@ export function createDemoRoutes(
       { body: readFileSync(`${dir}${file}`), contentType },
     ]),
   );
+  assets.set(KIT_PATH, { body: kitBundle(), contentType: 'text/javascript; charset=utf-8' });
   const aboutBody = Buffer.from(JSON.stringify(about));
   return (req, res, path) => {
     const asset =

@@ -1,0 +1,99 @@
+/** One problem of a refused input, as the gateway lists them in `extensions.problems`. */
+export interface InputProblem {
+  readonly reason: string;
+  readonly field: string;
+  readonly message: string;
+}
+
+/** The codes the gateway documents in docs/errors.md, plus the kit's own for transport failures. */
+export type GatewayErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'RATE_LIMITED'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN_ORIGIN'
+  | 'CSRF_PREVENTED'
+  | 'BAD_REQUEST'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'GRAPHQL_PARSE_FAILED'
+  | 'GRAPHQL_VALIDATION_FAILED'
+  | 'INTERNAL_SERVER_ERROR'
+  /** The kit could not reach the gateway, or the live stream kept dropping. */
+  | 'NETWORK_ERROR'
+  | (string & {});
+
+interface GraphQLErrorLike {
+  readonly message?: unknown;
+  readonly extensions?: Record<string, unknown> | null;
+}
+
+/**
+ * A refusal or failure from the gateway as one typed error, so that callers branch on `code`
+ * (and, for BAD_USER_INPUT, on `reason` and `field`) instead of digging through GraphQL's
+ * `errors` array. Every rejection of the kit is one of these.
+ */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  /** `extensions.code`, stable (docs/errors.md). */
+  readonly code: GatewayErrorCode;
+  /** With BAD_USER_INPUT: why, e.g. IMAGE_TOO_SMALL. */
+  readonly reason: string | null;
+  /** With BAD_USER_INPUT: the offending input, dot-separated, e.g. `input.image.file`. */
+  readonly field: string | null;
+  /** With BAD_USER_INPUT: every problem found at once, so a form can mark all fields. */
+  readonly problems: readonly InputProblem[];
+  /** With RATE_LIMITED: how long to wait before sending again. */
+  readonly retryAfterSeconds: number | null;
+  /** The HTTP status of the answer, when there was one. */
+  readonly status: number | null;
+
+  constructor(
+    message: string,
+    details: {
+      code: GatewayErrorCode;
+      reason?: string | null;
+      field?: string | null;
+      problems?: readonly InputProblem[];
+      retryAfterSeconds?: number | null;
+      status?: number | null;
+      cause?: unknown;
+    },
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = details.code;
+    this.reason = details.reason ?? null;
+    this.field = details.field ?? null;
+    this.problems = details.problems ?? [];
+    this.retryAfterSeconds = details.retryAfterSeconds ?? null;
+    this.status = details.status ?? null;
+  }
+}
+
+const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/** The first GraphQL error of an answer as a GatewayError (the gateway puts the one that matters first). */
+export function errorFromGraphQL(errors: readonly GraphQLErrorLike[], status: number | null): GatewayError {
+  const first = errors[0] ?? {};
+  const extensions = first.extensions ?? {};
+  const problems = Array.isArray(extensions.problems)
+    ? (extensions.problems as unknown[]).flatMap((p) => {
+        const problem = (p ?? {}) as Record<string, unknown>;
+        const reason = text(problem.reason);
+        const field = text(problem.field);
+        return reason && field ? [{ reason, field, message: text(problem.message) ?? reason }] : [];
+      })
+    : [];
+  return new GatewayError(text(first.message) ?? 'The gateway refused the request.', {
+    code: text(extensions.code) ?? 'INTERNAL_SERVER_ERROR',
+    reason: text(extensions.reason),
+    field: text(extensions.field),
+    problems,
+    retryAfterSeconds: typeof extensions.retryAfterSeconds === 'number' ? extensions.retryAfterSeconds : null,
+    status,
+  });
+}
+
+/** A failure to talk to the gateway at all (no answer, an answer that is not GraphQL). */
+export function networkError(message: string, cause?: unknown, status: number | null = null): GatewayError {
+  return new GatewayError(message, { code: 'NETWORK_ERROR', cause, status });
+}

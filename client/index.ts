@@ -1,0 +1,128 @@
+import { createClient as createSseClient } from 'graphql-sse';
+import { type FollowOptions, followTask, type Task } from './follow.js';
+import {
+  type BackgroundSpec,
+  type BackgroundTaskState,
+  KitCancelDocument,
+  KitGenerateDocument,
+  KitRemoveDocument,
+  KitSceneTypesDocument,
+  type KitSceneTypesQuery,
+  KitTaskDocument,
+  KitTasksDocument,
+} from './generated/graphql.js';
+import { authHeaders, type GatewayConnection, sendOperation, streamUrl } from './http.js';
+
+export { GatewayError, type GatewayErrorCode, type InputProblem } from './errors.js';
+export { FINAL_STATES, type FollowOptions, isFinal, type Task } from './follow.js';
+export type { BackgroundSpec, BackgroundTaskState } from './generated/graphql.js';
+export type { GatewayConnection } from './http.js';
+
+/** A template from `sceneTypes`, for pickers. */
+export type SceneType = KitSceneTypesQuery['sceneTypes'][number];
+
+/** What `generate` needs: the foreground (a PNG File/Blob, or an http(s) URL) and the background. */
+export interface GenerateInput {
+  /** A transparent PNG: a File or Blob is uploaded, a string or URL is fetched by the gateway's engine. */
+  readonly image: Blob | string | URL;
+  /** Exactly one of `{ prompt }` or `{ sceneType }` (see `sceneTypes()`). */
+  readonly background: BackgroundSpec;
+  /** @default 2 */
+  readonly batchSize?: number;
+  readonly negativePrompt?: string;
+  /** The same key and input within 24 hours returns the same task and spends nothing. */
+  readonly idempotencyKey?: string;
+  /** Fail with DEADLINE_EXCEEDED if not sent to PicWish within this many seconds. */
+  readonly deadlineSeconds?: number;
+}
+
+/** A page of the caller's tasks, newest first. */
+export interface TaskPage {
+  readonly tasks: Task[];
+  /** Pass as `after` for the next page; null on the last one. */
+  readonly endCursor: string | null;
+  readonly hasNextPage: boolean;
+}
+
+/** The gateway as a handful of methods; see `createGatewayClient`. */
+export interface GatewayClient {
+  /** Creates a task and follows it live; resolves with the task once it is final (SUCCEEDED, FAILED or CANCELLED). */
+  generate(input: GenerateInput, options?: FollowOptions): Promise<Task>;
+  /** Follows an existing task live until it is final. */
+  follow(id: string, options?: FollowOptions): Promise<Task>;
+  /** The task now, or null if there is none (or it is another tenant's). */
+  task(id: string): Promise<Task | null>;
+  /** The caller's tasks, newest first. */
+  tasks(options?: { first?: number; after?: string; state?: BackgroundTaskState }): Promise<TaskPage>;
+  /** Cancels an unfinished task; a finished one comes back unchanged; null if there is none. */
+  cancel(id: string): Promise<Task | null>;
+  /** Deletes a task and its images; false if there was none. */
+  remove(id: string): Promise<boolean>;
+  /** The gateway's template catalogue. */
+  sceneTypes(): Promise<SceneType[]>;
+  /** Closes the live-stream client (open streams end). */
+  dispose(): void;
+}
+
+/**
+ * The whole gateway for a frontend in one object: uploads, live progress with reconnects, the
+ * task list and cancellation, typed from the schema and with every refusal as a GatewayError.
+ * Needs nothing but `fetch` and graphql-sse; works in browsers and in Node 20+.
+ */
+export function createGatewayClient(connection: GatewayConnection): GatewayClient {
+  const doFetch = connection.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
+  const sse = createSseClient({
+    url: streamUrl(connection.url),
+    headers: () => authHeaders(connection),
+    fetchFn: doFetch,
+    // followTask reconnects itself, resuming from the snapshot each stream starts with.
+    retryAttempts: 0,
+  });
+  const http = { ...connection, fetch: doFetch };
+
+  const client: GatewayClient = {
+    async generate(input, options = {}) {
+      const { image, ...rest } = input;
+      const isFile = typeof image !== 'string' && !(image instanceof URL);
+      const source = isFile ? { file: image } : { url: String(image) };
+      const created = await sendOperation(
+        http,
+        KitGenerateDocument,
+        { input: { ...rest, image: source } },
+        {
+          ...(isFile ? { upload: { path: 'input.image.file', file: image } } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+      );
+      options.onUpdate?.(created.generateBackground);
+      return client.follow(created.generateBackground.id, options);
+    },
+    follow: (id, options) => followTask(sse, id, options),
+    async task(id) {
+      return (await sendOperation(http, KitTaskDocument, { id })).backgroundTask ?? null;
+    },
+    async tasks(options = {}) {
+      const { backgroundTasks } = await sendOperation(http, KitTasksDocument, {
+        first: options.first ?? 20,
+        after: options.after ?? null,
+        state: options.state ?? null,
+      });
+      return {
+        tasks: backgroundTasks.edges.map((edge) => edge.node),
+        endCursor: backgroundTasks.pageInfo.endCursor ?? null,
+        hasNextPage: backgroundTasks.pageInfo.hasNextPage,
+      };
+    },
+    async cancel(id) {
+      return (await sendOperation(http, KitCancelDocument, { id })).cancelBackgroundTask ?? null;
+    },
+    async remove(id) {
+      return (await sendOperation(http, KitRemoveDocument, { id })).deleteBackgroundTask;
+    },
+    async sceneTypes() {
+      return (await sendOperation(http, KitSceneTypesDocument, {})).sceneTypes;
+    },
+    dispose: () => sse.dispose(),
+  };
+  return client;
+}
