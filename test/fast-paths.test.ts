@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, readSse, startStack, type TestStack } from './support/harness.js';
 import { bearer, mustGenerate, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
 
-// The shortcuts of src/http/fast-paths.ts must answer exactly what Yoga answers.
+// The shortcuts of src/http/live/ must answer exactly what Yoga answers.
 
 const TASK =
   'query Task($id: ID!) { backgroundTask(id: $id) { id state progress images { url width height } } }';

@@ -1,7 +1,11 @@
 import { createPubSub, type PubSubEventTarget, Repeater } from 'graphql-yoga';
 import type { Task } from './model.js';
 
-type Channels = { 'task-updated': [taskId: string, task: Task]; 'queue-moved': [at: number] };
+type Channels = {
+  'task-updated': [taskId: string, task: Task];
+  'queue-moved': [at: number];
+  'task-removed': [taskId: string];
+};
 
 /** The event target that carries updates between processes; Redis provides one for scale-out. */
 export type TaskEventTarget = PubSubEventTarget<Channels>;
@@ -96,6 +100,23 @@ export class TaskEvents {
     const feed = this.#pubsub.subscribe('queue-moved');
     void (async () => {
       for await (const _ of feed) listener();
+    })();
+    return () => void feed.return();
+  }
+
+  /**
+   * A task was deleted. Goes to every process, so what one keeps about the task (the finished-task
+   * answers of src/http/live/response-cache.ts) is dropped on every instance at once.
+   */
+  announceRemoved(taskId: string): void {
+    this.#pubsub.publish('task-removed', taskId);
+  }
+
+  /** Calls `listener` with the id of every task deleted on any process; returns the detach function. */
+  onRemoved(listener: (taskId: string) => void): () => void {
+    const feed = this.#pubsub.subscribe('task-removed');
+    void (async () => {
+      for await (const taskId of feed) listener(taskId);
     })();
     return () => void feed.return();
   }

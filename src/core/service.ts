@@ -227,6 +227,7 @@ export class TaskService {
     if (!task) return false;
     await this.cancel(tenantId, id);
     await this.ledger.store.delete(id);
+    this.ledger.events.announceRemoved(id);
     this.scheduler.untrack(id);
     await this.blobs.deletePrefix(taskBlobPrefix(id));
     await this.options.spool.discard(task.source);

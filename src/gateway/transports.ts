@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { schema } from '../graphql/schema/index.js';
 import { createGatewayYoga } from '../graphql/yoga.js';
 import { EventStreams } from '../http/event-streams.js';
-import { FastPaths } from '../http/live/fast-paths.js';
+import { LiveShortcuts } from '../http/live/live-shortcuts.js';
 import { isLoopbackHostname } from '../http/origin-guard.js';
 import { createRequestHandler, type Readiness } from '../http/server.js';
 import type { GatewayParts } from './parts.js';
@@ -28,13 +27,13 @@ export function buildTransports(options: {
   const { services, metrics, keys } = parts;
   // Shortcuts past Yoga for finished-task reads and live task streams (docs/benchmarks.md);
   // GATEWAY_FAST_PATHS=off turns them off, for the benchmark's before/after comparison.
-  const fastPaths = config.fastPaths ? new FastPaths({ schema, services, metrics, logger }) : undefined;
+  const shortcuts = config.fastPaths ? new LiveShortcuts({ services, metrics, logger }) : undefined;
   const yoga = createGatewayYoga({
     services,
     logger,
     metrics,
     production: config.nodeEnv === 'production',
-    fastPaths,
+    plugins: shortcuts?.plugins() ?? [],
   });
   const streams = new EventStreams();
   const routes = createRequestHandler({
@@ -49,7 +48,7 @@ export function buildTransports(options: {
     // Without keys on loopback, nothing authenticates a request: keep other sites' pages out.
     localOnly:
       !keys.required && isLoopbackHostname(config.host) ? { publicUrl: config.publicUrl } : undefined,
-    fastPaths,
+    shortcuts,
   });
   return {
     streams,

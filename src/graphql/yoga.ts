@@ -8,7 +8,6 @@ import {
   maskError as yogaMaskError,
 } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import type { FastPaths } from '../http/live/fast-paths.js';
 import { requestScope } from '../observability/logging.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { createGraphiQLPage } from './graphiql-page.js';
@@ -77,8 +76,12 @@ export function createGatewayYoga(options: {
   logger: Logger;
   metrics: GatewayMetrics;
   production: boolean;
-  /** Learns validated documents and finished-task answers for the node handler's shortcuts. */
-  fastPaths?: FastPaths;
+  /**
+   * More plugins, after the gateway's own: the http layer's shortcuts (src/http/live/) pass theirs
+   * here, so this layer need not know about them.
+   * @default []
+   */
+  plugins?: Plugin<GatewayContext>[];
 }): YogaServerInstance<ServerContext, GatewayContext> {
   const { services, logger, metrics } = options;
   /** Unexpected errors already logged by `maskError`, which Yoga would log a second time. */
@@ -140,7 +143,7 @@ export function createGatewayYoga(options: {
       // After armor's max-tokens, so its parser is the one this check wraps.
       useMaxNesting({ maxNesting: OPERATION_LIMITS.maxNesting }),
       countOperations(metrics),
-      ...(options.fastPaths ? [options.fastPaths.plugin()] : []),
+      ...(options.plugins ?? []),
     ],
   });
 }

@@ -12,7 +12,7 @@ import { isUnguardedSimpleRequest } from './csrf.js';
 import { type AboutGateway, createDemoRoutes, HTML_SECURITY_HEADERS } from './demo-page.js';
 import { serveFile } from './files-route.js';
 import { sendGraphQLError } from './graphql-errors.js';
-import type { FastPaths } from './live/fast-paths.js';
+import type { LiveShortcuts } from './live/live-shortcuts.js';
 import { createLocalModeGuard } from './origin-guard.js';
 import { readUpTo, refuse } from './refusal.js';
 import { sendJson } from './send-json.js';
@@ -39,7 +39,7 @@ export interface HttpDeps {
    */
   readonly localOnly?: { readonly publicUrl: string | null };
   /** Shortcuts past Yoga for finished-task reads and live task streams; absent: Yoga answers all. */
-  readonly fastPaths?: FastPaths;
+  readonly shortcuts?: Pick<LiveShortcuts, 'handle'>;
 }
 
 /** The /readyz answer: 200 with `checks` when ready, 503 with `checks` and `problems` when not. */
@@ -156,8 +156,8 @@ async function handleGraphQL(
     );
     return;
   }
-  // Finished-task answers and live task streams skip Yoga's per-request pipeline (fast-paths.ts).
-  if (deps.fastPaths && (await deps.fastPaths.handle(request, res))) return;
+  // Finished-task answers and live task streams skip Yoga's per-request pipeline (live/).
+  if (deps.shortcuts && (await deps.shortcuts.handle(request, res))) return;
   if (req.method === 'POST' && isMultipart(req)) {
     if (!(await preparseUpload(req, res))) return;
   } else if (Number(req.headers['content-length'] ?? 0) > MAX_JSON_BODY_BYTES) {

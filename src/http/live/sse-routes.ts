@@ -1,0 +1,89 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GraphQLParams } from '../graphql-params.js';
+import { type Framing, GRAPHQL_SSE_DISTINCT, SseSink, YOGA_SSE } from './sse-sink.js';
+import type { StreamHub } from './stream-hub.js';
+import { taskStreamSpec } from './task-operations.js';
+import type { YogaOperations } from './yoga-operations.js';
+
+/** graphql-sse's and Yoga's keep-alive interval. */
+const PING_INTERVAL_MS = 12_000;
+/** graphql-sse's single-connection token; a request carrying one is that mode's, not ours. */
+const TOKEN_HEADER = 'x-graphql-event-stream-token';
+
+/**
+ * The hub's adapter in the node handler, for the streams that hold one connection each: Yoga's
+ * SSE on `/graphql` and graphql-sse's distinct connections on `/graphql/stream`, same-origin or
+ * cross-origin. An idle stream then costs a socket and a few small records instead of Yoga's
+ * per-request pipeline. Anything it does not take is left to Yoga, unchanged.
+ */
+export class SseRoutes {
+  readonly #open = new Set<SseSink>();
+  /** Runs while a stream is open, so a gateway without streams holds no timer. */
+  #ping: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly hub: StreamHub,
+    private readonly operations: YogaOperations,
+  ) {}
+
+  /** The framing for an event-stream request on `path`, or null when Yoga must take it. */
+  framingFor(req: IncomingMessage, path: string, params: URLSearchParams | null): Framing | null {
+    const accept = req.headers.accept ?? '';
+    if (path === '/graphql')
+      return accept.includes('text/event-stream') && !accept.includes('multipart/mixed') ? YOGA_SSE : null;
+    if (path !== '/graphql/stream') return null;
+    // graphql-sse takes exactly this Accept for an event stream; with a token it is single-connection mode.
+    if (accept !== 'text/event-stream' || req.headers[TOKEN_HEADER] !== undefined || params?.has('token'))
+      return null;
+    return GRAPHQL_SSE_DISTINCT;
+  }
+
+  /** Serves the stream through the hub; false (nothing written) when Yoga must answer. */
+  async serve(
+    req: IncomingMessage & { tenantId?: string },
+    res: ServerResponse,
+    framing: Framing,
+    params: GraphQLParams,
+  ): Promise<boolean> {
+    const tenantId = req.tenantId ?? '';
+    const prepared = this.operations.prepare(params, tenantId);
+    if (!prepared) return false;
+    const spec = taskStreamSpec({
+      ...prepared,
+      tenantId,
+      variables: params.variables,
+      operationName: params.operationName,
+    });
+    if (!spec) return false;
+    const sink = new SseSink(res, framing, corsHeaders(req.headers.origin));
+    const leave = await this.hub.join(spec, sink);
+    if (!leave) return false;
+    if (res.writableEnded || res.destroyed) {
+      leave();
+      return true;
+    }
+    this.#open.add(sink);
+    this.#ping ??= setInterval(() => {
+      for (const open of this.#open) open.ping();
+    }, PING_INTERVAL_MS).unref();
+    res.once('close', () => {
+      this.#open.delete(sink);
+      if (this.#open.size === 0 && this.#ping) {
+        clearInterval(this.#ping);
+        this.#ping = null;
+      }
+      leave();
+    });
+    return true;
+  }
+}
+
+/** Yoga's default CORS answer to a cross-origin request (no `cors` option is configured). */
+function corsHeaders(origin: string | undefined): Record<string, string> {
+  if (origin === undefined) return {};
+  return {
+    'Access-Control-Allow-Origin': origin,
+    Vary: 'Origin',
+    'Access-Control-Allow-Credentials': 'true',
+  };
+}

@@ -1,0 +1,79 @@
+import {
+  type DocumentNode,
+  type FieldNode,
+  getOperationAST,
+  type OperationDefinitionNode,
+  type ValueNode,
+} from 'graphql';
+import type { StreamSpec } from './stream-group.js';
+
+/** What an operation is, as far as the shortcuts care; anything else is Yoga's alone. */
+interface Operation {
+  readonly document: DocumentNode;
+  readonly variables: Record<string, unknown> | null;
+  readonly operationName: string | null;
+}
+
+/**
+ * The hub's spec for a subscription whose only root field is `backgroundTaskUpdated(id:)` with a
+ * literal or variable id and no directives; null for any other operation.
+ */
+export function taskStreamSpec(
+  operation: Operation & { readonly tenantId: string; readonly query: string },
+): StreamSpec | null {
+  const definition = soleOperation(operation);
+  if (definition?.operation !== 'subscription') return null;
+  const [field, ...others] = definition.selectionSet.selections;
+  if (others.length > 0 || field?.kind !== 'Field' || field.name.value !== 'backgroundTaskUpdated')
+    return null;
+  if (field.directives?.length || definition.directives?.length) return null;
+  const taskId = idArgument(field, operation.variables);
+  if (taskId === null) return null;
+  const { tenantId, query, document, variables, operationName } = operation;
+  const key = [tenantId, taskId, operationName ?? '', JSON.stringify(variables ?? null), query].join(
+    '\u0000',
+  );
+  return { key, tenantId, taskId, query, document, variables, operationName };
+}
+
+/**
+ * The task ids a query reads when its root fields are only `backgroundTask(id:)` (at most ten);
+ * null for any other operation.
+ */
+export function taskReadIds(operation: Operation): string[] | null {
+  const definition = soleOperation(operation);
+  if (definition?.operation !== 'query' || definition.directives?.length) return null;
+  const fields = definition.selectionSet.selections;
+  if (fields.length === 0 || fields.length > 10) return null;
+  const ids: string[] = [];
+  for (const field of fields) {
+    if (field.kind !== 'Field' || field.name.value !== 'backgroundTask' || field.directives?.length)
+      return null;
+    const id = idArgument(field, operation.variables);
+    if (id === null) return null;
+    ids.push(id);
+  }
+  return ids;
+}
+
+function soleOperation(operation: Operation): OperationDefinitionNode | null {
+  const operations = operation.document.definitions.filter((d) => d.kind === 'OperationDefinition');
+  if (operations.length !== 1) return null;
+  return getOperationAST(operation.document, operation.operationName) ?? null;
+}
+
+function idArgument(field: FieldNode, variables: Record<string, unknown> | null): string | null {
+  const arg = field.arguments?.find((a) => a.name.value === 'id');
+  if (!arg || field.arguments?.length !== 1) return null;
+  return idValue(arg.value, variables);
+}
+
+function idValue(value: ValueNode, variables: Record<string, unknown> | null): string | null {
+  if (value.kind === 'StringValue' || value.kind === 'IntValue') return value.value;
+  if (value.kind === 'Variable') {
+    const given = variables?.[value.name.value];
+    if (typeof given === 'string') return given;
+    if (typeof given === 'number' && Number.isInteger(given)) return String(given);
+  }
+  return null;
+}

@@ -1,0 +1,127 @@
+import { type DocumentNode, type ExecutionResult, execute, getOperationAST, getVariableValues } from 'graphql';
+import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import { isTerminal, type Task } from '../../core/model.js';
+import type { GatewayContext } from '../../graphql/schema/context.js';
+import type { ServerContext } from '../../graphql/server-context.js';
+import type { GraphQLParams } from '../graphql-params.js';
+import type { SharedEvent, StreamSpec } from './stream-group.js';
+
+type GatewayYoga = YogaServerInstance<ServerContext, GatewayContext>;
+
+const MAX_DOCUMENTS = 1_000;
+
+/** Marks the context of a shared execution (see `plugin`). */
+const SHARED_EXECUTION = Symbol('shared-execution');
+
+/** What Yoga would answer for an execution that threw instead of returning errors (maskError). */
+const UNEXPECTED: ExecutionResult = {
+  errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } } as never],
+};
+
+/**
+ * The shortcuts' way into Yoga: documents parsed and validated through Yoga's own (enveloped)
+ * parse and validate — so the operation limits and every plugin apply — and executions through
+ * its enveloped execute, so plugins see each shared execution once and errors come out masked as
+ * Yoga masks them. Also learns which document a persisted operation's hash names, from the
+ * requests Yoga resolved it for.
+ */
+export class YogaOperations {
+  #yoga: GatewayYoga | null = null;
+  readonly #documents = new Map<string, DocumentNode | null>();
+  readonly #hashes = new Map<string, string>();
+
+  /** Captures the Yoga instance and learns `hash → document` from Yoga's resolved parameters. */
+  plugin(): Plugin<GatewayContext> {
+    return {
+      onYogaInit: ({ yoga }) => {
+        this.#yoga = yoga as unknown as GatewayYoga;
+      },
+      onParams: ({ params }) => {
+        const hash = (params.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
+        if (typeof hash !== 'string' || typeof params.query !== 'string' || this.#hashes.has(hash)) return;
+        if (this.#hashes.size >= MAX_DOCUMENTS) this.#hashes.clear();
+        this.#hashes.set(hash, params.query);
+      },
+      // Yoga's executor would subscribe for a subscription document; a shared execution runs the
+      // operation once for one event, as graphql-js does for each event of a subscription.
+      onExecute: ({ args, setExecuteFn }) => {
+        if ((args.contextValue as unknown as Record<symbol, unknown>)[SHARED_EXECUTION]) setExecuteFn(execute);
+      },
+    };
+  }
+
+  /**
+   * The document text and its parsed, validated form for `params` (by text or by a hash Yoga has
+   * resolved before), with variables that coerce; null when Yoga must answer (it then reports
+   * whatever is wrong, as it would without the shortcut).
+   */
+  prepare(params: GraphQLParams, tenantId: string): { query: string; document: DocumentNode } | null {
+    const query = params.query ?? (params.documentHash ? this.#hashes.get(params.documentHash) : undefined);
+    if (query === undefined || !this.#yoga) return null;
+    let document = this.#documents.get(query);
+    if (document === undefined) {
+      document = this.#parseAndValidate(query, params, tenantId);
+      if (this.#documents.size >= MAX_DOCUMENTS) this.#documents.clear();
+      this.#documents.set(query, document);
+    }
+    if (!document) return null;
+    const operation = getOperationAST(document, params.operationName);
+    if (!operation) return null;
+    const coerced = getVariableValues(
+      this.#yoga.getEnveloped().schema,
+      operation.variableDefinitions ?? [],
+      params.variables ?? {},
+    );
+    return coerced.errors ? null : { query, document };
+  }
+
+  /** One execution of a spec with `task` as the root value, serialised once. */
+  async execute(spec: StreamSpec, task: Task): Promise<SharedEvent> {
+    const result = await this.#execute(spec, task);
+    return { result, json: JSON.stringify(result), final: isTerminal(task.state) };
+  }
+
+  async #execute(spec: StreamSpec, task: Task): Promise<ExecutionResult> {
+    const yoga = this.#yoga;
+    if (!yoga) return UNEXPECTED;
+    try {
+      const enveloped = yoga.getEnveloped(this.#initialContext(spec.tenantId, spec));
+      const contextValue = await enveloped.contextFactory();
+      return (await enveloped.execute({
+        schema: enveloped.schema,
+        document: spec.document,
+        rootValue: task,
+        contextValue,
+        variableValues: spec.variables,
+        operationName: spec.operationName,
+      })) as ExecutionResult;
+    } catch (error) {
+      yoga.logger.error(error);
+      return UNEXPECTED;
+    }
+  }
+
+  #parseAndValidate(query: string, params: GraphQLParams, tenantId: string): DocumentNode | null {
+    const yoga = this.#yoga;
+    if (!yoga) return null;
+    try {
+      const enveloped = yoga.getEnveloped(this.#initialContext(tenantId, { ...params, query }));
+      const document = enveloped.parse(query);
+      return enveloped.validate(enveloped.schema, document).length === 0 ? document : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** What Yoga's context factory reads from a request (the node handler authenticated it). */
+  #initialContext(
+    tenantId: string,
+    params: { query: string; variables: Record<string, unknown> | null; operationName: string | null },
+  ): never {
+    return {
+      [SHARED_EXECUTION]: true,
+      req: { tenantId, requestId: '' },
+      params: { query: params.query, variables: params.variables, operationName: params.operationName },
+    } as never;
+  }
+}
