@@ -30,9 +30,9 @@ export function taskStreamSpec(
   const taskId = idArgument(field, operation.variables);
   if (taskId === null) return null;
   const { tenantId, query, document, variables, operationName } = operation;
-  const key = [tenantId, taskId, operationName ?? '', JSON.stringify(variables ?? null), query].join(
-    '\u0000',
-  );
+  // Keyed by the operation's own name: naming the sole operation or not asks the same thing.
+  const named = definition.name?.value ?? '';
+  const key = [tenantId, taskId, named, JSON.stringify(variables ?? null), query].join('\u0000');
   return { key, tenantId, taskId, query, document, variables, operationName };
 }
 

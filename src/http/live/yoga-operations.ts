@@ -1,4 +1,10 @@
-import { type DocumentNode, type ExecutionResult, execute, getOperationAST, getVariableValues } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  execute,
+  getOperationAST,
+  getVariableValues,
+} from 'graphql';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import { isTerminal, type Task } from '../../core/model.js';
 import type { GatewayContext } from '../../graphql/schema/context.js';
@@ -45,7 +51,8 @@ export class YogaOperations {
       // Yoga's executor would subscribe for a subscription document; a shared execution runs the
       // operation once for one event, as graphql-js does for each event of a subscription.
       onExecute: ({ args, setExecuteFn }) => {
-        if ((args.contextValue as unknown as Record<symbol, unknown>)[SHARED_EXECUTION]) setExecuteFn(execute);
+        if ((args.contextValue as unknown as Record<symbol, unknown>)[SHARED_EXECUTION])
+          setExecuteFn(execute);
       },
     };
   }
