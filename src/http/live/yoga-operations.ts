@@ -16,6 +16,13 @@ type GatewayYoga = YogaServerInstance<ServerContext, GatewayContext>;
 
 const MAX_DOCUMENTS = 1_000;
 
+/**
+ * The request Yoga's own plugins see in a shortcut's context: they mark parse and validation
+ * errors for the HTTP status only in a request's context, and Yoga caches those errors for the
+ * next request with the same text.
+ */
+const REQUEST = new Request('http://gateway.invalid/graphql', { method: 'POST' });
+
 /** Marks the context of a shared execution (see `plugin`). */
 const SHARED_EXECUTION = Symbol('shared-execution');
 
@@ -127,6 +134,7 @@ export class YogaOperations {
   ): never {
     return {
       [SHARED_EXECUTION]: true,
+      request: REQUEST,
       req: { tenantId, requestId: '' },
       params: { query: params.query, variables: params.variables, operationName: params.operationName },
     } as never;
