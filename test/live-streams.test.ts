@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TaskScheduler } from '../src/scheduler/scheduler.js';
 import { eventually, startStack, type TestStack } from './support/harness.js';
 import { bearer, mustGenerate, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
 
@@ -139,9 +140,7 @@ describe('live task streams on every transport', () => {
     expect(subscribers[1]?.headers?.get('access-control-allow-origin')).toBe('https://shop.example');
 
     // The next update fails in a resolver: every subscriber gets Yoga's masked error, nothing more.
-    const scheduler = stack.gateway.scheduler as unknown as {
-      queuePosition: (id: string) => Promise<number | null>;
-    };
+    const scheduler = TaskScheduler.prototype;
     const real = scheduler.queuePosition;
     scheduler.queuePosition = async () => {
       throw new Error('secret internal detail');
