@@ -156,11 +156,19 @@ describe('result downloads', () => {
 
   it('fails with RESULT_UNAVAILABLE once PicWish’s hour is nearly over and the download still fails', async () => {
     const r = rig({
-      completedAt: () => Date.now() - 56 * 60 * 1000,
+      completedAt: () => Date.now(),
       fetch: async () => err({ kind: 'transient', detail: 'timeout' }),
     });
     current = r;
-    await r.ledger.create(newTask('b'));
+    // The gateway saw the results 56 minutes ago (its own clock) and has been failing since.
+    await r.ledger.create({
+      ...newTask('b'),
+      state: 'PROCESSING',
+      upstreamTaskId: 'up-1',
+      submittedAt: Date.now() - 57 * 60 * 1000,
+      completedAt: Date.now() - 56 * 60 * 1000,
+      pendingImages: [{ kind: 'url', url: 'http://upstream.invalid/1.png' }],
+    });
     await r.scheduler.start();
     const failed = await eventually(async () => {
       const t = await r.store.get('b');
@@ -168,6 +176,23 @@ describe('result downloads', () => {
     }, 20_000);
     expect(failed.error?.code).toBe('RESULT_UNAVAILABLE');
     expect(failed.pendingImages).toEqual([]);
+  });
+
+  it('runs the download window from the gateway’s clock, not PicWish’s completed_at', async () => {
+    const r = rig({
+      // A hostile or broken upstream: "completed" in 1970.
+      completedAt: () => 1000,
+      fetch: async (attempt) => (attempt === 1 ? err({ kind: 'transient', detail: 'reset' }) : ok(STORED)),
+    });
+    current = r;
+    await r.ledger.create(newTask('d'));
+    await r.scheduler.start();
+    const done = await eventually(async () => {
+      const t = await r.store.get('d');
+      return t?.state === 'SUCCEEDED' || t?.state === 'FAILED' ? t : undefined;
+    }, 20_000);
+    expect(done.state).toBe('SUCCEEDED');
+    expect(done.completedAt).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('throws away results that arrive after the task was cancelled', async () => {

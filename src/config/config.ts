@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { err, ok, type Result } from '../shared/result.js';
+import { withoutCredentials } from '../shared/secrets.js';
 
 /**
  * Everything the gateway reads from its environment, parsed once at start-up so that a bad value
@@ -123,10 +124,10 @@ function httpUrl(env: Env, name: string, fallback: string | null): string | null
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigProblem(name, `${name} must be an absolute URL, got "${raw}"`);
+    throw new ConfigProblem(name, `${name} must be an absolute URL, got "${withoutCredentials(raw)}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigProblem(name, `${name} must be an http or https URL, got "${raw}"`);
+    throw new ConfigProblem(name, `${name} must be an http or https URL, got "${withoutCredentials(raw)}"`);
   }
   return raw.replace(/\/+$/, '');
 }

@@ -8,6 +8,7 @@ import type { SceneType } from '../config/scene-types.js';
 import { UploadSpool } from '../core/upload-spool.js';
 import type { LocalEngine } from '../local-engine/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { withoutCredentials } from '../shared/secrets.js';
 import { listen } from './listen.js';
 import { buildParts, type OutboundSeams } from './parts.js';
 import { createReadiness } from './readiness.js';
@@ -76,7 +77,7 @@ export async function startGateway(
   const { handler, streams } = buildTransports({ config, logger, parts, upstream, readiness });
   serve(handler);
   logger.info(
-    { url, publicUrl, upstream: upstream.engine ? 'local-engine' : upstream.baseUrl },
+    { url, publicUrl, upstream: upstream.engine ? 'local-engine' : withoutCredentials(upstream.baseUrl) },
     'gateway listening',
   );
 

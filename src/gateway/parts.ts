@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { GatewayKeys } from '../auth/gateway-keys.js';
 import type { Config } from '../config/config.js';
 import type { SceneType } from '../config/scene-types.js';
+import { configuredSecrets } from '../config/secrets.js';
 import { TaskEvents } from '../core/events.js';
 import { TaskLedger } from '../core/ledger.js';
 import { RetentionSweeper } from '../core/retention.js';
@@ -73,6 +74,7 @@ export function buildParts(options: {
     baseUrl: options.upstream.baseUrl,
     apiKey: options.upstream.apiKey,
     timeoutMs: config.picwish.timeoutMs,
+    secrets: configuredSecrets(config),
   });
   const fetcher = new ResultFetcher(blobs, {
     timeoutMs: config.picwish.timeoutMs,

@@ -2,6 +2,7 @@ import type { RedisConnections } from '../adapters/redis/connections.js';
 import type { Config } from '../config/config.js';
 import type { TaskStore } from '../core/store.js';
 import type { Readiness } from '../http/server.js';
+import { withoutCredentials } from '../shared/secrets.js';
 import type { UpstreamChoice } from './upstream-choice.js';
 
 /** How long /readyz waits for the store before calling it unreachable. */
@@ -24,7 +25,7 @@ export function createReadiness(deps: {
   const budget = redis ? 'cluster' : 'process';
   const upstreamCheck = upstream.engine
     ? { kind: 'local-engine', qps: config.picwish.qps, budget }
-    : { kind: 'picwish', baseUrl: upstream.baseUrl, qps: config.picwish.qps, budget };
+    : { kind: 'picwish', baseUrl: withoutCredentials(upstream.baseUrl), qps: config.picwish.qps, budget };
   return async () => {
     const [storeOk, redisOk] = await Promise.all([
       withTimeout(deps.store.ping(), STORE_PING_TIMEOUT_MS, false),

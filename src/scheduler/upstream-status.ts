@@ -31,11 +31,14 @@ export async function recordUpstreamStatus(
     processedAt: status.processedAt ?? task.processedAt,
     timeElapsedMs: status.timeElapsedMs ?? task.timeElapsedMs,
   };
+  // The gateway's own clock says when it learned the outcome: the result-download window runs
+  // from it (next-step.ts), so an upstream's `completed_at: 1` cannot expire the results at once.
+  const completedAt = Date.now();
   if (mapped === 'FAILED') {
     await ctx.fail(task, failureForUpstreamState(status.state, status.stateDetail), {
       upstreamState: status.state,
       stateDetail: status.stateDetail,
-      completedAt: status.completedAt ?? Date.now(),
+      completedAt,
       ...times,
     });
     return null;
@@ -45,9 +48,7 @@ export async function recordUpstreamStatus(
       await ctx.fail(task, NO_RESULT_IMAGES);
       return null;
     }
-    const completedAt = status.completedAt ?? Date.now();
-    // PicWish reports whole seconds: on average the task ended half a second later.
-    ctx.polls.finished(task, completedAt % 1000 === 0 ? completedAt + 500 : completedAt);
+    ctx.polls.finished(task, upstreamFinishedAt(task, status, completedAt));
     const fetching = await ctx.ledger.update(task.id, (current) =>
       isTerminal(current.state)
         ? null
@@ -56,7 +57,9 @@ export async function recordUpstreamStatus(
             upstreamState: status.state,
             stateDetail: status.stateDetail,
             progress: Math.max(current.progress, 99),
-            pendingImages: status.images,
+            // PicWish may send more images than were asked for (image_1…image_4 and image): only
+            // the task's batchSize are stored, as many as were paid for.
+            pendingImages: status.images.slice(0, task.batchSize),
             completedAt,
             ...times,
           },
@@ -87,4 +90,16 @@ export async function recordUpstreamStatus(
     if (!updated || isTerminal(updated.state)) return null;
   }
   return ctx.polls.next(task, Date.now());
+}
+
+/**
+ * When PicWish says the task ended, for the poll timing's estimate of run times: its
+ * `completed_at` when that lies between the submission and now, else now. PicWish reports whole
+ * seconds: on average the task ended half a second later.
+ */
+function upstreamFinishedAt(task: Task, status: UpstreamTaskStatus, now: number): number {
+  const said = status.completedAt;
+  const earliest = task.submittedAt ?? task.createdAt;
+  if (said === null || said < earliest || said > now) return now;
+  return said % 1000 === 0 ? Math.min(said + 500, now) : said;
 }

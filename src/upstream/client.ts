@@ -1,7 +1,8 @@
 import { openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
-import { Agent, FormData, request } from 'undici';
+import { Agent, type Dispatcher, FormData, request } from 'undici';
 import { err, ok, type Result } from '../shared/result.js';
+import { createScrubber } from '../shared/secrets.js';
 import {
   type CreateTaskRequest,
   envelopeMessage,
@@ -49,7 +50,25 @@ export interface PicWishClientOptions {
   readonly baseUrl: string;
   readonly apiKey: string;
   readonly timeoutMs: number;
+  /**
+   * The largest poll answer read; a bigger one is dropped unparsed (a transient fault). Polls can
+   * carry results inline as base64, so this leaves room for two 25 MB images.
+   * @default 72 MiB
+   */
+  readonly maxAnswerBytes?: number;
+  /**
+   * Other secrets to keep out of PicWish's words (message, state_detail) before tenants see them;
+   * the API key is always scrubbed.
+   * @default []
+   */
+  readonly secrets?: readonly string[];
 }
+
+/** The default of `maxAnswerBytes`: two 25 MB results as base64, and the envelope around them. */
+export const MAX_POLL_ANSWER_BYTES = 72 * 1024 * 1024;
+
+/** A create answer is a small envelope with a task id; anything this big is not one. */
+export const MAX_CREATE_ANSWER_BYTES = 64 * 1024;
 
 /** Network errors that prove the request never reached the server, so nothing was created. */
 const NOT_DELIVERED = new Set([
@@ -72,13 +91,30 @@ function retryAfterMs(header: string | string[] | undefined): number | null {
   return Number.isNaN(date) ? null : Math.max(0, Math.min(date - Date.now(), 60_000));
 }
 
-function networkFault(error: unknown): UpstreamFault {
-  const code = (error as { code?: string } | null)?.code ?? (error as Error | null)?.name ?? 'unknown';
-  return {
-    kind: 'transient',
-    detail: `network error ${code}`,
-    mayHaveCreated: !NOT_DELIVERED.has(code),
-  };
+/** Timeouts as undici and `AbortSignal.timeout` report them (the latter as DOMException code 23). */
+const TIMEOUTS = new Set(['TimeoutError', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Network failures in words an operator (and a tenant reading a task's error) understands. */
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused',
+  ECONNRESET: 'the connection was reset',
+  ENOTFOUND: 'the host name was not found',
+  EAI_AGAIN: 'the host name could not be resolved',
+  ENETUNREACH: 'the network is unreachable',
+  EHOSTUNREACH: 'the host is unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  UND_ERR_SOCKET: 'the connection broke',
+};
+
+function networkFault(error: unknown, timeoutMs: number): UpstreamFault {
+  const name = (error as Error | null)?.name;
+  const rawCode = (error as { code?: unknown } | null)?.code;
+  const code = typeof rawCode === 'string' ? rawCode : (name ?? 'unknown');
+  const timedOut = TIMEOUTS.has(code) || name === 'TimeoutError';
+  const detail = timedOut
+    ? `no answer within ${timeoutMs} ms`
+    : (NETWORK_WORDS[code] ?? `network error (${code})`);
+  return { kind: 'transient', detail, mayHaveCreated: !NOT_DELIVERED.has(code) };
 }
 
 /** Maps a non-2xx (or 2xx-without-the-expected-data) answer onto a fault. */
@@ -86,8 +122,10 @@ function answerFault(
   code: number,
   body: unknown,
   headers: Record<string, string | string[] | undefined>,
+  scrub: (text: string) => string,
 ): UpstreamFault {
-  const message = envelopeMessage(body);
+  const said = envelopeMessage(body);
+  const message = said === null ? null : scrub(said);
   if (code === 401 || code === 403) return { kind: 'auth' };
   if (code === 404) return { kind: 'not_found' };
   if (code === 413) return { kind: 'too_large' };
@@ -105,9 +143,11 @@ function answerFault(
 export class PicWishClient implements UpstreamClient {
   readonly #agent: Agent;
   readonly #options: PicWishClientOptions;
+  readonly #scrub: (text: string) => string;
 
   constructor(options: PicWishClientOptions) {
     this.#options = options;
+    this.#scrub = createScrubber([options.apiKey, ...(options.secrets ?? [])]);
     this.#agent = new Agent({
       connections: 16,
       connectTimeout: Math.min(options.timeoutMs, 10_000),
@@ -131,7 +171,7 @@ export class PicWishClient implements UpstreamClient {
     if (input.negativePrompt !== null) form.set('negative_prompt', input.negativePrompt);
     form.set('batch_size', String(input.batchSize));
 
-    const answer = await this.#call('POST', CREATE_PATH, form);
+    const answer = await this.#call('POST', CREATE_PATH, MAX_CREATE_ANSWER_BYTES, form);
     if (!answer.ok) return answer;
     const { httpStatus, body, headers } = answer.value;
     const code = envelopeStatus(httpStatus, body);
@@ -144,29 +184,38 @@ export class PicWishClient implements UpstreamClient {
     if (body === undefined && httpStatus >= 200 && httpStatus < 300) {
       return err({ kind: 'transient', detail: 'create answer was not JSON', mayHaveCreated: true });
     }
-    return err(answerFault(code, body, headers));
+    return err(answerFault(code, body, headers, this.#scrub));
   }
 
   async getTask(taskId: string): Promise<Result<UpstreamTaskStatus, UpstreamFault>> {
-    const answer = await this.#call('GET', `${CREATE_PATH}/${encodeURIComponent(taskId)}`);
+    const answer = await this.#call(
+      'GET',
+      `${CREATE_PATH}/${encodeURIComponent(taskId)}`,
+      this.#options.maxAnswerBytes ?? MAX_POLL_ANSWER_BYTES,
+    );
     if (!answer.ok) return answer;
     const { httpStatus, body, headers } = answer.value;
     const code = envelopeStatus(httpStatus, body);
     if (httpStatus >= 200 && httpStatus < 300 && code === 200) {
       const status = parseTaskStatus(body, taskId);
-      if (status) return ok(status);
+      if (status) {
+        const detail = status.stateDetail === null ? null : this.#scrub(status.stateDetail);
+        return ok(detail === status.stateDetail ? status : { ...status, stateDetail: detail });
+      }
       return err({ kind: 'transient', detail: 'task answer had no usable state', mayHaveCreated: false });
     }
-    return err(answerFault(code, body, headers));
+    return err(answerFault(code, body, headers, this.#scrub));
   }
 
   async close(): Promise<void> {
     await this.#agent.close();
   }
 
+  /** One call; an answer over `maxBytes` (announced or counted) is dropped without parsing. */
   async #call(
     method: 'GET' | 'POST',
     path: string,
+    maxBytes: number,
     body?: FormData,
   ): Promise<
     Result<
@@ -182,7 +231,15 @@ export class PicWishClient implements UpstreamClient {
         headers: { 'x-api-key': this.#options.apiKey, accept: 'application/json' },
         signal: AbortSignal.timeout(this.#options.timeoutMs),
       });
-      const raw = await response.body.text();
+      const raw = await readUpTo(response.body, Number(response.headers['content-length'] ?? 0), maxBytes);
+      if (raw === null) {
+        const answered = response.statusCode >= 200 && response.statusCode < 300;
+        return err({
+          kind: 'transient',
+          detail: `the answer was larger than ${maxBytes} bytes`,
+          mayHaveCreated: method === 'POST' && answered,
+        });
+      }
       let parsed: unknown;
       try {
         parsed = JSON.parse(raw);
@@ -191,7 +248,30 @@ export class PicWishClient implements UpstreamClient {
       }
       return ok({ httpStatus: response.statusCode, body: parsed, headers: response.headers });
     } catch (error) {
-      return err(networkFault(error));
+      return err(networkFault(error, this.#options.timeoutMs));
     }
   }
+}
+
+/** The body as text, or null (and the body destroyed) once it is, or says it will be, over `maxBytes`. */
+async function readUpTo(
+  body: Dispatcher.ResponseData['body'],
+  announced: number,
+  maxBytes: number,
+): Promise<string | null> {
+  if (announced > maxBytes) {
+    body.destroy();
+    return null;
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += (chunk as Buffer).length;
+    if (total > maxBytes) {
+      body.destroy();
+      return null;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
