@@ -11,8 +11,8 @@ describe('schema/schema.graphql', () => {
   it('contains the contract the clients rely on', () => {
     const sdl = printSortedSchema();
     for (const piece of [
-      'input ImageSource @oneOf',
-      'input BackgroundSpec @oneOf',
+      'input ImageSource {',
+      'input BackgroundSpec {',
       'batchSize: Int! = 2',
       'backgroundTask(',
       'generateBackground(input: GenerateBackgroundInput!): BackgroundTask!',

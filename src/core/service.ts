@@ -11,12 +11,22 @@ import type { TaskDriver } from './task-driver.js';
 import type { TenantLimiter } from './tenant-limits.js';
 import type { UploadSpool } from './upload-spool.js';
 import { spoolImageUrl } from './url-input.js';
-import { type GenerateParams, validateImageUrl, validateParams } from './validation.js';
+import {
+  type GenerateParams,
+  IMAGE_FIELDS,
+  type ImageChoice,
+  validateImageUrl,
+  validateParams,
+} from './validation.js';
 
-/** The foreground as the schema received it: an upload still streaming in, or a URL. */
-export type ImageInput =
-  | { readonly kind: 'upload'; readonly open: () => Promise<Readable>; readonly field: readonly string[] }
-  | { readonly kind: 'url'; readonly url: string; readonly field: readonly string[] };
+/**
+ * The foreground as the schema received it: an upload still streaming in (opened on demand) or a
+ * URL. Exactly one must be given; `validateParams` refuses anything else.
+ */
+export interface ImageInput extends ImageChoice {
+  readonly file?: (() => Promise<Readable>) | null;
+  readonly url?: string | null;
+}
 
 /** Settings the service needs from the configuration, and where uploads wait. */
 export interface TaskServiceOptions {
@@ -53,11 +63,12 @@ export class TaskService {
     image: ImageInput,
     params: GenerateParams,
   ): Promise<Result<Task, GatewayError>> {
-    const valid = validateParams(params);
+    const valid = validateParams(image, params);
     if (!valid.ok) return valid;
+    const open = image.file ?? null;
     let url: string | null = null;
-    if (image.kind === 'url') {
-      const checked = validateImageUrl(image.url, image.field);
+    if (open === null) {
+      const checked = validateImageUrl(image.url ?? '', IMAGE_FIELDS.url);
       if (!checked.ok) return checked;
       url = checked.value;
     }
@@ -78,23 +89,24 @@ export class TaskService {
 
     const id = randomUUID();
     let source: TaskSource;
-    if (image.kind === 'upload') {
+    if (open !== null) {
+      const field = IMAGE_FIELDS.file;
       let stream: Readable;
       try {
-        stream = await image.open();
+        stream = await open();
       } catch (error) {
         const status = (error as { status?: number }).status;
         return err(
           status === 413
-            ? badInput('FILE_TOO_LARGE', image.field, 'The file is larger than 20 MB.')
-            : badInput('UPLOAD_MISSING', image.field, 'The upload named in the request did not arrive.'),
+            ? badInput('FILE_TOO_LARGE', field, 'The file is larger than 20 MB.')
+            : badInput('UPLOAD_MISSING', field, 'The upload named in the request did not arrive.'),
         );
       }
       const spooled = await this.options.spool.accept(id, stream);
-      if (!spooled.ok) return err(badInput(spooled.error.reason, image.field, spooled.error.message));
+      if (!spooled.ok) return err(badInput(spooled.error.reason, field, spooled.error.message));
       source = spooled.value;
     } else {
-      const fetched = await spoolImageUrl(this.options.imageUrls, url as string, image.field, (body) =>
+      const fetched = await spoolImageUrl(this.options.imageUrls, url as string, IMAGE_FIELDS.url, (body) =>
         this.options.spool.accept(id, body),
       );
       if (!fetched.ok) return fetched;

@@ -8,6 +8,18 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** `deadlineSeconds` above a day makes no sense for a task whose results live an hour upstream. */
 export const MAX_DEADLINE_SECONDS = 86_400;
 
+/** Where each image source sits in the mutation's arguments, for the errors that name it. */
+export const IMAGE_FIELDS = {
+  file: ['input', 'image', 'file'],
+  url: ['input', 'image', 'url'],
+} as const;
+
+/** The image sources as the schema hands them over; exactly one must be given. */
+export interface ImageChoice {
+  readonly file?: unknown;
+  readonly url?: string | null;
+}
+
 /** The mutation's input as the schema hands it over, the image already separated out. */
 export interface GenerateParams {
   readonly background: { readonly prompt?: string | null; readonly sceneType?: number | null };
@@ -33,18 +45,20 @@ const INPUT = ['input'];
  * Checks everything about a generate request except the image bytes, before anything is read
  * from the upload or sent upstream. Returns every problem at once so a form can mark all fields.
  */
-export function validateParams(params: GenerateParams): Result<ValidParams, GatewayError> {
+export function validateParams(
+  image: ImageChoice,
+  params: GenerateParams,
+): Result<ValidParams, GatewayError> {
   const problems: InputProblem[] = [];
   const { prompt, sceneType } = params.background;
+  for (const problem of [
+    exactlyOneOf(image, ['file', 'url'], [...INPUT, 'image']),
+    exactlyOneOf(params.background, ['prompt', 'sceneType'], [...INPUT, 'background']),
+  ]) {
+    if (problem) problems.push(problem);
+  }
   const hasPrompt = prompt !== undefined && prompt !== null;
   const hasScene = sceneType !== undefined && sceneType !== null;
-  if (hasPrompt === hasScene) {
-    problems.push({
-      reason: 'ONE_OF_VIOLATION',
-      field: [...INPUT, 'background'],
-      message: 'Give exactly one of background.prompt or background.sceneType.',
-    });
-  }
   if (hasPrompt && prompt.trim() === '') {
     problems.push({
       reason: 'PROMPT_EMPTY',
@@ -99,6 +113,28 @@ export function validateParams(params: GenerateParams): Result<ValidParams, Gate
     idempotencyKey: key,
     deadlineSeconds: deadline,
   });
+}
+
+/**
+ * The exactly-one rule of the choice inputs (`ImageSource`, `BackgroundSpec`), and the only place
+ * it is checked: the schema declares them as plain input objects, so a literal, a variable and a
+ * multipart request all reach this check and get the same ONE_OF_VIOLATION (docs/errors.md).
+ * A key given as `null` counts as not given.
+ */
+export function exactlyOneOf<T extends object>(
+  value: T,
+  keys: readonly (keyof T & string)[],
+  field: readonly string[],
+): InputProblem | null {
+  const given = keys.filter((key) => value[key] !== undefined && value[key] !== null);
+  if (given.length === 1) return null;
+  return {
+    reason: 'ONE_OF_VIOLATION',
+    field,
+    message: `${field.join('.')} takes exactly one of ${keys.join(', ')}; ${
+      given.length === 0 ? 'none was given' : `got ${given.join(' and ')}`
+    }.`,
+  };
 }
 
 /** Only absolute http(s) URLs are fetched (by the gateway itself); anything else is refused here. */

@@ -5,8 +5,8 @@ import { toGraphQLError } from './errors.js';
 import { BackgroundTaskRef } from './task.js';
 
 const ImageSourceInput = builder.inputType('ImageSource', {
-  description: 'The transparent foreground PNG: exactly one of an upload or a URL.',
-  isOneOf: true,
+  description:
+    'The transparent foreground PNG: exactly one of an upload or a URL (otherwise BAD_USER_INPUT with reason ONE_OF_VIOLATION).',
   fields: (t) => ({
     file: t.field({
       type: 'Upload',
@@ -18,8 +18,8 @@ const ImageSourceInput = builder.inputType('ImageSource', {
 });
 
 const BackgroundSpecInput = builder.inputType('BackgroundSpec', {
-  description: 'What the background should look like: exactly one of a prompt or a template id.',
-  isOneOf: true,
+  description:
+    'What the background should look like: exactly one of a prompt or a template id (otherwise BAD_USER_INPUT with reason ONE_OF_VIOLATION).',
   fields: (t) => ({
     prompt: t.string({ description: 'Free text, up to 1024 characters; English works best.' }),
     sceneType: t.int({ description: 'A template id; see `sceneTypes`.' }),
@@ -60,14 +60,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: GenerateBackgroundInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const upload = input.image.file;
-      const image: ImageInput =
-        upload !== undefined && upload !== null
-          ? {
-              kind: 'upload',
-              field: ['input', 'image', 'file'],
-              open: async () => (await upload).createReadStream() as unknown as Readable,
-            }
-          : { kind: 'url', url: input.image.url ?? '', field: ['input', 'image', 'url'] };
+      const image: ImageInput = {
+        file: upload ? async () => (await upload).createReadStream() as unknown as Readable : null,
+        url: input.image.url,
+      };
       const result = await ctx.services.tasks.generate(ctx.tenantId, image, {
         background: input.background,
         negativePrompt: input.negativePrompt,
