@@ -1,7 +1,6 @@
 import { createClient as createSseClient } from 'graphql-sse';
 import { type FollowOptions, followTask, type Task } from './follow.js';
 import {
-  type BackgroundSpec,
   type BackgroundTaskState,
   KitCancelDocument,
   KitGenerateDocument,
@@ -15,7 +14,16 @@ import { authHeaders, type GatewayConnection, sendOperation, streamUrl } from '.
 
 export { GatewayError, type GatewayErrorCode, type InputProblem } from './errors.js';
 export { FINAL_STATES, type FollowOptions, isFinal, type Task } from './follow.js';
-export type { BackgroundSpec, BackgroundTaskState } from './generated/graphql.js';
+export type { BackgroundTaskState } from './generated/graphql.js';
+
+/**
+ * Exactly one of a prompt or a template id. The schema's `BackgroundSpec` is a plain input object
+ * (the gateway checks the rule itself: docs/errors.md, "The exactly-one rule"), so the kit states
+ * the rule in its own type and a mistake shows at compile time.
+ */
+export type BackgroundSpec =
+  | { readonly prompt: string; readonly sceneType?: never }
+  | { readonly prompt?: never; readonly sceneType: number };
 export type { GatewayConnection } from './http.js';
 
 /** A template from `sceneTypes`, for pickers. */

@@ -4,12 +4,13 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
-/** What the background should look like: exactly one of a prompt or a template id. */
-export type BackgroundSpec =
-  {   /** Free text, up to 1024 characters; English works best. */
-  prompt: string; sceneType?: never; }
-  |  { prompt?: never;   /** A template id; see `sceneTypes`. */
-  sceneType: number; };
+/** What the background should look like: exactly one of a prompt or a template id (otherwise BAD_USER_INPUT with reason ONE_OF_VIOLATION). */
+export type BackgroundSpec = {
+  /** Free text, up to 1024 characters; English works best. */
+  prompt?: string | null | undefined;
+  /** A template id; see `sceneTypes`. */
+  sceneType?: number | null | undefined;
+};
 
 /** Where a task stands. QUEUED and PROCESSING change; SUCCEEDED, FAILED and CANCELLED are final. */
 export type BackgroundTaskState =
@@ -40,12 +41,13 @@ export type GenerateBackgroundInput = {
   negativePrompt?: string | null | undefined;
 };
 
-/** The transparent foreground PNG: exactly one of an upload or a URL. */
-export type ImageSource =
-  {   /** The PNG itself, sent as a GraphQL multipart request (needs an `apollo-require-preflight` or `x-graphql-yoga-csrf` header). */
-  file: File | Blob; url?: never; }
-  |  { file?: never;   /** An absolute http(s) URL PicWish can download the PNG from. */
-  url: string; };
+/** The transparent foreground PNG: exactly one of an upload or a URL (otherwise BAD_USER_INPUT with reason ONE_OF_VIOLATION). */
+export type ImageSource = {
+  /** The PNG itself, sent as a GraphQL multipart request (needs an `apollo-require-preflight` or `x-graphql-yoga-csrf` header). */
+  file?: File | Blob | null | undefined;
+  /** An absolute http(s) URL PicWish can download the PNG from. */
+  url?: string | null | undefined;
+};
 
 export type KitTaskFieldsFragment = { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null }> };
 
