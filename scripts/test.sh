@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what the tests need (npm packages, Debian's chromium for the browser tests,
 # Debian's redis-server for the Redis tests), runs the checks that keep the code honest, then the
-# whole suite.
+# whole suite on Node 20 and on Node 22 LTS.
 # It needs only npm and bash to start, so it works on a fresh clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,12 +36,26 @@ echo "==> lint and format check"; npx biome ci .
 if [ -f scripts/check-codegen.sh ]; then
   echo "==> codegen drift check"; bash scripts/check-codegen.sh
 fi
-echo "==> tests"
-mkdir -p test-results
+# The suite runs on Node 20 (the machine's node), then on Node 22 LTS in a copy of the tree
+# (scripts/with-node-22.sh); TEST_NODE_22=false skips the second run. The type-check, lint and
+# codegen check do not depend on the runtime and run once.
+rm -rf test-results && mkdir -p test-results
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@" || status=$?
+bash scripts/run-tests.sh "$PWD/test-results/vitest-node-20.json" "$@" || status=$?
+if [ "${TEST_NODE_22:-true}" != false ]; then
+  bash scripts/with-node-22.sh bash scripts/run-tests.sh "$PWD/test-results/vitest-node-22.json" "$@" || status=$?
+fi
 node -e '
-  const r = require("./test-results/vitest.json");
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
-' || true
+  const fs = require("node:fs");
+  const sum = { passed: 0, failed: 0, skipped: 0 };
+  for (const file of process.argv.slice(1)) {
+    const runtime = file.replace(/^.*vitest-|\.json$/g, "");
+    if (!fs.existsSync(file)) { console.log(`${runtime}: no report (that run did not finish)`); sum.failed += 1; continue; }
+    const r = JSON.parse(fs.readFileSync(file, "utf8"));
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`${runtime}: passed ${r.numPassedTests}, failed ${r.numFailedTests}, skipped ${skipped}`);
+    sum.passed += r.numPassedTests; sum.failed += r.numFailedTests; sum.skipped += skipped;
+  }
+  console.log(`${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
+' test-results/vitest-node-20.json $([ "${TEST_NODE_22:-true}" != false ] && echo test-results/vitest-node-22.json) || true
 exit $status
