@@ -25,7 +25,7 @@ esac
 
 echo "==> copying the tree and building native modules for node $(node --version)"
 mkdir "$work/tree"
-tar --exclude=./node_modules --exclude=./.git --exclude=./data --exclude=./dist \
+tar --exclude=./node_modules --exclude=./.git --exclude=./data \
   --exclude=./test-results --exclude=./.bench-dist -cf - . | tar -xf - -C "$work/tree"
 cp -a node_modules "$work/tree/node_modules"
 # Vite's cache in node_modules/.vite belongs to the Node 20 run.
