@@ -20,7 +20,7 @@ const config: CodegenConfig = {
   ignoreNoDocuments: false,
   generates: {
     'src/generated/': {
-      documents: ['test/operations/*.graphql', 'src/http/demo/*.graphql'],
+      documents: ['test/operations/*.graphql'],
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: shared,

@@ -1,13 +1,11 @@
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/observability/logging.js';
+import { hasChromium, launchChromium } from './support/browser.js';
 import { eventually, type GraphQLErrorShape, startStack, type TestStack } from './support/harness.js';
 import { bearer, generate, mustGenerate, sseUntil, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
 
-/** `apt-get install -y chromium`; without it the browser check is skipped. */
-const CHROMIUM = '/usr/bin/chromium';
 const SIGNING_SECRET = 'files-signing-secret-4b1f7d9e2a6c8e0f3b5d7a9c';
 const WRONG_KEY = 'wrong-gateway-key-6d8f0a2c4e6b8d0f';
 const TASK = `query Task($id: ID!) {
@@ -214,21 +212,10 @@ describe('the GraphiQL page', () => {
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
   });
 
-  it.skipIf(!existsSync(CHROMIUM))(
+  it.skipIf(!hasChromium)(
     'renders and runs a query in Chromium under that policy, loading nothing from outside the gateway',
     async () => {
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         const violations: string[] = [];

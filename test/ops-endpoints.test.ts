@@ -84,7 +84,7 @@ describe('operations endpoints', () => {
     for (const [path, type] of [
       ['/demo.js', /^text\/javascript/],
       ['/demo.css', /^text\/css/],
-      ['/demo.graphql', /^application\/graphql/],
+      ['/kit/gateway-client.js', /^text\/javascript/],
     ] as const) {
       const asset = await fetch(`${stack.url}${path}`);
       expect(asset.status, path).toBe(200);

@@ -14,11 +14,9 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "query DemoTemplates {\n  sceneTypes {\n    id\n    name\n    description\n  }\n}\n\nmutation DemoGenerate($input: GenerateBackgroundInput!) {\n  generateBackground(input: $input) {\n    id\n    state\n    progress\n    queuePosition\n  }\n}\n\nsubscription DemoFollow($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    queuePosition\n    error {\n      code\n      message\n    }\n    images {\n      url\n      width\n      height\n      contentType\n    }\n  }\n}": typeof types.DemoTemplatesDocument,
     "mutation GenerateFromFile($file: Upload!, $prompt: String!) {\n  generateBackground(\n    input: {image: {file: $file}, background: {prompt: $prompt}, batchSize: 2}\n  ) {\n    id\n    state\n    queuePosition\n  }\n}\n\nsubscription FollowTask($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    images {\n      url\n      width\n      height\n      contentType\n    }\n    error {\n      code\n      message\n    }\n  }\n}\n\nquery TaskById($id: ID!) {\n  backgroundTask(id: $id) {\n    id\n    state\n    progress\n  }\n}\n\nquery SceneTypes {\n  sceneTypes {\n    id\n    name\n  }\n}": typeof types.GenerateFromFileDocument,
 };
 const documents: Documents = {
-    "query DemoTemplates {\n  sceneTypes {\n    id\n    name\n    description\n  }\n}\n\nmutation DemoGenerate($input: GenerateBackgroundInput!) {\n  generateBackground(input: $input) {\n    id\n    state\n    progress\n    queuePosition\n  }\n}\n\nsubscription DemoFollow($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    queuePosition\n    error {\n      code\n      message\n    }\n    images {\n      url\n      width\n      height\n      contentType\n    }\n  }\n}": types.DemoTemplatesDocument,
     "mutation GenerateFromFile($file: Upload!, $prompt: String!) {\n  generateBackground(\n    input: {image: {file: $file}, background: {prompt: $prompt}, batchSize: 2}\n  ) {\n    id\n    state\n    queuePosition\n  }\n}\n\nsubscription FollowTask($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    images {\n      url\n      width\n      height\n      contentType\n    }\n    error {\n      code\n      message\n    }\n  }\n}\n\nquery TaskById($id: ID!) {\n  backgroundTask(id: $id) {\n    id\n    state\n    progress\n  }\n}\n\nquery SceneTypes {\n  sceneTypes {\n    id\n    name\n  }\n}": types.GenerateFromFileDocument,
 };
 
@@ -36,10 +34,6 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "query DemoTemplates {\n  sceneTypes {\n    id\n    name\n    description\n  }\n}\n\nmutation DemoGenerate($input: GenerateBackgroundInput!) {\n  generateBackground(input: $input) {\n    id\n    state\n    progress\n    queuePosition\n  }\n}\n\nsubscription DemoFollow($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    queuePosition\n    error {\n      code\n      message\n    }\n    images {\n      url\n      width\n      height\n      contentType\n    }\n  }\n}"): (typeof documents)["query DemoTemplates {\n  sceneTypes {\n    id\n    name\n    description\n  }\n}\n\nmutation DemoGenerate($input: GenerateBackgroundInput!) {\n  generateBackground(input: $input) {\n    id\n    state\n    progress\n    queuePosition\n  }\n}\n\nsubscription DemoFollow($id: ID!) {\n  backgroundTaskUpdated(id: $id) {\n    id\n    state\n    progress\n    queuePosition\n    error {\n      code\n      message\n    }\n    images {\n      url\n      width\n      height\n      contentType\n    }\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -17,8 +17,11 @@ interface Asset {
 const ASSETS = {
   '/': ['index.html', 'text/html; charset=utf-8'],
   '/demo.js': ['demo.js', 'text/javascript; charset=utf-8'],
+  '/demo-input.js': ['demo-input.js', 'text/javascript; charset=utf-8'],
+  '/demo-results.js': ['demo-results.js', 'text/javascript; charset=utf-8'],
+  '/demo-history.js': ['demo-history.js', 'text/javascript; charset=utf-8'],
   '/demo.css': ['demo.css', 'text/css; charset=utf-8'],
-  '/demo.graphql': ['demo.graphql', 'application/graphql; charset=utf-8'],
+  '/demo-output.css': ['demo-output.css', 'text/css; charset=utf-8'],
 } as const;
 
 /** Where the page imports the client kit from (the browser bundle of client/). */
@@ -44,7 +47,7 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /**
- * The demo assets are plain files (no build step). tsc does not copy them to dist/, so they are
+ * The demo assets are plain files (no build step of their own; they import the kit bundle). tsc does not copy them to dist/, so they are
  * read from the source tree: `./demo/` next to this module under src/, or `../../src/http/demo/`
  * from dist/http/. Read once, at start-up.
  */

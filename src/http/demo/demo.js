@@ -1,147 +1,24 @@
-// The demo page: upload a transparent PNG with the GraphQL multipart request spec, follow the
-// task over SSE, show the results. Plain browser JavaScript, no build step, no third-party code.
+// The demo page, built on the client kit (served by the gateway at /kit/gateway-client.js):
+// pick a foreground, describe or pick a background, follow the task live, compare and download
+// the results, browse recent tasks. Plain browser modules, no third-party code, no CDN.
 
-const FINAL_STATES = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
-const MAX_RECONNECTS = 3;
+import { createGatewayClient, GatewayError } from '/kit/gateway-client.js';
+import { createHistory } from './demo-history.js';
+import { createImageInput } from './demo-input.js';
+import { showResults } from './demo-results.js';
 
 const $ = (id) => document.getElementById(id);
+const STAGES = ['UPLOADING', 'QUEUED', 'PROCESSING', 'SUCCEEDED'];
 
-/** The operations document, loaded once from /demo.graphql; requests pick one by name. */
-let operations = '';
+const client = createGatewayClient({ url: '/graphql', apiKey: () => $('api-key').value.trim() });
+const image = createImageInput({ onChange: () => showError('') });
+const history = createHistory(client, {
+  onOpen: openTask,
+  onError: (error) => showError(`Could not load recent tasks: ${explain(error)}`),
+});
 
-/** A GraphQL or HTTP failure, with the words to show. */
-class GatewayError extends Error {
-  constructor(message, code) {
-    super(message);
-    this.code = code ?? null;
-  }
-}
-
-function describeErrors(errors) {
-  const first = errors[0] ?? {};
-  const code = first.extensions?.code;
-  return new GatewayError(first.message ?? 'The gateway refused the request.', code);
-}
-
-function requestHeaders(extra) {
-  const headers = { ...extra };
-  const key = $('api-key').value.trim();
-  if (key) headers.authorization = `Bearer ${key}`;
-  return headers;
-}
-
-async function readResult(response) {
-  let body;
-  try {
-    body = await response.json();
-  } catch {
-    throw new GatewayError(`The gateway answered HTTP ${response.status} without a GraphQL result.`);
-  }
-  if (Array.isArray(body.errors) && body.errors.length > 0) throw describeErrors(body.errors);
-  if (!response.ok || !body.data) throw new GatewayError(`The gateway answered HTTP ${response.status}.`);
-  return body.data;
-}
-
-async function graphql(operationName, variables = {}) {
-  const response = await fetch('/graphql', {
-    method: 'POST',
-    headers: requestHeaders({
-      'content-type': 'application/json',
-      accept: 'application/graphql-response+json, application/json',
-    }),
-    body: JSON.stringify({ query: operations, operationName, variables }),
-  });
-  return readResult(response);
-}
-
-/** generateBackground with the file as a multipart upload; the preflight header is required. */
-async function generate(file, background) {
-  const form = new FormData();
-  const variables = { input: { image: { file: null }, background, batchSize: 2 } };
-  form.append('operations', JSON.stringify({ query: operations, operationName: 'DemoGenerate', variables }));
-  form.append('map', JSON.stringify({ 0: ['variables.input.image.file'] }));
-  form.append('0', file, file.name);
-  const response = await fetch('/graphql', {
-    method: 'POST',
-    headers: requestHeaders({ 'apollo-require-preflight': 'true' }),
-    body: form,
-  });
-  return (await readResult(response)).generateBackground;
-}
-
-/**
- * One SSE stream of backgroundTaskUpdated; calls `onTask` for each update and returns the last
- * task seen (null if none). Throws the first GraphQL error.
- */
-async function followOnce(id, onTask) {
-  const response = await fetch('/graphql', {
-    method: 'POST',
-    headers: requestHeaders({ 'content-type': 'application/json', accept: 'text/event-stream' }),
-    body: JSON.stringify({ query: operations, operationName: 'DemoFollow', variables: { id } }),
-  });
-  if (!response.ok || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
-    await readResult(response);
-    throw new GatewayError(`The gateway answered HTTP ${response.status} instead of an event stream.`);
-  }
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  let last = null;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value.replace(/\r\n?/g, '\n');
-    let end = buffer.indexOf('\n\n');
-    while (end !== -1) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      end = buffer.indexOf('\n\n');
-      const event = parseEvent(block);
-      if (event.name === 'complete') return last;
-      if (event.name !== 'next' || !event.data) continue;
-      const result = JSON.parse(event.data);
-      if (Array.isArray(result.errors) && result.errors.length > 0) {
-        await reader.cancel();
-        throw describeErrors(result.errors);
-      }
-      last = result.data?.backgroundTaskUpdated ?? last;
-      if (last) onTask(last);
-    }
-  }
-  return last;
-}
-
-function parseEvent(block) {
-  let name = 'message';
-  const data = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith(':')) continue;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'event') name = value;
-    else if (field === 'data') data.push(value);
-  }
-  return { name, data: data.join('\n') };
-}
-
-/** Follows the task to a final state; a dropped stream is reopened (it starts with a snapshot). */
-async function follow(id, onTask) {
-  for (let attempt = 0; attempt <= MAX_RECONNECTS; attempt++) {
-    const last = await followOnce(id, onTask);
-    if (last && FINAL_STATES.has(last.state)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)));
-  }
-  throw new GatewayError('The live connection kept closing before the task finished; try again later.');
-}
-
-function showStatus(task) {
-  const progress = $('progress');
-  progress.hidden = false;
-  progress.value = task.progress ?? 0;
-  let words = `${task.state.toLowerCase()}, ${task.progress ?? 0}%`;
-  if (task.state === 'QUEUED' && task.queuePosition) words = `queued, position ${task.queuePosition}`;
-  $('status').textContent = `Task ${task.id}: ${words}`;
-}
+/** The task being generated: its id (once known) and the controller that stops following it. */
+let current = null;
 
 function showError(message) {
   const box = $('error');
@@ -149,48 +26,166 @@ function showError(message) {
   box.hidden = !message;
 }
 
-function showResults(images) {
-  const results = $('results');
-  results.replaceChildren();
-  images.forEach((image, index) => {
-    const figure = document.createElement('figure');
-    const img = document.createElement('img');
-    img.className = 'result';
-    img.src = image.url;
-    img.alt = `Generated background ${index + 1}`;
-    if (image.width) img.width = image.width;
-    if (image.height) img.height = image.height;
-    const link = document.createElement('a');
-    link.href = image.url;
-    link.download = `background-${index + 1}.png`;
-    link.textContent = `Download image ${index + 1}${image.width ? ` (${image.width}×${image.height})` : ''}`;
-    const caption = document.createElement('figcaption');
-    caption.append(link);
-    figure.append(img, caption);
-    results.append(figure);
-  });
+function explain(error) {
+  if (error instanceof GatewayError) {
+    return error.code === 'NETWORK_ERROR'
+      ? error.message
+      : `${error.message} (${error.reason ?? error.code})`;
+  }
+  return error?.message ?? String(error);
+}
+
+function secondsUntil(iso) {
+  return Math.max(0, Math.round((Date.parse(iso) - Date.now()) / 1000));
+}
+
+/** The stage list, the progress bar and the status line for a task (or the upload before it). */
+function showStatus(task) {
+  const stage = task ? task.state : 'UPLOADING';
+  const reached = STAGES.indexOf(stage === 'FAILED' || stage === 'CANCELLED' ? 'PROCESSING' : stage);
+  for (const item of $('stages').children) {
+    const index = STAGES.indexOf(item.dataset.stage);
+    item.classList.toggle('done', index < reached || stage === 'SUCCEEDED');
+    if (index === reached && stage !== 'SUCCEEDED') item.setAttribute('aria-current', 'step');
+    else item.removeAttribute('aria-current');
+  }
+  $('stages').dataset.state = stage;
+  const progress = $('progress');
+  progress.hidden = false;
+  progress.value = task?.progress ?? 0;
+  let words = 'Uploading…';
+  if (task?.state === 'QUEUED') {
+    words = task.queuePosition ? `Queued, position ${task.queuePosition}` : 'Queued';
+    if (task.estimatedStartAt) words += `, starts in about ${secondsUntil(task.estimatedStartAt)} s`;
+  } else if (task) {
+    words = `${task.state.charAt(0)}${task.state.slice(1).toLowerCase()}, ${task.progress}%`;
+  }
+  $('status').textContent = words;
+}
+
+function busy(running) {
+  $('submit').disabled = running;
+  $('submit').textContent = running ? 'Generating…' : 'Generate';
+  $('cancel').hidden = !running;
+}
+
+function backgroundChoice() {
+  const scene = document.querySelector('input[name="scene"]:checked')?.value ?? '';
+  if (scene) return { sceneType: Number(scene) };
+  const prompt = $('prompt').value.trim();
+  return prompt ? { prompt } : null;
+}
+
+function finish(task, foregroundUrl) {
+  showStatus(task);
+  if (task.state === 'SUCCEEDED') {
+    showResults($('results'), task.images, foregroundUrl);
+  } else if (task.state === 'FAILED') {
+    showError(
+      `The task failed: ${task.error?.message ?? 'no reason given'} (${task.error?.code ?? 'UNKNOWN'})`,
+    );
+  } else {
+    $('status').textContent = 'Cancelled.';
+  }
+}
+
+async function onSubmit(event) {
+  event.preventDefault();
+  showError('');
+  const source = image.source();
+  const background = backgroundChoice();
+  if (!source) {
+    image.markInvalid();
+    return showError('Choose a PNG with a transparent background first: drop it, paste it, or give its URL.');
+  }
+  if (!background) {
+    $('prompt').focus();
+    return showError('Describe the background, or pick a template.');
+  }
+  const batchSize = Number(document.querySelector('input[name="batch"]:checked')?.value ?? 2);
+  const foregroundUrl = image.previewUrl();
+  const run = { controller: new AbortController(), id: null };
+  current = run;
+  busy(true);
+  $('results').replaceChildren();
+  showStatus(null);
+  // On a phone the results panel is below the form: bring it into view.
+  if (matchMedia('(max-width: 52rem)').matches) $('output-title').scrollIntoView({ block: 'start' });
+  try {
+    const task = await client.generate(
+      { image: source, background, batchSize },
+      {
+        signal: run.controller.signal,
+        onUpdate: (update) => {
+          run.id = update.id;
+          showStatus(update);
+        },
+      },
+    );
+    finish(task, foregroundUrl);
+  } catch (error) {
+    if (run.controller.signal.aborted) return;
+    if (error instanceof GatewayError && error.field?.startsWith('input.image')) image.markInvalid();
+    if (error instanceof GatewayError && error.field?.startsWith('input.background.prompt')) {
+      $('prompt').setAttribute('aria-invalid', 'true');
+    }
+    $('progress').hidden = true;
+    $('status').textContent = '';
+    showError(explain(error));
+  } finally {
+    if (current === run) {
+      busy(false);
+      current = null;
+    }
+    history.refresh();
+  }
+}
+
+async function onCancel() {
+  if (!current?.id) return;
+  try {
+    await client.cancel(current.id);
+  } catch (error) {
+    showError(`Could not cancel: ${explain(error)}`);
+  }
+}
+
+/** Shows a task from the history: its results (without sliders: the page no longer has its foreground). */
+function openTask(task) {
+  showError('');
+  finish(task, null);
+  $('output-title').scrollIntoView({ behavior: 'smooth', block: 'start' });
 }
 
 async function loadTemplates() {
-  const select = $('scene-type');
+  const list = $('templates');
   try {
-    const { sceneTypes } = await graphql('DemoTemplates');
-    const chosen = select.value;
-    select.replaceChildren(select.options[0]);
-    for (const scene of sceneTypes) {
-      const option = new Option(scene.name, String(scene.id));
-      if (scene.description) option.title = scene.description;
-      select.append(option);
-    }
-    select.value = chosen;
+    const scenes = await client.sceneTypes();
+    const none = list.firstElementChild;
+    const chips = scenes.map((scene) => {
+      const label = document.createElement('label');
+      label.className = 'chip';
+      if (scene.description) label.title = scene.description;
+      const input = document.createElement('input');
+      input.type = 'radio';
+      input.name = 'scene';
+      input.value = String(scene.id);
+      const name = document.createElement('span');
+      name.textContent = scene.name;
+      label.append(input, name);
+      return label;
+    });
+    list.replaceChildren(none, ...chips);
     showError('');
+    return true;
   } catch (error) {
-    if (error.code === 'UNAUTHENTICATED') {
+    if (error instanceof GatewayError && error.code === 'UNAUTHENTICATED') {
       $('key-section').open = true;
-      showError(`${error.message} Templates load once a valid key is entered.`);
+      showError(`${error.message} Templates and recent tasks load once a valid key is entered.`);
     } else {
-      showError(`Could not load templates: ${error.message}`);
+      showError(`Could not load templates: ${explain(error)}`);
     }
+    return false;
   }
 }
 
@@ -209,51 +204,17 @@ async function loadAbout() {
   }
 }
 
-async function onSubmit(event) {
-  event.preventDefault();
-  showError('');
-  const file = $('image').files[0];
-  const prompt = $('prompt').value.trim();
-  const sceneType = $('scene-type').value;
-  if (!file) return showError('Choose a PNG file with a transparent background first.');
-  if (!sceneType && !prompt) return showError('Describe the background, or pick a template.');
-  const background = sceneType ? { sceneType: Number(sceneType) } : { prompt };
-  const button = $('submit');
-  button.disabled = true;
-  $('results').replaceChildren();
-  $('status').textContent = 'Uploading…';
-  try {
-    const created = await generate(file, background);
-    showStatus(created);
-    const task = await follow(created.id, showStatus);
-    if (task.state === 'SUCCEEDED') {
-      showResults(task.images);
-    } else if (task.state === 'FAILED') {
-      showError(
-        `The task failed: ${task.error?.message ?? 'no reason given'} (${task.error?.code ?? 'UNKNOWN'})`,
-      );
-    } else {
-      showError('The task was cancelled.');
-    }
-  } catch (error) {
-    const code = error.code ? ` (${error.code})` : '';
-    showError(
-      error instanceof GatewayError
-        ? `${error.message}${code}`
-        : `Could not reach the gateway: ${error.message}`,
-    );
-  } finally {
-    button.disabled = false;
-  }
+async function loadGatewayData() {
+  if (await loadTemplates()) await history.refresh();
 }
 
-async function start() {
-  const response = await fetch('/demo.graphql');
-  operations = await response.text();
-  $('generate-form').addEventListener('submit', onSubmit);
-  $('api-key').addEventListener('change', loadTemplates);
-  await Promise.all([loadAbout(), loadTemplates()]);
-  document.body.dataset.ready = 'true';
-}
-
-start().catch((error) => showError(`The page could not start: ${error.message}`));
+$('generate-form').addEventListener('submit', onSubmit);
+$('cancel').addEventListener('click', onCancel);
+$('prompt').addEventListener('input', () => {
+  $('prompt').removeAttribute('aria-invalid');
+  // Typing a description means "use it": the template choice goes back to None.
+  if ($('prompt').value.trim()) document.querySelector('input[name="scene"][value=""]').checked = true;
+});
+$('api-key').addEventListener('change', loadGatewayData);
+await Promise.all([loadAbout(), loadGatewayData()]);
+document.body.dataset.ready = 'true';
