@@ -48,6 +48,12 @@ export interface Config {
     /** `IMAGE_URL_TIMEOUT_MS`: one image URL fetch, redirects and body included. */
     readonly timeoutMs: number;
   };
+  readonly http: {
+    /** `REQUEST_TIMEOUT_MS`: the longest a client may take to send one whole request. */
+    readonly requestTimeoutMs: number;
+    /** `REQUEST_IDLE_TIMEOUT_MS`: the longest a request body may pause before it is cut off. */
+    readonly requestIdleTimeoutMs: number;
+  };
   readonly engine: {
     /** Simulated run time of one task on the local engine. */
     readonly durationMs: number;
@@ -260,6 +266,10 @@ export function loadConfig(
       outbound: {
         allowPrivate: boolean(env, 'IMAGE_URL_ALLOW_PRIVATE'),
         timeoutMs: integer(env, 'IMAGE_URL_TIMEOUT_MS', 15_000, 100, 120_000),
+      },
+      http: {
+        requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
+        requestIdleTimeoutMs: integer(env, 'REQUEST_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
       },
       engine: {
         durationMs: integer(env, 'LOCAL_ENGINE_DURATION_MS', 4_000, 0, 600_000),

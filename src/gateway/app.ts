@@ -47,7 +47,7 @@ export async function startGateway(
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const shared = await sharedParts(config, logger, instanceId);
   const upstream = await chooseUpstream(config, sceneTypes, logger);
-  const { server, url, serve } = await listen(config.port, config.host);
+  const { server, url, serve } = await listen(config.port, config.host, config.http);
   const publicUrl = config.publicUrl ?? url;
   const parts = buildParts({
     config,

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { endIdleBodies, type RequestTimeouts, requestTimeLimits } from '../http/slow-bodies.js';
 import { answerWhileStarting } from '../http/starting.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -18,9 +19,12 @@ export interface Listener {
  * but with a handler attached from the first connection on: until `serve` is called every request
  * gets the start-up answers (http/starting.ts) instead of hanging unanswered.
  */
-export async function listen(port: number, host: string): Promise<Listener> {
+export async function listen(port: number, host: string, timeouts: RequestTimeouts): Promise<Listener> {
   let current: Handler = answerWhileStarting;
-  const server = createServer((req, res) => current(req, res));
+  const server = createServer(requestTimeLimits(timeouts), (req, res) => {
+    endIdleBodies(req, timeouts.requestIdleTimeoutMs);
+    current(req, res);
+  });
   server.listen(port, host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
