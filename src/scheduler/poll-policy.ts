@@ -17,7 +17,7 @@
  * five, then a moving average; 10 s before any finished). Aiming the first due poll at it means a
  * busy budget spends about one poll per task.
  *
- * How the scheduler shares slots (src/tasks/scheduler.ts): when a slot is free it goes to due work
+ * How the scheduler shares slots (slot-arbitration.ts): when a slot is free it goes to due work
  * first — creates in arrival order, polls earliest-due first, and when both are waiting they take
  * turns, two polls then one create (`POLLS_PER_CREATE`): a poll of a finished task completes it
  * with one call, so finished work is reported before new work starts, yet creates keep at least a

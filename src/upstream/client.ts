@@ -31,7 +31,7 @@ export type UpstreamFault =
   /**
    * A blip worth retrying: no connection, a timeout, a reset, a 5xx, an unparseable answer.
    * `mayHaveCreated` is true when the request may have reached PicWish and been acted on — a
-   * create with that flag must never be sent again (see TaskScheduler's resubmission rule).
+   * create with that flag must never be sent again (the resubmission rule, src/scheduler/task-steps.ts).
    */
   | { readonly kind: 'transient'; readonly detail: string; readonly mayHaveCreated: boolean };
 
