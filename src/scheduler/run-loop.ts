@@ -155,6 +155,7 @@ export class RunLoop {
     if (!this.#deps.holds(id)) {
       // Its lease lapsed (Redis unreachable, or another process took it): not ours to drive.
       slot?.release(false);
+      this.#scheduled.delete(id);
       this.#deps.lost(id);
       return;
     }
