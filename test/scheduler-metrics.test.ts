@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayMetrics } from '../src/observability/metrics.js';
+import { SchedulerMetrics } from '../src/scheduler/scheduler-metrics.js';
+
+/** What the scheduler reports (src/scheduler/scheduler-metrics.ts), read back from the registry. */
+
+async function value(metrics: GatewayMetrics, name: string, labels: Record<string, string> = {}) {
+  const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const sample = metric?.values.find((v) =>
+    Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l),
+  );
+  return sample?.value;
+}
+
+describe('scheduler metrics', () => {
+  it('count the tasks waiting to be sent apart from those already running upstream', async () => {
+    const gateway = new GatewayMetrics();
+    new SchedulerMetrics(gateway).tasksDriven(3, 5);
+    expect(await value(gateway, 'gateway_queue_length')).toBe(3);
+    expect(await value(gateway, 'gateway_running_tasks')).toBe(2);
+  });
+
+  it('count upstream calls by kind and outcome, and finished tasks by state and code', async () => {
+    const gateway = new GatewayMetrics();
+    const metrics = new SchedulerMetrics(gateway);
+    metrics.call('create', 'rate_limited', Date.now());
+    metrics.finished('FAILED', 'UPSTREAM_TASK_LOST');
+    expect(
+      await value(gateway, 'picwish_upstream_calls_total', { kind: 'create', outcome: 'rate_limited' }),
+    ).toBe(1);
+    expect(
+      await value(gateway, 'gateway_tasks_finished_total', { state: 'FAILED', code: 'UPSTREAM_TASK_LOST' }),
+    ).toBe(1);
+  });
+});
