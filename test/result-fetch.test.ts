@@ -6,7 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteTaskStore } from '../src/adapters/sqlite/sqlite-store.js';
 import { TaskEvents } from '../src/core/events.js';
 import { TaskLedger } from '../src/core/ledger.js';
-import { newQueuedTask, type Task } from '../src/core/model.js';
 import { UploadSpool } from '../src/core/upload-spool.js';
 import { GatewayMetrics } from '../src/observability/metrics.js';
 import type { FetchFault, ResultFetcher } from '../src/results/fetcher.js';
@@ -16,38 +15,13 @@ import { TaskScheduler } from '../src/scheduler/scheduler.js';
 import { err, ok } from '../src/shared/result.js';
 import type { UpstreamClient } from '../src/upstream/client.js';
 import { eventually } from './support/harness.js';
+import { queuedTask, STORED_IMAGE } from './support/scheduler-parts.js';
 
 /**
  * Issue #5, the download half, against the real scheduler with a scripted upstream and fetcher:
  * a result that fails to download is retried until PicWish's hour is nearly over, and results
  * that arrive for a cancelled task are thrown away.
  */
-
-function newTask(id: string): Task {
-  const now = Date.now();
-  return newQueuedTask({
-    id,
-    tenantId: 't',
-    source: { kind: 'url', url: 'https://example.com/a.png' },
-    prompt: 'p',
-    sceneType: null,
-    negativePrompt: null,
-    batchSize: 1,
-    createdAt: now,
-    idempotencyKey: null,
-    inputHash: 'h',
-    startBy: null,
-    finishBy: now + 600_000,
-  });
-}
-
-const STORED: StoredImage = {
-  key: 'results/x/abc.png',
-  width: 10,
-  height: 10,
-  contentType: 'image/png',
-  bytes: 5,
-};
 
 interface Rig {
   scheduler: TaskScheduler;
@@ -128,10 +102,10 @@ describe('result downloads', () => {
           ? err({ kind: 'transient', detail: 'reset' })
           : attempt === 2
             ? err({ kind: 'gone', detail: 'the result link answered 404' })
-            : ok(STORED),
+            : ok(STORED_IMAGE),
     });
     current = r;
-    const task = newTask('a');
+    const task = queuedTask('a');
     await r.ledger.create(task);
     const seen: string[] = [];
     const updates = r.ledger.events.subscribe('a');
@@ -147,7 +121,7 @@ describe('result downloads', () => {
       return t?.state === 'SUCCEEDED' ? t : undefined;
     }, 20_000);
     expect(r.fetches).toBe(3);
-    expect(done.images).toEqual([STORED]);
+    expect(done.images).toEqual([STORED_IMAGE]);
     expect(done.pendingImages).toEqual([]);
     // Every earlier snapshot had no images: nobody heard SUCCEEDED before the store had them.
     expect(seen.filter((s) => s.startsWith('SUCCEEDED'))).toEqual(['SUCCEEDED:1']);
@@ -161,14 +135,15 @@ describe('result downloads', () => {
     });
     current = r;
     // The gateway saw the results 56 minutes ago (its own clock) and has been failing since.
-    await r.ledger.create({
-      ...newTask('b'),
-      state: 'PROCESSING',
-      upstreamTaskId: 'up-1',
-      submittedAt: Date.now() - 57 * 60 * 1000,
-      completedAt: Date.now() - 56 * 60 * 1000,
-      pendingImages: [{ kind: 'url', url: 'http://upstream.invalid/1.png' }],
-    });
+    await r.ledger.create(
+      queuedTask('b', {
+        state: 'PROCESSING',
+        upstreamTaskId: 'up-1',
+        submittedAt: Date.now() - 57 * 60 * 1000,
+        completedAt: Date.now() - 56 * 60 * 1000,
+        pendingImages: [{ kind: 'url', url: 'http://upstream.invalid/1.png' }],
+      }),
+    );
     await r.scheduler.start();
     const failed = await eventually(async () => {
       const t = await r.store.get('b');
@@ -182,10 +157,11 @@ describe('result downloads', () => {
     const r = rig({
       // A hostile or broken upstream: "completed" in 1970.
       completedAt: () => 1000,
-      fetch: async (attempt) => (attempt === 1 ? err({ kind: 'transient', detail: 'reset' }) : ok(STORED)),
+      fetch: async (attempt) =>
+        attempt === 1 ? err({ kind: 'transient', detail: 'reset' }) : ok(STORED_IMAGE),
     });
     current = r;
-    await r.ledger.create(newTask('d'));
+    await r.ledger.create(queuedTask('d'));
     await r.scheduler.start();
     const done = await eventually(async () => {
       const t = await r.store.get('d');
@@ -209,11 +185,11 @@ describe('result downloads', () => {
       fetch: async () => {
         fetching();
         await gate;
-        return ok(STORED);
+        return ok(STORED_IMAGE);
       },
     });
     current = r;
-    await r.ledger.create(newTask('c'));
+    await r.ledger.create(queuedTask('c'));
     await r.scheduler.start();
     await started;
     await r.ledger.update('c', () => ({ state: 'CANCELLED', pendingImages: [] }));

@@ -74,6 +74,15 @@ function harness(
 
 let running: RunLoop | null = null;
 
+/** A hand budget and a started loop on it, stopped after the test. */
+function started(overrides: Parameters<typeof harness>[1] = {}) {
+  const hand = handBudget();
+  const h = harness(hand.budget, overrides);
+  running = h.loop;
+  h.loop.start();
+  return { hand, ...h };
+}
+
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -88,10 +97,7 @@ afterEach(async () => {
 
 describe('the run loop', () => {
   it('takes a step that calls PicWish only once the budget granted it a slot', async () => {
-    const hand = handBudget();
-    const h = harness(hand.budget);
-    running = h.loop;
-    h.loop.start();
+    const { hand, ...h } = started();
     h.loop.schedule('a', step({ kind: 'poll', dueAt: Date.now() }));
     await vi.advanceTimersByTimeAsync(10);
     expect(h.taken).toEqual([]);
@@ -105,10 +111,7 @@ describe('the run loop', () => {
   });
 
   it('a download step runs at once without asking the budget', async () => {
-    const hand = handBudget();
-    const h = harness(hand.budget);
-    running = h.loop;
-    h.loop.start();
+    const { hand, ...h } = started();
     h.loop.schedule('a', step({ kind: 'fetch', dueAt: Date.now() }));
     await vi.advanceTimersByTimeAsync(10);
     expect(h.taken).toEqual(['a']);
@@ -116,10 +119,7 @@ describe('the run loop', () => {
   });
 
   it('a step whose deadline passed runs without a slot: it fails the task without a call', async () => {
-    const hand = handBudget();
-    const h = harness(hand.budget);
-    running = h.loop;
-    h.loop.start();
+    const { hand, ...h } = started();
     h.loop.schedule('a', step({ kind: 'submit', dueAt: Date.now(), callsUntil: Date.now() - 1 }));
     await vi.advanceTimersByTimeAsync(10);
     expect(h.taken).toEqual(['a']);
@@ -127,10 +127,7 @@ describe('the run loop', () => {
   });
 
   it('a granted slot goes to the most urgent step at grant time, even one that arrived while waiting', async () => {
-    const hand = handBudget();
-    const h = harness(hand.budget);
-    running = h.loop;
-    h.loop.start();
+    const { hand, ...h } = started();
     h.loop.schedule('poll', step({ kind: 'poll', dueAt: Date.now() }));
     await vi.advanceTimersByTimeAsync(10);
     h.loop.schedule('create', step({ kind: 'submit', dueAt: Date.now() - 100 }));
@@ -140,16 +137,13 @@ describe('the run loop', () => {
   });
 
   it('never runs more steps at once than the in-flight cap', async () => {
-    const hand = handBudget();
     const hung: Array<() => void> = [];
     let hanging = true;
-    const h = harness(hand.budget, {
+    const h = started({
       maxInFlight: 2,
       take: () =>
         hanging ? new Promise((resolve) => hung.push(() => resolve(null))) : Promise.resolve(null),
     });
-    running = h.loop;
-    h.loop.start();
     for (const id of ['a', 'b', 'c', 'd']) h.loop.schedule(id, step({ kind: 'fetch', dueAt: Date.now() }));
     await vi.advanceTimersByTimeAsync(5_000);
     expect(h.taken).toEqual(['a', 'b']);
@@ -161,10 +155,7 @@ describe('the run loop', () => {
   });
 
   it('a task whose lease lapsed is dropped instead of stepped', async () => {
-    const hand = handBudget();
-    const h = harness(hand.budget, { holds: () => false });
-    running = h.loop;
-    h.loop.start();
+    const { hand, ...h } = started({ holds: () => false });
     h.loop.schedule('a', step({ kind: 'poll', dueAt: Date.now() }));
     await vi.advanceTimersByTimeAsync(10);
     expect(h.taken).toEqual([]);
@@ -173,13 +164,10 @@ describe('the run loop', () => {
   });
 
   it('the next step is scheduled from what the step answered', async () => {
-    const hand = handBudget();
     let calls = 0;
-    const h = harness(hand.budget, {
+    const h = started({
       take: async () => (++calls === 1 ? step({ kind: 'fetch', dueAt: Date.now() + 2_000 }) : null),
     });
-    running = h.loop;
-    h.loop.start();
     h.loop.schedule('a', step({ kind: 'fetch', dueAt: Date.now() }));
     await vi.advanceTimersByTimeAsync(1_900);
     expect(h.taken).toEqual(['a']);
@@ -189,17 +177,14 @@ describe('the run loop', () => {
   });
 
   it('a step that throws is tried again five seconds later', async () => {
-    const hand = handBudget();
     let calls = 0;
-    const h = harness(hand.budget, {
+    const h = started({
       take: async () => {
         calls += 1;
         if (calls === 1) throw new Error('store unreachable');
         return null;
       },
     });
-    running = h.loop;
-    h.loop.start();
     h.loop.schedule('a', step({ kind: 'fetch', dueAt: Date.now() }));
     await vi.advanceTimersByTimeAsync(4_900);
     expect(h.taken).toEqual(['a']);
@@ -208,10 +193,7 @@ describe('the run loop', () => {
   });
 
   it('a create whose deadline timer fired runs out of turn, without a slot', async () => {
-    const hand = handBudget();
-    const h = harness(hand.budget);
-    running = h.loop;
-    h.loop.start();
+    const { hand, ...h } = started();
     h.loop.schedule('a', step({ kind: 'submit', dueAt: Date.now() + 60_000 }));
     h.loop.runExpiredCreate('a');
     await vi.advanceTimersByTimeAsync(10);
@@ -220,9 +202,8 @@ describe('the run loop', () => {
   });
 
   it('stop waits for the steps in flight, so nothing is left half-recorded', async () => {
-    const hand = handBudget();
     let finish: () => void = () => {};
-    const h = harness(hand.budget, {
+    const h = harness(handBudget().budget, {
       take: () =>
         new Promise((resolve) => {
           finish = () => resolve(null);

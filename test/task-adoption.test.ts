@@ -47,27 +47,40 @@ function recordingHooks(): AdoptionHooks & { driven: Task[] } {
 }
 
 let store: SqliteTaskStore;
-let adoption: LeaseAdoption | null = null;
+let current: LeaseAdoption | null = null;
 
 beforeEach(() => {
   store = new SqliteTaskStore(':memory:');
 });
 
 afterEach(async () => {
-  adoption?.stop();
-  adoption = null;
+  current?.stop();
+  current = null;
   vi.useRealTimers();
   await store.close();
 });
+
+/** Starts adoption on the test's store with the given leases and probe; answers what it drove. */
+async function startAdoption(ownership?: TaskOwnership, watchers?: WatcherProbe) {
+  const adoption = new LeaseAdoption({
+    store,
+    events: new TaskEvents(),
+    logger: silentLogger,
+    ownership,
+    watchers,
+  });
+  current = adoption;
+  const hooks = recordingHooks();
+  await adoption.start(hooks);
+  return { adoption, hooks };
+}
 
 describe('adoption by task leases', () => {
   it('a lone process drives every unfinished task in the store when it starts', async () => {
     await store.insert(queuedTask('a'));
     await store.insert(queuedTask('b'));
     await store.insert(queuedTask('done', { state: 'SUCCEEDED' }));
-    adoption = new LeaseAdoption({ store, events: new TaskEvents(), logger: silentLogger });
-    const hooks = recordingHooks();
-    await adoption.start(hooks);
+    const { adoption, hooks } = await startAdoption();
     expect(hooks.driven.map((t) => t.id).sort()).toEqual(['a', 'b']);
     expect(adoption.holds('anything')).toBe(true);
   });
@@ -77,14 +90,7 @@ describe('adoption by task leases', () => {
     const leases = new FakeLeases(1_500);
     leases.others.add('a');
     await store.insert(queuedTask('a'));
-    adoption = new LeaseAdoption({
-      store,
-      events: new TaskEvents(),
-      logger: silentLogger,
-      ownership: leases,
-    });
-    const hooks = recordingHooks();
-    await adoption.start(hooks);
+    const { hooks } = await startAdoption(leases);
     expect(hooks.driven).toEqual([]);
     leases.others.delete('a');
     await vi.advanceTimersByTimeAsync(1_600);
@@ -93,28 +99,14 @@ describe('adoption by task leases', () => {
 
   it('a task claimed for a new request is driven once its lease is won', async () => {
     const leases = new FakeLeases(1_500);
-    adoption = new LeaseAdoption({
-      store,
-      events: new TaskEvents(),
-      logger: silentLogger,
-      ownership: leases,
-    });
-    const hooks = recordingHooks();
-    await adoption.start(hooks);
+    const { adoption, hooks } = await startAdoption(leases);
     adoption.claim(queuedTask('a'), Date.now());
     await vi.waitFor(() => expect(hooks.driven.map((t) => t.id)).toEqual(['a']));
   });
 
   it('a task won after stop is handed straight back instead of left to lapse', async () => {
     const leases = new FakeLeases(1_500);
-    adoption = new LeaseAdoption({
-      store,
-      events: new TaskEvents(),
-      logger: silentLogger,
-      ownership: leases,
-    });
-    const hooks = recordingHooks();
-    await adoption.start(hooks);
+    const { adoption, hooks } = await startAdoption(leases);
     adoption.stop();
     adoption.claim(queuedTask('a'), Date.now());
     await vi.waitFor(() => expect(leases.released).toEqual(['a']));
@@ -124,13 +116,7 @@ describe('adoption by task leases', () => {
   it('hands every lease back on shutdown, so others take the tasks over at once', async () => {
     const leases = new FakeLeases(1_500);
     await store.insert(queuedTask('a'));
-    adoption = new LeaseAdoption({
-      store,
-      events: new TaskEvents(),
-      logger: silentLogger,
-      ownership: leases,
-    });
-    await adoption.start(recordingHooks());
+    const { adoption } = await startAdoption(leases);
     adoption.stop();
     await adoption.handBack();
     expect(leases.handedBack).toBe(true);
@@ -148,8 +134,7 @@ describe('adoption by task leases', () => {
     };
     await store.insert(queuedTask('a'));
     await store.insert(queuedTask('b'));
-    adoption = new LeaseAdoption({ store, events: new TaskEvents(), logger: silentLogger, watchers });
-    await adoption.start(recordingHooks());
+    const { adoption } = await startAdoption(undefined, watchers);
     await vi.advanceTimersByTimeAsync(1_100);
     expect(adoption.watchedElsewhere('a')).toBe(true);
     expect(adoption.watchedElsewhere('b')).toBe(false);
