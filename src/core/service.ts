@@ -8,7 +8,7 @@ import type { TaskLedger } from './ledger.js';
 import { isTerminal, newQueuedTask, type Task, type TaskSource, type TaskState } from './model.js';
 import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type TaskPage } from './store.js';
 import type { TaskDriver } from './task-driver.js';
-import type { TenantLimiter } from './tenant-limits.js';
+import { TenantLimitError, type TenantLimiter } from './tenant-limits.js';
 import type { UploadSpool } from './upload-spool.js';
 import { spoolImageUrl } from './url-input.js';
 import {
@@ -177,6 +177,8 @@ export class TaskService {
     } catch (error) {
       // Another gateway process created a task with this key meanwhile: answer as its replay.
       if (error instanceof IdempotencyConflictError) return this.#createOnce(task, key);
+      // The store checked the limits again with the insert and another instance got there first.
+      if (error instanceof TenantLimitError) return err(error.refusal);
       throw error;
     }
     this.limiter.record(task.tenantId);

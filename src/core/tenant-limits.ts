@@ -23,6 +23,15 @@ export function perMinuteRefusal(perMinute: number, oldestAgeMs: number): Result
   });
 }
 
+/** The refusal for a tenant that already has `maxActive` unfinished tasks. */
+export function activeTasksRefusal(maxActive: number): Result<never, GatewayError> {
+  return err({
+    kind: 'RATE_LIMITED',
+    message: `At most ${maxActive} tasks may be unfinished at once; wait for one to finish.`,
+    retryAfterSeconds: 5,
+  });
+}
+
 /** Refuses a tenant that already has `maxActive` unfinished tasks in the store. */
 export async function checkActiveTasks(
   store: TaskStore,
@@ -30,11 +39,19 @@ export async function checkActiveTasks(
   maxActive: number,
 ): Promise<Result<void, GatewayError>> {
   if ((await store.countActive(tenantId)) < maxActive) return ok(undefined);
-  return err({
-    kind: 'RATE_LIMITED',
-    message: `At most ${maxActive} tasks may be unfinished at once; wait for one to finish.`,
-    retryAfterSeconds: 5,
-  });
+  return activeTasksRefusal(maxActive);
+}
+
+/**
+ * A store's `insert` refused a task because it would take the tenant past a limit. A shared store
+ * that checks the limits in the same transaction as the insert throws it, so instances admitting
+ * the same tenant at the same instant cannot overshoot together; the caller answers `refusal`.
+ */
+export class TenantLimitError extends Error {
+  constructor(readonly refusal: GatewayError) {
+    super(`tenant limit: ${refusal.kind}`);
+    this.name = 'TenantLimitError';
+  }
 }
 
 /** The in-process limiter: a sliding one-minute window of creation times per tenant. */

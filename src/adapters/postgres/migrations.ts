@@ -1,0 +1,85 @@
+import type pg from 'pg';
+import { LOCK_SPACE } from './connection.js';
+
+/**
+ * The schema, one numbered step at a time. A step is never edited once released: a change is a
+ * new step, so every database reaches the same schema by the same path.
+ *
+ * `doc` is `json`, not `jsonb`: it keeps the record byte for byte (jsonb refuses the `\u0000`
+ * escape a prompt may carry) and nothing queries inside it. The idempotency key is kept as its
+ * SHA-256: a client's key is an opaque string of up to 255 characters, NUL included, which a
+ * `text` column would refuse.
+ */
+export const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      create table tasks (
+        id text primary key,
+        seq bigint generated always as identity unique,
+        tenant_id text not null,
+        state text not null,
+        version integer not null,
+        created_at bigint not null,
+        idempotency_hash text,
+        doc json not null
+      );
+      create index tasks_tenant_seq on tasks (tenant_id, seq desc);
+      create index tasks_unfinished on tasks (seq) where state in ('QUEUED', 'PROCESSING');
+      create index tasks_active on tasks (tenant_id) where state in ('QUEUED', 'PROCESSING');
+      create index tasks_idempotency on tasks (tenant_id, idempotency_hash, created_at)
+        where idempotency_hash is not null;
+      create index tasks_created on tasks (created_at);
+      create table tenant_creations (
+        tenant_id text not null,
+        at timestamptz not null default clock_timestamp()
+      );
+      create index tenant_creations_window on tenant_creations (tenant_id, at);
+    `,
+  },
+];
+
+/**
+ * Brings the database to the latest schema, once, however many instances start together: the
+ * first takes the migrations advisory lock and applies what is missing, each step in its own
+ * transaction with its version row; the others wait for the lock and then find nothing to do.
+ * Returns the versions this call applied.
+ */
+export async function migrate(pool: pg.Pool): Promise<number[]> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('select pg_advisory_lock($1, 0)', [LOCK_SPACE.migrations]);
+    try {
+      await client.query(`create table if not exists schema_migrations (
+        version integer primary key,
+        applied_at timestamptz not null default now()
+      )`);
+      const { rows } = await client.query<{ version: number }>('select version from schema_migrations');
+      const done = new Set(rows.map((row) => row.version));
+      const applied: number[] = [];
+      for (const step of MIGRATIONS) {
+        if (done.has(step.version)) continue;
+        await client.query('begin');
+        try {
+          await client.query(step.sql);
+          await client.query('insert into schema_migrations (version) values ($1)', [step.version]);
+          await client.query('commit');
+        } catch (error) {
+          await client.query('rollback');
+          throw error;
+        }
+        applied.push(step.version);
+      }
+      return applied;
+    } finally {
+      await client.query('select pg_advisory_unlock($1, 0)', [LOCK_SPACE.migrations]);
+    }
+  } catch (error) {
+    broken = error as Error;
+    throw error;
+  } finally {
+    // A session lock dies with its connection: destroying the client on any failure frees it.
+    client.release(broken);
+  }
+}

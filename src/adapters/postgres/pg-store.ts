@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { Task } from '../../core/model.js';
+import {
+  IDEMPOTENCY_WINDOW_MS,
+  IdempotencyConflictError,
+  type TaskPage,
+  type TaskPageQuery,
+  type TaskStore,
+} from '../../core/store.js';
+import { inTransaction, LOCK_SPACE } from './connection.js';
+import { enforceTenantLimits, type TenantLimits } from './pg-tenant-limits.js';
+
+const UNFINISHED = `state in ('QUEUED', 'PROCESSING')`;
+
+/** The stored form of an idempotency key (see migrations.ts for why a hash). */
+function keyHash(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** What PostgreSQL answers for a `json` column: already parsed. */
+type DocRow = { doc: Task };
+
+/**
+ * The cluster's system of record (`DATABASE_URL`): one row per task — the record as a `json`
+ * document plus the columns the queries need — so it survives any instance and a restart of the
+ * database itself. `seq` (an identity column) orders a tenant's pages and tasks created in the
+ * same millisecond; cursors name a task and resolve to its seq, never to an offset.
+ *
+ * Inserts run in a transaction under the tenant's advisory lock, which makes the idempotency
+ * window and, with `limits`, the tenant limits exact across instances.
+ */
+export class PgTaskStore implements TaskStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: { readonly limits?: TenantLimits } = {},
+  ) {}
+
+  async insert(task: Task): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [
+        LOCK_SPACE.tenant,
+        task.tenantId,
+      ]);
+      const hash = task.idempotencyKey === null ? null : keyHash(task.idempotencyKey);
+      if (hash !== null) {
+        const since = task.createdAt - IDEMPOTENCY_WINDOW_MS;
+        const { rows } = await client.query<{ id: string }>(
+          `select id from tasks where tenant_id = $1 and idempotency_hash = $2 and created_at >= $3
+           order by seq desc limit 1`,
+          [task.tenantId, hash, since],
+        );
+        if (rows[0]) throw new IdempotencyConflictError(rows[0].id);
+      }
+      if (this.options.limits) await enforceTenantLimits(client, task.tenantId, this.options.limits);
+      await client.query(
+        `insert into tasks (id, tenant_id, state, version, created_at, idempotency_hash, doc)
+         values ($1, $2, $3, $4, $5, $6, $7::json)`,
+        [task.id, task.tenantId, task.state, task.version, task.createdAt, hash, JSON.stringify(task)],
+      );
+    });
+  }
+
+  async get(id: string): Promise<Task | null> {
+    const { rows } = await this.pool.query<DocRow>('select doc from tasks where id = $1', [id]);
+    return rows[0]?.doc ?? null;
+  }
+
+  async update(next: Task): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `update tasks set state = $2, version = $3, doc = $4::json where id = $1 and version = $5`,
+      [next.id, next.state, next.version, JSON.stringify(next), next.version - 1],
+    );
+    return rowCount === 1;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('delete from tasks where id = $1', [id]);
+    return rowCount === 1;
+  }
+
+  async listUnfinished(): Promise<Task[]> {
+    const { rows } = await this.pool.query<DocRow>(`select doc from tasks where ${UNFINISHED} order by seq`);
+    return rows.map((row) => row.doc);
+  }
+
+  async listUnfinishedIds(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `select id from tasks where ${UNFINISHED} order by seq`,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async listForTenant(tenantId: string, query: TaskPageQuery): Promise<TaskPage> {
+    let before: string | null = null;
+    if (query.after) {
+      const { rows } = await this.pool.query<{ seq: string }>(
+        'select seq from tasks where id = $1 and tenant_id = $2',
+        [query.after, tenantId],
+      );
+      if (!rows[0]) return { tasks: [], hasNextPage: false };
+      before = rows[0].seq;
+    }
+    const { rows } = await this.pool.query<DocRow>(
+      `select doc from tasks
+       where tenant_id = $1 and ($2::bigint is null or seq < $2) and ($3::text is null or state = $3)
+       order by seq desc limit $4`,
+      [tenantId, before, query.state ?? null, query.first + 1],
+    );
+    return {
+      tasks: rows.slice(0, query.first).map((row) => row.doc),
+      hasNextPage: rows.length > query.first,
+    };
+  }
+
+  async findByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Task | null> {
+    const { rows } = await this.pool.query<DocRow>(
+      `select doc from tasks where tenant_id = $1 and idempotency_hash = $2 and created_at >= $3
+       order by seq desc limit 1`,
+      [tenantId, keyHash(key), since],
+    );
+    return rows[0]?.doc ?? null;
+  }
+
+  async countActive(tenantId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      `select count(*) as n from tasks where tenant_id = $1 and ${UNFINISHED}`,
+      [tenantId],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async listCreatedBefore(before: number, limit: number): Promise<Task[]> {
+    const { rows } = await this.pool.query<DocRow>(
+      'select doc from tasks where created_at < $1 order by created_at, seq limit $2',
+      [before, limit],
+    );
+    return rows.map((row) => row.doc);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.pool.query('select 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    // The pool belongs to the composition root, which also hands it to the limiter and the events.
+  }
+}

@@ -1,0 +1,121 @@
+import type pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres, type PgConnection } from '../src/adapters/postgres/connection.js';
+import { MIGRATIONS, migrate } from '../src/adapters/postgres/migrations.js';
+import { PgTaskStore } from '../src/adapters/postgres/pg-store.js';
+import { PgTenantLimiter } from '../src/adapters/postgres/pg-tenant-limits.js';
+import { IdempotencyConflictError } from '../src/core/store.js';
+import { TenantLimitError } from '../src/core/tenant-limits.js';
+import { describeTaskStoreContract, sampleTask } from './store-contract.js';
+import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
+
+const silent = pino({ level: 'silent' });
+let database: TestDatabase;
+let db: PgConnection;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = openPostgres(database.url, silent);
+  await migrate(db.pool);
+});
+afterAll(async () => {
+  await db?.close();
+  await database?.drop();
+});
+
+describeTaskStoreContract('PostgreSQL', async () => {
+  await db.pool.query('truncate tasks, tenant_creations');
+  return { store: new PgTaskStore(db.pool), async dispose() {} };
+});
+
+/** A second gateway instance: its own pool on the same database. */
+function otherInstance(): PgConnection {
+  return openPostgres(database.url, silent);
+}
+
+describe('PostgreSQL schema migrations', () => {
+  it('apply once when several instances start at the same moment', async () => {
+    const fresh = await createTestDatabase();
+    const pools = Array.from({ length: 3 }, () => openPostgres(fresh.url, silent));
+    try {
+      const applied = await Promise.all(pools.map((each) => migrate(each.pool)));
+      expect(applied.flat().sort()).toEqual(MIGRATIONS.map((step) => step.version));
+      const [first] = pools as [PgConnection];
+      expect(await migrate(first.pool)).toEqual([]);
+      const { rows } = await first.pool.query('select version from schema_migrations');
+      expect(rows).toHaveLength(MIGRATIONS.length);
+    } finally {
+      await Promise.all(pools.map((each) => each.close()));
+      await fresh.drop();
+    }
+  });
+});
+
+describe('PgTaskStore across instances', () => {
+  it('refuses a second task for an idempotency key still in its window (two instances racing)', async () => {
+    await db.pool.query('truncate tasks, tenant_creations');
+    const other = otherInstance();
+    try {
+      const one = new PgTaskStore(db.pool);
+      const two = new PgTaskStore(other.pool);
+      const first = sampleTask({ idempotencyKey: 'order-7\u0000' });
+      const racer = sampleTask({ idempotencyKey: 'order-7\u0000', createdAt: first.createdAt + 10 });
+      const results = await Promise.allSettled([one.insert(first), two.insert(racer)]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(refused.reason).toBeInstanceOf(IdempotencyConflictError);
+      const winner = results[0]?.status === 'fulfilled' ? first : racer;
+      expect((refused.reason as IdempotencyConflictError).existingId).toBe(winner.id);
+      // Another tenant's identical key is unrelated; a deleted task frees its key.
+      await two.insert(sampleTask({ idempotencyKey: 'order-7\u0000', tenantId: 'other' }));
+      await one.delete(winner.id);
+      const later = sampleTask({ idempotencyKey: 'order-7\u0000' });
+      await two.insert(later);
+      expect((await one.findByIdempotencyKey('acme', 'order-7\u0000', 0))?.id).toBe(later.id);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('never lets instances racing for one tenant go past its active-task limit', async () => {
+    await db.pool.query('truncate tasks, tenant_creations');
+    const instances = [db, otherInstance(), otherInstance()];
+    const limits = { perMinute: 1_000, maxActive: 5 };
+    try {
+      const stores = instances.map((each) => new PgTaskStore(each.pool, { limits }));
+      const results = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) => stores[i % stores.length]?.insert(sampleTask())),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+      for (const refused of results.filter((r) => r.status === 'rejected')) {
+        expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(TenantLimitError);
+      }
+      expect(await stores[0]?.countActive('acme')).toBe(5);
+      const limiter = new PgTenantLimiter(db.pool, limits);
+      expect((await limiter.admit('acme')).ok).toBe(false);
+      expect((await limiter.admit('other')).ok).toBe(true);
+    } finally {
+      await Promise.all(instances.slice(1).map((each) => each.close()));
+    }
+  });
+
+  it('counts creations in a per-minute window shared by every instance', async () => {
+    await db.pool.query('truncate tasks, tenant_creations');
+    const other = otherInstance();
+    const limits = { perMinute: 3, maxActive: 1_000 };
+    try {
+      const one = new PgTaskStore(db.pool, { limits });
+      const two = new PgTaskStore(other.pool, { limits });
+      await one.insert(sampleTask({ state: 'SUCCEEDED' }));
+      await two.insert(sampleTask({ state: 'SUCCEEDED' }));
+      await one.insert(sampleTask({ state: 'SUCCEEDED' }));
+      const refused = await two.insert(sampleTask()).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(TenantLimitError);
+      expect((refused as TenantLimitError).refusal).toMatchObject({ kind: 'RATE_LIMITED' });
+      const answer = await new PgTenantLimiter(other.pool, limits).admit('acme');
+      expect(answer.ok ? null : answer.error).toMatchObject({ kind: 'RATE_LIMITED' });
+    } finally {
+      await other.close();
+    }
+  });
+});
