@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what the tests need (npm packages, Debian's chromium for the browser tests,
-# Debian's redis-server for the Redis tests), runs the checks that keep the code honest, then the
-# whole suite on Node 20 and on Node 22 LTS.
+# Debian's redis-server for the Redis tests, a running PostgreSQL for the PostgreSQL tests), runs
+# the checks that keep the code honest, then the whole suite on Node 20 and on Node 22 LTS.
 # It needs only npm and bash to start, so it works on a fresh clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,34 @@ if [ -z "${TEST_REDIS_URL:-}" ] && ! command -v redis-server >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
   else
     echo "==> redis-server is missing and cannot be installed here: the Redis tests will fail"
+  fi
+fi
+
+# The PostgreSQL tests create (and drop) a throwaway database each on TEST_DATABASE_URL, by
+# default the local server at 127.0.0.1:5432 (trust auth, user postgres). If nothing answers
+# there, start Debian's cluster, installing Debian's postgresql first if it is absent.
+pg_answers() { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; }
+if [ -z "${TEST_DATABASE_URL:-}" ] && ! pg_answers; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+      echo "==> installing Debian's postgresql for the PostgreSQL tests"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    version="$(ls /etc/postgresql | sort -V | tail -1)"
+    conf="/etc/postgresql/$version/main"
+    # Loopback only, trust auth for the test user, and a `test` database, as the tests expect.
+    if ! grep -q '^# pwg-tests' "$conf/pg_hba.conf"; then
+      printf '# pwg-tests\nhost all postgres 127.0.0.1/32 trust\n' | cat - "$conf/pg_hba.conf" > "$conf/pg_hba.tmp"
+      mv "$conf/pg_hba.tmp" "$conf/pg_hba.conf"
+      chown postgres:postgres "$conf/pg_hba.conf" && chmod 640 "$conf/pg_hba.conf"
+    fi
+    echo "==> starting PostgreSQL $version"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    for _ in $(seq 1 30); do pg_answers && break; sleep 1; done
+    su postgres -c "psql -h 127.0.0.1 -tAc \"select 1 from pg_database where datname = 'test'\"" | grep -q 1 \
+      || su postgres -c "createdb -h 127.0.0.1 test"
+  else
+    echo "==> nothing answers on 127.0.0.1:5432 and PostgreSQL cannot be started here: the PostgreSQL tests will fail"
   fi
 fi
 

@@ -29,6 +29,11 @@ describe('configuration', () => {
     ['FILES_SIGNING_SECRET', 'short'],
     ['GATEWAY_API_KEYS', 'no-colon-here'],
     ['GATEWAY_FAST_PATHS', 'maybe'],
+    ['DATABASE_URL', 'mysql://db/gateway'],
+    ['DATABASE_URL', 'not a url'],
+    ['BLOB_STORE_URL', 'https://bucket.example.com/'],
+    ['BLOB_STORE_URL', 's3://Not_A_Bucket/x'],
+    ['S3_ENDPOINT', 'http://127.0.0.1:9000'],
   ])('refuses %s=%s with a message naming the variable', (variable, value) => {
     const config = loadConfig({ [variable]: value });
     expect(config.ok).toBe(false);
@@ -46,5 +51,46 @@ describe('configuration', () => {
     const config = loadConfig({ GATEWAY_API_KEYS: 'team:short-secret' });
     expect(config.ok).toBe(false);
     if (!config.ok) expect(config.error.message).not.toContain('short-secret');
+  });
+
+  it('reads the cluster settings: PostgreSQL and an S3 bucket with a prefix', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://gw:secret@db:5432/gateway',
+      BLOB_STORE_URL: 's3://gateway-results/prod/eu/',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_FORCE_PATH_STYLE: 'true',
+    });
+    expect(config.ok).toBe(true);
+    if (!config.ok) return;
+    expect(config.value.databaseUrl).toBe('postgres://gw:secret@db:5432/gateway');
+    expect(config.value.blobStore).toEqual({
+      kind: 's3',
+      bucket: 'gateway-results',
+      prefix: 'prod/eu',
+      endpoint: 'http://minio:9000',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: null,
+    });
+    const withKeys = loadConfig({
+      BLOB_STORE_URL: 's3://gateway-results',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'example-secret',
+    });
+    expect(withKeys.ok && withKeys.value.blobStore).toMatchObject({
+      prefix: '',
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'example-secret' },
+    });
+    const half = loadConfig({ BLOB_STORE_URL: 's3://gateway-results', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' });
+    expect(half.ok ? null : half.error.variable).toBe('AWS_SECRET_ACCESS_KEY');
+    const embedded = loadConfig({});
+    expect(embedded.ok && embedded.value.blobStore).toEqual({ kind: 'fs' });
+    expect(embedded.ok && embedded.value.databaseUrl).toBeNull();
+  });
+
+  it('never echoes a DATABASE_URL it refuses (it may hold a password)', () => {
+    const config = loadConfig({ DATABASE_URL: 'mysql://gw:hunter2-secret@db/gateway' });
+    expect(config.ok).toBe(false);
+    if (!config.ok) expect(config.error.message).not.toContain('hunter2');
   });
 });

@@ -38,6 +38,10 @@ export interface Config {
     readonly maxActiveTasks: number;
   };
   readonly redisUrl: string | null;
+  /** `DATABASE_URL`: PostgreSQL as the cluster's system of record; null: SQLite under DATA_DIR. */
+  readonly databaseUrl: string | null;
+  /** Where results (and, in a cluster, spooled uploads) live. */
+  readonly blobStore: BlobStoreConfig;
   /** Shortcuts past Yoga for live task streams and finished-task reads (docs/benchmarks.md). */
   readonly fastPaths: boolean;
   readonly sceneTypesFile: string | null;
@@ -59,6 +63,33 @@ export interface Config {
     readonly durationMs: number;
   };
 }
+
+/**
+ * `BLOB_STORE_URL`: files under DATA_DIR (unset), or S3-compatible object storage
+ * (`s3://bucket/prefix`, reached through `S3_ENDPOINT`, `S3_REGION`, `S3_FORCE_PATH_STYLE` and
+ * the standard AWS credential variables, which the SDK reads itself).
+ */
+export type BlobStoreConfig =
+  | { readonly kind: 'fs' }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      /** No leading or trailing slash; empty for the bucket's root. */
+      readonly prefix: string;
+      /** Null: AWS itself, by region. */
+      readonly endpoint: string | null;
+      readonly region: string;
+      readonly forcePathStyle: boolean;
+      /**
+       * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN) when set; null: the SDK's
+       * default chain (profile, web identity, instance role). Never logged.
+       */
+      readonly credentials: {
+        readonly accessKeyId: string;
+        readonly secretAccessKey: string;
+        readonly sessionToken?: string;
+      } | null;
+    };
 
 /** The levels pino understands; anything else is refused at start-up. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -136,6 +167,79 @@ function httpUrl(env: Env, name: string, fallback: string | null): string | null
     throw new ConfigProblem(name, `${name} must be an http or https URL, got "${withoutCredentials(raw)}"`);
   }
   return raw.replace(/\/+$/, '');
+}
+
+function postgresUrl(env: Env, name: string): string | null {
+  const raw = text(env, name);
+  if (raw === null) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // Not echoed: the URL may carry a password.
+    throw new ConfigProblem(name, `${name} must be a postgres:// URL`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigProblem(
+      name,
+      `${name} must be a postgres:// or postgresql:// URL, got ${url.protocol}//…`,
+    );
+  }
+  return raw;
+}
+
+/** S3 bucket names: 3–63 lower-case letters, digits, dots and hyphens. */
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function blobStore(env: Env): BlobStoreConfig {
+  const raw = text(env, 'BLOB_STORE_URL');
+  if (raw === null) {
+    if (text(env, 'S3_ENDPOINT') !== null) {
+      throw new ConfigProblem(
+        'S3_ENDPOINT',
+        'S3_ENDPOINT is set but BLOB_STORE_URL is not: set BLOB_STORE_URL=s3://bucket/prefix',
+      );
+    }
+    return { kind: 'fs' };
+  }
+  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(raw);
+  const bucket = match?.[1] ?? '';
+  if (!match || !BUCKET_PATTERN.test(bucket)) {
+    throw new ConfigProblem(
+      'BLOB_STORE_URL',
+      `BLOB_STORE_URL must be s3://bucket or s3://bucket/prefix, got "${raw}"`,
+    );
+  }
+  const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
+  if (prefix !== '' && !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(prefix)) {
+    throw new ConfigProblem(
+      'BLOB_STORE_URL',
+      'the prefix of BLOB_STORE_URL may hold letters, digits, . _ - and /',
+    );
+  }
+  return {
+    kind: 's3',
+    bucket,
+    prefix,
+    endpoint: httpUrl(env, 'S3_ENDPOINT', null),
+    region: text(env, 'S3_REGION') ?? text(env, 'AWS_REGION') ?? 'us-east-1',
+    forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE'),
+    credentials: awsCredentials(env),
+  };
+}
+
+function awsCredentials(env: Env): Extract<BlobStoreConfig, { kind: 's3' }>['credentials'] {
+  const accessKeyId = text(env, 'AWS_ACCESS_KEY_ID');
+  const secretAccessKey = text(env, 'AWS_SECRET_ACCESS_KEY');
+  if (accessKeyId === null && secretAccessKey === null) return null;
+  if (accessKeyId === null || secretAccessKey === null) {
+    const missing = accessKeyId === null ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY';
+    throw new ConfigProblem(missing, `${missing} must be set together with its pair`);
+  }
+  const sessionToken = text(env, 'AWS_SESSION_TOKEN');
+  return sessionToken === null
+    ? { accessKeyId, secretAccessKey }
+    : { accessKeyId, secretAccessKey, sessionToken };
 }
 
 function apiKeys(env: Env, readText: (path: string) => string): { tenant: string; key: string }[] {
@@ -261,6 +365,8 @@ export function loadConfig(
         maxActiveTasks: integer(env, 'TENANT_MAX_ACTIVE_TASKS', 20, 1, 1_000_000),
       },
       redisUrl: text(env, 'REDIS_URL'),
+      databaseUrl: postgresUrl(env, 'DATABASE_URL'),
+      blobStore: blobStore(env),
       fastPaths: onOff(env, 'GATEWAY_FAST_PATHS'),
       sceneTypesFile: text(env, 'SCENE_TYPES_FILE'),
       outbound: {

@@ -9,6 +9,7 @@ import { UploadSpool } from '../core/upload-spool.js';
 import type { LocalEngine } from '../local-engine/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { withoutCredentials } from '../shared/secrets.js';
+import { chooseBlobStore } from './blob-store-choice.js';
 import { listen } from './listen.js';
 import { buildParts, type OutboundSeams } from './parts.js';
 import { createReadiness } from './readiness.js';
@@ -47,6 +48,7 @@ export async function startGateway(
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const shared = await sharedParts(config, logger, instanceId);
   const upstream = await chooseUpstream(config, sceneTypes, logger);
+  const blobStore = chooseBlobStore(config);
   const { server, url, serve } = await listen(config.port, config.host, config.http);
   const publicUrl = config.publicUrl ?? url;
   const parts = buildParts({
@@ -56,7 +58,7 @@ export async function startGateway(
     shared,
     upstream,
     spool,
-    blobDir: join(config.dataDir, 'blobs'),
+    blobs: blobStore.blobs,
     publicUrl,
     outbound,
   });
@@ -71,6 +73,7 @@ export async function startGateway(
     instanceId,
     store: shared.store,
     redis: shared.redis,
+    blobStore,
     upstream,
     draining: () => draining,
   });
@@ -89,7 +92,7 @@ export async function startGateway(
     engine: upstream.engine,
     close: () => {
       draining = true;
-      closing ??= shutDown({ server, streams }, parts, shared, upstream);
+      closing ??= shutDown({ server, streams }, parts, shared, upstream, blobStore);
       return closing;
     },
   };

@@ -12,8 +12,8 @@ import type { GatewayServices } from '../graphql/schema/context.js';
 import { PICWISH_PNG_LIMITS } from '../images/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { GuardedFetcher, type GuardedFetcherOptions } from '../outbound/index.js';
+import type { BlobStore } from '../results/blob-store.js';
 import { ResultFetcher } from '../results/fetcher.js';
-import { FsBlobStore } from '../results/fs-blob-store.js';
 import { UrlSigner } from '../results/signer.js';
 import { resolveSigningSecret } from '../results/signing-secret.js';
 import { TaskScheduler } from '../scheduler/scheduler.js';
@@ -28,7 +28,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** The gateway's working parts, built but not started; the transports are wired onto them. */
 export interface GatewayParts {
   readonly metrics: GatewayMetrics;
-  readonly blobs: FsBlobStore;
+  readonly blobs: BlobStore;
   readonly upstream: PicWishClient;
   readonly fetcher: ResultFetcher;
   /** Fetches image URLs for the task service. */
@@ -58,14 +58,14 @@ export function buildParts(options: {
   readonly shared: SharedParts;
   readonly upstream: UpstreamChoice;
   readonly spool: UploadSpool;
-  readonly blobDir: string;
+  readonly blobs: BlobStore;
   /** The base of result links: PUBLIC_URL, or where the server listens. */
   readonly publicUrl: string;
   /** @default the system resolver and undici's connector */
   readonly outbound?: OutboundSeams;
 }): GatewayParts {
   const { config, logger, shared } = options;
-  const blobs = new FsBlobStore(options.blobDir);
+  const { blobs } = options;
   const metrics = new GatewayMetrics();
   const events = new TaskEvents(shared.eventTarget);
   metrics.countSubscriptionsWith(() => events.totalWatchers());

@@ -3,14 +3,16 @@ import type { Config } from '../config/config.js';
 import type { TaskStore } from '../core/store.js';
 import type { Readiness } from '../http/server.js';
 import { withoutCredentials } from '../shared/secrets.js';
+import type { BlobStoreChoice } from './blob-store-choice.js';
 import type { UpstreamChoice } from './upstream-choice.js';
 
-/** How long /readyz waits for the store before calling it unreachable. */
+/** How long /readyz waits for the store or the blob store before calling it unreachable. */
 const STORE_PING_TIMEOUT_MS = 1_000;
 
 /**
- * The /readyz answer of a started gateway: which store, Redis and upstream it runs on and whether
- * they answer, and not ready once it is shutting down (so load balancers stop sending traffic).
+ * The /readyz answer of a started gateway: which store, Redis, blob store and upstream it runs on
+ * and whether they answer, and not ready once it is shutting down (so load balancers stop sending
+ * traffic).
  * Before the gateway has started, http/starting.ts answers instead.
  */
 export function createReadiness(deps: {
@@ -18,6 +20,7 @@ export function createReadiness(deps: {
   readonly instanceId: string;
   readonly store: TaskStore;
   readonly redis: RedisConnections | null;
+  readonly blobStore: BlobStoreChoice;
   readonly upstream: UpstreamChoice;
   readonly draining: () => boolean;
 }): () => Promise<Readiness> {
@@ -27,21 +30,24 @@ export function createReadiness(deps: {
     ? { kind: 'local-engine', qps: config.picwish.qps, budget }
     : { kind: 'picwish', baseUrl: withoutCredentials(upstream.baseUrl), qps: config.picwish.qps, budget };
   return async () => {
-    const [storeOk, redisOk] = await Promise.all([
+    const [storeOk, redisOk, blobsOk] = await Promise.all([
       withTimeout(deps.store.ping(), STORE_PING_TIMEOUT_MS, false),
       redis ? redis.ping() : Promise.resolve(null),
+      withTimeout(deps.blobStore.ping(), STORE_PING_TIMEOUT_MS, false),
     ]);
     const draining = deps.draining();
     const checks = {
       instance: deps.instanceId,
       store: { kind: redis ? 'redis' : 'sqlite', ok: storeOk },
       redis: redis ? { ok: redisOk } : { configured: false },
+      blobStore: { kind: deps.blobStore.kind, ok: blobsOk },
       upstream: upstreamCheck,
       draining,
     };
     const problems: Record<string, string> = {};
     if (!storeOk) problems.store = 'unreachable';
     if (redisOk === false) problems.redis = 'unreachable';
+    if (!blobsOk) problems.blobStore = 'unreachable';
     if (draining) problems.gateway = 'shutting down';
     return { ready: Object.keys(problems).length === 0, checks, problems };
   };

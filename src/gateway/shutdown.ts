@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { EventStreams } from '../http/event-streams.js';
+import type { BlobStoreChoice } from './blob-store-choice.js';
 import type { GatewayParts } from './parts.js';
 import type { SharedParts } from './shared-parts.js';
 import type { UpstreamChoice } from './upstream-choice.js';
@@ -13,13 +14,14 @@ const IDLE_SWEEP_MS = 50;
  * The shutdown order. Stop accepting connections (readiness already says so), end the SSE
  * streams so their clients reconnect elsewhere, let requests in flight finish, then stop the
  * scheduler — which hands its task leases over to the other instances — and only then close what
- * it used: budget, upstream, fetchers, store, Redis, and the local engine last.
+ * it used: budget, upstream, fetchers, store, blob store, Redis, and the local engine last.
  */
 export async function shutDown(
   http: { readonly server: Server; readonly streams: EventStreams },
   parts: GatewayParts,
   shared: SharedParts,
   upstream: UpstreamChoice,
+  blobStore: BlobStoreChoice,
 ): Promise<void> {
   await drainHttp(http.server, http.streams);
   await parts.retention.stop();
@@ -29,6 +31,7 @@ export async function shutDown(
   await parts.fetcher.close();
   await parts.imageUrls.close();
   await shared.store.close();
+  blobStore.close();
   await shared.redis?.close();
   await upstream.engine?.close();
 }

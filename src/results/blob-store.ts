@@ -11,7 +11,8 @@ export interface BlobInfo {
 
 /**
  * Where result images live once fetched from PicWish. Deliberately small — put, stat, read a
- * range, delete a task's blobs — so an object store (S3 and the like) can implement it later.
+ * range, delete a task's blobs — so an object store can implement it: files under DATA_DIR by
+ * default (`FsBlobStore`), S3-compatible storage in a cluster (`S3BlobStore`).
  * Keys are content-addressed within a task: `results/<taskId>/<sha256>.<ext>`.
  */
 export interface BlobStore {
@@ -27,4 +28,20 @@ export interface BlobStore {
 /** The key prefix of one task's results, so deleting a task removes exactly its files. */
 export function taskBlobPrefix(taskId: string): string {
   return `results/${taskId}/`;
+}
+
+const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/;
+
+/** Keys are plain relative paths: no `..`, no empty or dot-led segments, nothing to escape with. */
+export function isValidBlobKey(key: string): boolean {
+  return KEY_PATTERN.test(key) && !key.includes('..');
+}
+
+/**
+ * Keys end in the content's sha256, so the key itself is a strong validator, the same whichever
+ * store holds the blob (an S3 ETag of a multipart upload is not a content hash).
+ */
+export function blobEtag(key: string): string {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  return `"${name.replace(/\.[^.]*$/, '')}"`;
 }

@@ -3,9 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { BlobInfo, BlobStore } from './blob-store.js';
-
-const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/;
+import { type BlobInfo, type BlobStore, blobEtag, isValidBlobKey } from './blob-store.js';
 
 /**
  * The default blob store: files under `DATA_DIR/blobs`. A write goes to a temporary file first
@@ -16,8 +14,7 @@ export class FsBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
 
   #path(key: string): string {
-    if (!KEY_PATTERN.test(key) || key.includes('..'))
-      throw new Error(`invalid blob key ${JSON.stringify(key)}`);
+    if (!isValidBlobKey(key)) throw new Error(`invalid blob key ${JSON.stringify(key)}`);
     const path = normalize(join(this.root, key));
     if (!path.startsWith(this.root + sep)) throw new Error('blob key escapes the store');
     return path;
@@ -36,7 +33,7 @@ export class FsBlobStore implements BlobStore {
       await rm(temp, { force: true });
       throw error;
     }
-    return { key, bytes: data.byteLength, contentType, etag: etagFor(key) };
+    return { key, bytes: data.byteLength, contentType, etag: blobEtag(key) };
   }
 
   async stat(key: string): Promise<BlobInfo | null> {
@@ -49,7 +46,7 @@ export class FsBlobStore implements BlobStore {
     try {
       const [info, type] = await Promise.all([stat(path), readFile(`${path}.type`, 'utf8')]);
       if (!info.isFile()) return null;
-      return { key, bytes: info.size, contentType: type, etag: etagFor(key) };
+      return { key, bytes: info.size, contentType: type, etag: blobEtag(key) };
     } catch {
       return null;
     }
@@ -63,10 +60,4 @@ export class FsBlobStore implements BlobStore {
     const dir = this.#path(prefix.replace(/\/+$/, ''));
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** Keys end in the content's sha256, so the key itself is a strong validator. */
-function etagFor(key: string): string {
-  const name = key.slice(key.lastIndexOf('/') + 1);
-  return `"${name.replace(/\.[^.]*$/, '')}"`;
 }
