@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type PgConnection } from '../src/adapters/postgres/connection.js';
