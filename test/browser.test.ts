@@ -88,6 +88,7 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
         { timeout: 30_000 },
       );
       expect(await page.locator('#cancel').isVisible()).toBe(true);
+      await page.screenshot({ path: 'test-results/demo-progress.png' });
       await bothResultsLoaded(page);
       expect(await page.locator('#progress').evaluate((bar: HTMLProgressElement) => bar.value)).toBe(100);
       expect(await page.locator('#status').textContent()).toMatch(/Succeeded, 100%/);
@@ -121,6 +122,8 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
         .toBeGreaterThan(0);
 
       await page.locator('.compare-range').first().fill('50');
+      // Full-page shots from the top: the results panel is sticky on wide screens.
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: 'test-results/demo-desktop.png', fullPage: true });
       expect(await seriousAccessibilityViolations(page)).toEqual([]);
 

@@ -22,6 +22,7 @@ const ASSETS = {
   '/demo-history.js': ['demo-history.js', 'text/javascript; charset=utf-8'],
   '/demo.css': ['demo.css', 'text/css; charset=utf-8'],
   '/demo-output.css': ['demo-output.css', 'text/css; charset=utf-8'],
+  '/demo-history.css': ['demo-history.css', 'text/css; charset=utf-8'],
 } as const;
 
 /** Where the page imports the client kit from (the browser bundle of client/). */

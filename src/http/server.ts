@@ -58,7 +58,7 @@ export interface Readiness {
  * | `/graphql/stream` | the graphql-sse protocol, both modes |
  * | `/files/<key>` | stored results behind signed links |
  * | `/healthz`, `/readyz`, `/metrics` | liveness, readiness, Prometheus |
- * | `/`, `/demo*.js`, `/demo.css`, `/kit/gateway-client.js`, `/about.json` | the demo page on the client kit (no CDN) |
+ * | `/`, `/demo*.js`, `/demo*.css`, `/kit/gateway-client.js`, `/about.json` | the demo page on the client kit (no CDN) |
  *
  * Authentication happens here, once, for every GraphQL transport; the GraphiQL page itself loads
  * without a key so a person can paste one into its header editor.

@@ -57,10 +57,13 @@ function compareSlider(image, foregroundUrl, index) {
 
 function downloads(image, index) {
   const size = image.width ? ` · ${image.width}×${image.height}` : '';
-  return element(
-    'div',
-    { class: 'downloads' },
-    DOWNLOADS.map((format) =>
+  const fullSize = element('a', { class: 'full-size', href: image.url, target: '_blank', rel: 'noopener' }, [
+    'Full size',
+    element('span', { class: 'visually-hidden', text: ` of variant ${index + 1} (opens a new tab)` }),
+  ]);
+  return element('div', { class: 'downloads' }, [
+    fullSize,
+    ...DOWNLOADS.map((format) =>
       element(
         'a',
         {
@@ -75,7 +78,7 @@ function downloads(image, index) {
         ],
       ),
     ),
-  );
+  ]);
 }
 
 /** Shows the images of a finished task in `container`; `foregroundUrl` enables the sliders. */
@@ -89,5 +92,16 @@ export function showResults(container, images, foregroundUrl) {
       ]);
       return element('figure', { class: 'card' }, [stage, ...(slider ? [slider] : []), caption]);
     }),
+  );
+}
+
+/** Empty frames where the results will appear, `count` of them, while a task runs (or before any). */
+export function showPlaceholders(container, count, words) {
+  container.replaceChildren(
+    ...Array.from({ length: count }, (_, index) =>
+      element('div', { class: 'placeholder', 'aria-hidden': 'true' }, [
+        element('span', { text: `${words} ${index + 1}` }),
+      ]),
+    ),
   );
 }

@@ -5,7 +5,7 @@
 import { createGatewayClient, GatewayError } from '/kit/gateway-client.js';
 import { createHistory } from './demo-history.js';
 import { createImageInput } from './demo-input.js';
-import { showResults } from './demo-results.js';
+import { showPlaceholders, showResults } from './demo-results.js';
 
 const $ = (id) => document.getElementById(id);
 const STAGES = ['UPLOADING', 'QUEUED', 'PROCESSING', 'SUCCEEDED'];
@@ -67,6 +67,7 @@ function busy(running) {
   $('submit').disabled = running;
   $('submit').textContent = running ? 'Generating…' : 'Generate';
   $('cancel').hidden = !running;
+  $('output-title').parentElement.setAttribute('aria-busy', String(running));
 }
 
 function backgroundChoice() {
@@ -81,10 +82,12 @@ function finish(task, foregroundUrl) {
   if (task.state === 'SUCCEEDED') {
     showResults($('results'), task.images, foregroundUrl);
   } else if (task.state === 'FAILED') {
+    $('results').replaceChildren();
     showError(
       `The task failed: ${task.error?.message ?? 'no reason given'} (${task.error?.code ?? 'UNKNOWN'})`,
     );
   } else {
+    $('results').replaceChildren();
     $('status').textContent = 'Cancelled.';
   }
 }
@@ -107,7 +110,7 @@ async function onSubmit(event) {
   const run = { controller: new AbortController(), id: null };
   current = run;
   busy(true);
-  $('results').replaceChildren();
+  showPlaceholders($('results'), batchSize, 'Generating variant');
   showStatus(null);
   // On a phone the results panel is below the form: bring it into view.
   if (matchMedia('(max-width: 52rem)').matches) $('output-title').scrollIntoView({ block: 'start' });
@@ -131,6 +134,7 @@ async function onSubmit(event) {
     }
     $('progress').hidden = true;
     $('status').textContent = '';
+    $('results').replaceChildren();
     showError(explain(error));
   } finally {
     if (current === run) {
