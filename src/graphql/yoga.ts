@@ -7,6 +7,7 @@ import { useMaxNesting } from './plugins/use-max-nesting.js';
 import { DEFAULT_OPERATION_LIMITS, useOperationLimits } from './plugins/use-operation-limits.js';
 import { useOperationMetrics } from './plugins/use-operation-metrics.js';
 import { useStreamTokens } from './plugins/use-stream-tokens.js';
+import { useUnsupportedMediaType } from './plugins/use-unsupported-media-type.js';
 import { useVariableErrors } from './plugins/use-variable-errors.js';
 import type { GatewayContext, GatewayServices } from './schema/context.js';
 import { schema } from './schema/index.js';
@@ -73,6 +74,7 @@ export function createGatewayYoga(options: {
       // After armor's max-tokens, so its parser is the one this check wraps.
       useMaxNesting({ maxNesting: OPERATION_LIMITS.maxNesting }),
       useOperationMetrics({ counter: options.metrics.operations }),
+      useUnsupportedMediaType(),
       ...(options.plugins ?? []),
     ],
   });

@@ -1,0 +1,90 @@
+import { FormData, fetch } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type TestStack, transparentPng } from '../support/harness.js';
+import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
+
+/**
+ * Refused uploads must reach a browser as an answer, not a reset: the gateway reads (and throws
+ * away) the rest of a refused body before it lets go, so a fetch client that is still sending
+ * reads the status and `extensions.code`. undici's fetch is the client, as in Node and close to
+ * a browser's; each refusal is tried ten times, since a reset is a race.
+ */
+
+const GENERATE =
+  'mutation($f: Upload!) { generateBackground(input: { image: { file: $f }, background: { prompt: "x" } }) { id } }';
+
+let stack: TestStack;
+let png: Buffer;
+beforeAll(async () => {
+  stack = await startStack({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
+  png = await transparentPng(400, 300);
+});
+afterAll(() => stack.close());
+
+/** A multipart upload whose file is `png` padded to `bytes` (a valid start, then filler). */
+function upload(bytes: number): FormData {
+  const form = new FormData();
+  form.set('operations', JSON.stringify({ query: GENERATE, variables: { f: null } }));
+  form.set('map', JSON.stringify({ 0: ['variables.f'] }));
+  const file = Buffer.alloc(Math.max(bytes, png.length));
+  png.copy(file);
+  form.set('0', new Blob([new Uint8Array(file)], { type: 'image/png' }), 'big.png');
+  return form;
+}
+
+/** Sends and reads the answer; a network error comes back as status 0 with the error's text. */
+async function send(
+  body: FormData | string,
+  headers: Record<string, string>,
+  method = 'POST',
+): Promise<{ status: number; code: string | undefined; contentType: string | null }> {
+  try {
+    const response = await fetch(`${stack.url}/graphql`, { method, body, headers });
+    const text = await response.text();
+    const code = (JSON.parse(text) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]
+      ?.extensions?.code;
+    return { status: response.status, code, contentType: response.headers.get('content-type') };
+  } catch (error) {
+    return { status: 0, code: String((error as { cause?: unknown }).cause ?? error), contentType: null };
+  }
+}
+
+const MB = 1024 * 1024;
+const preflight = { 'apollo-require-preflight': 'true' };
+
+describe('refused uploads, as a fetch client reads them', () => {
+  it.each([
+    ['without a key', 5 * MB, preflight, 401, 'UNAUTHENTICATED'],
+    ['without the preflight header', 5 * MB, bearer(TENANTS.alpha), 400, 'CSRF_PREVENTED'],
+    ['with a file over 20 MB', 21 * MB, { ...preflight, ...bearer(TENANTS.alpha) }, 200, 'BAD_USER_INPUT'],
+  ])(
+    'answers 10 of 10 uploads %s with their status and code',
+    async (_name, bytes, headers, status, code) => {
+      const form = upload(bytes);
+      const answers = [];
+      for (let i = 0; i < 10; i++) answers.push(await send(form, headers));
+      expect(answers).toEqual(Array.from({ length: 10 }, () => expect.objectContaining({ status, code })));
+    },
+  );
+
+  it('answers two files where one is allowed with 413 PAYLOAD_TOO_LARGE, never REQUEST_ENTITY_TOO_LARGE', async () => {
+    const form = upload(1 * MB);
+    form.set('map', JSON.stringify({ 0: ['variables.f'], 1: ['variables.g'] }));
+    form.set('1', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'second.png');
+    const answer = await send(form, { ...preflight, ...bearer(TENANTS.alpha) });
+    expect(answer).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('answers an unsupported content type with 415 and a GraphQL-shaped error', async () => {
+    const answer = await send('<query/>', { 'content-type': 'application/xml', ...bearer(TENANTS.alpha) });
+    expect(answer.status).toBe(415);
+    expect(answer.code).toEqual(expect.any(String));
+    expect(answer.contentType).toMatch(/json/);
+  });
+
+  it('answers a wrong method with 405 and a GraphQL-shaped error', async () => {
+    const answer = await send('{}', { 'content-type': 'application/json', ...bearer(TENANTS.alpha) }, 'PUT');
+    expect(answer.status).toBe(405);
+    expect(answer.code).toEqual(expect.any(String));
+  });
+});
