@@ -8,7 +8,7 @@ import {
   useRef,
   useState,
 } from 'react';
-import { GatewayError } from './errors.js';
+import { GatewayError, networkError } from './errors.js';
 import type { GatewayClient, GenerateInput, Task } from './index.js';
 
 const GatewayContext = createContext<GatewayClient | null>(null);
@@ -54,10 +54,7 @@ function view(task: Task | null, error: GatewayError | null): TaskView {
 function asGatewayError(error: unknown): GatewayError {
   return error instanceof GatewayError
     ? error
-    : new GatewayError(error instanceof Error ? error.message : String(error), {
-        code: 'NETWORK_ERROR',
-        cause: error,
-      });
+    : networkError(error instanceof Error ? error.message : String(error), error);
 }
 
 /**
