@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../src/local-engine/index.js';
@@ -117,17 +115,6 @@ async function cornerFor(engine: LocalEngine, fields: Fields): Promise<[number, 
   return rgbAt(await download(done.image_1), 2, 2);
 }
 
-/** A tiny origin for image_url creates. */
-async function startImageOrigin(files: Record<string, Buffer>): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    const body = files[req.url ?? ''];
-    if (!body) res.writeHead(404).end('missing');
-    else res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': body.byteLength }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
-
 const started: LocalEngine[] = [];
 async function engineWith(options: LocalEngineOptions): Promise<LocalEngine> {
   const engine = await startLocalEngine({ durationMs: DURATION_MS, ...options });
@@ -137,11 +124,11 @@ async function engineWith(options: LocalEngineOptions): Promise<LocalEngine> {
 
 let engine: LocalEngine;
 let subject: Buffer;
-let origin: { url: string; server: Server };
+let wide: Buffer;
 
 beforeAll(async () => {
   subject = await subjectPng(600, 300);
-  origin = await startImageOrigin({ '/wide.png': await subjectPng(2048, 1024) });
+  wide = await subjectPng(2048, 1024);
   engine = await startLocalEngine({
     durationMs: DURATION_MS,
     sceneTypes: [{ id: 7, name: 'Green meadow', description: 'fresh green grass under a soft sky' }],
@@ -158,7 +145,6 @@ afterEach(() => {
 
 afterAll(async () => {
   await Promise.all([engine.close(), ...started.map((e) => e.close())]);
-  await new Promise((resolve) => origin.server.close(resolve));
 });
 
 describe('local engine: a task from create to result', () => {
@@ -207,20 +193,13 @@ describe('local engine: a task from create to result', () => {
     expect(stats.lastCreate?.fields).toEqual({ prompt: 'a warm wooden table' });
   });
 
-  it('downloads an image_url source and scales it to 1024 px on the long side, keeping the ratio', async () => {
-    const imageUrl = `${origin.url}/wide.png`;
-    const taskId = await createTask(engine, { image_url: imageUrl, prompt: 'grey concrete' });
+  it('scales a large source to 1024 px on the long side, keeping the ratio', async () => {
+    const taskId = await createTask(engine, { image_file: wide, prompt: 'grey concrete' });
     const done = await pollUntilTerminal(engine, taskId);
     expect(done.state).toBe(1);
     expect(await sharp(await download(done.image_1)).metadata()).toMatchObject({ width: 1024, height: 512 });
-
-    const stats = engine.stats();
-    expect(stats.lastCreate).toEqual({
-      fields: { image_url: imageUrl, prompt: 'grey concrete' },
-      hadFile: false,
-    });
-    expect(stats.creates_log).toEqual([
-      { taskId, fields: { image_url: imageUrl, prompt: 'grey concrete' }, hadFile: false },
+    expect(engine.stats().creates_log).toEqual([
+      { taskId, fields: { prompt: 'grey concrete' }, hadFile: true },
     ]);
   });
 
@@ -304,20 +283,15 @@ describe('local engine: request validation', () => {
       { image_file: Buffer.from('x'), image_url: 'http://a.test/x.png', prompt: 'red' },
       'image_url',
     ],
-    ['a non-http image_url', { image_url: 'ftp://a.test/x.png', prompt: 'red' }, 'image_url'],
-    ['no prompt nor scene_type', { image_url: 'http://a.test/x.png' }, 'prompt'],
+    ['no prompt nor scene_type', { image_file: Buffer.from('x') }, 'prompt'],
     [
       'both prompt and scene_type',
-      { image_url: 'http://a.test/x.png', prompt: 'red', scene_type: '2' },
+      { image_file: Buffer.from('x'), prompt: 'red', scene_type: '2' },
       'scene_type',
     ],
-    [
-      'a prompt over 1024 characters',
-      { image_url: 'http://a.test/x.png', prompt: 'r'.repeat(1025) },
-      'prompt',
-    ],
-    ['a non-integer scene_type', { image_url: 'http://a.test/x.png', scene_type: 'studio' }, 'scene_type'],
-    ['a batch_size of 3', { image_url: 'http://a.test/x.png', prompt: 'red', batch_size: '3' }, 'batch_size'],
+    ['a prompt over 1024 characters', { image_file: Buffer.from('x'), prompt: 'r'.repeat(1025) }, 'prompt'],
+    ['a non-integer scene_type', { image_file: Buffer.from('x'), scene_type: 'studio' }, 'scene_type'],
+    ['a batch_size of 3', { image_file: Buffer.from('x'), prompt: 'red', batch_size: '3' }, 'batch_size'],
     ['image_file sent as text', { image_file: 'x', prompt: 'red' }, 'image_file'],
   ])('answers 400 naming the parameter for %s', async (_case, fields, parameter) => {
     const created = await answer(await create(engine, fields));
@@ -368,20 +342,6 @@ describe('local engine: request validation', () => {
       await createTask(engine, { image_file: huge, prompt: 'red' }),
     );
     expect(done.state).toBe(-5);
-  });
-
-  it('fails an image_url that cannot be downloaded with state -3', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const deadPort = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
-    for (const imageUrl of [`${origin.url}/missing.png`, `http://127.0.0.1:${deadPort}/x.png`]) {
-      const done = await pollUntilTerminal(
-        engine,
-        await createTask(engine, { image_url: imageUrl, prompt: 'red' }),
-      );
-      expect(done.state).toBe(-3);
-    }
   });
 });
 

@@ -1,36 +1,21 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { buildConnector } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuardedFetcher, type GuardedFetcherOptions, readAll } from '../src/outbound/index.js';
 import { transparentPng } from './support/harness.js';
-import { loopbackOnlyConnector, stubResolver } from './support/loopback-transport.js';
+import {
+  type CountingServer,
+  loopbackOnlyConnector,
+  startCountingServer,
+  stopCountingServer,
+  streamLargeBody,
+  stubResolver,
+} from './support/loopback-transport.js';
 
 /**
  * The guarded fetcher against image servers of its own on loopback. Names other than localhost
  * come from a stubbed resolver, and every socket goes through a connector that can only reach
  * loopback (anything else lands on a counting sink), so not even a broken guard leaves the machine.
  */
-
-interface CountingServer {
-  readonly server: Server;
-  readonly port: number;
-  connections: number;
-}
-
-async function listen(
-  handler: Parameters<typeof createServer>[1],
-  host = '127.0.0.1',
-): Promise<CountingServer> {
-  const server = createServer(handler);
-  const counting = { server, port: 0, connections: 0 };
-  server.on('connection', () => {
-    counting.connections++;
-  });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  counting.port = (server.address() as AddressInfo).port;
-  return counting;
-}
 
 let png: Buffer;
 let images: CountingServer;
@@ -53,7 +38,7 @@ function fetcher(options: Partial<GuardedFetcherOptions> = {}): GuardedFetcher {
 
 beforeAll(async () => {
   png = await transparentPng(300, 300);
-  images = await listen((req, res) => {
+  images = await startCountingServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/product.png') return void res.writeHead(200, { 'content-type': 'text/plain' }).end(png);
     if (path === '/page.png')
@@ -64,20 +49,7 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-length': String(60 * 1024 * 1024) });
       return void res.write(png.subarray(0, 16));
     }
-    if (path === '/huge.png') {
-      res.writeHead(200, { 'content-type': 'image/png' });
-      const chunk = Buffer.alloc(1024 * 1024);
-      png.copy(chunk);
-      let sent = 0;
-      const more = (): void => {
-        while (sent < 60 && !res.destroyed) {
-          sent++;
-          if (!res.write(chunk)) return void res.once('drain', more);
-        }
-        res.end();
-      };
-      return more();
-    }
+    if (path === '/huge.png') return streamLargeBody(res, png, 60);
     if (path === '/loop') return void res.writeHead(302, { location: '/loop' }).end();
     const hops = /^\/hops\/(\d+)$/.exec(path);
     if (hops) {
@@ -88,16 +60,16 @@ beforeAll(async () => {
     if (path === '/redirect' && to) return void res.writeHead(307, { location: to }).end();
     res.writeHead(404).end('not here');
   });
-  sink = await listen((_req, res) => void res.writeHead(200, { 'content-type': 'image/png' }).end(png));
-  base = `http://127.0.0.1:${images.port}`;
+  sink = await startCountingServer(
+    (_req, res) => void res.writeHead(200, { 'content-type': 'image/png' }).end(png),
+  );
+  base = images.url;
 });
 
 afterAll(async () => {
   await Promise.all(fetchers.map((made) => made.close()));
-  for (const { server } of [images, sink]) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  await stopCountingServer(images);
+  await stopCountingServer(sink);
 });
 
 /** A URL on the image server that redirects to `target`. */
@@ -125,7 +97,7 @@ describe('the guarded fetcher', () => {
   it('answers URL_UNREACHABLE with the status for a 404, and for a closed port', async () => {
     const opened = await fetcher().open(`${base}/missing.png`);
     expect(opened.ok ? null : opened.error).toMatchObject({ reason: 'URL_UNREACHABLE', status: 404 });
-    const closed = await listen(() => {});
+    const closed = await startCountingServer(() => {});
     const port = closed.port;
     await new Promise((resolve) => closed.server.close(resolve));
     expect(await outcome(fetcher(), `http://127.0.0.1:${port}/x.png`)).toBe('URL_UNREACHABLE');
@@ -213,11 +185,11 @@ describe('redirects are checked again, with a stubbed resolver', () => {
   });
 
   it('checks a redirect away from a trusted origin like any other URL', async () => {
-    const other = await listen((_req, res) => void res.end(png));
+    const other = await startCountingServer((_req, res) => void res.end(png));
     const made = fetcher({ allowPrivate: false, trustedOrigins: [base] });
     expect(await outcome(made, redirectTo(`http://127.0.0.1:${other.port}/p.png`))).toBe('URL_NOT_ALLOWED');
     expect(other.connections).toBe(0);
-    await new Promise((resolve) => other.server.close(resolve));
+    await stopCountingServer(other);
   });
 });
 
@@ -225,11 +197,11 @@ describe('with the default settings (allowPrivate off)', () => {
   let sink6: CountingServer | null = null;
 
   beforeAll(async () => {
-    sink6 = await listen(() => {}, '::1').catch(() => null);
+    sink6 = await startCountingServer(() => {}, '::1').catch(() => null);
   });
 
   afterAll(async () => {
-    if (sink6) await new Promise((resolve) => sink6?.server.close(resolve));
+    await stopCountingServer(sink6);
   });
 
   it('refuses every spelling of this machine before any connection', async () => {

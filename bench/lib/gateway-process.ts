@@ -94,6 +94,8 @@ export async function spawnGateway(options: {
         TENANT_RATE_LIMIT_PER_MINUTE: '1000000',
         TENANT_MAX_ACTIVE_TASKS: '1000000',
         LOG_LEVEL: 'warn',
+        // The benchmarks' source images are served on loopback, which image URLs reach only so.
+        IMAGE_URL_ALLOW_PRIVATE: 'true',
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent } from 'undici';
+import { classifyAddress, isLocalhostName, literalAddress } from '../outbound/index.js';
 import { noFaults } from './faults.js';
 import { type JobInput, runJob } from './pipeline.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
 import { Semaphore } from './semaphore.js';
 import { createRequestHandler } from './server.js';
-import { DOWNLOAD_TIMEOUT_MS } from './source.js';
 import { StatsRecorder } from './stats.js';
 import { TaskStore } from './tasks.js';
 import type { LocalEngine, LocalEngineOptions } from './types.js';
@@ -58,6 +57,18 @@ function checkOptions(options: LocalEngineOptions): void {
   if (options.apiKey !== undefined && options.apiKey === '') {
     throw new RangeError('local engine: apiKey must not be empty');
   }
+  const host = options.host ?? DEFAULTS.host;
+  if (!isLoopbackHost(host) && options.allowNonLoopbackHost !== true) {
+    throw new RangeError(
+      `local engine: host ${host} is not a loopback address; it is a local test double, so it binds beyond loopback only with allowNonLoopbackHost: true (ENGINE_ALLOW_NON_LOOPBACK=true)`,
+    );
+  }
+}
+
+/** 127/8, ::1 (in any spelling) and localhost; a name that needs DNS is not taken on trust. */
+function isLoopbackHost(host: string): boolean {
+  const literal = literalAddress(host);
+  return literal === null ? isLocalhostName(host) : classifyAddress(literal) === 'loopback';
 }
 
 /** Wildcard binds are reachable on loopback; IPv6 literals need brackets in a URL. */
@@ -89,14 +100,8 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
     resultTtlMs: options.resultTtlMs ?? DEFAULTS.resultTtlMs,
   });
   const shutdown = new AbortController();
-  const dispatcher = new Agent({
-    connect: { timeout: DOWNLOAD_TIMEOUT_MS },
-    headersTimeout: DOWNLOAD_TIMEOUT_MS,
-    bodyTimeout: DOWNLOAD_TIMEOUT_MS,
-  });
   const jobContext = {
     sceneTypes: options.sceneTypes ?? [],
-    dispatcher,
     signal: shutdown.signal,
     renders: new Semaphore(options.maxConcurrentRenders ?? Number.POSITIVE_INFINITY),
   };
@@ -132,12 +137,7 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
       accept,
     }),
   );
-  try {
-    await listen(server, options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host);
-  } catch (error) {
-    await dispatcher.destroy();
-    throw error;
-  }
+  await listen(server, options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host);
   const address = server.address() as AddressInfo;
   url = `http://${urlHost(address.address)}:${address.port}`;
 
@@ -149,7 +149,6 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
       server.closeAllConnections();
       await closed;
       await Promise.allSettled([...running]);
-      await dispatcher.destroy();
     })();
     return closing;
   };

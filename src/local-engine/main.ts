@@ -1,9 +1,11 @@
 import { startLocalEngine } from './index.js';
 
 /**
- * Standalone entry (`tsx src/engine/main.ts`), for poking at the PicWish contract with curl or
+ * Standalone entry (`tsx src/local-engine/main.ts`), for poking at the PicWish contract with curl or
  * pointing a separately running gateway at it. ENGINE_PORT picks the port (default: a free one);
- * ENGINE_HOST and ENGINE_API_KEY are optional.
+ * ENGINE_HOST and ENGINE_API_KEY are optional; an ENGINE_HOST that is not loopback is refused
+ * unless ENGINE_ALLOW_NON_LOOPBACK=true says so on purpose. It accepts image_file only (no
+ * image_url): the gateway fetches and checks URLs itself.
  */
 
 function portFromEnv(raw: string | undefined): number {
@@ -20,6 +22,10 @@ const engine = await startLocalEngine({
   port: portFromEnv(process.env.ENGINE_PORT),
   host: process.env.ENGINE_HOST || undefined,
   apiKey: process.env.ENGINE_API_KEY || undefined,
+  allowNonLoopbackHost: process.env.ENGINE_ALLOW_NON_LOOPBACK === 'true',
+}).catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
 });
 console.log(`Local background engine (procedural, not AI) listening at ${engine.url}`);
 console.log(`X-API-KEY: ${engine.apiKey}`);

@@ -1,20 +1,19 @@
-import type { Dispatcher } from 'undici';
 import { renderBackgrounds } from './render.js';
 import type { Semaphore } from './semaphore.js';
-import { downloadSource, inspectSource } from './source.js';
+import { inspectSource } from './source.js';
 import { styleForScene, styleFromText } from './style.js';
 import type { Outcome } from './tasks.js';
 import type { SceneTypeInfo } from './types.js';
 
 /**
- * The work behind one accepted task: fetch the source, check it, render. It runs after the create
+ * The work behind one accepted task: check the source, render. It runs after the create
  * has been answered, which is why every problem ends as a task state instead of an HTTP error.
  */
 
 /** A validated create, as the HTTP layer hands it over. */
 export interface JobInput {
-  file: Buffer | null;
-  imageUrl: string | null;
+  /** The uploaded image; the engine never fetches one from a URL. */
+  file: Buffer;
   prompt: string | null;
   sceneType: number | null;
   negativePrompt: string;
@@ -24,8 +23,7 @@ export interface JobInput {
 /** What the work needs from the running engine. */
 export interface JobContext {
   sceneTypes: readonly SceneTypeInfo[];
-  dispatcher: Dispatcher;
-  /** Aborted when the engine closes, so pending downloads stop. */
+  /** Aborted when the engine closes, so queued renders do not start. */
   signal: AbortSignal;
   renders: Semaphore;
 }
@@ -33,20 +31,14 @@ export interface JobContext {
 /** Runs a task's work to its outcome; it never rejects (unexpected errors end as state -1). */
 export async function runJob(input: JobInput, context: JobContext): Promise<Outcome> {
   try {
-    let bytes = input.file;
-    if (bytes === null) {
-      const downloaded = await downloadSource(input.imageUrl ?? '', context.dispatcher, context.signal);
-      if (!downloaded.ok) return { state: downloaded.error };
-      bytes = downloaded.value;
-    }
-    const inspected = await inspectSource(bytes);
+    const inspected = await inspectSource(input.file);
     if (!inspected.ok) return { state: inspected.error };
 
     const style =
       input.prompt !== null
         ? styleFromText(input.prompt, input.negativePrompt)
         : styleForScene(input.sceneType ?? -1, context.sceneTypes, input.negativePrompt);
-    const source = bytes;
+    const source = input.file;
     return await context.renders.run(async (): Promise<Outcome> => {
       if (context.signal.aborted) return { state: -1 };
       const rendered = await renderBackgrounds(source, style, input.batchSize);

@@ -197,15 +197,6 @@ async function parseForm(contentType: string | undefined, body: Buffer): Promise
   return ok(parsed);
 }
 
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
 /** Checks the create parameters the way PicWish documents them; the message names the parameter. */
 function validateCreate({ fields, files }: ParsedForm): Result<JobInput, Rejection> {
   const bad = (message: string) => err<Rejection>({ status: 400, message });
@@ -219,14 +210,17 @@ function validateCreate({ fields, files }: ParsedForm): Result<JobInput, Rejecti
   };
   if (text('image_file') !== null) return bad('image_file must be a file');
 
-  const file = files.get('image_file') ?? null;
-  const imageUrl = text('image_url');
-  if (file && imageUrl) return bad('image_file and image_url are mutually exclusive');
-  if (!file && !imageUrl) return bad('image_file or image_url is required');
-  if (file && file.byteLength > MAX_IMAGE_BYTES) {
+  // The engine never fetches a URL: it runs on the gateway's host, where a URL could reach what
+  // the gateway's guard keeps out. The gateway fetches and checks image URLs itself and sends
+  // files, so an image_url here is refused as PicWish refuses a bad parameter.
+  if (text('image_url') !== null) {
+    return bad('image_url is not supported by the local engine: send the image as image_file');
+  }
+  const file = files.get('image_file');
+  if (!file) return bad('image_file is required');
+  if (file.byteLength > MAX_IMAGE_BYTES) {
     return err<Rejection>({ status: 413, message: 'image_file is larger than 20 MB' });
   }
-  if (imageUrl && !isHttpUrl(imageUrl)) return bad('image_url must be an http or https URL');
 
   const prompt = text('prompt');
   const sceneText = text('scene_type');
@@ -244,7 +238,6 @@ function validateCreate({ fields, files }: ParsedForm): Result<JobInput, Rejecti
 
   return ok({
     file,
-    imageUrl,
     prompt,
     sceneType,
     negativePrompt: text('negative_prompt') ?? '',

@@ -14,6 +14,11 @@ export interface SceneTypeInfo {
 export interface LocalEngineOptions {
   /** Interface to bind; loopback by default because the engine is a local test double. */
   host?: string;
+  /**
+   * A `host` that is not loopback is refused unless this is true: whoever reaches the port could
+   * use the engine, which is meant only for the gateway beside it. @default false
+   */
+  allowNonLoopbackHost?: boolean;
   /** 0 picks a free port, so parallel test files never collide. */
   port?: number;
   /** The X-API-KEY value demanded; a random key by default so nothing works by accident. */

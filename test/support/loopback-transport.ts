@@ -1,4 +1,5 @@
-import { isIP } from 'node:net';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, isIP } from 'node:net';
 import { buildConnector } from 'undici';
 import type { Resolver } from '../../src/outbound/index.js';
 
@@ -34,4 +35,64 @@ export function loopbackOnlyConnector(sink?: { host: string; port: number }): bu
     if (sink) return dial({ ...options, hostname: sink.host, port: String(sink.port) }, callback);
     callback(new Error(`test transport: ${options.hostname} is outside loopback`), null);
   };
+}
+
+/** A loopback HTTP server that counts the connections made to it, to prove none was made. */
+export interface CountingServer {
+  readonly server: Server;
+  readonly port: number;
+  /** The server's base URL, e.g. http://127.0.0.1:PORT. */
+  readonly url: string;
+  readonly connections: number;
+}
+
+/** Starts a {@link CountingServer} on `host` (127.0.0.1 or ::1) and an OS-picked port. */
+export async function startCountingServer(
+  handler: RequestListener,
+  host = '127.0.0.1',
+): Promise<CountingServer> {
+  const server = createServer(handler);
+  let connections = 0;
+  server.on('connection', () => {
+    connections++;
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    get connections() {
+      return connections;
+    },
+  };
+}
+
+/** Stops a counting server, cutting any connection still open (a hanging response, say). */
+export async function stopCountingServer(counting: CountingServer | null): Promise<void> {
+  if (!counting) return;
+  counting.server.closeAllConnections();
+  await new Promise((resolve) => counting.server.close(resolve));
+}
+
+/**
+ * Answers with `head` and then `megabytes` MB of zeros, streamed (no Content-Length) and at the
+ * pace the client reads, so a size cap has to stop it while it arrives.
+ */
+export function streamLargeBody(res: ServerResponse, head: Buffer, megabytes: number): void {
+  res.writeHead(200, { 'content-type': 'image/png' });
+  res.write(head);
+  const filler = Buffer.alloc(1024 * 1024);
+  let sent = 0;
+  const more = (): void => {
+    while (sent < megabytes && !res.destroyed) {
+      sent++;
+      if (!res.write(filler)) return void res.once('drain', more);
+    }
+    res.end();
+  };
+  more();
 }
