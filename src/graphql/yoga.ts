@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { createGraphiQLPage } from './graphiql-page.js';
 import { errorMasking } from './plugins/error-masking.js';
+import { useLatencyMetrics } from './plugins/use-latency-metrics.js';
 import { useMaxNesting } from './plugins/use-max-nesting.js';
 import { DEFAULT_OPERATION_LIMITS, useOperationLimits } from './plugins/use-operation-limits.js';
 import { useOperationMetrics } from './plugins/use-operation-metrics.js';
@@ -75,6 +76,7 @@ export function createGatewayYoga(options: {
       useMaxNesting({ maxNesting: OPERATION_LIMITS.maxNesting }),
       useOperationMetrics({ counter: options.metrics.operations }),
       useUnsupportedMediaType(),
+      useLatencyMetrics({ registry: options.metrics.registry }),
       ...(options.plugins ?? []),
     ],
   });
