@@ -42,6 +42,30 @@ describe('configuration', () => {
     expect(config.error.message).toContain(variable);
   });
 
+  it('leaves tracing and persisted operations off unless asked for', () => {
+    const config = loadConfig({});
+    expect(config.ok && config.value.tracing).toBe(null);
+    expect(config.ok && config.value.persistedOperations).toBe(null);
+  });
+
+  it('traces to OTEL_EXPORTER_OTLP_ENDPOINT under OTEL_SERVICE_NAME, and refuses a non-URL', () => {
+    const config = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+      OTEL_SERVICE_NAME: 'gw',
+    });
+    expect(config.ok && config.value.tracing).toEqual({
+      endpoint: 'http://collector:4318',
+      serviceName: 'gw',
+    });
+    const bad = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector' });
+    expect(!bad.ok && bad.error.variable).toBe('OTEL_EXPORTER_OTLP_ENDPOINT');
+  });
+
+  it('refuses PERSISTED_OPERATIONS_ONLY without PERSISTED_OPERATIONS_FILE', () => {
+    const config = loadConfig({ PERSISTED_OPERATIONS_ONLY: 'true' });
+    expect(!config.ok && config.error.variable).toBe('PERSISTED_OPERATIONS_ONLY');
+  });
+
   it('accepts a fractional QPS budget', () => {
     const config = loadConfig({ PICWISH_QPS: '0.5' });
     expect(config.ok && config.value.picwish.qps).toBe(0.5);

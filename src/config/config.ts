@@ -62,6 +62,15 @@ export interface Config {
     /** Simulated run time of one task on the local engine. */
     readonly durationMs: number;
   };
+  /** OpenTelemetry tracing (docs/operations.md); null, the default: off. */
+  readonly tracing: {
+    /** `OTEL_EXPORTER_OTLP_ENDPOINT`: the collector's OTLP/HTTP base URL; spans go to `<it>/v1/traces`. */
+    readonly endpoint: string;
+    /** `OTEL_SERVICE_NAME` */
+    readonly serviceName: string;
+  } | null;
+  /** Trusted documents (docs/operations.md): `PERSISTED_OPERATIONS_FILE`, `PERSISTED_OPERATIONS_ONLY`. */
+  readonly persistedOperations: { readonly file: string; readonly only: boolean } | null;
 }
 
 /**
@@ -152,6 +161,23 @@ function onOff(env: Env, name: string): boolean {
   if (raw === 'on') return true;
   if (raw === 'off') return false;
   throw new ConfigProblem(name, `${name} must be on or off, got "${raw}"`);
+}
+
+function tracing(env: Env): Config['tracing'] {
+  const endpoint = httpUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', null);
+  return endpoint ? { endpoint, serviceName: text(env, 'OTEL_SERVICE_NAME') ?? 'picwish-gateway' } : null;
+}
+
+function persistedOperations(env: Env): Config['persistedOperations'] {
+  const file = text(env, 'PERSISTED_OPERATIONS_FILE');
+  const only = boolean(env, 'PERSISTED_OPERATIONS_ONLY');
+  if (only && file === null) {
+    throw new ConfigProblem(
+      'PERSISTED_OPERATIONS_ONLY',
+      'PERSISTED_OPERATIONS_ONLY=true needs PERSISTED_OPERATIONS_FILE: without it no operation would be allowed',
+    );
+  }
+  return file === null ? null : { file: resolve(file), only };
 }
 
 function httpUrl(env: Env, name: string, fallback: string | null): string | null {
@@ -380,6 +406,8 @@ export function loadConfig(
       engine: {
         durationMs: integer(env, 'LOCAL_ENGINE_DURATION_MS', 4_000, 0, 600_000),
       },
+      tracing: tracing(env),
+      persistedOperations: persistedOperations(env),
     };
     return ok(config);
   } catch (error) {

@@ -8,6 +8,7 @@ import type { SceneType } from '../config/scene-types.js';
 import { UploadSpool } from '../core/upload-spool.js';
 import type { LocalEngine } from '../local-engine/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { startTracing } from '../observability/tracing.js';
 import { withoutCredentials } from '../shared/secrets.js';
 import { chooseBlobStore } from './blob-store-choice.js';
 import { listen } from './listen.js';
@@ -44,6 +45,8 @@ export async function startGateway(
   sceneTypes: readonly SceneType[],
   outbound?: OutboundSeams,
 ): Promise<Gateway> {
+  // Process-wide (the OpenTelemetry API is global): before anything that could start a span.
+  const tracing = config.tracing ? startTracing(config.tracing) : null;
   const spool = new UploadSpool(join(config.dataDir, 'spool'));
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const shared = await sharedParts(config, logger, instanceId);
@@ -92,7 +95,7 @@ export async function startGateway(
     engine: upstream.engine,
     close: () => {
       draining = true;
-      closing ??= shutDown({ server, streams }, parts, shared, upstream, blobStore);
+      closing ??= shutDown({ server, streams }, parts, shared, upstream, blobStore).then(() => tracing?.shutdown());
       return closing;
     },
   };

@@ -5,6 +5,7 @@ import type { ServerContext } from '../graphql/server-context.js';
 import type { createGatewayYoga } from '../graphql/yoga.js';
 import { requestIdFrom, runInRequestScope } from '../observability/logging.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { traceRequest } from '../observability/tracing.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { UrlSigner } from '../results/signer.js';
 import { bufferedBody } from './buffered-body.js';
@@ -110,7 +111,11 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
  */
 function runYoga(deps: HttpDeps, req: ServerContext['req'], res: ServerResponse): Promise<void> {
   const closed = res.closed ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', resolve));
-  return runInRequestScope(req.requestId ?? '', () => deps.yoga(req, res), closed);
+  return runInRequestScope(
+    req.requestId ?? '',
+    () => traceRequest(req, res, closed, async () => deps.yoga(req, res)),
+    closed,
+  );
 }
 
 function wantsGraphiQL(req: IncomingMessage): boolean {

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/config.js';
+import { currentTraceId } from './tracing.js';
 
 /** What every log line and every masked error of one HTTP request can name. */
 export interface RequestScope {
@@ -68,7 +69,7 @@ export const REDACTED_PATHS = [
   'key',
 ];
 
-/** JSON logs with the request id of the current request on every line. */
+/** JSON logs with the request id of the current request, and the current trace id when tracing, on every line. */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -76,7 +77,10 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       mixin: () => {
         const scope = requestScope.getStore();
-        return scope ? { requestId: scope.requestId } : {};
+        const traceId = currentTraceId();
+        const fields: { requestId?: string; traceId?: string } = scope ? { requestId: scope.requestId } : {};
+        if (traceId) fields.traceId = traceId;
+        return fields;
       },
     },
     destination,

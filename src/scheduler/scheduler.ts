@@ -17,6 +17,7 @@ import { RunLoop } from './run-loop.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
 import { LeaseAdoption, type TaskAdoption } from './task-adoption.js';
 import { TaskSteps } from './task-steps.js';
+import { TaskTraces } from './task-traces.js';
 
 /** What the scheduler needs; the composition root wires the real ones. */
 export interface SchedulerDeps {
@@ -62,6 +63,7 @@ export class TaskScheduler implements TaskDriver {
   readonly #steps: TaskSteps;
   readonly #loop: RunLoop;
   readonly #deadlines = new DeadlineTimers();
+  readonly #traces = new TaskTraces();
 
   constructor(deps: SchedulerDeps) {
     this.#metrics = new SchedulerMetrics(deps.metrics);
@@ -90,6 +92,7 @@ export class TaskScheduler implements TaskDriver {
       metrics: this.#metrics,
       queue: this.#queue,
       polls,
+      traces: this.#traces,
       releaseSlot: (id) => this.#loop.releaseSlot(id),
     });
     this.#loop = new RunLoop({
@@ -128,6 +131,7 @@ export class TaskScheduler implements TaskDriver {
   /** Starts driving a task (a new one, or one found unfinished) once this process owns it. */
   track(task: Task, dueAt: number = Date.now()): void {
     if (isTerminal(task.state)) return;
+    this.#traces.remember(task.id);
     if (this.#adoption.holds(task.id)) {
       this.#add(task, dueAt);
       return;

@@ -20,6 +20,7 @@ import { retryDelay } from './poll-policy.js';
 import type { PollTiming } from './poll-timing.js';
 import type { QueuePositions } from './queue-positions.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
+import type { TaskTraces } from './task-traces.js';
 import { recordUpstreamStatus, type StatusContext } from './upstream-status.js';
 
 /** How often a 404 on a poll is taken for a blip before the task counts as lost upstream. */
@@ -36,6 +37,8 @@ export interface TaskStepsDeps {
   readonly metrics: SchedulerMetrics;
   readonly queue: QueuePositions;
   readonly polls: PollTiming;
+  /** Each step's span, under the trace of the request that created the task. */
+  readonly traces: TaskTraces;
   /** The step's upstream call settled: its budget slot may go to the next step at once. */
   releaseSlot(taskId: string): void;
 }
@@ -78,20 +81,24 @@ export class TaskSteps {
       await this.fail(task, expiryFailure(task, now));
       return null;
     }
-    switch (stepKindOf(task)) {
-      case 'fetch':
-        return this.fetchResults(task);
-      case 'submit':
-        return this.#submit(task);
-      default:
-        return this.#poll(task);
-    }
+    const kind = stepKindOf(task);
+    return this.#deps.traces.step(task.id, kind, () => {
+      switch (kind) {
+        case 'fetch':
+          return this.fetchResults(task);
+        case 'submit':
+          return this.#submit(task);
+        default:
+          return this.#poll(task);
+      }
+    });
   }
 
   /** Forgets the task's retry counters (it is no longer driven here). */
   forget(id: string): void {
     this.#failures.delete(id);
     this.#notFound.delete(id);
+    this.#deps.traces.forget(id);
   }
 
   /**
@@ -207,7 +214,9 @@ export class TaskSteps {
     const { fetcher, ledger, logger } = this.#deps;
     const stored: StoredImage[] = [];
     for (const pending of task.pendingImages) {
-      const result = await fetcher.fetch(task.id, pending);
+      const result = await this.#deps.traces.child('results.download', { 'task.id': task.id }, () =>
+        fetcher.fetch(task.id, pending),
+      );
       if (!result.ok) {
         if (result.error.kind !== 'invalid') {
           logger.warn({ taskId: task.id, detail: result.error.detail }, 'result download failed; will retry');
