@@ -95,7 +95,9 @@ export async function startGateway(
     engine: upstream.engine,
     close: () => {
       draining = true;
-      closing ??= shutDown({ server, streams }, parts, shared, upstream, blobStore).then(() => tracing?.shutdown());
+      closing ??= shutDown({ server, streams }, parts, shared, upstream, blobStore).then(() =>
+        tracing?.shutdown(),
+      );
       return closing;
     },
   };
