@@ -17,6 +17,7 @@ import { PollTiming } from '../../src/scheduler/poll-timing.js';
 import { QueuePositions } from '../../src/scheduler/queue-positions.js';
 import { SchedulerMetrics } from '../../src/scheduler/scheduler-metrics.js';
 import { TaskSteps } from '../../src/scheduler/task-steps.js';
+import { TaskTraces } from '../../src/scheduler/task-traces.js';
 import { ok, type Result } from '../../src/shared/result.js';
 import type { UpstreamClient, UpstreamFault } from '../../src/upstream/client.js';
 import type { CreateTaskRequest, UpstreamTaskStatus } from '../../src/upstream/wire.js';
@@ -157,6 +158,7 @@ export function stepsRig() {
     budget,
     logger: silentLogger,
     metrics: new SchedulerMetrics(new GatewayMetrics()),
+    traces: new TaskTraces(),
     queue,
     polls,
     releaseSlot: (id) => void slotsReleased.push(id),
