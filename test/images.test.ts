@@ -8,7 +8,6 @@ import sharp, { type PngOptions } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkDecodedTransparency,
-  inspectPngFile,
   PICWISH_PNG_LIMITS,
   type PngLimits,
   readPngHeader,
@@ -479,47 +478,5 @@ describe('checkDecodedTransparency', () => {
     const path = join(dir, 'photo.jpg');
     await writeFile(path, fixtures.jpeg);
     expect(await checkDecodedTransparency(path)).toMatchObject({ ok: false, error: { reason: 'NOT_PNG' } });
-  });
-});
-
-describe('inspectPngFile', () => {
-  it('reports facts, size and SHA-256 of a good file and leaves it in place', async () => {
-    const path = join(dir, 'result.png');
-    await writeFile(path, fixtures.palette);
-    const result = await inspectPngFile(path);
-    expect(result).toMatchObject({
-      ok: true,
-      value: {
-        bytes: fixtures.palette.length,
-        sha256: createHash('sha256').update(fixtures.palette).digest('hex'),
-        colorType: 3,
-      },
-    });
-    expect(await readFile(path)).toEqual(fixtures.palette);
-  });
-
-  it('names the exact size of a file over the limit without reading it', async () => {
-    const path = join(dir, 'big.png');
-    const limits: PngLimits = { ...PICWISH_PNG_LIMITS, maxBytes: 1024 * 1024 };
-    const padded = Buffer.concat([
-      fixtures.transparent,
-      Buffer.alloc(3 * 1024 * 1024 - fixtures.transparent.length),
-    ]);
-    await writeFile(path, padded);
-    expect(await inspectPngFile(path, limits)).toEqual({
-      ok: false,
-      error: {
-        reason: 'FILE_TOO_LARGE',
-        message: 'The file is 3 MB (3145728 bytes); the limit is 1 MB (1048576 bytes).',
-      },
-    });
-  });
-
-  it('keeps a refused file: it belongs to the caller', async () => {
-    const path = join(dir, 'opaque.png');
-    await writeFile(path, fixtures.opaque);
-    const result = await inspectPngFile(path);
-    expect(result).toMatchObject({ ok: false, error: { reason: 'NO_TRANSPARENT_PIXEL' } });
-    expect(await readFile(path)).toEqual(fixtures.opaque);
   });
 });

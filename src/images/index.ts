@@ -3,7 +3,7 @@
  * callers do not depend on how `src/images` is split into files.
  */
 
-export { inspectPngFile, spoolAndInspectPng } from './inspect.js';
+export { spoolAndInspectPng } from './inspect.js';
 export { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
 export { type PngFacts, readPngHeader } from './png-header.js';
 export type { PngSource, StreamedPng } from './png-stream.js';

@@ -1,7 +1,7 @@
 import type { TaskError, TaskState } from '../core/model.js';
 
 /**
- * PicWish's task state numbers (see shared/upstream: 1 done, 0 queued, 2–4 working, negative
+ * PicWish's task state numbers (its API documentation: 1 done, 0 queued, 2–4 working, negative
  * failed) and what each becomes in the gateway's own life cycle. They live with the upstream
  * adapter, not in the domain model: the model knows only its own states and error codes.
  */

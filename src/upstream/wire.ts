@@ -1,7 +1,7 @@
 /**
  * PicWish's wire format, and the defensive parsers that turn its answers into typed values.
  *
- * The contract (see shared/upstream): every answer is JSON `{ status, message, data }`, and the
+ * The contract (PicWish's Generate Background API documentation): every answer is JSON `{ status, message, data }`, and the
  * HTTP status and `status` field both carry the code. A task answer's timestamps are Unix
  * seconds (sometimes strings), images arrive as `image_1`…`image_4` or `image`, `""` means
  * absent, and each image is either a URL or base64 data. Nothing here trusts a field's type.

@@ -10,8 +10,8 @@ const NOT_FOUND = JSON.stringify({ errors: [{ message: 'Stream not found' }] });
 /** How stream tokens are made. */
 export interface StreamTokensOptions {
   /**
-   * The HMAC key tokens are signed with. Reservations live in one process (STACK-NOTES), so a key
-   * per process is enough.
+   * The HMAC key tokens are signed with. graphql-sse keeps a reservation in the memory of the
+   * process that made it (README: sticky sessions), so a key per process is enough.
    * @default 32 random bytes, new for every process
    */
   readonly secret?: Uint8Array;
