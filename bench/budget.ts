@@ -20,11 +20,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import pino from 'pino';
-import sharp from 'sharp';
 import { loadConfig } from '../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../src/config/scene-types.js';
 import { startGateway } from '../src/gateway/app.js';
 import { startLocalEngine } from '../src/local-engine/index.js';
+import { generateUpload, transparentPng } from '../test/support/fixtures.js';
 
 export interface BudgetBenchOptions {
   /** Tasks created at once (default 100). */
@@ -55,26 +55,11 @@ export interface BudgetBenchResult {
   readonly totalOverLowerBound: number;
 }
 
-const GENERATE = `mutation($file: Upload!, $prompt: String!) {
-  generateBackground(input: { image: { file: $file }, background: { prompt: $prompt }, batchSize: 2 }) { id }
-}`;
 const WATCH = `subscription($id: ID!) { backgroundTaskUpdated(id: $id) { id state } }`;
-
-async function foreground(width: number, height: number): Promise<Buffer> {
-  const shape = await sharp({
-    create: { width: width / 2, height: height / 2, channels: 4, background: '#1e64c8' },
-  })
-    .png()
-    .toBuffer();
-  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
-    .composite([{ input: shape, gravity: 'center' }])
-    .png()
-    .toBuffer();
-}
 
 async function create(url: string, png: Buffer, prompt: string): Promise<string> {
   const form = new FormData();
-  form.set('operations', JSON.stringify({ query: GENERATE, variables: { file: null, prompt } }));
+  form.set('operations', JSON.stringify({ query: generateUpload('id'), variables: { file: null, prompt } }));
   form.set('map', JSON.stringify({ 0: ['variables.file'] }));
   form.set('0', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'fg.png');
   const response = await fetch(`${url}/graphql`, {
@@ -150,7 +135,7 @@ export async function runBudgetBench(options: BudgetBenchOptions = {}): Promise<
   if (!config.ok) throw new Error(config.error.message);
   const gateway = await startGateway(config.value, pino({ level: 'silent' }), DEFAULT_SCENE_TYPES);
   try {
-    const png = await foreground(400, 300);
+    const png = await transparentPng(400, 300);
     const started = Date.now();
     const ids = await Promise.all(
       Array.from({ length: n }, (_, i) => create(gateway.url, png, `bench ${i}`)),

@@ -10,7 +10,8 @@ import {
   pageProblems,
   seriousAccessibilityViolations,
 } from './support/browser.js';
-import { startStack, type TestStack, transparentPng } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
+import { startStack, type TestStack } from './support/harness.js';
 
 /**
  * The demo page (built on the client kit) and GraphiQL in a real browser (Debian's headless

@@ -10,7 +10,8 @@ import {
   SceneTypesDocument,
 } from '../src/generated/graphql.js';
 import { pngFile } from './support/client-kit.js';
-import { startStack, type TestStack, transparentPng } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
+import { startStack, type TestStack } from './support/harness.js';
 
 /**
  * The kit's one-line bindings, `apolloLink` and `urqlExchanges`, on a gateway with keys: the key,

@@ -11,22 +11,13 @@ import {
   useGenerateBackground,
 } from '../client/react.js';
 import { noOpenStreams, openStreams, pngFile } from './support/client-kit.js';
-import {
-  eventually,
-  startStack,
-  type TestStack,
-  transparentPng,
-  uploadOperation,
-} from './support/harness.js';
+import { generateUpload, transparentPng } from './support/fixtures.js';
+import { eventually, startStack, type TestStack, uploadOperation } from './support/harness.js';
 
 /**
  * The React hooks rendered by react-dom into a happy-dom document (only the DOM is swapped in:
  * fetch stays Node's, talking to a real gateway). 0.5 QPS keeps a second task QUEUED for a while.
  */
-
-const GENERATE = `mutation($file: Upload!) {
-  generateBackground(input: { image: { file: $file }, background: { prompt: "a sunny beach" }, batchSize: 2 }) { id }
-}`;
 
 let stack: TestStack;
 let client: GatewayClient;
@@ -49,8 +40,8 @@ afterAll(async () => {
 async function createTask(): Promise<string> {
   const answer = await uploadOperation(
     stack.url,
-    GENERATE,
-    { file: null },
+    generateUpload('id'),
+    { file: null, prompt: 'a sunny beach' },
     { variablePath: 'variables.file', bytes: png },
   );
   return (answer.body.data as { generateBackground: { id: string } }).generateBackground.id;

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatewayClient, type GatewayClient, GatewayError, type Task } from '../client/index.js';
 import { noOpenStreams, pngFile } from './support/client-kit.js';
-import { startStack, type TestStack, transparentPng } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
+import { startStack, type TestStack } from './support/harness.js';
 
 /**
  * The client kit (client/) against a real gateway on the local engine: generate from a file and

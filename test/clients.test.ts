@@ -13,7 +13,8 @@ import {
   type GenerateFromFileMutation,
   SceneTypesDocument,
 } from '../src/generated/graphql.js';
-import { startStack, type TestStack, transparentPng, uploadOperation } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
+import { startStack, type TestStack, uploadOperation } from './support/harness.js';
 
 /**
  * The gateway with the client libraries a frontend would really use, over real HTTP: each one

@@ -18,7 +18,8 @@ import {
   stopRedisServer,
   watchTask,
 } from './support/cluster.js';
-import { eventually, transparentPng } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
+import { eventually } from './support/harness.js';
 import { startTestRedis, type TestRedis } from './support/redis-db.js';
 
 /**

@@ -1,13 +1,8 @@
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type GraphQLErrorShape,
-  startStack,
-  type TestStack,
-  transparentPng,
-  uploadOperation,
-} from './support/harness.js';
-import { bearer, GENERATE_UPLOAD, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
+import { generateUpload, transparentPng } from './support/fixtures.js';
+import { type GraphQLErrorShape, startStack, type TestStack, uploadOperation } from './support/harness.js';
+import { bearer, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
 
 /** Adds the gateway key to every request the audit suite makes. */
 function withKey(key: string): typeof fetch {
@@ -80,8 +75,8 @@ describe('CSRF protection', () => {
   it('refuses a multipart upload without a preflight header before reading the file', async () => {
     const answer = await uploadOperation(
       stack.url,
-      GENERATE_UPLOAD,
-      { file: null },
+      generateUpload(),
+      { file: null, batch: 1 },
       { variablePath: 'variables.file', bytes: await transparentPng(400, 300) },
       {},
     );
@@ -93,8 +88,8 @@ describe('CSRF protection', () => {
     for (const header of ['apollo-require-preflight', 'x-graphql-yoga-csrf']) {
       const answer = await uploadOperation(
         stack.url,
-        GENERATE_UPLOAD,
-        { file: null },
+        generateUpload(),
+        { file: null, batch: 1 },
         { variablePath: 'variables.file', bytes: await transparentPng(400, 300) },
         { [header]: 'true' },
       );

@@ -3,18 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { createClient } from 'graphql-sse';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  eventually,
-  readSse,
-  startStack,
-  type TestStack,
-  transparentPng,
-  uploadOperation,
-} from './support/harness.js';
+import { generateUpload, transparentPng } from './support/fixtures.js';
+import { eventually, readSse, startStack, type TestStack, uploadOperation } from './support/harness.js';
 
-const GENERATE_UPLOAD = `mutation($file: Upload!, $prompt: String!) {
-  generateBackground(input: { image: { file: $file }, background: { prompt: $prompt } }) { id state upstreamTaskId }
-}`;
 const GENERATE_URL = `mutation($url: String!, $scene: Int!) {
   generateBackground(input: { image: { url: $url }, background: { sceneType: $scene }, batchSize: 1 }) { id state sceneType batchSize }
 }`;
@@ -41,7 +32,7 @@ let imageHostRequests = 0;
 async function createUploadTask(prompt = 'red brick wall at sunset'): Promise<string> {
   const answer = await uploadOperation(
     stack.url,
-    GENERATE_UPLOAD,
+    generateUpload('id state upstreamTaskId'),
     { file: null, prompt },
     {
       variablePath: 'variables.file',

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startStack, type TestStack, transparentPng } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
+import { eventually, startStack, type TestStack } from './support/harness.js';
 import {
   CANCEL,
   generate,

@@ -2,13 +2,8 @@ import { print } from 'graphql';
 import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenerateFromFileDocument, type GenerateFromFileMutation } from '../src/generated/graphql.js';
-import {
-  eventually,
-  startStack,
-  type TestStack,
-  transparentPng,
-  uploadOperation,
-} from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
+import { eventually, startStack, type TestStack, uploadOperation } from './support/harness.js';
 
 /** What operators and browsers get besides GraphQL: probes, metrics, the demo page and its labels. */
 

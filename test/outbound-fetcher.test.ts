@@ -1,7 +1,7 @@
 import type { buildConnector } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuardedFetcher, type GuardedFetcherOptions, readAll } from '../src/outbound/index.js';
-import { transparentPng } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
 import {
   type CountingServer,
   loopbackOnlyConnector,

@@ -4,7 +4,8 @@ import sharp from 'sharp';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UrlSigner } from '../src/results/signer.js';
-import { eventually, startStack, type TestStack, transparentPng } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
+import { eventually, startStack, type TestStack } from './support/harness.js';
 import { DELETE, generateTask, getTask, settled, type TaskView, watch } from './support/task-ops.js';
 
 /** Issue #5: results are fetched once, stored, and served by the gateway long after PicWish forgets them. */

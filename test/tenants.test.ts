@@ -8,16 +8,9 @@ import { GatewayKeys } from '../src/auth/gateway-keys.js';
 import { loadConfig } from '../src/config/config.js';
 import { DISCARD_LIMIT_BYTES } from '../src/http/refusal.js';
 import { startRedisServerOnFreePort, stopRedisServer } from './support/cluster.js';
+import { generateUpload } from './support/fixtures.js';
 import { type GraphQLErrorShape, startStack, type TestStack } from './support/harness.js';
-import {
-  bearer,
-  GENERATE_UPLOAD,
-  generate,
-  mustGenerate,
-  sseUntil,
-  TENANTS,
-  TWO_TENANT_KEYS,
-} from './support/tenancy.js';
+import { bearer, generate, mustGenerate, sseUntil, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
 
 const TASK = 'query Task($id: ID!) { backgroundTask(id: $id) { id state } }';
 const SUBSCRIBE = 'subscription Follow($id: ID!) { backgroundTaskUpdated(id: $id) { id state } }';
@@ -94,7 +87,10 @@ describe('gateway keys', () => {
       }),
     'multipart upload': (headers) => {
       const form = new FormData();
-      form.set('operations', JSON.stringify({ query: GENERATE_UPLOAD, variables: { file: null } }));
+      form.set(
+        'operations',
+        JSON.stringify({ query: generateUpload(), variables: { file: null, batch: 1 } }),
+      );
       form.set('map', JSON.stringify({ 0: ['variables.file'] }));
       form.set('0', new Blob([new Uint8Array(64)], { type: 'image/png' }), 'f.png');
       return fetch(`${stack.url}/graphql`, {

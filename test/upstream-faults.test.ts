@@ -3,14 +3,8 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEngineOptions } from '../src/local-engine/index.js';
-import {
-  eventually,
-  readSse,
-  startStack,
-  type TestStack,
-  transparentPng,
-  uploadOperation,
-} from './support/harness.js';
+import { GENERATE_INPUT, transparentPng } from './support/fixtures.js';
+import { eventually, readSse, startStack, type TestStack, uploadOperation } from './support/harness.js';
 
 /**
  * PicWish misbehaving, acted out by the local engine's fault switches over real HTTP: blips are
@@ -19,8 +13,6 @@ import {
  * concurrently without sharing fault queues.
  */
 
-const GENERATE =
-  'mutation Generate($input: GenerateBackgroundInput!) { generateBackground(input: $input) { id state } }';
 const TASK =
   'query Task($id: ID!) { backgroundTask(id: $id) { state upstreamTaskId error { code message } } }';
 
@@ -55,7 +47,7 @@ async function stackWith(
 async function submit(stack: TestStack): Promise<string> {
   const answer = await uploadOperation(
     stack.url,
-    GENERATE,
+    GENERATE_INPUT,
     { input: { image: { file: null }, background: { prompt: 'white marble counter' }, batchSize: 1 } },
     { variablePath: 'variables.input.image.file', bytes: png },
   );

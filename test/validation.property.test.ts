@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type TestStack, transparentPng } from './support/harness.js';
+import { GENERATE_INPUT, transparentPng } from './support/fixtures.js';
+import { startStack, type TestStack } from './support/harness.js';
 
 /**
  * Random and mutated bytes thrown at the multipart upload path of a real gateway: whatever
@@ -8,8 +9,6 @@ import { startStack, type TestStack, transparentPng } from './support/harness.js
  * never an INTERNAL_SERVER_ERROR, never a hang, and it stays healthy.
  */
 
-const GENERATE =
-  'mutation Generate($input: GenerateBackgroundInput!) { generateBackground(input: $input) { id state } }';
 const BOUNDARY = 'fuzzboundary7MA4YWxkTrZu0gW';
 /** Well above what any answer needs, well below the test timeout: a hang fails the property. */
 const ANSWER_WITHIN_MS = 10_000;
@@ -28,7 +27,7 @@ beforeAll(async () => {
     {
       name: 'operations',
       value: JSON.stringify({
-        query: GENERATE,
+        query: GENERATE_INPUT,
         variables: { input: { image: { file: null }, background: { prompt: 'studio' }, batchSize: 1 } },
       }),
     },
@@ -204,7 +203,7 @@ describe('the multipart path under random input', () => {
   it('answers random and mutated JSON bodies with a 4xx or a result, promptly', async () => {
     const valid = Buffer.from(
       JSON.stringify({
-        query: GENERATE,
+        query: GENERATE_INPUT,
         variables: { input: { image: { url: 'https://example.com/p.png' }, background: { prompt: 'x' } } },
       }),
     );

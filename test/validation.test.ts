@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../src/config/scene-types.js';
 import { startGateway } from '../src/gateway/app.js';
+import { GENERATE_INPUT, transparentPng } from './support/fixtures.js';
 import {
   eventually,
   type GraphQLErrorShape,
   startStack,
   type TestStack,
-  transparentPng,
   uploadOperation,
 } from './support/harness.js';
 
@@ -23,8 +23,6 @@ import {
  * answers /healthz.
  */
 
-const GENERATE =
-  'mutation Generate($input: GenerateBackgroundInput!) { generateBackground(input: $input) { id state } }';
 const FILE_PATH = 'variables.input.image.file';
 const URL = 'https://example.com/product.png';
 
@@ -51,14 +49,14 @@ afterAll(async () => {
 function upload(bytes: Buffer, variables: Record<string, unknown> = {}): Promise<Answer> {
   return uploadOperation(
     stack.url,
-    GENERATE,
+    GENERATE_INPUT,
     { input: { image: { file: null }, background: { prompt: 'white marble' }, ...variables } },
     { variablePath: FILE_PATH, bytes },
   );
 }
 
 function generateFromUrl(input: Record<string, unknown>): Promise<Answer> {
-  return stack.gql(GENERATE, {
+  return stack.gql(GENERATE_INPUT, {
     input: { image: { url: URL }, background: { prompt: 'white marble' }, ...input },
   });
 }
@@ -182,7 +180,7 @@ describe('uploads that are not a usable PNG are refused before PicWish sees them
     form.set(
       'operations',
       JSON.stringify({
-        query: GENERATE,
+        query: GENERATE_INPUT,
         variables: { input: { image: { file: null }, background: { prompt: 'x' } } },
       }),
     );
@@ -375,7 +373,7 @@ describe('other variables that cannot be coerced get INVALID_VARIABLE with the p
   });
 
   it('refuses a required variable that was not sent, naming the argument', async () => {
-    await expectRefused(await stack.gql(GENERATE, {}), {
+    await expectRefused(await stack.gql(GENERATE_INPUT, {}), {
       ...badInput('INVALID_VARIABLE', 'input'),
       status: 400,
     });
@@ -432,7 +430,7 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
     form.set(
       'operations',
       JSON.stringify({
-        query: GENERATE,
+        query: GENERATE_INPUT,
         variables: { input: { image: { file: null }, background: { prompt: 'x' } } },
       }),
     );
@@ -445,7 +443,10 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
     const form = new FormData();
     form.set(
       'operations',
-      JSON.stringify({ query: GENERATE, variables: { input: { image: {}, background: { prompt: 'x' } } } }),
+      JSON.stringify({
+        query: GENERATE_INPUT,
+        variables: { input: { image: {}, background: { prompt: 'x' } } },
+      }),
     );
     form.set('map', JSON.stringify({ 0: ['variables.picture'] }));
     form.set('0', new Blob([new Uint8Array(good)]), 'a.png');
@@ -460,7 +461,7 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
     form.set(
       'operations',
       JSON.stringify({
-        query: GENERATE,
+        query: GENERATE_INPUT,
         variables: { input: { image: { file: null }, background: { prompt: 'x' } } },
       }),
     );
@@ -483,7 +484,7 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
 
   it('answers a multipart request without a preflight header with 400 CSRF_PREVENTED', async () => {
     const form = new FormData();
-    form.set('operations', JSON.stringify({ query: GENERATE, variables: {} }));
+    form.set('operations', JSON.stringify({ query: GENERATE_INPUT, variables: {} }));
     form.set('map', '{}');
     await expectRefused(await raw(form, {}), { code: 'CSRF_PREVENTED', status: 400 });
   });
@@ -492,7 +493,7 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
     const form = new FormData();
     form.set(
       'operations',
-      JSON.stringify({ query: GENERATE, variables: { padding: 'x'.repeat(1_100_000) } }),
+      JSON.stringify({ query: GENERATE_INPUT, variables: { padding: 'x'.repeat(1_100_000) } }),
     );
     form.set('map', '{}');
     await expectRefused(await raw(form, preflight), { code: 'PAYLOAD_TOO_LARGE', status: 413 });
@@ -539,7 +540,7 @@ describe('unexpected errors', () => {
       rmSync(join(dataDir, 'spool'), { recursive: true, force: true });
       const answer = await uploadOperation(
         gateway.url,
-        GENERATE,
+        GENERATE_INPUT,
         { input: { image: { file: null }, background: { prompt: 'x' } } },
         { variablePath: FILE_PATH, bytes: good },
         { 'apollo-require-preflight': 'true', 'x-request-id': 'client-chosen-id-42' },

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
 import { startLocalEngine } from '../../src/local-engine/index.js';
+import { transparentPng } from '../../test/support/fixtures.js';
 import { type GatewayProcess, spawnGateway } from '../lib/gateway-process.js';
 import { type LoadResult, runLoad, spawnBareServer } from '../lib/load.js';
 import { createTask, followBody, TASK_QUERY, type TaskView, TERMINAL, waitForTask } from '../lib/ops.js';
-import { transparentPng } from '../lib/png.js';
 import { openSubscribers, SseSubscriber } from '../lib/sse.js';
 import { log, median, quantile, round, sleep } from '../lib/stats.js';
 import { startUpstreamProxy } from '../lib/upstream-proxy.js';

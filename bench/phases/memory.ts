@@ -1,8 +1,8 @@
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
 import { startLocalEngine } from '../../src/local-engine/index.js';
+import { transparentPng } from '../../test/support/fixtures.js';
 import { type GatewayProcess, spawnGateway } from '../lib/gateway-process.js';
 import { createTask, followBody, waitForTask } from '../lib/ops.js';
-import { transparentPng } from '../lib/png.js';
 import { openSubscribers, SseSubscriber } from '../lib/sse.js';
 import { log, sleep } from '../lib/stats.js';
 import { startUpstreamProxy } from '../lib/upstream-proxy.js';

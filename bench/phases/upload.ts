@@ -1,8 +1,8 @@
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
 import { startLocalEngine } from '../../src/local-engine/index.js';
+import { paddedPng, transparentPng } from '../../test/support/fixtures.js';
 import { type GatewayProcess, spawnGateway } from '../lib/gateway-process.js';
 import { waitForTask } from '../lib/ops.js';
-import { paddedPng, transparentPng } from '../lib/png.js';
 import { log, sleep } from '../lib/stats.js';
 
 export interface UploadPhaseResult {

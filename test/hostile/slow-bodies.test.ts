@@ -2,7 +2,8 @@ import { readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type TestStack, transparentPng } from '../support/harness.js';
+import { transparentPng } from '../support/fixtures.js';
+import { eventually, startStack, type TestStack } from '../support/harness.js';
 import { generateTask, watch } from '../support/task-ops.js';
 
 /**

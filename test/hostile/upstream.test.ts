@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PicWishClient } from '../../src/upstream/client.js';
-import { startStack, type TestStack, transparentPng, uploadOperation } from '../support/harness.js';
+import { generateUpload, transparentPng } from '../support/fixtures.js';
+import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
 import { settled } from '../support/task-ops.js';
 import { type FakePicWish, json, startFakePicWish } from './fake-picwish.js';
 
@@ -106,8 +107,6 @@ describe('the PicWish client against a hostile upstream', () => {
 });
 
 describe('the gateway against a hostile upstream', () => {
-  const GENERATE =
-    'mutation G($f: Upload!, $b: Int!) { generateBackground(input: { image: { file: $f }, background: { prompt: "marble" }, batchSize: $b }) { id } }';
   let stack: TestStack;
   let upstream: FakePicWish;
   const lines: string[] = [];
@@ -154,9 +153,9 @@ describe('the gateway against a hostile upstream', () => {
   async function submit(batchSize: number): Promise<string> {
     const answer = await uploadOperation(
       stack.url,
-      GENERATE,
-      { f: null, b: batchSize },
-      { variablePath: 'variables.f', bytes: png },
+      generateUpload('id'),
+      { file: null, prompt: 'marble', batch: batchSize },
+      { variablePath: 'variables.file', bytes: png },
     );
     const id = (answer.body.data?.generateBackground as { id?: string } | undefined)?.id;
     expect(id, JSON.stringify(answer.body)).toEqual(expect.any(String));

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { generateUpload } from './fixtures.js';
 import { readSse, uploadOperation } from './harness.js';
 
 /** The repository root, where `src/main.ts` lives. */
@@ -87,9 +88,6 @@ export const TASK_FIELDS = `id state progress queuePosition upstreamTaskId
   error { code message }
   images { url width height contentType }`;
 
-const GENERATE = `mutation($file: Upload!, $prompt: String!) {
-  generateBackground(input: { image: { file: $file }, background: { prompt: $prompt }, batchSize: 1 }) { ${TASK_FIELDS} }
-}`;
 const GET_TASK = `query($id: ID!) { backgroundTask(id: $id) { ${TASK_FIELDS} } }`;
 const WATCH = `subscription($id: ID!) { backgroundTaskUpdated(id: $id) { ${TASK_FIELDS} } }`;
 
@@ -107,8 +105,8 @@ export interface ClusterTask {
 export async function createTask(url: string, png: Buffer, prompt: string): Promise<ClusterTask> {
   const answer = await uploadOperation(
     url,
-    GENERATE,
-    { file: null, prompt },
+    generateUpload(TASK_FIELDS),
+    { file: null, prompt, batch: 1 },
     { variablePath: 'variables.file', bytes: png },
   );
   if (answer.body.errors || !answer.body.data)

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import sharp from 'sharp';
 import { request } from 'undici';
 import { loadConfig } from '../../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
@@ -98,24 +97,6 @@ export async function startStack(
     },
   };
   return stack;
-}
-
-/** A transparent PNG with an opaque rectangle: what PicWish expects as a foreground. */
-export async function transparentPng(width = 600, height = 400): Promise<Buffer> {
-  const shape = await sharp({
-    create: {
-      width: Math.round(width / 2),
-      height: Math.round(height / 2),
-      channels: 4,
-      background: '#c81e1e',
-    },
-  })
-    .png()
-    .toBuffer();
-  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
-    .composite([{ input: shape, gravity: 'center' }])
-    .png()
-    .toBuffer();
 }
 
 /** Sends a GraphQL multipart request with one file at `variables.<variable>`. */

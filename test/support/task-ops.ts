@@ -1,17 +1,11 @@
-import { eventually, readSse, type TestStack, transparentPng, uploadOperation } from './harness.js';
+import { generateUpload, transparentPng } from './fixtures.js';
+import { eventually, readSse, type TestStack, uploadOperation } from './harness.js';
 
 /** GraphQL documents and small helpers shared by the budget, idempotency and results tests. */
 
 export const TASK_FIELDS = `id state progress queuePosition estimatedStartAt upstreamTaskId
   error { code message }
   images { url width height contentType bytes expiresAt }`;
-
-export const GENERATE = `mutation Generate($file: Upload!, $key: String, $deadline: Int, $prompt: String!, $batch: Int! = 2) {
-  generateBackground(input: {
-    image: { file: $file }, background: { prompt: $prompt }, batchSize: $batch,
-    idempotencyKey: $key, deadlineSeconds: $deadline
-  }) { ${TASK_FIELDS} }
-}`;
 
 export const GET_TASK = `query Task($id: ID!) { backgroundTask(id: $id) { ${TASK_FIELDS} } }`;
 export const CANCEL = `mutation Cancel($id: ID!) { cancelBackgroundTask(id: $id) { ${TASK_FIELDS} } }`;
@@ -44,7 +38,7 @@ export async function generate(
   const png = options.png ?? (await transparentPng(400, 300));
   return uploadOperation(
     stack.url,
-    GENERATE,
+    generateUpload(TASK_FIELDS),
     {
       file: null,
       key: options.key ?? null,

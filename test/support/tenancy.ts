@@ -1,5 +1,6 @@
+import { generateUpload, transparentPng } from './fixtures.js';
 import type { GraphQLErrorShape, TestStack } from './harness.js';
-import { transparentPng, uploadOperation } from './harness.js';
+import { uploadOperation } from './harness.js';
 
 /** Two tenants' gateway keys, as `GATEWAY_API_KEYS` takes them. */
 export const TENANTS = {
@@ -13,15 +14,6 @@ export function bearer(key: string): Record<string, string> {
   return { authorization: `Bearer ${key}` };
 }
 
-export const GENERATE_UPLOAD = `mutation Generate($file: Upload!, $key: String) {
-  generateBackground(input: {
-    image: { file: $file }
-    background: { prompt: "white studio" }
-    batchSize: 1
-    idempotencyKey: $key
-  }) { id state }
-}`;
-
 let png: Promise<Buffer> | null = null;
 
 /** Uploads the test PNG as a new task of the tenant holding `key`; returns the raw answer. */
@@ -33,8 +25,8 @@ export async function generate(
   png ??= transparentPng(400, 300);
   const answer = await uploadOperation(
     stack.url,
-    GENERATE_UPLOAD,
-    { file: null, key: idempotencyKey ?? null },
+    generateUpload(),
+    { file: null, key: idempotencyKey ?? null, batch: 1 },
     { variablePath: 'variables.file', bytes: await png },
     { 'apollo-require-preflight': 'true', ...(key ? bearer(key) : {}) },
   );
