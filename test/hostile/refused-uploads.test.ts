@@ -1,6 +1,7 @@
 import { FormData, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type TestStack, transparentPng } from '../support/harness.js';
+import { transparentPng } from '../support/fixtures.js';
+import { startStack, type TestStack } from '../support/harness.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
