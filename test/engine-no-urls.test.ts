@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
-import { transparentPng } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
 
 /**
  * Issue #18: the local engine runs on the gateway's host, so it must never fetch a URL (the

@@ -2,12 +2,12 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transparentPng } from './support/fixtures.js';
 import {
   eventually,
   type GraphQLErrorShape,
   startStack,
   type TestStack,
-  transparentPng,
   uploadOperation,
 } from './support/harness.js';
 import {

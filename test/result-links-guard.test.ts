@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResultFetcher, type ResultFetcherOptions } from '../src/results/fetcher.js';
 import { FsBlobStore } from '../src/results/fs-blob-store.js';
-import { transparentPng } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
 import {
   type CountingServer,
   loopbackOnlyConnector,
