@@ -5,8 +5,9 @@ import { trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/observability/logging.js';
 import { startTracing } from '../src/observability/tracing.js';
-import { startStack, transparentPng, uploadOperation } from './support/harness.js';
-import { GENERATE, settled, type TaskView } from './support/task-ops.js';
+import { generateUpload, transparentPng } from './support/fixtures.js';
+import { startStack, uploadOperation } from './support/harness.js';
+import { settled, TASK_FIELDS, type TaskView } from './support/task-ops.js';
 
 /**
  * OpenTelemetry tracing end to end: the gateway sends OTLP/HTTP to an in-process receiver on
@@ -66,7 +67,7 @@ describe('tracing', () => {
       const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
       const answer = await uploadOperation(
         stack.url,
-        GENERATE,
+        generateUpload(TASK_FIELDS),
         { file: null, key: null, deadline: null, prompt: 'a sunny beach', batch: 2 },
         { variablePath: 'variables.file', bytes: await transparentPng(400, 300) },
         { 'apollo-require-preflight': 'true', traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` },
