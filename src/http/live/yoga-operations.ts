@@ -50,6 +50,8 @@ export class YogaOperations {
         this.#yoga = yoga as unknown as GatewayYoga;
       },
       onParams: ({ params }) => {
+        // Yoga hands batch members over as they came: `[null]` is a member that is not an object.
+        if (typeof params !== 'object' || params === null) return;
         const hash = (params.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
         if (typeof hash !== 'string' || typeof params.query !== 'string' || this.#hashes.has(hash)) return;
         if (this.#hashes.size >= MAX_DOCUMENTS) this.#hashes.clear();
