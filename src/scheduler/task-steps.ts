@@ -63,8 +63,8 @@ export class TaskSteps {
     this.#statusContext = {
       ledger: deps.ledger,
       polls: deps.polls,
-      fail: (task, error, extra) => this.fail(task, error, extra),
-      fetchResults: (task) => this.fetchResults(task),
+      fail: (task, error, extra) => this.#fail(task, error, extra),
+      fetchResults: (task) => this.#fetchResults(task),
     };
   }
 
@@ -74,18 +74,18 @@ export class TaskSteps {
     if (!task || isTerminal(task.state)) return null;
     const now = Date.now();
     if (task.submitInFlight) {
-      await this.fail(task, CREATE_INTERRUPTED);
+      await this.#fail(task, CREATE_INTERRUPTED);
       return null;
     }
     if (now > expiresAt(task)) {
-      await this.fail(task, expiryFailure(task, now));
+      await this.#fail(task, expiryFailure(task, now));
       return null;
     }
     const kind = stepKindOf(task);
     return this.#deps.traces.step(task.id, kind, () => {
       switch (kind) {
         case 'fetch':
-          return this.fetchResults(task);
+          return this.#fetchResults(task);
         case 'submit':
           return this.#submit(task);
         default:
@@ -118,7 +118,7 @@ export class TaskSteps {
     const sending = await ledger.commit(task, { submitInFlight: true, attempts: task.attempts + 1 });
     if (!sending) return nextStep(task, { dueAt: Date.now() });
     if (sending.source.kind === 'file' && sending.source.spoolPath === '') {
-      await this.fail(sending, UPLOAD_GONE);
+      await this.#fail(sending, UPLOAD_GONE);
       return null;
     }
     const started = Date.now();
@@ -139,7 +139,7 @@ export class TaskSteps {
       // DATA_DIR the cluster does not share) throws before anything is sent. Left to the generic retry,
       // the task would later fail as UPSTREAM_OUTCOME_UNKNOWN, which it is not.
       if (sending.source.kind !== 'file' || (await spool.isReadable(sending.source))) throw error;
-      await this.fail(sending, UPLOAD_GONE);
+      await this.#fail(sending, UPLOAD_GONE);
       return null;
     }
     this.#deps.releaseSlot(task.id);
@@ -159,7 +159,7 @@ export class TaskSteps {
     }
     const fault = answer.error;
     if (fault.kind === 'transient' && fault.mayHaveCreated) {
-      await this.fail(sending, unclearCreateAnswer(fault.detail));
+      await this.#fail(sending, unclearCreateAnswer(fault.detail));
       return null;
     }
     if (fault.kind === 'transient' || fault.kind === 'rate_limited') {
@@ -167,12 +167,12 @@ export class TaskSteps {
         isTerminal(current.state) ? null : { submitInFlight: false },
       );
       if (!retried || isTerminal(retried.state)) return null;
-      const delay = this.retryAfter(task.id, fault);
+      const delay = this.#retryAfter(task.id, fault);
       // A 429 pauses the whole budget, so the task can keep its place in the arrival order.
       if (fault.kind === 'rate_limited') return nextStep(retried, { dueAt: task.createdAt });
       return nextStep(retried, { dueAt: Date.now() + delay });
     }
-    await this.fail(sending, refusedCallFailure(fault));
+    await this.#fail(sending, refusedCallFailure(fault));
     return null;
   }
 
@@ -187,15 +187,15 @@ export class TaskSteps {
         const seen = (this.#notFound.get(task.id) ?? 0) + 1;
         this.#notFound.set(task.id, seen);
         if (seen >= NOT_FOUND_TOLERANCE) {
-          await this.fail(task, TASK_LOST_UPSTREAM);
+          await this.#fail(task, TASK_LOST_UPSTREAM);
           return null;
         }
         return nextStep(task, { dueAt: Date.now() + retryDelay(seen) });
       }
       if (fault.kind === 'transient' || fault.kind === 'rate_limited') {
-        return nextStep(task, { dueAt: Date.now() + this.retryAfter(task.id, fault) });
+        return nextStep(task, { dueAt: Date.now() + this.#retryAfter(task.id, fault) });
       }
-      await this.fail(task, refusedCallFailure(fault));
+      await this.#fail(task, refusedCallFailure(fault));
       return null;
     }
     this.#failures.delete(task.id);
@@ -210,7 +210,7 @@ export class TaskSteps {
    * with RESULT_UNAVAILABLE. Only a result that is not an image fails at once. Results of a task
    * cancelled or deleted meanwhile are thrown away, not kept.
    */
-  async fetchResults(task: Task): Promise<ScheduledStep | null> {
+  async #fetchResults(task: Task): Promise<ScheduledStep | null> {
     const { fetcher, ledger, logger } = this.#deps;
     const stored: StoredImage[] = [];
     for (const pending of task.pendingImages) {
@@ -220,9 +220,9 @@ export class TaskSteps {
       if (!result.ok) {
         if (result.error.kind !== 'invalid') {
           logger.warn({ taskId: task.id, detail: result.error.detail }, 'result download failed; will retry');
-          return nextStep(task, { dueAt: Date.now() + this.retryAfter(task.id, null) });
+          return nextStep(task, { dueAt: Date.now() + this.#retryAfter(task.id, null) });
         }
-        await this.fail(task, unstorableResult(result.error.detail));
+        await this.#fail(task, unstorableResult(result.error.detail));
         return null;
       }
       stored.push(result.value);
@@ -243,7 +243,7 @@ export class TaskSteps {
   }
 
   /** Ends the task with `error` (unless it ended otherwise meanwhile) and lets go of its upload. */
-  async fail(task: Task, error: TaskError, extra: TaskPatch = {}): Promise<void> {
+  async #fail(task: Task, error: TaskError, extra: TaskPatch = {}): Promise<void> {
     const failed = await this.#deps.ledger.update(task.id, (current) =>
       isTerminal(current.state)
         ? null
@@ -258,7 +258,7 @@ export class TaskSteps {
   }
 
   /** How long to wait after a fault: PicWish's pause after a 429 (for everyone), else backoff. */
-  retryAfter(id: string, fault: UpstreamFault | null): number {
+  #retryAfter(id: string, fault: UpstreamFault | null): number {
     if (fault?.kind === 'rate_limited') {
       const pause = fault.retryAfterMs ?? 1_000;
       this.#deps.budget.backOff(pause);
