@@ -1,6 +1,15 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
+/**
+ * The gateway's three SSE transports (src/http/live/PROTOCOL.md): Yoga's SSE on `/graphql`,
+ * graphql-sse's distinct connections and its single-connection mode on `/graphql/stream` (here one
+ * reservation and stream per subscriber, the most a subscription can cost in that mode).
+ */
+export type Transport = 'yoga' | 'distinct' | 'single';
+
+export const TRANSPORTS: readonly Transport[] = ['yoga', 'distinct', 'single'];
+
 /** One `next` event as a subscriber saw it. */
 export interface ReceivedEvent {
   /** performance.now() in the bench process when the bytes arrived. */
@@ -9,13 +18,16 @@ export interface ReceivedEvent {
 }
 
 /**
- * An SSE subscription over a raw socket: one HTTP/1.1 POST, a minimal chunked-transfer decoder and
- * an SSE splitter. Cheap enough to hold ten thousand of them open from one process.
+ * An SSE subscription over a raw socket: one HTTP/1.1 request, a minimal chunked-transfer decoder
+ * and an SSE splitter (bodies may be chunked or end with the connection). Cheap enough to hold ten
+ * thousand of them open from one process. In single-connection mode the reservation (PUT) and the
+ * operation (POST, answered 202) go over fetch; only the stream (GET) holds a socket.
  *
  * With `keep` false, events are only counted (no text is kept), for the memory benchmark.
  */
 export class SseSubscriber {
-  readonly socket: Socket;
+  socket: Socket | null = null;
+  #closed = false;
   status = 0;
   nextCount = 0;
   completed = false;
@@ -41,33 +53,76 @@ export class SseSubscriber {
   #sse = '';
   #live = false;
 
+  #resolveEnded!: () => void;
+
   constructor(
     port: number,
     body: string,
     private readonly keep: boolean,
-    path = '/graphql',
+    transport: Transport = 'yoga',
   ) {
     this.firstNext = new Promise((resolve) => {
       this.#resolveFirst = resolve;
     });
-    this.socket = connect({ port, host: '127.0.0.1' });
-    this.socket.setNoDelay(true);
-    this.socket.setEncoding('latin1');
-    this.socket.write(
-      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-    this.socket.on('data', (chunk: string) => this.#onData(chunk));
     this.ended = new Promise((resolve) => {
-      this.socket.once('close', () => {
-        this.#resolveFirst();
-        resolve();
-      });
+      this.#resolveEnded = resolve;
     });
-    this.socket.on('error', () => {});
+    const length = Buffer.byteLength(body);
+    const post = (path: string) =>
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n${body}`;
+    if (transport === 'yoga') this.#connect(port, post('/graphql'));
+    else if (transport === 'distinct') this.#connect(port, post('/graphql/stream'));
+    else void this.#single(port, body);
   }
 
   close(): void {
-    this.socket.destroy();
+    this.#closed = true;
+    this.socket?.destroy();
+    if (!this.socket) this.#ended();
+  }
+
+  async #single(port: number, body: string): Promise<void> {
+    const origin = `http://127.0.0.1:${port}/graphql/stream`;
+    try {
+      const token = await (await fetch(origin, { method: 'PUT' })).text();
+      if (this.#closed) return this.#ended();
+      const opened = new Promise<void>((resolve) => {
+        this.#onHead = resolve;
+      });
+      this.#connect(
+        port,
+        `GET /graphql/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\nX-GraphQL-Event-Stream-Token: ${token}\r\n\r\n`,
+      );
+      await opened;
+      const operation = { ...(JSON.parse(body) as object), extensions: { operationId: 'op' } };
+      const answer = await fetch(origin, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-graphql-event-stream-token': token },
+        body: JSON.stringify(operation),
+      });
+      await answer.arrayBuffer();
+      if (answer.status !== 202) this.status = answer.status;
+    } catch {
+      this.close();
+    }
+  }
+
+  #onHead: () => void = () => {};
+
+  #ended(): void {
+    this.#resolveFirst();
+    this.#resolveEnded();
+  }
+
+  #connect(port: number, request: string): void {
+    const socket = connect({ port, host: '127.0.0.1' });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.setEncoding('latin1');
+    socket.write(request);
+    socket.on('data', (chunk: string) => this.#onData(chunk));
+    socket.once('close', () => this.#ended());
+    socket.on('error', () => {});
   }
 
   #onData(chunk: string): void {
@@ -83,6 +138,7 @@ export class SseSubscriber {
       this.#headersDone = true;
       text = this.#head.slice(end + 4);
       this.#head = '';
+      this.#onHead();
     }
     this.#sseText(this.#chunked ? this.#dechunk(text) : text, at);
   }
@@ -149,13 +205,19 @@ export class SseSubscriber {
       const event = /^event: ?(.*)$/m.exec(block)?.[1];
       if (event === 'complete') this.completed = true;
       if (event !== 'next') continue;
-      const data = block
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n');
+      let data = Buffer.from(
+        block
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trimStart())
+          .join('\n'),
+        'latin1',
+      ).toString('utf8');
+      // Single-connection mode wraps each result as {"id":…,"payload":…}.
+      if (data.startsWith('{"id":'))
+        data = JSON.stringify((JSON.parse(data) as { payload: unknown }).payload);
       this.nextCount += 1;
-      this.#events.push({ at, data: Buffer.from(data, 'latin1').toString('utf8') });
+      this.#events.push({ at, data });
     }
   }
 }

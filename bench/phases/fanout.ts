@@ -5,7 +5,7 @@ import { transparentPng } from '../../test/support/fixtures.js';
 import { type GatewayProcess, spawnGateway } from '../lib/gateway-process.js';
 import { type LoadResult, runLoad, spawnBareServer } from '../lib/load.js';
 import { createTask, followBody, TASK_QUERY, type TaskView, TERMINAL, waitForTask } from '../lib/ops.js';
-import { openSubscribers, SseSubscriber } from '../lib/sse.js';
+import { openSubscribers, SseSubscriber, type Transport } from '../lib/sse.js';
 import { log, median, quantile, round, sleep } from '../lib/stats.js';
 import { startUpstreamProxy } from '../lib/upstream-proxy.js';
 
@@ -76,7 +76,12 @@ export async function runFanoutPhase(options: {
   queryRounds: number;
   nodeArgs?: string[];
   env?: Record<string, string>;
+  /** How the subscribers connect (bench/lib/sse.ts). @default 'yoga' */
+  transport?: Transport;
+  /** Row 4 (finished-task queries) after the broadcast. @default true */
+  queries?: boolean;
 }): Promise<FanoutPhaseResult> {
+  const transport = options.transport ?? 'yoga';
   const source = await transparentPng(600, 400);
   const engine = await startLocalEngine({ durationMs: options.durationMs, sceneTypes: DEFAULT_SCENE_TYPES });
   const proxy = await startUpstreamProxy(engine.url, source);
@@ -87,7 +92,8 @@ export async function runFanoutPhase(options: {
       upstreamUrl: proxy.url,
       apiKey: engine.apiKey,
       ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
-      ...(options.env ? { env: options.env } : {}),
+      // The tasks' source image sits behind the bench's loopback proxy.
+      env: { IMAGE_URL_ALLOW_PRIVATE: 'true', ...options.env },
     });
     const port = Number(new URL(gateway.url).port);
     const sourceUrl = `${proxy.url}/source.png`;
@@ -100,13 +106,13 @@ export async function runFanoutPhase(options: {
     const many = await createTask(gateway, sourceUrl);
     const controls: string[] = [];
     for (let i = 0; i < CONTROL_TASKS; i += 1) controls.push(await createTask(gateway, sourceUrl));
-    const singles = controls.map((id) => new SseSubscriber(port, followBody(id), true));
-    const first = new SseSubscriber(port, followBody(many), true);
+    const singles = controls.map((id) => new SseSubscriber(port, followBody(id), true, transport));
+    const first = new SseSubscriber(port, followBody(many), true, transport);
     await Promise.all([...singles.map((s) => s.firstNext), first.firstNext]);
-    log(`fan-out: opening ${options.subscribers} subscriptions to one task`);
+    log(`fan-out: opening ${options.subscribers} ${transport} subscriptions to one task`);
     const rest = await openSubscribers(
       options.subscribers - 1,
-      () => new SseSubscriber(port, followBody(many), true),
+      () => new SseSubscriber(port, followBody(many), true, transport),
     );
     const crowd = [first, ...rest];
     subscribers.push(...singles, ...crowd);
@@ -192,6 +198,7 @@ export async function runFanoutPhase(options: {
       `fan-in ${round(fanIn.ratio, 3)} (${pollsMany}/${pollsOne}); broadcast p50 ${round(median(lastMs))} p99 ${round(quantile(lastMs, 0.99))} ms over ${lastMs.length} updates; single p50 ${round(median(singleMs))} ms`,
     );
     await sleep(1_000);
+    if (options.queries === false) return { fanIn, broadcast, query: [], queryBodyBytes: 0 };
 
     // Row 4: the finished control task, gateway vs a bare server with the same answer.
     const body = JSON.stringify({ query: TASK_QUERY, variables: { id: one }, operationName: 'Task' });

@@ -3,7 +3,7 @@ import { startLocalEngine } from '../../src/local-engine/index.js';
 import { transparentPng } from '../../test/support/fixtures.js';
 import { type GatewayProcess, spawnGateway } from '../lib/gateway-process.js';
 import { createTask, followBody, waitForTask } from '../lib/ops.js';
-import { openSubscribers, SseSubscriber } from '../lib/sse.js';
+import { openSubscribers, SseSubscriber, type Transport } from '../lib/sse.js';
 import { log, sleep } from '../lib/stats.js';
 import { startUpstreamProxy } from '../lib/upstream-proxy.js';
 
@@ -48,7 +48,10 @@ export async function runMemoryPhase(options: {
   counts: number[];
   tasks: number;
   env?: Record<string, string>;
+  /** How the subscribers connect (bench/lib/sse.ts); the warm-up uses the same. @default 'yoga' */
+  transport?: Transport;
 }): Promise<MemoryPhaseResult> {
+  const transport = options.transport ?? 'yoga';
   const engine = await startLocalEngine({ durationMs: 1e9, sceneTypes: DEFAULT_SCENE_TYPES });
   const proxy = await startUpstreamProxy(engine.url, await transparentPng(600, 400));
   const subscribers: SseSubscriber[] = [];
@@ -58,7 +61,8 @@ export async function runMemoryPhase(options: {
       upstreamUrl: proxy.url,
       apiKey: engine.apiKey,
       inspect: true,
-      ...(options.env ? { env: options.env } : {}),
+      // The tasks' source image sits behind the bench's loopback proxy.
+      env: { IMAGE_URL_ALLOW_PRIVATE: 'true', ...options.env },
     });
     const port = Number(new URL(gateway.url).port);
     const ids: string[] = [];
@@ -67,7 +71,7 @@ export async function runMemoryPhase(options: {
     // Warm-up: a few subscriptions per task, so code paths and per-task state exist before the baseline.
     const warm = await openSubscribers(
       ids.length * 3,
-      (i) => new SseSubscriber(port, followBody(ids[i % ids.length] as string), false),
+      (i) => new SseSubscriber(port, followBody(ids[i % ids.length] as string), false, transport),
     );
     for (const s of warm) s.close();
     await sleep(1_000);
@@ -79,7 +83,12 @@ export async function runMemoryPhase(options: {
       const opened = await openSubscribers(
         more,
         (i) =>
-          new SseSubscriber(port, followBody(ids[(subscribers.length + i) % ids.length] as string), false),
+          new SseSubscriber(
+            port,
+            followBody(ids[(subscribers.length + i) % ids.length] as string),
+            false,
+            transport,
+          ),
         200,
       );
       subscribers.push(...opened);
@@ -96,7 +105,7 @@ export async function runMemoryPhase(options: {
       };
       steps.push(step);
       log(
-        `memory: ${count} subscriptions, RSS ${(after.rss / 1048576).toFixed(1)} MiB: ${(step.perSubscriptionBytes / 1024).toFixed(1)} KiB each after GC (${(step.rawPerSubscriptionBytes / 1024).toFixed(1)} before), heap ${(step.heapPerSubscriptionBytes / 1024).toFixed(1)} KiB`,
+        `memory: ${count} ${transport} subscriptions, RSS ${(after.rss / 1048576).toFixed(1)} MiB: ${(step.perSubscriptionBytes / 1024).toFixed(1)} KiB each after GC (${(step.rawPerSubscriptionBytes / 1024).toFixed(1)} before), heap ${(step.heapPerSubscriptionBytes / 1024).toFixed(1)} KiB`,
       );
     }
     return { tasks: ids.length, baselineRssBytes: baseline.rss, baselineHeapBytes: baseline.heapUsed, steps };
