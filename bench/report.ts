@@ -200,30 +200,34 @@ subscription held ~46 KiB of JS heap (~50 KiB RSS); a finished-task query ran at
 server's p50 and 0.3× its throughput at concurrency 1 (6.9× and 0.11× at 50). CPU profiles
 (\`--cpu-prof\`) and heap snapshots diffed by constructor before/after opening 1000 streams (per
 stream: two \`Request\`s, a ReadableStream, generators, ~33 promises and ~95 closure contexts) showed
-where. The fixes are in \`src/http/fast-paths.ts\`, wired with a few lines in \`app.ts\`,
-\`http/server.ts\`, \`http/yoga.ts\` and \`tasks/events.ts\`; \`test/fast-paths.test.ts\` checks that they
-answer what Yoga answers.
+where. The fixes are in \`src/http/live/\` (wire contract in its \`PROTOCOL.md\`), wired through
+\`gateway/transports.ts\`, \`http/server.ts\` and \`createGatewayYoga({ plugins })\`;
+\`test/live-streams.test.ts\` and \`test/fast-paths.test.ts\` check that they answer what Yoga answers.
 
-- **Live task streams, executed once per task and selection.** SSE subscriptions to
-  \`backgroundTaskUpdated\` on \`/graphql\` whose document Yoga has already validated once (so with the
-  operation limits) are served by the node handler. Subscribers of the same task, document and
-  variables form a group; each published update is executed once for the group, serialised, encoded
-  and framed as an HTTP chunk once, and the same bytes are written to every stream (straight to the
-  socket when the response owns it). An idle stream is the socket, Node's request/response pair and a
-  small record with one listener in \`TaskEvents\` (which gained a Repeater-free \`watch()\`). Yoga's wire
-  format and semantics are kept: \`:\` first, \`event: next\` with the snapshot, then each change,
-  \`event: complete\` after a final state, a ping every 12 s, subscribe-before-snapshot with version
-  ordering as in the resolver, tenants kept apart. Missing tasks (NOT_FOUND), variables that do not
-  execute cleanly, first-seen documents, requests with an \`Origin\` header, \`/graphql/stream\`
-  (graphql-sse) and everything else still go through Yoga.
+- **Live task streams, executed once per group.** Every SSE transport's \`backgroundTaskUpdated\`
+  subscribers — Yoga's SSE on \`/graphql\`, graphql-sse's distinct connections and its
+  single-connection mode on \`/graphql/stream\`, same-origin or cross-origin — join one hub.
+  Subscribers of the same tenant, task, document, variables and operation form a group; each
+  published update is executed once for the group through Yoga's enveloped \`execute\` (so plugins
+  see it and errors are masked as Yoga masks them), serialised once, and handed to every member.
+  The first two transports are served by the node handler with public \`ServerResponse\` calls: the
+  same encoded bytes are one \`res.write\` per stream (the body ends with the connection rather than
+  being chunked), and a stream with more than 256 KiB unsent is dropped. An idle stream there is the
+  socket, Node's request/response pair and a small record with one listener in \`TaskEvents\`.
+  Single-connection mode stays inside Yoga and graphql-sse (reservations, streams), with the hub as
+  the subscription's source. Missing tasks (NOT_FOUND) and documents or variables Yoga would refuse
+  still go through Yoga.
   Effect: see rows 2 and 3 in the comparison table above.
 - **Finished-task answers from Yoga's own earlier answer.** A JSON POST whose operation only reads
-  \`backgroundTask\` of tasks in a final state is answered from a cache of Yoga's response to the same
-  bytes (same tenant, \`Accept\` and \`Origin\`). A finished task changes only by deletion, so an entry is served
-  while each task it read is still stored at the same version — checked against the store at most
-  once a second and again after any mutation on this process, so a delete through the gateway is
-  seen at once (a purge by the retention sweeper or another instance within a second) — and while
-  result links would be signed with the same expiry (the signer rounds expiries to the minute).
+  \`backgroundTask\` of tasks in a final state — by text or by a persisted operation's hash Yoga
+  resolved before — is answered from a cache of Yoga's response to the same bytes (same tenant,
+  \`Accept\` and \`Origin\`). A finished task changes only by deletion, and a deletion on any instance
+  is announced to all (\`TaskEvents.onRemoved\`), which drops the entries that read it; after a
+  mutation on this process the next hit also confirms its tasks in the store. Entries also end when
+  result links would be signed with another expiry (the signer rounds expiries to the minute).
+  Kept in front of Yoga rather than \`@graphql-yoga/plugin-response-cache\`: that plugin still runs
+  Yoga's request pipeline, and Yoga alone answers at 0.10× the bare server's throughput at
+  concurrency 50 (the comparison table), far under the 0.8× target.
   Anything else (running tasks, errors, other fields) is executed by Yoga as before.
   Effect: see row 4 in the comparison table above.
 - **The benchmark runs the production build** (\`tsc -p tsconfig.build.json\`, as \`npm start\`), not

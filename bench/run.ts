@@ -12,6 +12,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { runBudgetBench } from './budget.js';
 import { BENCH_DIST, buildGateway } from './lib/gateway-process.js';
 import { log } from './lib/stats.js';
+import { transportSectionOf, withTransportSection } from './lib/transport-section.js';
 import { type FanoutPhaseResult, runFanoutPhase } from './phases/fanout.js';
 import { type MemoryPhaseResult, runMemoryPhase } from './phases/memory.js';
 import { runUploadPhase, type UploadPhaseResult } from './phases/upload.js';
@@ -83,7 +84,9 @@ async function main(): Promise<void> {
     upload,
     budget,
   });
-  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), markdown);
+  const report = new URL('../docs/benchmarks.md', import.meta.url);
+  const transports = transportSectionOf(report);
+  writeFileSync(report, transports ? withTransportSection(markdown, transports) : markdown);
   log(`wrote docs/benchmarks.md in ${seconds.toFixed(0)} s`);
 }
 

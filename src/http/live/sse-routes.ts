@@ -78,9 +78,11 @@ export class SseRoutes {
   }
 }
 
+const SAME_ORIGIN: Readonly<Record<string, string>> = Object.freeze({});
+
 /** Yoga's default CORS answer to a cross-origin request (no `cors` option is configured). */
-function corsHeaders(origin: string | undefined): Record<string, string> {
-  if (origin === undefined) return {};
+function corsHeaders(origin: string | undefined): Readonly<Record<string, string>> {
+  if (origin === undefined) return SAME_ORIGIN;
   return {
     'Access-Control-Allow-Origin': origin,
     Vary: 'Origin',

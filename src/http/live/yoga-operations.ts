@@ -9,6 +9,7 @@ import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import { isTerminal, type Task } from '../../core/model.js';
 import type { GatewayContext } from '../../graphql/schema/context.js';
 import type { ServerContext } from '../../graphql/server-context.js';
+import { requestScope } from '../../observability/logging.js';
 import type { GraphQLParams } from '../graphql-params.js';
 import type { SharedEvent, StreamSpec } from './stream-group.js';
 
@@ -91,9 +92,13 @@ export class YogaOperations {
     return coerced.errors ? null : { query, document };
   }
 
-  /** One execution of a spec with `task` as the root value, serialised once. */
+  /**
+   * One execution of a spec with `task` as the root value, serialised once. It runs outside any
+   * request's scope: the update was published by whatever request changed the task, and its id
+   * must not end up in (masked) errors sent to everybody watching.
+   */
   async execute(spec: StreamSpec, task: Task): Promise<SharedEvent> {
-    const result = await this.#execute(spec, task);
+    const result = await requestScope.exit(() => this.#execute(spec, task));
     return { result, json: JSON.stringify(result), final: isTerminal(task.state) };
   }
 
