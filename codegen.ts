@@ -22,7 +22,9 @@ const config: CodegenConfig = {
     'src/generated/': {
       documents: ['test/operations/*.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json (sha256 → document): the trusted documents the tests and the demo
+      // load with PERSISTED_OPERATIONS_FILE (src/graphql/plugins/use-trusted-documents.ts).
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
       config: shared,
     },
     'client/generated/': {

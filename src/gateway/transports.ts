@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { loadTrustedDocuments } from '../graphql/plugins/use-trusted-documents.js';
 import { createGatewayYoga } from '../graphql/yoga.js';
 import { EventStreams } from '../http/event-streams.js';
 import { LiveShortcuts } from '../http/live/live-shortcuts.js';
@@ -27,13 +28,19 @@ export function buildTransports(options: {
   const { services, metrics, keys } = parts;
   // Shortcuts past Yoga for finished-task reads and live task streams (docs/benchmarks.md);
   // GATEWAY_FAST_PATHS=off turns them off, for the benchmark's before/after comparison.
-  const shortcuts = config.fastPaths ? new LiveShortcuts({ services, metrics, logger }) : undefined;
+  // They answer query texts without Yoga's parser, so they are off when only trusted documents may run.
+  const trustedOnly = config.persistedOperations?.only === true;
+  const shortcuts =
+    config.fastPaths && !trustedOnly ? new LiveShortcuts({ services, metrics, logger }) : undefined;
   const yoga = createGatewayYoga({
     services,
     logger,
     metrics,
     production: config.nodeEnv === 'production',
     plugins: shortcuts?.plugins() ?? [],
+    trustedDocuments: config.persistedOperations
+      ? { documents: loadTrustedDocuments(config.persistedOperations.file), only: trustedOnly }
+      : undefined,
   });
   const streams = new EventStreams();
   const routes = createRequestHandler({

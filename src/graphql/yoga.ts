@@ -8,6 +8,7 @@ import { useMaxNesting } from './plugins/use-max-nesting.js';
 import { DEFAULT_OPERATION_LIMITS, useOperationLimits } from './plugins/use-operation-limits.js';
 import { useOperationMetrics } from './plugins/use-operation-metrics.js';
 import { useStreamTokens } from './plugins/use-stream-tokens.js';
+import { type TrustedDocumentsOptions, useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import { useUnsupportedMediaType } from './plugins/use-unsupported-media-type.js';
 import { useVariableErrors } from './plugins/use-variable-errors.js';
 import type { GatewayContext, GatewayServices } from './schema/context.js';
@@ -50,6 +51,11 @@ export function createGatewayYoga(options: {
    * @default []
    */
   plugins?: Plugin<GatewayContext>[];
+  /**
+   * Trusted documents (use-trusted-documents.ts): PERSISTED_OPERATIONS_FILE and _ONLY.
+   * @default undefined — any document runs, and no ids are known
+   */
+  trustedDocuments?: TrustedDocumentsOptions;
 }): YogaServerInstance<ServerContext, GatewayContext> {
   const { services } = options;
   const graphiql = createGraphiQLPage();
@@ -68,6 +74,7 @@ export function createGatewayYoga(options: {
       requestId: req.requestId ?? '',
     }),
     plugins: [
+      ...(options.trustedDocuments ? [useTrustedDocuments(options.trustedDocuments)] : []),
       useStreamTokens(),
       useVariableErrors(),
       graphiql.plugin,
