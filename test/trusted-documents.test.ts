@@ -2,7 +2,8 @@ import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FollowTaskDocument, GenerateFromFileDocument, TaskByIdDocument } from '../src/generated/graphql.js';
 import persisted from '../src/generated/persisted-documents.json' with { type: 'json' };
-import { type GraphQLErrorShape, startStack, type TestStack, transparentPng } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
+import { type GraphQLErrorShape, startStack, type TestStack } from './support/harness.js';
 
 /**
  * A gateway that runs only trusted documents (PERSISTED_OPERATIONS_ONLY) from the codegen client
