@@ -140,45 +140,19 @@ BackgroundTaskRef.implement({
   }),
 });
 
-const PageInfoRef = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo');
-PageInfoRef.implement({
-  description: 'Relay page information.',
-  fields: (t) => ({
-    hasNextPage: t.exposeBoolean('hasNextPage', { description: 'Whether more tasks follow.' }),
-    endCursor: t.exposeString('endCursor', {
-      nullable: true,
-      description: 'Pass as `after` to get the next page.',
-    }),
-  }),
-});
-
-const EdgeRef = builder.objectRef<Task>('BackgroundTaskEdge');
-EdgeRef.implement({
-  description: 'One task in a connection.',
-  fields: (t) => ({
-    cursor: t.string({ description: 'Opaque cursor of this task.', resolve: (task) => task.id }),
-    node: t.field({ type: BackgroundTaskRef, description: 'The task.', resolve: (task) => task }),
-  }),
-});
-
-const ConnectionRef = builder.objectRef<{ tasks: readonly Task[]; hasNextPage: boolean }>(
-  'BackgroundTaskConnection',
+/**
+ * `backgroundTasks`' page type, built by the Relay plugin (PageInfo included). The field itself
+ * keeps its own arguments — `first` (default 20), `after`, `state` — because pages only go
+ * forward; the plugin's `last`/`before` would be arguments the service cannot honour.
+ */
+const ConnectionRef = builder.connectionObject(
+  {
+    type: BackgroundTaskRef,
+    name: 'BackgroundTaskConnection',
+    description: 'A page of the caller’s own tasks, newest first.',
+  },
+  { name: 'BackgroundTaskEdge', description: 'One task in a connection.' },
 );
-ConnectionRef.implement({
-  description: 'A page of the caller’s own tasks, newest first.',
-  fields: (t) => ({
-    edges: t.field({
-      type: [EdgeRef],
-      description: 'The tasks of this page.',
-      resolve: (page) => page.tasks,
-    }),
-    pageInfo: t.field({
-      type: PageInfoRef,
-      description: 'Whether and how to get the next page.',
-      resolve: (page) => ({ hasNextPage: page.hasNextPage, endCursor: page.tasks.at(-1)?.id ?? null }),
-    }),
-  }),
-});
 
 builder.queryFields((t) => ({
   backgroundTask: t.field({
@@ -204,7 +178,17 @@ builder.queryFields((t) => ({
         args.state ?? null,
       );
       if (!page.ok) throw toGraphQLError(page.error);
-      return page.value;
+      // The cursor is the task's id, as it always was: `after` takes it back unchanged.
+      const { tasks, hasNextPage } = page.value;
+      return {
+        edges: tasks.map((task) => ({ cursor: task.id, node: task })),
+        pageInfo: {
+          hasNextPage,
+          hasPreviousPage: false,
+          startCursor: tasks[0]?.id ?? null,
+          endCursor: tasks.at(-1)?.id ?? null,
+        },
+      };
     },
   }),
 }));
