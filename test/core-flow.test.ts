@@ -201,11 +201,13 @@ describe('the core path on the local engine', () => {
     expect(creates).toHaveLength(1);
   });
 
-  it('serves the template catalogue', async () => {
-    const answer = await stack.gql<{ sceneTypes: { id: number; name: string }[] }>(
-      '{ sceneTypes { id name description } }',
+  it('serves a built-in template catalogue of only the ids seen in public PicWish code', async () => {
+    const answer = await stack.gql<{ sceneTypes: { id: number; name: string; source: string }[] }>(
+      '{ sceneTypes { id name description source } }',
     );
-    expect(answer.body.data!.sceneTypes.map((s) => s.id)).toContain(105);
+    const entries = answer.body.data!.sceneTypes;
+    expect(entries.map((s) => s.id)).toEqual([2, 5, 105]);
+    expect(new Set(entries.map((s) => s.source))).toEqual(new Set(['BUILT_IN']));
   });
 
   it('never shows the PicWish key in any answer', async () => {

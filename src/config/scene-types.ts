@@ -2,31 +2,45 @@ import { readFileSync } from 'node:fs';
 import { err, ok, type Result } from '../shared/result.js';
 import type { ConfigError } from './config.js';
 
+/**
+ * Where a catalogue entry comes from, so a picker can tell ids seen in PicWish's public client
+ * code from ids an operator configured (which the gateway cannot check either).
+ */
+export type SceneTypeSource = 'BUILT_IN' | 'FILE';
+
 /** A background template PicWish knows by id (`scene_type`). */
 export interface SceneType {
   readonly id: number;
   readonly name: string;
   readonly description: string | null;
+  readonly source: SceneTypeSource;
 }
 
 /**
  * The catalogue served by `sceneTypes` when no SCENE_TYPES_FILE is given. PicWish's own listing
- * endpoint is not public; 2, 5 and 105 are ids seen in public client code, the rest are
- * illustrative. The local engine reads the same descriptions to style its backdrops.
+ * endpoint is not public, so only ids seen in public client code (2, 5, 105) are listed: any
+ * other id would be sent to PicWish as if it were real (#14). The names and descriptions are
+ * ours; the local engine reads them to style its backdrops.
  */
 export const DEFAULT_SCENE_TYPES: readonly SceneType[] = [
   {
     id: 2,
     name: 'Marble counter',
     description: 'White marble surface with soft daylight and a pale grey wall.',
+    source: 'BUILT_IN',
   },
-  { id: 5, name: 'Wooden table', description: 'Warm brown wood tabletop with a soft beige background.' },
-  { id: 105, name: 'Studio', description: 'Neutral light grey studio backdrop with a soft floor shadow.' },
-  { id: 201, name: 'Beach', description: 'Golden sand under a bright blue summer sky.' },
-  { id: 202, name: 'Garden', description: 'Fresh green grass with a blurred green garden behind.' },
-  { id: 203, name: 'Sunset', description: 'Warm orange and pink sunset gradient over a dark floor.' },
-  { id: 204, name: 'Concrete loft', description: 'Cool grey concrete floor and wall, minimal and modern.' },
-  { id: 205, name: 'Night neon', description: 'Dark night scene with purple and teal neon light.' },
+  {
+    id: 5,
+    name: 'Wooden table',
+    description: 'Warm brown wood tabletop with a soft beige background.',
+    source: 'BUILT_IN',
+  },
+  {
+    id: 105,
+    name: 'Studio',
+    description: 'Neutral light grey studio backdrop with a soft floor shadow.',
+    source: 'BUILT_IN',
+  },
 ];
 
 /** Reads a catalogue file: a JSON array of `{ id, name, description? }`. */
@@ -57,6 +71,7 @@ export function loadSceneTypes(file: string | null): Result<readonly SceneType[]
       id,
       name: name.trim(),
       description: typeof description === 'string' ? description : null,
+      source: 'FILE',
     });
   }
   return ok(entries);

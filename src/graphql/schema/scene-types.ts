@@ -1,6 +1,14 @@
 import type { SceneType } from '../../config/scene-types.js';
 import { builder } from './builder.js';
 
+const SceneTypeSourceRef = builder.enumType('SceneTypeSource', {
+  description: 'Where a catalogue entry comes from.',
+  values: {
+    BUILT_IN: { description: 'The built-in catalogue: an id seen in public PicWish client code.' },
+    FILE: { description: 'SCENE_TYPES_FILE: configured by the operator, not checked by the gateway.' },
+  } as const,
+});
+
 const SceneTypeRef = builder.objectRef<SceneType>('SceneType');
 SceneTypeRef.implement({
   description: 'A background template, passed to PicWish as `scene_type`.',
@@ -11,6 +19,7 @@ SceneTypeRef.implement({
       nullable: true,
       description: 'What the template looks like.',
     }),
+    source: t.expose('source', { type: SceneTypeSourceRef, description: 'Where this entry comes from.' }),
   }),
 });
 
