@@ -88,8 +88,13 @@ function graphqlSse(
   return collected;
 }
 
+/** Keyed gateways serve /metrics to this token only. */
+const METRICS_TOKEN = 'metrics-token-for-live-streams';
+
 async function executions(stack: TestStack, outcome: 'ok' | 'error'): Promise<number> {
-  const text = await (await fetch(`${stack.url}/metrics`)).text();
+  const text = await (
+    await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+  ).text();
   const line = text
     .split('\n')
     .find(
@@ -114,6 +119,7 @@ describe.each([
     stack = await startStack({
       env: {
         GATEWAY_API_KEYS: TWO_TENANT_KEYS,
+        METRICS_TOKEN,
         PICWISH_QPS: '0.02',
         NODE_ENV: 'production',
         GATEWAY_FAST_PATHS: fastPaths,

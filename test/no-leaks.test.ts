@@ -48,6 +48,7 @@ describe('secrets stay out of responses, logs and metrics', () => {
       engine: { durationMs: 300 },
       env: {
         GATEWAY_API_KEYS: TWO_TENANT_KEYS,
+        METRICS_TOKEN: 'metrics-token-for-the-leak-test',
         FILES_SIGNING_SECRET: SIGNING_SECRET,
         LOG_LEVEL: 'debug',
         PICWISH_TIMEOUT_MS: '3000',
@@ -112,9 +113,10 @@ describe('secrets stay out of responses, logs and metrics', () => {
     );
     await transcript.gql(stack, TASK, { id: good }, bearer(TENANTS.beta));
     await generate(stack, WRONG_KEY);
-    const metrics = await transcript.fetch(`${stack.url}/metrics`);
+    const operator = { headers: { authorization: 'Bearer metrics-token-for-the-leak-test' } };
+    const metrics = await transcript.fetch(`${stack.url}/metrics`, operator);
     expect(metrics.text).toContain('graphql_operations_total');
-    await transcript.fetch(`${stack.url}/readyz`);
+    await transcript.fetch(`${stack.url}/readyz`, operator);
     await transcript.fetch(`${stack.url}/healthz`);
 
     const secrets = {

@@ -57,6 +57,10 @@ export interface Config {
     readonly requestTimeoutMs: number;
     /** `REQUEST_IDLE_TIMEOUT_MS`: the longest a request body may pause before it is cut off. */
     readonly requestIdleTimeoutMs: number;
+    /** `METRICS_TOKEN`: the Bearer token for /metrics and /readyz details; null: none. */
+    readonly metricsToken: string | null;
+    /** `CORS_ORIGINS`: the only origins answered (with credentials); null: any, without. */
+    readonly corsOrigins: readonly string[] | null;
   };
   readonly engine: {
     /** Simulated run time of one task on the local engine. */
@@ -268,6 +272,39 @@ function awsCredentials(env: Env): Extract<BlobStoreConfig, { kind: 's3' }>['cre
     : { accessKeyId, secretAccessKey, sessionToken };
 }
 
+function metricsToken(env: Env): string | null {
+  const token = text(env, 'METRICS_TOKEN');
+  if (token !== null && token.length < 16) {
+    throw new ConfigProblem('METRICS_TOKEN', 'METRICS_TOKEN must be at least 16 characters long');
+  }
+  return token;
+}
+
+/** `CORS_ORIGINS`: comma-separated origins such as `https://app.example.com`. */
+function corsOrigins(env: Env): string[] | null {
+  const raw = text(env, 'CORS_ORIGINS');
+  if (raw === null) return null;
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      let url: URL;
+      try {
+        url = new URL(entry);
+      } catch {
+        throw new ConfigProblem('CORS_ORIGINS', `CORS_ORIGINS holds "${entry}", which is not an origin`);
+      }
+      if (url.origin === 'null' || url.origin !== entry.replace(/\/$/, '')) {
+        throw new ConfigProblem(
+          'CORS_ORIGINS',
+          `CORS_ORIGINS holds "${entry}"; give origins only (scheme, host and port, no path)`,
+        );
+      }
+      return url.origin;
+    });
+}
+
 function apiKeys(env: Env, readText: (path: string) => string): { tenant: string; key: string }[] {
   const inline = text(env, 'GATEWAY_API_KEYS');
   const file = text(env, 'GATEWAY_API_KEYS_FILE');
@@ -402,6 +439,8 @@ export function loadConfig(
       http: {
         requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
         requestIdleTimeoutMs: integer(env, 'REQUEST_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
+        metricsToken: metricsToken(env),
+        corsOrigins: corsOrigins(env),
       },
       engine: {
         durationMs: integer(env, 'LOCAL_ENGINE_DURATION_MS', 4_000, 0, 600_000),

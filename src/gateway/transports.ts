@@ -5,6 +5,7 @@ import { loadTrustedDocuments } from '../graphql/plugins/use-trusted-documents.j
 import { createGatewayYoga } from '../graphql/yoga.js';
 import { EventStreams } from '../http/event-streams.js';
 import { LiveShortcuts } from '../http/live/live-shortcuts.js';
+import { createOperatorCheck } from '../http/operator-access.js';
 import { isLoopbackHostname } from '../http/origin-guard.js';
 import { createRequestHandler, type Readiness } from '../http/server.js';
 import type { GatewayParts } from './parts.js';
@@ -31,7 +32,9 @@ export function buildTransports(options: {
   // They answer query texts without Yoga's parser, so they are off when only trusted documents may run.
   const trustedOnly = config.persistedOperations?.only === true;
   const shortcuts =
-    config.fastPaths && !trustedOnly ? new LiveShortcuts({ services, metrics, logger }) : undefined;
+    config.fastPaths && !trustedOnly
+      ? new LiveShortcuts({ services, metrics, logger, corsOrigins: config.http.corsOrigins })
+      : undefined;
   const yoga = createGatewayYoga({
     services,
     logger,
@@ -41,6 +44,7 @@ export function buildTransports(options: {
     trustedDocuments: config.persistedOperations
       ? { documents: loadTrustedDocuments(config.persistedOperations.file), only: trustedOnly }
       : undefined,
+    corsOrigins: config.http.corsOrigins,
   });
   const streams = new EventStreams();
   const routes = createRequestHandler({
@@ -51,6 +55,7 @@ export function buildTransports(options: {
     metrics,
     logger,
     readiness: options.readiness,
+    operator: createOperatorCheck({ token: config.http.metricsToken, keysRequired: keys.required }),
     about: { engine: options.upstream.engine ? 'local' : 'picwish', apiKeyRequired: keys.required },
     // Without keys on loopback, nothing authenticates a request: keep other sites' pages out.
     localOnly:

@@ -1,10 +1,12 @@
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { decideCors } from '../shared/cors.js';
 import { createGraphiQLPage } from './graphiql-page.js';
 import { errorMasking } from './plugins/error-masking.js';
 import { useLatencyMetrics } from './plugins/use-latency-metrics.js';
 import { useMaxNesting } from './plugins/use-max-nesting.js';
+import { useNoSuggestions } from './plugins/use-no-suggestions.js';
 import { DEFAULT_OPERATION_LIMITS, useOperationLimits } from './plugins/use-operation-limits.js';
 import { useOperationMetrics } from './plugins/use-operation-metrics.js';
 import { useStreamTokens } from './plugins/use-stream-tokens.js';
@@ -56,6 +58,11 @@ export function createGatewayYoga(options: {
    * @default undefined — any document runs, and no ids are known
    */
   trustedDocuments?: TrustedDocumentsOptions;
+  /**
+   * `CORS_ORIGINS`: the only origins answered, with credentials (src/shared/cors.ts).
+   * @default null (any origin, without credentials)
+   */
+  corsOrigins?: readonly string[] | null;
 }): YogaServerInstance<ServerContext, GatewayContext> {
   const { services } = options;
   const graphiql = createGraphiQLPage();
@@ -64,6 +71,12 @@ export function createGatewayYoga(options: {
     graphqlEndpoint: '/graphql',
     multipart: false,
     landingPage: false,
+    cors: (request) => {
+      const decision = decideCors(request.headers.get('origin') ?? undefined, options.corsOrigins ?? null);
+      return decision.origin === null
+        ? false
+        : { origin: decision.origin, credentials: decision.credentials };
+    },
     batching: { limit: OPERATION_LIMITS.maxBatch },
     renderGraphiQL: graphiql.render,
     graphiql: { title: 'PicWish background gateway', defaultQuery: DEFAULT_QUERY },
@@ -84,6 +97,7 @@ export function createGatewayYoga(options: {
       useOperationMetrics({ counter: options.metrics.operations }),
       useUnsupportedMediaType(),
       useLatencyMetrics({ registry: options.metrics.registry }),
+      useNoSuggestions({ enabled: options.production }),
       ...(options.plugins ?? []),
     ],
   });

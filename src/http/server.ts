@@ -30,6 +30,11 @@ export interface HttpDeps {
   readonly signer: UrlSigner;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /**
+   * Whether a request may read /metrics and the details of /readyz (operator-access.ts).
+   * @default every request
+   */
+  readonly operator?: (req: IncomingMessage) => boolean;
   /** Answers /readyz: whether to take traffic, what each dependency looks like, and what is wrong. */
   readonly readiness: () => Promise<Readiness>;
   /** For the demo page and `/about.json`; absent: the gateway says it runs on PicWish. */
@@ -67,6 +72,7 @@ export interface Readiness {
 export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const guard = deps.localOnly ? createLocalModeGuard(deps.localOnly.publicUrl) : null;
   const demo = createDemoRoutes(deps.about ?? { engine: 'picwish', apiKeyRequired: deps.keys.required });
+  const operator = deps.operator ?? (() => true);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '/';
     // The GraphQL paths exactly as clients send them need no URL parser (a hot path); anything
@@ -79,13 +85,15 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       const { ready, checks, problems } = await deps.readiness();
-      return sendJson(
-        res,
-        ready ? 200 : 503,
-        ready ? { status: 'ready', checks } : { status: 'unavailable', problems, checks },
-      );
+      const status = ready ? 'ready' : 'unavailable';
+      if (!operator(req)) return sendJson(res, ready ? 200 : 503, { status });
+      return sendJson(res, ready ? 200 : 503, ready ? { status, checks } : { status, problems, checks });
     }
     if (path === '/metrics') {
+      if (!operator(req)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return sendJson(res, 401, { error: 'Send Authorization: Bearer <METRICS_TOKEN> to read /metrics.' });
+      }
       const body = await deps.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': deps.metrics.registry.contentType }).end(body);
       return;

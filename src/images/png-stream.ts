@@ -40,6 +40,7 @@ export async function readPngStream(
   let bytes = 0;
   let header: Result<PngFacts, ImageProblem> | 'incomplete' = 'incomplete';
   let settled = false;
+  const tail = new TailKeeper(IEND_CHUNK.length);
   try {
     for (;;) {
       let next: IteratorResult<unknown>;
@@ -61,15 +62,59 @@ export async function readPngStream(
       bytes += chunk.length;
       if (bytes > limits.maxBytes) return err(fileTooLarge(limits, undefined));
       hash.update(chunk);
+      tail.push(chunk);
       await sink(chunk);
     }
     if (isTruncatedUpload(source)) return err(fileTooLarge(limits, undefined));
     const facts = scanner.finish();
     if (!facts.ok) return facts;
+    if (!tail.equals(IEND_CHUNK)) {
+      return err(
+        problem(
+          'CORRUPT_IMAGE',
+          'The PNG does not end with its IEND chunk: the file is cut short or damaged.',
+        ),
+      );
+    }
     settled = true;
     return ok({ ...facts.value, bytes, sha256: hash.digest('hex') });
   } finally {
     if (!settled) abandonSource(source);
+  }
+}
+
+/**
+ * The last chunk of every PNG: length 0, type IEND, and its fixed CRC. A file without it is cut
+ * short even when libvips can still decode its pixels, and PicWish may refuse it after the call
+ * was paid for, so it is refused here first.
+ */
+const IEND_CHUNK = Uint8Array.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+/** The last `size` bytes of a stream, kept as the chunks go by. */
+class TailKeeper {
+  readonly #bytes: Uint8Array;
+  #filled = 0;
+
+  constructor(size: number) {
+    this.#bytes = new Uint8Array(size);
+  }
+
+  push(chunk: Uint8Array): void {
+    const size = this.#bytes.length;
+    if (chunk.length >= size) {
+      this.#bytes.set(chunk.subarray(chunk.length - size));
+      this.#filled = size;
+      return;
+    }
+    const keep = Math.min(this.#filled, size - chunk.length);
+    this.#bytes.copyWithin(0, this.#filled - keep, this.#filled);
+    this.#bytes.set(chunk, keep);
+    this.#filled = keep + chunk.length;
+  }
+
+  equals(expected: Uint8Array): boolean {
+    if (this.#filled !== expected.length) return false;
+    return expected.every((byte, index) => this.#bytes[index] === byte);
   }
 }
 

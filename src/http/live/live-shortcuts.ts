@@ -20,6 +20,8 @@ export interface LiveShortcutDeps {
   readonly services: GatewayServices;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** `CORS_ORIGINS`, for the streams written here (src/shared/cors.ts). @default null */
+  readonly corsOrigins?: readonly string[] | null;
 }
 
 /**
@@ -46,7 +48,7 @@ export class LiveShortcuts {
       execute: (spec, task) => this.#operations.execute(spec, task),
       onError: (error, taskId) => deps.logger.error({ err: error, taskId }, 'live stream delivery failed'),
     });
-    this.#routes = new SseRoutes(this.hub, this.#operations);
+    this.#routes = new SseRoutes(this.hub, this.#operations, deps.corsOrigins ?? null);
     this.#cache = new ResponseCache(deps.services, deps.metrics, this.#operations);
   }
 

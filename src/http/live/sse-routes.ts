@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { corsHeaders } from '../../shared/cors.js';
 import type { GraphQLParams } from '../graphql-params.js';
 import { type Framing, GRAPHQL_SSE_DISTINCT, SseSink, YOGA_SSE } from './sse-sink.js';
 import type { StreamHub } from './stream-hub.js';
@@ -24,6 +25,8 @@ export class SseRoutes {
   constructor(
     private readonly hub: StreamHub,
     private readonly operations: YogaOperations,
+    /** `CORS_ORIGINS` (src/shared/cors.ts); null: any origin, without credentials. */
+    private readonly corsOrigins: readonly string[] | null = null,
   ) {}
 
   /** The framing for an event-stream request on `path`, or null when Yoga must take it. */
@@ -55,7 +58,7 @@ export class SseRoutes {
       operationName: params.operationName,
     });
     if (!spec) return false;
-    const sink = new SseSink(res, framing, corsHeaders(req.headers.origin));
+    const sink = new SseSink(res, framing, corsHeaders(req.headers.origin, this.corsOrigins));
     const leave = await this.hub.join(spec, sink);
     if (!leave) return false;
     if (res.writableEnded || res.destroyed) {
@@ -76,16 +79,4 @@ export class SseRoutes {
     });
     return true;
   }
-}
-
-const SAME_ORIGIN: Readonly<Record<string, string>> = Object.freeze({});
-
-/** Yoga's default CORS answer to a cross-origin request (no `cors` option is configured). */
-function corsHeaders(origin: string | undefined): Readonly<Record<string, string>> {
-  if (origin === undefined) return SAME_ORIGIN;
-  return {
-    'Access-Control-Allow-Origin': origin,
-    Vary: 'Origin',
-    'Access-Control-Allow-Credentials': 'true',
-  };
 }
