@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type TestStack, transparentPng, uploadOperation } from '../support/harness.js';
+import { transparentPng } from '../support/fixtures.js';
+import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
