@@ -337,7 +337,7 @@ describe('spoolAndInspectPng', () => {
     const head = Buffer.concat([SIGNATURE, ihdr(5000, 5000), chunk('IDAT', Buffer.alloc(100))]);
     const { stream, counter } = countingStream(head, 30 * 1024 * 1024);
     const path = destination();
-    await expectProblem(await spoolAndInspectPng(stream, path), 'IMAGE_TOO_LARGE', path);
+    await expectProblem(await spoolAndInspectPng(stream, path, { fit: false }), 'IMAGE_TOO_LARGE', path);
     expect(counter.pulled).toBeLessThan(2 * 1024 * 1024);
     expect(stream.destroyed).toBe(true);
   });
@@ -410,11 +410,13 @@ describe('spoolAndInspectPng', () => {
   it('accepts a file of exactly maxBytes and refuses one byte more', async () => {
     const size = fixtures.transparent.length;
     const exact: PngLimits = { ...PICWISH_PNG_LIMITS, maxBytes: size };
-    expect((await spoolAndInspectPng(streamOf(fixtures.transparent), destination(), exact)).ok).toBe(true);
+    expect(
+      (await spoolAndInspectPng(streamOf(fixtures.transparent), destination(), { limits: exact })).ok,
+    ).toBe(true);
     const path = destination();
     const tight: PngLimits = { ...exact, maxBytes: size - 1 };
     await expectProblem(
-      await spoolAndInspectPng(streamOf(fixtures.transparent), path, tight),
+      await spoolAndInspectPng(streamOf(fixtures.transparent), path, { limits: tight, fit: false }),
       'FILE_TOO_LARGE',
       path,
     );

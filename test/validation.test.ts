@@ -151,8 +151,17 @@ describe('uploads that are not a usable PNG are refused before PicWish sees them
     await expectRefused(await upload(await transparentPng(300, 100)), badInput('IMAGE_TOO_SMALL', FILE));
   });
 
-  it('refuses a PNG wider than 4096 px as IMAGE_TOO_LARGE', async () => {
-    await expectRefused(await upload(await transparentPng(4097, 256)), badInput('IMAGE_TOO_LARGE', FILE));
+  it('refuses a PNG wider than 4096 px as IMAGE_TOO_LARGE when the input says fit: false', async () => {
+    const answer = await upload(await transparentPng(4097, 256), { image: { file: null, fit: false } });
+    await expectRefused(answer, badInput('IMAGE_TOO_LARGE', FILE));
+  });
+
+  it('refuses a PNG wider than 12000 px as IMAGE_TOO_LARGE even when fitting', async () => {
+    await expectRefused(await upload(await transparentPng(12_001, 300)), badInput('IMAGE_TOO_LARGE', FILE));
+  });
+
+  it('refuses a PNG that fitting would take under 256 px as IMAGE_TOO_SMALL', async () => {
+    await expectRefused(await upload(await transparentPng(4097, 256)), badInput('IMAGE_TOO_SMALL', FILE));
   });
 
   it('answers a 21 MB upload quickly with FILE_TOO_LARGE, without reading it all', async () => {

@@ -45,6 +45,8 @@ export type GenerateBackgroundInput = {
 export type ImageSource = {
   /** The PNG itself, sent as a GraphQL multipart request (needs an `apollo-require-preflight` or `x-graphql-yoga-csrf` header). */
   file?: File | Blob | null | undefined;
+  /** Downscale an image over 4096 px on a side or over PICWISH_MAX_IMAGE_BYTES (aspect ratio and alpha kept) instead of refusing it. Below 256 px is always refused. */
+  fit?: boolean | null | undefined;
   /** An absolute http(s) URL PicWish can download the PNG from. */
   url?: string | null | undefined;
 };

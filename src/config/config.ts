@@ -21,6 +21,8 @@ export interface Config {
     readonly timeoutMs: number;
     readonly qps: number;
     readonly taskDeadlineMs: number;
+    /** `PICWISH_MAX_IMAGE_BYTES`: the largest input sent; bigger ones are fitted (downscaled). */
+    readonly maxImageBytes: number;
   };
   readonly dataDir: string;
   readonly logLevel: LogLevel;
@@ -412,6 +414,7 @@ export function loadConfig(
         timeoutMs: integer(env, 'PICWISH_TIMEOUT_MS', 30_000, 100, 600_000),
         qps: decimal(env, 'PICWISH_QPS', 2, 0.01, 1000),
         taskDeadlineMs: integer(env, 'PICWISH_TASK_DEADLINE_MS', 300_000, 1_000, 86_400_000),
+        maxImageBytes: integer(env, 'PICWISH_MAX_IMAGE_BYTES', 20 * 1024 * 1024, 1024, 20 * 1024 * 1024),
       },
       dataDir: resolve(text(env, 'DATA_DIR') ?? './data'),
       logLevel: logLevelRaw as LogLevel,

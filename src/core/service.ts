@@ -26,6 +26,8 @@ import {
 export interface ImageInput extends ImageChoice {
   readonly file?: (() => Promise<Readable>) | null;
   readonly url?: string | null;
+  /** Downscale an oversized image instead of refusing it (#14). @default true */
+  readonly fit?: boolean;
 }
 
 /** Settings the service needs from the configuration, and where uploads wait. */
@@ -102,12 +104,12 @@ export class TaskService {
             : badInput('UPLOAD_MISSING', field, 'The upload named in the request did not arrive.'),
         );
       }
-      const spooled = await this.options.spool.accept(id, stream);
+      const spooled = await this.options.spool.accept(id, stream, image.fit ?? true);
       if (!spooled.ok) return err(badInput(spooled.error.reason, field, spooled.error.message));
       source = spooled.value;
     } else {
       const fetched = await spoolImageUrl(this.options.imageUrls, url as string, IMAGE_FIELDS.url, (body) =>
-        this.options.spool.accept(id, body),
+        this.options.spool.accept(id, body, image.fit ?? true),
       );
       if (!fetched.ok) return fetched;
       source = fetched.value;

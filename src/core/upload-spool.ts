@@ -3,6 +3,7 @@ import { access, constants, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { spoolAndInspectPng } from '../images/inspect.js';
+import { PICWISH_PNG_LIMITS, type PngLimits } from '../images/limits.js';
 import type { ImageProblem } from '../images/problems.js';
 import { ok, type Result } from '../shared/result.js';
 import type { TaskSource } from './model.js';
@@ -19,18 +20,24 @@ export type SpooledSource = Extract<TaskSource, { kind: 'file' }>;
  */
 export class UploadSpool {
   readonly dir: string;
+  readonly #limits: PngLimits;
 
-  constructor(dir: string) {
+  /** `maxImageBytes` is PICWISH_MAX_IMAGE_BYTES: what PicWish takes; larger inputs are fitted to it. */
+  constructor(dir: string, maxImageBytes: number = PICWISH_PNG_LIMITS.maxBytes) {
     this.dir = dir;
+    this.#limits = { ...PICWISH_PNG_LIMITS, maxBytes: maxImageBytes };
     mkdirSync(dir, { recursive: true });
   }
 
   /**
-   * Streams an upload for task `taskId` into the spool with the image checks; on any problem
-   * nothing is left on disk.
+   * Streams an upload for task `taskId` into the spool with the image checks, fitting an oversized
+   * one unless `fit` is false; on any problem nothing is left on disk.
    */
-  async accept(taskId: string, upload: Readable): Promise<Result<SpooledSource, ImageProblem>> {
-    const spooled = await spoolAndInspectPng(upload, join(this.dir, `${taskId}.png`));
+  async accept(taskId: string, upload: Readable, fit = true): Promise<Result<SpooledSource, ImageProblem>> {
+    const spooled = await spoolAndInspectPng(upload, join(this.dir, `${taskId}.png`), {
+      limits: this.#limits,
+      fit,
+    });
     if (!spooled.ok) return spooled;
     const { path, sha256, bytes, width, height } = spooled.value;
     return ok({ kind: 'file', spoolPath: path, sha256, bytes, width, height });

@@ -47,7 +47,7 @@ export async function startGateway(
 ): Promise<Gateway> {
   // Process-wide (the OpenTelemetry API is global): before anything that could start a span.
   const tracing = config.tracing ? startTracing(config.tracing) : null;
-  const spool = new UploadSpool(join(config.dataDir, 'spool'));
+  const spool = new UploadSpool(join(config.dataDir, 'spool'), config.picwish.maxImageBytes);
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const shared = await sharedParts(config, logger, instanceId);
   const upstream = await chooseUpstream(config, sceneTypes, logger);

@@ -1,26 +1,52 @@
 import { rm } from 'node:fs/promises';
-import type { Result } from '../shared/result.js';
+import { err, type Result } from '../shared/result.js';
+import { FIT_INTAKE, fitSpooledPng } from './fit.js';
 import { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
 import type { PngSource } from './png-stream.js';
 import type { ImageProblem } from './problems.js';
 import { type SpooledPng, spoolPng } from './spool.js';
 import { checkDecodedTransparency } from './transparency.js';
 
+/** How an input is judged: the limits PicWish sets, and whether an oversized one is fitted (#14). */
+export interface InspectOptions {
+  /** @default PICWISH_PNG_LIMITS */
+  readonly limits?: PngLimits;
+  /** Downscale instead of refusing IMAGE_TOO_LARGE / FILE_TOO_LARGE. @default true */
+  readonly fit?: boolean;
+  /** The most bytes accepted on the way in when fitting. @default PICWISH_PNG_LIMITS.maxBytes */
+  readonly intakeBytes?: number;
+}
+
 /**
- * The one call an upload resolver needs: spool with header checks, then the decode check, so an
- * upstream request is only spent on a PNG PicWish will take. On any problem the file is gone.
+ * The one call an upload resolver needs: spool with header checks, fit an oversized image, then the
+ * decode check, so an upstream request is only spent on a PNG PicWish will take. On any problem
+ * the file is gone.
  */
 export async function spoolAndInspectPng(
   source: PngSource,
   destPath: string,
-  limits: PngLimits = PICWISH_PNG_LIMITS,
+  options: InspectOptions = {},
 ): Promise<Result<SpooledPng, ImageProblem>> {
-  const spooled = await spoolPng(source, destPath, limits);
+  const limits = options.limits ?? PICWISH_PNG_LIMITS;
+  const fit = options.fit ?? true;
+  const intake: PngLimits = fit
+    ? {
+        minSide: limits.minSide,
+        maxSide: FIT_INTAKE.maxSide,
+        maxBytes: Math.max(limits.maxBytes, options.intakeBytes ?? PICWISH_PNG_LIMITS.maxBytes),
+      }
+    : limits;
+  const spooled = await spoolPng(source, destPath, intake);
   if (!spooled.ok) return spooled;
+  const fitted = fit ? await fitSpooledPng(spooled.value, limits) : spooled;
+  if (!fitted.ok) {
+    await rm(destPath, { force: true });
+    return fitted;
+  }
   const decoded = await checkDecodedTransparency(destPath, limits);
   if (!decoded.ok) {
     await rm(destPath, { force: true });
-    return decoded;
+    return err(decoded.error);
   }
-  return spooled;
+  return fitted;
 }

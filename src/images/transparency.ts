@@ -8,7 +8,7 @@ import { type ImageProblem, problem } from './problems.js';
  * Full decode check of a spooled file: the header can promise transparency (alpha channel, tRNS)
  * but only the pixels show whether any is used, and only a decode finds a truncated or garbled IDAT.
  * CORRUPT_IMAGE when libvips cannot decode it, NO_TRANSPARENT_PIXEL when every alpha sample is at
- * its maximum. Runs one decode in bounded memory: sequential read, at most `maxSide²` pixels, and
+ * its maximum, EMPTY_FOREGROUND when every one is zero (nothing to put a background behind). Runs one decode in bounded memory: sequential read, at most `maxSide²` pixels, and
  * only the alpha band is kept (measured: about 30 MB above baseline for 4096×4096 RGBA, where
  * sharp's `stats()` held about 90 MB and took four times as long). Rejects only when `path` is missing.
  */
@@ -45,7 +45,10 @@ export async function checkDecodedTransparency(
     const alpha = await (sixteenBit ? alphaBand.toColourspace('grey16') : alphaBand)
       .raw({ depth: sixteenBit ? 'ushort' : 'uchar' })
       .toBuffer();
-    return hasTransparentSample(alpha) ? ok(undefined) : err(fullyOpaque(sixteenBit ? 0xffff : 0xff));
+    if (!hasTransparentSample(alpha)) return err(fullyOpaque(sixteenBit ? 0xffff : 0xff));
+    return hasVisibleSample(alpha)
+      ? ok(undefined)
+      : err(problem('EMPTY_FOREGROUND', 'Every pixel is fully transparent; there is no foreground to keep.'));
   } catch (error) {
     const firstLine = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
     const detail = firstLine.replaceAll(path, 'the file').replace(/[\s:]+$/, '');
@@ -60,6 +63,14 @@ export async function checkDecodedTransparency(
 function hasTransparentSample(alpha: Uint8Array): boolean {
   for (let index = 0; index < alpha.length; index++) {
     if (alpha[index] !== 0xff) return true;
+  }
+  return false;
+}
+
+/** A sample is above zero exactly when one of its bytes is, for every bit depth and byte order. */
+function hasVisibleSample(alpha: Uint8Array): boolean {
+  for (let index = 0; index < alpha.length; index++) {
+    if (alpha[index] !== 0) return true;
   }
   return false;
 }

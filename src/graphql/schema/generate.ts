@@ -14,6 +14,11 @@ const ImageSourceInput = builder.inputType('ImageSource', {
         'The PNG itself, sent as a GraphQL multipart request (needs an `apollo-require-preflight` or `x-graphql-yoga-csrf` header).',
     }),
     url: t.string({ description: 'An absolute http(s) URL PicWish can download the PNG from.' }),
+    fit: t.boolean({
+      defaultValue: true,
+      description:
+        'Downscale an image over 4096 px on a side or over PICWISH_MAX_IMAGE_BYTES (aspect ratio and alpha kept) instead of refusing it. Below 256 px is always refused.',
+    }),
   }),
 });
 
@@ -63,6 +68,7 @@ builder.mutationFields((t) => ({
       const image: ImageInput = {
         file: upload ? async () => (await upload).createReadStream() as unknown as Readable : null,
         url: input.image.url,
+        fit: input.image.fit ?? true,
       };
       const result = await ctx.services.tasks.generate(ctx.tenantId, image, {
         background: input.background,
