@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ImageInput } from '../../core/service.js';
+import { checkWaitSeconds, MAX_WAIT_SECONDS, waitUntilFinal } from '../../core/wait.js';
 import { builder } from './builder.js';
 import { toGraphQLError } from './errors.js';
 import { BackgroundTaskRef } from './task.js';
@@ -61,9 +62,16 @@ builder.mutationFields((t) => ({
   generateBackground: t.field({
     type: BackgroundTaskRef,
     description:
-      'Validates the input and queues a task; returns at once in state QUEUED. Follow it with `backgroundTaskUpdated` or `backgroundTask`.',
-    args: { input: t.arg({ type: GenerateBackgroundInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
+      'Validates the input and queues a task; returns at once in state QUEUED, or — with `waitSeconds` — once the task is final or that time is up, whichever comes first. Follow an unfinished task with `backgroundTaskUpdated` or `backgroundTask`.',
+    args: {
+      input: t.arg({ type: GenerateBackgroundInput, required: true }),
+      waitSeconds: t.arg.int({
+        description: `Wait up to this many seconds (0 to ${MAX_WAIT_SECONDS}) for a final state. On timeout the unfinished task comes back, not an error.`,
+      }),
+    },
+    resolve: async (_root, { input, waitSeconds }, ctx) => {
+      const wait = checkWaitSeconds(waitSeconds);
+      if (!wait.ok) throw toGraphQLError(wait.error);
       const upload = input.image.file;
       const image: ImageInput = {
         file: upload ? async () => (await upload).createReadStream() as unknown as Readable : null,
@@ -78,7 +86,10 @@ builder.mutationFields((t) => ({
         deadlineSeconds: input.deadlineSeconds,
       });
       if (!result.ok) throw toGraphQLError(result.error);
-      return result.value;
+      const task = result.value;
+      return waitUntilFinal(ctx.services.events, task, wait.value * 1000, () =>
+        ctx.services.tasks.get(ctx.tenantId, task.id),
+      );
     },
   }),
   cancelBackgroundTask: t.field({
