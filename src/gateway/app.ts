@@ -66,7 +66,7 @@ export async function startGateway(
     outbound,
   });
 
-  await spool.sweepOrphans(shared.store, shared.redis ? CLUSTER_SPOOL_GRACE_MS : 0);
+  await spool.sweepOrphans(shared.store, shared.redis || shared.postgres ? CLUSTER_SPOOL_GRACE_MS : 0);
   await parts.scheduler.start();
   parts.retention.start();
 
@@ -76,6 +76,7 @@ export async function startGateway(
     instanceId,
     store: shared.store,
     redis: shared.redis,
+    postgres: shared.postgres,
     blobStore,
     upstream,
     draining: () => draining,

@@ -102,6 +102,7 @@ export function buildParts(options: {
     ownership: shared.ownership,
     queue: shared.queue,
     watchers: shared.watchers,
+    adoption: shared.adoption,
   });
   const tasks = new TaskService(ledger, scheduler, blobs, shared.limiter, {
     spool: options.spool,

@@ -4,6 +4,7 @@ import type { TaskStore } from '../core/store.js';
 import type { Readiness } from '../http/server.js';
 import { withoutCredentials } from '../shared/secrets.js';
 import type { BlobStoreChoice } from './blob-store-choice.js';
+import type { PostgresCluster } from './postgres-parts.js';
 import type { UpstreamChoice } from './upstream-choice.js';
 
 /** How long /readyz waits for the store or the blob store before calling it unreachable. */
@@ -20,12 +21,14 @@ export function createReadiness(deps: {
   readonly instanceId: string;
   readonly store: TaskStore;
   readonly redis: RedisConnections | null;
+  readonly postgres: PostgresCluster | null;
   readonly blobStore: BlobStoreChoice;
   readonly upstream: UpstreamChoice;
   readonly draining: () => boolean;
 }): () => Promise<Readiness> {
-  const { config, redis, upstream } = deps;
+  const { config, redis, postgres, upstream } = deps;
   const budget = redis ? 'cluster' : 'process';
+  const storeKind = postgres ? 'postgres' : redis ? 'redis' : 'sqlite';
   const upstreamCheck = upstream.engine
     ? { kind: 'local-engine', qps: config.picwish.qps, budget }
     : { kind: 'picwish', baseUrl: withoutCredentials(upstream.baseUrl), qps: config.picwish.qps, budget };
@@ -38,7 +41,8 @@ export function createReadiness(deps: {
     const draining = deps.draining();
     const checks = {
       instance: deps.instanceId,
-      store: { kind: redis ? 'redis' : 'sqlite', ok: storeOk },
+      store: { kind: storeKind, ok: storeOk },
+      ...(postgres ? { scheduler: { elected: true, leader: postgres.adoption.leading } } : {}),
       redis: redis ? { ok: redisOk } : { configured: false },
       blobStore: { kind: deps.blobStore.kind, ok: blobsOk },
       upstream: upstreamCheck,

@@ -24,10 +24,16 @@ import {
   type WaitingQueue,
   type WatcherProbe,
 } from '../scheduler/ownership.js';
+import type { TaskAdoption } from '../scheduler/task-adoption.js';
+import { type PostgresCluster, postgresParts } from './postgres-parts.js';
 
 /** The parts several gateway processes share through Redis, or their one-process defaults. */
 export interface SharedParts {
   readonly redis: RedisConnections | null;
+  /** PostgreSQL cluster mode (`DATABASE_URL`). */
+  readonly postgres: PostgresCluster | null;
+  /** Who drives which task, when not per-task leases from `ownership` (the PostgreSQL election). */
+  readonly adoption?: TaskAdoption;
   readonly store: TaskStore;
   readonly eventTarget: TaskEventTarget | undefined;
   readonly budget: UpstreamBudget;
@@ -39,16 +45,19 @@ export interface SharedParts {
 }
 
 /**
- * The embedded-or-cluster choice, made once. With `REDIS_URL`: tasks, pub/sub, the waiting queue,
+ * The embedded-or-cluster choice, made once. With `DATABASE_URL`: PostgreSQL (postgres-parts.ts).
+ * With `REDIS_URL`: tasks, pub/sub, the waiting queue,
  * the PicWish budget, poll ownership and tenant limits live in Redis, so any number of processes
  * act as one gateway. Without: SQLite under DATA_DIR and in-process parts.
  */
 export async function sharedParts(config: Config, logger: Logger, instanceId: string): Promise<SharedParts> {
   const { rateLimitPerMinute, maxActiveTasks } = config.auth;
+  if (config.databaseUrl) return postgresParts(config, config.databaseUrl, logger);
   if (!config.redisUrl) {
     const store = new SqliteTaskStore(join(config.dataDir, 'tasks.db'));
     return {
       redis: null,
+      postgres: null,
       store,
       eventTarget: undefined,
       budget: new SpacedBudget(config.picwish.qps),
@@ -62,6 +71,7 @@ export async function sharedParts(config: Config, logger: Logger, instanceId: st
   const store = new RedisTaskStore(redis.commands, redis.prefix);
   return {
     redis,
+    postgres: null,
     store,
     eventTarget: createTaskEventTarget(redis, logger),
     budget: new RedisBudget(redis.commands, redis.prefix, {

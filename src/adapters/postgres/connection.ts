@@ -10,6 +10,8 @@ export const LOCK_SPACE = {
   migrations: 0x70770001,
   /** Taken per tenant (second key: `hashtext(tenant_id)`) while a task is inserted. */
   tenant: 0x70770002,
+  /** Held by the elected scheduler of a PicWish key (second key: `hashtext(keyId)`). */
+  leader: 0x70770003,
 } as const;
 
 /**

@@ -37,6 +37,13 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       create index tenant_creations_window on tenant_creations (tenant_id, at);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      create index tasks_waiting on tasks (created_at, id)
+        where state = 'QUEUED' and (doc->>'upstreamTaskId') is null;
+    `,
+  },
 ];
 
 /**

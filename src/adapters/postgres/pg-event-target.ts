@@ -47,6 +47,7 @@ export class PgTaskEventTarget implements TaskEventTarget {
   readonly #delivered = new Map<string, number>();
   /** Tasks being re-read; `true` means another notice came meanwhile, so read once more. */
   readonly #loading = new Map<string, boolean>();
+  readonly #noticeListeners = new Set<(taskId: string) => void>();
   #client: pg.Client | null = null;
   #closed = false;
   #down = false;
@@ -93,6 +94,14 @@ export class PgTaskEventTarget implements TaskEventTarget {
       this.#notify({ o: this.#origin, k: 'q' });
     }
     return true;
+  }
+
+  /**
+   * Calls `listener` with the id of every task another instance announced, watched here or not:
+   * how the elected scheduler hears of a task created on a follower without waiting for a scan.
+   */
+  onTaskNotice(listener: (taskId: string) => void): void {
+    this.#noticeListeners.add(listener);
   }
 
   async close(): Promise<void> {
@@ -142,11 +151,12 @@ export class PgTaskEventTarget implements TaskEventTarget {
       return;
     }
     if (notice.o === this.#origin) return;
-    if (notice.k === 'q') this.#deliver(QUEUE_TOPIC, Date.now());
-    else if (
-      this.#callbacks.has(TASK_TOPIC + notice.id) &&
-      notice.v > (this.#delivered.get(notice.id) ?? 0)
-    ) {
+    if (notice.k === 'q') {
+      this.#deliver(QUEUE_TOPIC, Date.now());
+      return;
+    }
+    for (const listener of this.#noticeListeners) listener(notice.id);
+    if (this.#callbacks.has(TASK_TOPIC + notice.id) && notice.v > (this.#delivered.get(notice.id) ?? 0)) {
       void this.#refresh(notice.id);
     }
   }

@@ -1,0 +1,46 @@
+import type pg from 'pg';
+import type { WaitingQueue } from '../../scheduler/ownership.js';
+
+/**
+ * A task waits in the gateway's queue while QUEUED without an upstream id (`isWaitingToBeSent`);
+ * the partial index `tasks_waiting` (migration 2) holds exactly those rows.
+ */
+function waiting(alias: string): string {
+  return `${alias}.state = 'QUEUED' and ${alias}.doc->>'upstreamTaskId' is null`;
+}
+
+/**
+ * The cluster's waiting queue, read from the tasks table itself: whichever instance a watcher is
+ * on, it counts the same waiting tasks in the same order (arrival, then id), and nothing has to be
+ * kept in step — a task leaves the queue by the very write that records it as sent.
+ */
+export class PgWaitingQueue implements WaitingQueue {
+  constructor(private readonly pool: pg.Pool) {}
+
+  add(): void {
+    // The task's row is the queue entry.
+  }
+
+  remove(): void {
+    // Leaving the queue is the task's own update.
+  }
+
+  async position(taskId: string): Promise<number | null> {
+    const { rows } = await this.pool.query<{ ahead: string }>(
+      `select (select count(*) from tasks w
+               where ${waiting('w')} and (w.created_at, w.id) < (t.created_at, t.id)) as ahead
+       from tasks t where t.id = $1 and ${waiting('t')}`,
+      [taskId],
+    );
+    return rows[0] ? Number(rows[0].ahead) + 1 : null;
+  }
+
+  async waitingAmong(taskIds: readonly string[]): Promise<string[]> {
+    if (taskIds.length === 0) return [];
+    const { rows } = await this.pool.query<{ id: string }>(
+      `select t.id from tasks t where t.id = any($1::text[]) and ${waiting('t')}`,
+      [taskIds],
+    );
+    return rows.map((row) => row.id);
+  }
+}
