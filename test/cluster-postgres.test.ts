@@ -13,7 +13,8 @@ import {
   stopGateway,
   watchTask,
 } from './support/cluster.js';
-import { eventually, transparentPng } from './support/harness.js';
+import { transparentPng } from './support/fixtures.js';
+import { eventually } from './support/harness.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
 import { startTestS3, type TestS3 } from './support/s3-server.js';
 
