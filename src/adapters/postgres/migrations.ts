@@ -40,8 +40,10 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
   {
     version: 2,
     sql: `
-      create index tasks_waiting on tasks (created_at, id)
-        where state = 'QUEUED' and (doc->>'upstreamTaskId') is null;
+      alter table tasks add column upstream_task_id text;
+      -- Read as text: parsing the document would refuse the NUL escapes a prompt may carry.
+      update tasks set upstream_task_id = substring(doc::text from '"upstreamTaskId":"([^"]*)"');
+      create index tasks_waiting on tasks (created_at, id) where state = 'QUEUED' and upstream_task_id is null;
     `,
   },
 ];

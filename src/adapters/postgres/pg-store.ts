@@ -54,9 +54,18 @@ export class PgTaskStore implements TaskStore {
       }
       if (this.options.limits) await enforceTenantLimits(client, task.tenantId, this.options.limits);
       await client.query(
-        `insert into tasks (id, tenant_id, state, version, created_at, idempotency_hash, doc)
-         values ($1, $2, $3, $4, $5, $6, $7::json)`,
-        [task.id, task.tenantId, task.state, task.version, task.createdAt, hash, JSON.stringify(task)],
+        `insert into tasks (id, tenant_id, state, version, created_at, idempotency_hash, upstream_task_id, doc)
+         values ($1, $2, $3, $4, $5, $6, $7, $8::json)`,
+        [
+          task.id,
+          task.tenantId,
+          task.state,
+          task.version,
+          task.createdAt,
+          hash,
+          task.upstreamTaskId,
+          JSON.stringify(task),
+        ],
       );
     });
   }
@@ -68,8 +77,9 @@ export class PgTaskStore implements TaskStore {
 
   async update(next: Task): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `update tasks set state = $2, version = $3, doc = $4::json where id = $1 and version = $5`,
-      [next.id, next.state, next.version, JSON.stringify(next), next.version - 1],
+      `update tasks set state = $2, version = $3, upstream_task_id = $4, doc = $5::json
+       where id = $1 and version = $6`,
+      [next.id, next.state, next.version, next.upstreamTaskId, JSON.stringify(next), next.version - 1],
     );
     return rowCount === 1;
   }

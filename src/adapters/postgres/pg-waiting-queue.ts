@@ -3,10 +3,12 @@ import type { WaitingQueue } from '../../scheduler/ownership.js';
 
 /**
  * A task waits in the gateway's queue while QUEUED without an upstream id (`isWaitingToBeSent`);
- * the partial index `tasks_waiting` (migration 2) holds exactly those rows.
+ * the partial index `tasks_waiting` (migration 2) holds exactly those rows. The upstream id is a
+ * column of its own: a predicate reading it out of `doc` would parse the document on every write,
+ * and json's `->>` refuses the `\u0000` a prompt may carry.
  */
 function waiting(alias: string): string {
-  return `${alias}.state = 'QUEUED' and ${alias}.doc->>'upstreamTaskId' is null`;
+  return `${alias}.state = 'QUEUED' and ${alias}.upstream_task_id is null`;
 }
 
 /**
