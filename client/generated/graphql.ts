@@ -51,28 +51,28 @@ export type ImageSource = {
   url?: string | null | undefined;
 };
 
-export type KitTaskFieldsFragment = { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null }> };
+export type KitTaskFieldsFragment = { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> };
 
 export type KitGenerateMutationVariables = Exact<{
   input: GenerateBackgroundInput;
 }>;
 
 
-export type KitGenerateMutation = { generateBackground: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null }> } };
+export type KitGenerateMutation = { generateBackground: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } };
 
 export type KitFollowSubscriptionVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type KitFollowSubscription = { backgroundTaskUpdated: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null }> } };
+export type KitFollowSubscription = { backgroundTaskUpdated: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } };
 
 export type KitTaskQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type KitTaskQuery = { backgroundTask: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null }> } | null };
+export type KitTaskQuery = { backgroundTask: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } | null };
 
 export type KitTasksQueryVariables = Exact<{
   first: number;
@@ -81,14 +81,14 @@ export type KitTasksQueryVariables = Exact<{
 }>;
 
 
-export type KitTasksQuery = { backgroundTasks: { edges: Array<{ node: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null }> } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
+export type KitTasksQuery = { backgroundTasks: { edges: Array<{ node: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
 
 export type KitCancelMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type KitCancelMutation = { cancelBackgroundTask: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null }> } | null };
+export type KitCancelMutation = { cancelBackgroundTask: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } | null };
 
 export type KitRemoveMutationVariables = Exact<{
   id: string | number;
@@ -138,6 +138,8 @@ export const KitTaskFieldsFragmentDoc = new TypedDocumentString(`
   }
   images {
     url
+    webpUrl: url(format: WEBP)
+    thumbnailUrl
     width
     height
     contentType
@@ -169,6 +171,8 @@ export const KitGenerateDocument = new TypedDocumentString(`
   }
   images {
     url
+    webpUrl: url(format: WEBP)
+    thumbnailUrl
     width
     height
     contentType
@@ -199,6 +203,8 @@ export const KitFollowDocument = new TypedDocumentString(`
   }
   images {
     url
+    webpUrl: url(format: WEBP)
+    thumbnailUrl
     width
     height
     contentType
@@ -229,6 +235,8 @@ export const KitTaskDocument = new TypedDocumentString(`
   }
   images {
     url
+    webpUrl: url(format: WEBP)
+    thumbnailUrl
     width
     height
     contentType
@@ -267,6 +275,8 @@ export const KitTasksDocument = new TypedDocumentString(`
   }
   images {
     url
+    webpUrl: url(format: WEBP)
+    thumbnailUrl
     width
     height
     contentType
@@ -297,6 +307,8 @@ export const KitCancelDocument = new TypedDocumentString(`
   }
   images {
     url
+    webpUrl: url(format: WEBP)
+    thumbnailUrl
     width
     height
     contentType

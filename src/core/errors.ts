@@ -34,7 +34,8 @@ export type InputReason =
   | 'INVALID_DEADLINE'
   | 'INVALID_WAIT_SECONDS'
   | 'INVALID_PAGE_SIZE'
-  | 'INVALID_CURSOR';
+  | 'INVALID_CURSOR'
+  | 'INVALID_RENDITION';
 
 /** One refused input field: `field` is the path inside the operation's arguments. */
 export interface InputProblem {

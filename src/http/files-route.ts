@@ -7,12 +7,13 @@ import type { UrlSigner } from '../results/signer.js';
  * `GET`/`HEAD /files/<key>?exp=&sig=`: stored results, for anyone holding a valid signed link.
  * Content never changes under a key (keys end in the content hash), so the answer is cacheable
  * as `immutable` for as long as the link lives, with a strong ETag, 304s and byte ranges.
+ * `blobs` may make what it is asked for on first read (renditions, results/renditions.ts).
  */
 export async function serveFile(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  blobs: BlobStore,
+  blobs: Pick<BlobStore, 'stat' | 'read'>,
   signer: UrlSigner,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -7,6 +7,7 @@ import { requestIdFrom, runInRequestScope } from '../observability/logging.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { traceRequest } from '../observability/tracing.js';
 import type { BlobStore } from '../results/blob-store.js';
+import { Renditions } from '../results/renditions.js';
 import type { UrlSigner } from '../results/signer.js';
 import { bufferedBody } from './buffered-body.js';
 import { isUnguardedSimpleRequest } from './csrf.js';
@@ -73,6 +74,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
   const guard = deps.localOnly ? createLocalModeGuard(deps.localOnly.publicUrl) : null;
   const demo = createDemoRoutes(deps.about ?? { engine: 'picwish', apiKeyRequired: deps.keys.required });
   const operator = deps.operator ?? (() => true);
+  const files = new Renditions(deps.blobs);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '/';
     // The GraphQL paths exactly as clients send them need no URL parser (a hot path); anything
@@ -81,7 +83,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     const url = new URL(target, 'http://gateway.invalid');
     const path = url.pathname;
     if (path === '/graphql' || path === '/graphql/stream') return handleGraphQL(req, res, deps, guard);
-    if (path.startsWith('/files/')) return serveFile(req, res, url, deps.blobs, deps.signer);
+    if (path.startsWith('/files/')) return serveFile(req, res, url, files, deps.signer);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       const { ready, checks, problems } = await deps.readiness();

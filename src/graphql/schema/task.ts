@@ -1,4 +1,11 @@
+import { badInput } from '../../core/errors.js';
 import { isWaitingToBeSent, type Task, type TaskError, type TaskState } from '../../core/model.js';
+import {
+  RENDITION_FORMATS,
+  type RenditionSpec,
+  renditionKey,
+  renditionProblem,
+} from '../../results/renditions.js';
 import type { StoredImage } from '../../results/stored-image.js';
 import { builder } from './builder.js';
 import { toGraphQLError } from './errors.js';
@@ -19,14 +26,36 @@ export const BackgroundTaskStateEnum = builder.enumType('BackgroundTaskState', {
   } as const satisfies Record<TaskState, { description: string }>,
 });
 
+const ImageFormatRef = builder.enumType('ImageFormat', {
+  description: 'Encodings a result can be fetched in; JPEG has no alpha (flattened on white).',
+  values: RENDITION_FORMATS,
+});
+
+const THUMBNAIL: RenditionSpec = { format: 'WEBP', width: 256, height: null };
+
 const GeneratedImageRef = builder.objectRef<StoredImage>('GeneratedImage');
 GeneratedImageRef.implement({
   description: 'One generated picture, stored by the gateway and served from its own signed URL.',
   fields: (t) => ({
     url: t.string({
       description:
-        'Absolute, signed link to the stored image on this gateway; valid until `expiresAt`. Query the task again for a fresh one.',
-      resolve: (image, _args, ctx) => ctx.services.signer.sign(image.key).url,
+        'Absolute, signed link to the stored image on this gateway, or to a rendition of it (made on first fetch, then stored): `format` (default the original PNG), `width`/`height` within 16..4096 px (one side keeps the aspect ratio, both fit inside, never enlarged). Valid until `expiresAt`; query the task again for a fresh one.',
+      args: {
+        format: t.arg({ type: ImageFormatRef }),
+        width: t.arg.int(),
+        height: t.arg.int(),
+      },
+      resolve: (image, args, ctx) => {
+        const spec = { format: args.format ?? 'PNG', width: args.width ?? null, height: args.height ?? null };
+        const problem = renditionProblem(spec);
+        if (problem) throw toGraphQLError(badInput('INVALID_RENDITION', ['url'], problem));
+        return ctx.services.signer.sign(renditionKey(image.key, image.contentType, spec)).url;
+      },
+    }),
+    thumbnailUrl: t.string({
+      description: 'A 256-px-wide WebP of the image: the same as `url(format: WEBP, width: 256)`.',
+      resolve: (image, _args, ctx) =>
+        ctx.services.signer.sign(renditionKey(image.key, image.contentType, THUMBNAIL)).url,
     }),
     width: t.int({ nullable: true, description: 'Width in pixels.', resolve: (image) => image.width }),
     height: t.int({ nullable: true, description: 'Height in pixels.', resolve: (image) => image.height }),

@@ -5,7 +5,10 @@
  * The download formats offered for every result. To offer another rendition (WebP, once
  * `GeneratedImage.url(format: WEBP)` is selected by the kit as `webpUrl`), add one line here.
  */
-const DOWNLOADS = [{ label: 'PNG', extension: 'png', url: (image) => image.url }];
+const DOWNLOADS = [
+  { label: 'PNG', extension: 'png', url: (image) => image.url },
+  { label: 'WebP', extension: 'webp', url: (image) => image.webpUrl },
+];
 
 function element(tag, attributes = {}, children = []) {
   const node = document.createElement(tag);
