@@ -2,7 +2,19 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { err, ok, type Result } from '../shared/result.js';
-import { withoutCredentials } from '../shared/secrets.js';
+import { apiKeys, corsOrigins, metricsToken } from './access-config.js';
+import { type BlobStoreConfig, blobStore } from './blob-store-config.js';
+import {
+  boolean,
+  ConfigProblem,
+  decimal,
+  type Env,
+  httpUrl,
+  integer,
+  onOff,
+  postgresUrl,
+  text,
+} from './env-values.js';
 
 /**
  * Everything the gateway reads from its environment, parsed once at start-up so that a bad value
@@ -79,33 +91,6 @@ export interface Config {
   readonly persistedOperations: { readonly file: string; readonly only: boolean } | null;
 }
 
-/**
- * `BLOB_STORE_URL`: files under DATA_DIR (unset), or S3-compatible object storage
- * (`s3://bucket/prefix`, reached through `S3_ENDPOINT`, `S3_REGION`, `S3_FORCE_PATH_STYLE` and
- * the standard AWS credential variables, which the SDK reads itself).
- */
-export type BlobStoreConfig =
-  | { readonly kind: 'fs' }
-  | {
-      readonly kind: 's3';
-      readonly bucket: string;
-      /** No leading or trailing slash; empty for the bucket's root. */
-      readonly prefix: string;
-      /** Null: AWS itself, by region. */
-      readonly endpoint: string | null;
-      readonly region: string;
-      readonly forcePathStyle: boolean;
-      /**
-       * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN) when set; null: the SDK's
-       * default chain (profile, web identity, instance role). Never logged.
-       */
-      readonly credentials: {
-        readonly accessKeyId: string;
-        readonly secretAccessKey: string;
-        readonly sessionToken?: string;
-      } | null;
-    };
-
 /** The levels pino understands; anything else is refused at start-up. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -114,59 +99,6 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 export interface ConfigError {
   readonly variable: string;
   readonly message: string;
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-class ConfigProblem extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function text(env: Env, name: string): string | null {
-  const value = env[name]?.trim();
-  return value ? value : null;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = text(env, name);
-  if (raw === null) return fallback;
-  if (!/^-?\d+$/.test(raw)) throw new ConfigProblem(name, `${name} must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max)
-    throw new ConfigProblem(name, `${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = text(env, name);
-  if (raw === null) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || !/^\d*\.?\d+$/.test(raw)) {
-    throw new ConfigProblem(name, `${name} must be a number, got "${raw}"`);
-  }
-  if (value < min || value > max)
-    throw new ConfigProblem(name, `${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function boolean(env: Env, name: string): boolean {
-  const raw = text(env, name);
-  if (raw === null) return false;
-  if (/^(1|true|yes)$/i.test(raw)) return true;
-  if (/^(0|false|no)$/i.test(raw)) return false;
-  throw new ConfigProblem(name, `${name} must be true or false, got "${raw}"`);
-}
-
-function onOff(env: Env, name: string): boolean {
-  const raw = (text(env, name) ?? 'on').toLowerCase();
-  if (raw === 'on') return true;
-  if (raw === 'off') return false;
-  throw new ConfigProblem(name, `${name} must be on or off, got "${raw}"`);
 }
 
 function tracing(env: Env): Config['tracing'] {
@@ -184,179 +116,6 @@ function persistedOperations(env: Env): Config['persistedOperations'] {
     );
   }
   return file === null ? null : { file: resolve(file), only };
-}
-
-function httpUrl(env: Env, name: string, fallback: string | null): string | null {
-  const raw = text(env, name) ?? fallback;
-  if (raw === null) return null;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigProblem(name, `${name} must be an absolute URL, got "${withoutCredentials(raw)}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigProblem(name, `${name} must be an http or https URL, got "${withoutCredentials(raw)}"`);
-  }
-  return raw.replace(/\/+$/, '');
-}
-
-function postgresUrl(env: Env, name: string): string | null {
-  const raw = text(env, name);
-  if (raw === null) return null;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    // Not echoed: the URL may carry a password.
-    throw new ConfigProblem(name, `${name} must be a postgres:// URL`);
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigProblem(
-      name,
-      `${name} must be a postgres:// or postgresql:// URL, got ${url.protocol}//…`,
-    );
-  }
-  return raw;
-}
-
-/** S3 bucket names: 3–63 lower-case letters, digits, dots and hyphens. */
-const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-function blobStore(env: Env): BlobStoreConfig {
-  const raw = text(env, 'BLOB_STORE_URL');
-  if (raw === null) {
-    if (text(env, 'S3_ENDPOINT') !== null) {
-      throw new ConfigProblem(
-        'S3_ENDPOINT',
-        'S3_ENDPOINT is set but BLOB_STORE_URL is not: set BLOB_STORE_URL=s3://bucket/prefix',
-      );
-    }
-    return { kind: 'fs' };
-  }
-  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(raw);
-  const bucket = match?.[1] ?? '';
-  if (!match || !BUCKET_PATTERN.test(bucket)) {
-    throw new ConfigProblem(
-      'BLOB_STORE_URL',
-      `BLOB_STORE_URL must be s3://bucket or s3://bucket/prefix, got "${raw}"`,
-    );
-  }
-  const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
-  if (prefix !== '' && !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(prefix)) {
-    throw new ConfigProblem(
-      'BLOB_STORE_URL',
-      'the prefix of BLOB_STORE_URL may hold letters, digits, . _ - and /',
-    );
-  }
-  return {
-    kind: 's3',
-    bucket,
-    prefix,
-    endpoint: httpUrl(env, 'S3_ENDPOINT', null),
-    region: text(env, 'S3_REGION') ?? text(env, 'AWS_REGION') ?? 'us-east-1',
-    forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE'),
-    credentials: awsCredentials(env),
-  };
-}
-
-function awsCredentials(env: Env): Extract<BlobStoreConfig, { kind: 's3' }>['credentials'] {
-  const accessKeyId = text(env, 'AWS_ACCESS_KEY_ID');
-  const secretAccessKey = text(env, 'AWS_SECRET_ACCESS_KEY');
-  if (accessKeyId === null && secretAccessKey === null) return null;
-  if (accessKeyId === null || secretAccessKey === null) {
-    const missing = accessKeyId === null ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY';
-    throw new ConfigProblem(missing, `${missing} must be set together with its pair`);
-  }
-  const sessionToken = text(env, 'AWS_SESSION_TOKEN');
-  return sessionToken === null
-    ? { accessKeyId, secretAccessKey }
-    : { accessKeyId, secretAccessKey, sessionToken };
-}
-
-function metricsToken(env: Env): string | null {
-  const token = text(env, 'METRICS_TOKEN');
-  if (token !== null && token.length < 16) {
-    throw new ConfigProblem('METRICS_TOKEN', 'METRICS_TOKEN must be at least 16 characters long');
-  }
-  return token;
-}
-
-/** `CORS_ORIGINS`: comma-separated origins such as `https://app.example.com`. */
-function corsOrigins(env: Env): string[] | null {
-  const raw = text(env, 'CORS_ORIGINS');
-  if (raw === null) return null;
-  return raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      let url: URL;
-      try {
-        url = new URL(entry);
-      } catch {
-        throw new ConfigProblem('CORS_ORIGINS', `CORS_ORIGINS holds "${entry}", which is not an origin`);
-      }
-      if (url.origin === 'null' || url.origin !== entry.replace(/\/$/, '')) {
-        throw new ConfigProblem(
-          'CORS_ORIGINS',
-          `CORS_ORIGINS holds "${entry}"; give origins only (scheme, host and port, no path)`,
-        );
-      }
-      return url.origin;
-    });
-}
-
-function apiKeys(env: Env, readText: (path: string) => string): { tenant: string; key: string }[] {
-  const inline = text(env, 'GATEWAY_API_KEYS');
-  const file = text(env, 'GATEWAY_API_KEYS_FILE');
-  if (inline && file) {
-    throw new ConfigProblem(
-      'GATEWAY_API_KEYS_FILE',
-      'set GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE, not both',
-    );
-  }
-  if (!file) return parseKeyPairs(inline ?? '', 'GATEWAY_API_KEYS');
-  let contents: string;
-  try {
-    contents = readText(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigProblem(
-      'GATEWAY_API_KEYS_FILE',
-      `GATEWAY_API_KEYS_FILE=${file} cannot be read (${code})`,
-    );
-  }
-  return parseKeyPairs(contents, 'GATEWAY_API_KEYS_FILE');
-}
-
-/** Parses `tenant:key` pairs separated by commas or new lines; `#` starts a comment line. */
-function parseKeyPairs(source: string, variable: string): { tenant: string; key: string }[] {
-  const pairs: { tenant: string; key: string }[] = [];
-  for (const entry of source.split(/[,\n]/)) {
-    const item = entry.trim();
-    if (!item || item.startsWith('#')) continue;
-    const colon = item.indexOf(':');
-    const tenant = colon > 0 ? item.slice(0, colon).trim() : '';
-    const key = colon > 0 ? item.slice(colon + 1).trim() : '';
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(tenant) || key.length < 16) {
-      // The entry is not echoed: it may hold a secret.
-      throw new ConfigProblem(
-        variable,
-        `${variable} entry ${pairs.length + 1} must be tenant:key with a tenant of letters, digits, . _ - and a key of at least 16 characters`,
-      );
-    }
-    const earlier = pairs.findIndex((pair) => pair.key === key);
-    if (earlier >= 0) {
-      // One key naming two tenants would make whose tasks a caller sees depend on entry order.
-      throw new ConfigProblem(
-        variable,
-        `${variable} entry ${pairs.length + 1} repeats the key of entry ${earlier + 1}; every key must be distinct (a tenant may have several keys, e.g. while rotating)`,
-      );
-    }
-    pairs.push({ tenant, key });
-  }
-  return pairs;
 }
 
 function isLoopback(host: string): boolean {

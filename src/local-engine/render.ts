@@ -7,6 +7,9 @@ import type { BackdropStyle, Material } from './style.js';
  * shadow under the subject, and the transparent foreground on top. Pixels are painted in plain
  * JavaScript (one pass, typed arrays) because that is both fast enough and fully deterministic;
  * sharp does the decoding, resizing and PNG encoding.
+ *
+ * One file of ~340 lines because the painting passes (wall, floor texture, light, shadow) share
+ * the same pixel buffers and layout boxes; split apart they would hand a dozen arrays around.
  */
 
 /** PicWish's documented output bound: the longer side never exceeds it. */

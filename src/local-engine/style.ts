@@ -4,6 +4,9 @@ import type { SceneTypeInfo } from './types.js';
  * Turning words into a backdrop: the local engine is not AI, so it reads a small vocabulary of
  * colours, materials and moods from the prompt and lets those drive a procedural scene. That is
  * enough to make prompts visibly matter offline and in tests, and honest about what it is.
+ *
+ * Over 300 lines because most of it is the vocabulary itself (words → colours, materials,
+ * moods): data kept beside the few lines that read it.
  */
 
 /** An sRGB colour with 0..255 channels. */
