@@ -9,6 +9,7 @@ import { traceRequest } from '../observability/tracing.js';
 import type { BlobStore } from '../results/blob-store.js';
 import { Renditions } from '../results/renditions.js';
 import type { UrlSigner } from '../results/signer.js';
+import { sendJson } from '../shared/send-json.js';
 import { bufferedBody } from './buffered-body.js';
 import { isUnguardedSimpleRequest } from './csrf.js';
 import { type AboutGateway, createDemoRoutes, HTML_SECURITY_HEADERS } from './demo-page.js';
@@ -17,7 +18,6 @@ import { sendGraphQLError } from './graphql-errors.js';
 import type { LiveShortcuts } from './live/live-shortcuts.js';
 import { createLocalModeGuard } from './origin-guard.js';
 import { readUpTo, refuse } from './refusal.js';
-import { sendJson } from './send-json.js';
 import { isMultipart, preparseUpload } from './upload.js';
 
 /** JSON bodies above this are refused before parsing; uploads have their own limit. */

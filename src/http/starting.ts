@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from '../shared/send-json.js';
 import { sendGraphQLError } from './graphql-errors.js';
-import { sendJson } from './send-json.js';
 
 /** Seconds a client is asked to wait before trying a gateway that is still starting. */
 const RETRY_AFTER_SECONDS = '1';

@@ -1,25 +1,10 @@
 import { type ServerResponse, STATUS_CODES } from 'node:http';
+import { sendJson } from '../shared/send-json.js';
 
 /**
  * Answer writers shared by the routes and the fault switches, so every error carries PicWish's
  * shape: the same code in the HTTP status and in the JSON `status` field.
  */
-
-/** Sends a JSON body with the given HTTP status. */
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
 
 /** Sends PicWish's error shape `{status, message}`. */
 export function sendError(

@@ -1,10 +1,11 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { type FormData, Request } from 'undici';
 import { err, ok, type Result } from '../shared/result.js';
+import { sendJson } from '../shared/send-json.js';
 import { actOutFault } from './faults.js';
 import type { JobInput } from './pipeline.js';
 import type { SlidingWindowLimiter } from './rate-limit.js';
-import { sendError, sendJson } from './reply.js';
+import { sendError } from './reply.js';
 import { MAX_IMAGE_BYTES } from './source.js';
 import type { StatsRecorder } from './stats.js';
 import type { TaskStore } from './tasks.js';

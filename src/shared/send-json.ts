@@ -1,6 +1,9 @@
 import type { ServerResponse } from 'node:http';
 
-/** Writes a plain JSON answer (probes, `not found`), the one place that sets its headers. */
+/**
+ * Writes a plain JSON answer (probes, `not found`, the local engine's replies): the one place that
+ * sets its headers, shared by the gateway's routes and the local engine.
+ */
 export function sendJson(
   res: ServerResponse,
   status: number,
