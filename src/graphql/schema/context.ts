@@ -11,6 +11,8 @@ export interface GatewayServices {
   readonly events: TaskEvents;
   readonly signer: UrlSigner;
   readonly sceneTypes: readonly SceneType[];
+  /** `PICWISH_CREDITS_PER_IMAGE`, for `estimatedCredits` and `creditsCharged`. */
+  readonly creditsPerImage: number;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { creditsCharged, estimatedCredits } from '../../core/credits.js';
 import { badInput } from '../../core/errors.js';
 import { isWaitingToBeSent, type Task, type TaskError, type TaskState } from '../../core/model.js';
 import {
@@ -134,6 +135,17 @@ BackgroundTaskRef.implement({
       description: 'What the background should avoid.',
     }),
     batchSize: t.exposeInt('batchSize', { description: 'How many images were asked for (1 or 2).' }),
+    estimatedCredits: t.int({
+      description:
+        'What the task costs in PicWish credits if it succeeds: `batchSize` × PICWISH_CREDITS_PER_IMAGE.',
+      resolve: (task, _args, ctx) => estimatedCredits(task, ctx.services.creditsPerImage),
+    }),
+    creditsCharged: t.int({
+      nullable: true,
+      description:
+        'The PicWish credits the task spent, once final: per image produced; 0 for FAILED or CANCELLED. Null until then.',
+      resolve: (task, _args, ctx) => creditsCharged(task, ctx.services.creditsPerImage),
+    }),
     createdAt: t.field({
       type: 'DateTime',
       description: 'When the gateway accepted the task.',
