@@ -135,7 +135,12 @@ export function buildParts(options: {
     retention,
     keys: new GatewayKeys(config.auth.apiKeys),
     signer,
-    services: { tasks, scheduler, events, signer, sceneTypes: options.sceneTypes,
+    services: {
+      tasks,
+      scheduler,
+      events,
+      signer,
+      sceneTypes: options.sceneTypes,
       creditsPerImage: options.config.picwish.creditsPerImage,
     },
   };
