@@ -8,7 +8,7 @@ import type { TaskLedger } from './ledger.js';
 import { isTerminal, newQueuedTask, type Task, type TaskSource, type TaskState } from './model.js';
 import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type TaskPage } from './store.js';
 import type { TaskDriver } from './task-driver.js';
-import { TenantLimitError, type TenantLimiter } from './tenant-limits.js';
+import { TenantLimitError, type TenantLimiter, type TenantStanding } from './tenant-limits.js';
 import type { UploadSpool } from './upload-spool.js';
 import { spoolImageUrl } from './url-input.js';
 import {
@@ -197,6 +197,11 @@ export class TaskService {
     } finally {
       if (this.#locks.get(key) === mine) this.#locks.delete(key);
     }
+  }
+
+  /** Where `tenantId` stands against its creation limits now. */
+  standing(tenantId: string): Promise<TenantStanding> {
+    return this.limiter.standing(tenantId);
   }
 
   /** The task if it exists and belongs to `tenantId`. */

@@ -12,6 +12,35 @@ export interface TenantLimiter {
   admit(tenantId: string): Promise<Result<void, GatewayError>>;
   /** Counts a created task against the per-minute window. */
   record(tenantId: string): void;
+  /** Where the tenant stands against its limits now, for the `viewer` query. */
+  standing(tenantId: string): Promise<TenantStanding>;
+}
+
+/**
+ * A tenant's limits as they stand, so a product can show "N left this minute" instead of
+ * discovering the limits through a RATE_LIMITED (issue #15).
+ */
+export interface TenantStanding {
+  readonly perMinute: number;
+  readonly remainingThisMinute: number;
+  /** When the oldest creation leaves the one-minute window; null when the window is empty. */
+  readonly resetsAt: Date | null;
+  readonly maxActive: number;
+  readonly active: number;
+}
+
+/** The standing from a window's count and the age of its oldest entry, as every limiter measures them. */
+export function tenantStanding(
+  limits: { readonly perMinute: number; readonly maxActive: number },
+  window: { readonly recent: number; readonly oldestAgeMs: number; readonly active: number },
+): TenantStanding {
+  return {
+    perMinute: limits.perMinute,
+    remainingThisMinute: Math.max(0, limits.perMinute - window.recent),
+    resetsAt: window.recent > 0 ? new Date(Date.now() + Math.max(0, 60_000 - window.oldestAgeMs)) : null,
+    maxActive: limits.maxActive,
+    active: window.active,
+  };
 }
 
 /** The refusal for a full per-minute window whose oldest creation was `oldestAgeMs` ago. */
@@ -76,5 +105,15 @@ export class LocalTenantLimiter implements TenantLimiter {
     const list = this.#recent.get(tenantId) ?? [];
     list.push(Date.now());
     this.#recent.set(tenantId, list);
+  }
+
+  async standing(tenantId: string): Promise<TenantStanding> {
+    const now = Date.now();
+    const recent = (this.#recent.get(tenantId) ?? []).filter((t) => t > now - 60_000);
+    const active = await this.store.countActive(tenantId);
+    return tenantStanding(
+      { perMinute: this.perMinute, maxActive: this.maxActive },
+      { recent: recent.length, oldestAgeMs: now - (recent[0] ?? now), active },
+    );
   }
 }

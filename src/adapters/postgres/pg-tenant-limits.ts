@@ -5,6 +5,8 @@ import {
   perMinuteRefusal,
   TenantLimitError,
   type TenantLimiter,
+  type TenantStanding,
+  tenantStanding,
 } from '../../core/tenant-limits.js';
 import { ok, type Result } from '../../shared/result.js';
 
@@ -79,6 +81,10 @@ export class PgTenantLimiter implements TenantLimiter {
 
   async admit(tenantId: string): Promise<Result<void, GatewayError>> {
     return verdict(await usage(this.pool, tenantId), this.limits);
+  }
+
+  async standing(tenantId: string): Promise<TenantStanding> {
+    return tenantStanding(this.limits, await usage(this.pool, tenantId));
   }
 
   record(): void {

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { GatewayError } from '../../core/errors.js';
 import type { TaskStore } from '../../core/store.js';
-import { checkActiveTasks, perMinuteRefusal, type TenantLimiter } from '../../core/tenant-limits.js';
+import {
+  checkActiveTasks,
+  perMinuteRefusal,
+  type TenantLimiter,
+  type TenantStanding,
+  tenantStanding,
+} from '../../core/tenant-limits.js';
 import type { Result } from '../../shared/result.js';
 
 /**
@@ -53,6 +59,15 @@ export class RedisTenantLimiter implements TenantLimiter {
     const [count, ageMs] = (await this.redis.eval(COUNT, 1, this.#key(tenantId))) as [number, number];
     if (count >= this.perMinute) return perMinuteRefusal(this.perMinute, ageMs);
     return checkActiveTasks(this.store, tenantId, this.maxActive);
+  }
+
+  async standing(tenantId: string): Promise<TenantStanding> {
+    const [recent, oldestAgeMs] = (await this.redis.eval(COUNT, 1, this.#key(tenantId))) as [number, number];
+    const active = await this.store.countActive(tenantId);
+    return tenantStanding(
+      { perMinute: this.perMinute, maxActive: this.maxActive },
+      { recent, oldestAgeMs, active },
+    );
   }
 
   record(tenantId: string): void {

@@ -5,6 +5,7 @@ import './task.js';
 import './generate.js';
 import './scene-types.js';
 import './subscription.js';
+import './viewer.js';
 
 builder.queryType({ description: 'Reading tasks and templates.' });
 builder.mutationType({ description: 'Creating, cancelling and deleting tasks.' });
