@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { type FormData, Request } from 'undici';
 import { err, ok, type Result } from '../shared/result.js';
 import { sendJson } from '../shared/send-json.js';
+import { cutOutUniformBorder } from './cutout.js';
 import { actOutFault } from './faults.js';
 import type { JobInput } from './pipeline.js';
 import type { SlidingWindowLimiter } from './rate-limit.js';
@@ -24,6 +25,8 @@ const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 const MAX_PROMPT_CHARS = 1024;
 
 const CREATE_PATH = '/api/tasks/visual/background';
+/** Background removal; the engine answers it synchronously only (`sync=1`), with a simple cutout. */
+const SEGMENTATION_PATH = '/api/tasks/visual/segmentation';
 const TASK_PATH = /^\/api\/tasks\/visual\/background\/([^/]+)$/;
 const RESULT_PATH = /^\/results\/([0-9a-f-]{36})\.png$/;
 
@@ -66,6 +69,10 @@ async function route(context: RoutesContext, req: IncomingMessage, res: ServerRe
     if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
     return handleCreate(context, req, res);
   }
+  if (path === SEGMENTATION_PATH) {
+    if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+    return handleSegmentation(context, req, res);
+  }
   const task = TASK_PATH.exec(path);
   if (task) {
     if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
@@ -95,36 +102,83 @@ function admit(context: RoutesContext, res: ServerResponse): boolean {
   return false;
 }
 
+/**
+ * What every POST shares, in PicWish's order: count the attempt, read the body, act out a queued
+ * create fault, check the key and the QPS limit, then parse. Null when an answer was already sent.
+ */
+async function admittedForm(
+  context: RoutesContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<ParsedForm | null> {
+  context.stats.createAttempt();
+  const body = await readBody(req);
+  if (!body.ok && body.error === 'aborted') return null;
+  const fault = context.faults.createFaults.shift();
+  if (fault) {
+    actOutFault(fault, req, res);
+    return null;
+  }
+  if (!authorised(context, req)) return refuse(res, 401, 'invalid API key');
+  if (!admit(context, res)) return null;
+  if (!body.ok) return refuse(res, 413, 'request body too large');
+  const form = await parseForm(req.headers['content-type'], body.value);
+  return form.ok ? form.value : refuse(res, 400, form.error);
+}
+
+function refuse(res: ServerResponse, status: number, message: string): null {
+  sendError(res, status, message);
+  return null;
+}
+
 async function handleCreate(
   context: RoutesContext,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  context.stats.createAttempt();
-  const body = await readBody(req);
-  if (!body.ok && body.error === 'aborted') return;
-
-  const fault = context.faults.createFaults.shift();
-  if (fault) return actOutFault(fault, req, res);
-  if (!authorised(context, req)) return sendError(res, 401, 'invalid API key');
-  if (!admit(context, res)) return;
-  if (!body.ok) return sendError(res, 413, 'request body too large');
-
-  const form = await parseForm(req.headers['content-type'], body.value);
-  if (!form.ok) return sendError(res, 400, form.error);
-  const image = form.value.files.get('image_file');
+  const form = await admittedForm(context, req, res);
+  if (!form) return;
+  const image = form.files.get('image_file');
   const record: CreateRecord = {
-    fields: Object.fromEntries(form.value.fields),
+    fields: Object.fromEntries(form.fields),
     hadFile: image !== undefined,
     ...(image === undefined ? {} : { fileBytes: image.byteLength }),
   };
   context.stats.createParsed(record);
 
-  const input = validateCreate(form.value);
+  const input = validateCreate(form);
   if (!input.ok) return sendError(res, input.error.status, input.error.message);
   const taskId = context.accept(input.value);
   context.stats.createAccepted(taskId, record);
   sendJson(res, 200, { status: 200, message: 'success', data: { task_id: taskId } });
+}
+
+/**
+ * `POST /api/tasks/visual/segmentation` with `sync=1`: the same faults, key and QPS checks as a
+ * create, then a flood-fill cutout (cutout.ts, not AI) answered in the call as base64 PNG.
+ */
+async function handleSegmentation(
+  context: RoutesContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const form = await admittedForm(context, req, res);
+  if (!form) return;
+  if (form.fields.get('sync') !== '1') return sendError(res, 400, 'the local engine answers sync=1 only');
+  const photo = form.files.get('image_file');
+  if (!photo) return sendError(res, 400, 'image_file is required');
+  const cutout = await cutOutUniformBorder(photo);
+  if (!cutout.ok) return sendJson(res, 200, { status: 200, data: { state: -1, err_message: cutout.error } });
+  sendJson(res, 200, {
+    status: 200,
+    message: 'success',
+    data: {
+      state: 1,
+      progress: 100,
+      image: cutout.value.toString('base64'),
+      engine: 'local flood fill, not AI',
+    },
+  });
 }
 
 function handlePoll(context: RoutesContext, req: IncomingMessage, res: ServerResponse, taskId: string): void {
