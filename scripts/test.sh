@@ -81,8 +81,10 @@ node -e '
     if (!fs.existsSync(file)) { console.log(`${runtime}: no report (that run did not finish)`); sum.failed += 1; continue; }
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
     const skipped = r.numPendingTests + r.numTodoTests;
-    console.log(`${runtime}: passed ${r.numPassedTests}, failed ${r.numFailedTests}, skipped ${skipped}`);
-    sum.passed += r.numPassedTests; sum.failed += r.numFailedTests; sum.skipped += skipped;
+    // A test file that fails before its tests run (an import or a hook) counts as one failure.
+    const failed = r.numFailedTests + r.numFailedTestSuites;
+    console.log(`${runtime}: passed ${r.numPassedTests}, failed ${failed}, skipped ${skipped}`);
+    sum.passed += r.numPassedTests; sum.failed += failed; sum.skipped += skipped;
   }
   console.log(`${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
 ' test-results/vitest-node-20.json $([ "${TEST_NODE_22:-true}" != false ] && echo test-results/vitest-node-22.json) || true

@@ -25,7 +25,13 @@ let png: Buffer;
 const window = new Window({ url: 'http://127.0.0.1/' });
 
 beforeAll(async () => {
-  Object.assign(globalThis, { window, document: window.document, navigator: window.navigator });
+  Object.assign(globalThis, { window, document: window.document });
+  // Node 22 has a global `navigator` with only a getter: replace it by definition, not assignment.
+  Object.defineProperty(globalThis, 'navigator', {
+    value: window.navigator,
+    configurable: true,
+    writable: true,
+  });
   stack = await startStack({ engine: { durationMs: 300 }, env: { PICWISH_QPS: '0.5' } });
   client = createGatewayClient({ url: `${stack.url}/graphql` });
   png = await transparentPng(400, 300);
