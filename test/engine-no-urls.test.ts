@@ -46,7 +46,15 @@ async function createWith(
 
 describe('the local engine and URLs', () => {
   it('refuses an image_url as PicWish refuses a bad parameter (400), creating and fetching nothing', async () => {
-    for (const url of [originUrl, 'http://169.254.169.254/latest/meta-data/', 'https://example.com/p.png']) {
+    // Every URL names the counting loopback origin, so an engine that did fetch would be seen and
+    // could never reach an address outside this machine.
+    const { port } = new URL(originUrl);
+    const urls = [
+      originUrl,
+      `http://localhost:${port}/latest/meta-data/`,
+      `http://[::ffff:127.0.0.1]:${port}/p.png`,
+    ];
+    for (const url of urls) {
       const created = await createWith({ image_url: url, prompt: 'red' });
       expect(created.status).toBe(400);
       expect(created.body.status).toBe(400);
