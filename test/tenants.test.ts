@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayKeys } from '../src/auth/gateway-keys.js';
 import { loadConfig } from '../src/config/config.js';
 import { DISCARD_LIMIT_BYTES } from '../src/http/refusal.js';
-import { startRedisServerOnFreePort, stopRedisServer } from './support/cluster.js';
 import { generateUpload } from './support/fixtures.js';
 import { type GraphQLErrorShape, startStack, type TestStack } from './support/harness.js';
+import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
 import { bearer, generate, mustGenerate, sseUntil, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
 
 const TASK = 'query Task($id: ID!) { backgroundTask(id: $id) { id state } }';
@@ -716,17 +716,15 @@ describe('per-tenant limits', () => {
   });
 });
 
-describe.skipIf(!hasRedisServer())('per-tenant limits across several gateway processes (REDIS_URL)', () => {
-  let redis: ChildProcess;
+describe('per-tenant limits across several gateway processes (DATABASE_URL)', () => {
+  let database: TestDatabase;
   const stacks: TestStack[] = [];
 
   beforeAll(async () => {
-    const spare = await startRedisServerOnFreePort();
-    redis = spare.child;
-    const port = spare.port;
+    database = await createTestDatabase();
     const env = {
       GATEWAY_API_KEYS: TWO_TENANT_KEYS,
-      REDIS_URL: `redis://127.0.0.1:${port}/0`,
+      DATABASE_URL: database.url,
       TENANT_RATE_LIMIT_PER_MINUTE: '3',
       TENANT_MAX_ACTIVE_TASKS: '100',
     };
@@ -735,7 +733,7 @@ describe.skipIf(!hasRedisServer())('per-tenant limits across several gateway pro
   });
   afterAll(async () => {
     for (const stack of stacks) await stack.close();
-    if (redis) await stopRedisServer(redis);
+    await database?.drop();
   });
 
   it('counts TENANT_RATE_LIMIT_PER_MINUTE for the whole cluster, not per process', async () => {
@@ -751,10 +749,6 @@ describe.skipIf(!hasRedisServer())('per-tenant limits across several gateway pro
     expect((await generate(b, TENANTS.beta)).id).not.toBeNull();
   });
 });
-
-function hasRedisServer(): boolean {
-  return spawnSync('redis-server', ['--version']).status === 0;
-}
 
 async function listAll(
   stack: TestStack,
