@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what the tests need (npm packages, Debian's chromium for the browser tests,
-# Debian's redis-server for the Redis tests, a running PostgreSQL for the PostgreSQL tests), runs
-# the checks that keep the code honest, then the whole suite on Node 20 and on Node 22 LTS.
+# a running PostgreSQL for the PostgreSQL tests), runs the checks that keep the code honest, then
+# the whole suite on Node 20 and on Node 22 LTS.
 # It needs only npm and bash to start, so it works on a fresh clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,17 +17,6 @@ if [ ! -x /usr/bin/chromium ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "==> /usr/bin/chromium is missing and cannot be installed here: browser tests will be skipped"
-  fi
-fi
-
-# The Redis tests start throwaway redis-servers of their own on ports the OS picks (or use
-# TEST_REDIS_URL): they need the binary, not a running server, and leave nothing running.
-if [ -z "${TEST_REDIS_URL:-}" ] && ! command -v redis-server >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "==> installing Debian's redis-server for the Redis tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-  else
-    echo "==> redis-server is missing and cannot be installed here: the Redis tests will fail"
   fi
 fi
 

@@ -112,6 +112,21 @@ describe('configuration', () => {
     expect(embedded.ok && embedded.value.databaseUrl).toBeNull();
   });
 
+  it('refuses REDIS_URL: the Redis mode was removed, and the message names DATABASE_URL and BLOB_STORE_URL', () => {
+    const config = loadConfig({ REDIS_URL: 'redis://:hunter2-secret@cache:6379/0' });
+    expect(config.ok).toBe(false);
+    if (config.ok) return;
+    expect(config.error.variable).toBe('REDIS_URL');
+    expect(config.error.message).toMatch(/Redis cluster mode was removed/);
+    expect(config.error.message).toContain('DATABASE_URL');
+    expect(config.error.message).toContain('BLOB_STORE_URL');
+    expect(config.error.message).not.toContain('hunter2');
+    // Even beside the new settings: an operator half-way through the move is told to finish it.
+    const both = loadConfig({ REDIS_URL: 'redis://cache:6379', DATABASE_URL: 'postgres://db/gateway' });
+    expect(both.ok ? null : both.error.variable).toBe('REDIS_URL');
+    expect(loadConfig({ REDIS_URL: '' }).ok).toBe(true);
+  });
+
   it('never echoes a DATABASE_URL it refuses (it may hold a password)', () => {
     const config = loadConfig({ DATABASE_URL: 'mysql://gw:hunter2-secret@db/gateway' });
     expect(config.ok).toBe(false);

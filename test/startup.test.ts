@@ -8,8 +8,8 @@ import { DEFAULT_SCENE_TYPES } from '../src/config/scene-types.js';
 import { type Gateway, startGateway } from '../src/gateway/app.js';
 import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
 import { TaskScheduler } from '../src/scheduler/scheduler.js';
+import { freePort, spawnGateway } from './support/cluster.js';
 import { eventually } from './support/harness.js';
-import { freePort } from './support/redis-db.js';
 
 /**
  * A gateway answers every connection it accepts, also while it is still starting: adopting
@@ -98,5 +98,31 @@ describe('a gateway that is still starting', () => {
       body: JSON.stringify({ query: '{ sceneTypes { id } }' }),
     });
     expect(answer.status).toBe(200);
+  });
+});
+
+describe('a gateway still configured for the retired Redis mode', () => {
+  it('refuses to start with REDIS_URL set: exit code 78, naming DATABASE_URL and BLOB_STORE_URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-redis-url-'));
+    try {
+      const started = spawnGateway('redis-url', {
+        REDIS_URL: 'redis://:hunter2-secret@127.0.0.1:6379/0',
+        DATA_DIR: dir,
+        PICWISH_API_KEY: engine.apiKey,
+        PICWISH_BASE_URL: engine.url,
+      });
+      const refusal = await started.then(
+        () => null,
+        (error: unknown) => (error as Error).message,
+      );
+      expect(refusal).toMatch(/exited \(78\) before listening/);
+      expect(refusal).toContain('Configuration error (REDIS_URL)');
+      expect(refusal).toMatch(/Redis cluster mode was removed/);
+      expect(refusal).toContain('DATABASE_URL');
+      expect(refusal).toContain('BLOB_STORE_URL');
+      expect(refusal).not.toContain('hunter2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

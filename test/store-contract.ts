@@ -39,7 +39,7 @@ function next(task: Task, patch: Partial<Task>): Task {
 
 /**
  * The TaskStore contract: what the services rely on, whichever store runs. Run by
- * store-sqlite.test.ts, store-postgres.test.ts and store-redis.test.ts.
+ * store-sqlite.test.ts and store-postgres.test.ts.
  */
 export function describeTaskStoreContract(name: string, open: () => Promise<StoreFixture>): void {
   describe(`TaskStore contract: ${name}`, () => {

@@ -53,7 +53,6 @@ export interface Config {
     readonly rateLimitPerMinute: number;
     readonly maxActiveTasks: number;
   };
-  readonly redisUrl: string | null;
   /** `DATABASE_URL`: PostgreSQL as the cluster's system of record; null: SQLite under DATA_DIR. */
   readonly databaseUrl: string | null;
   /** Where results (and, in a cluster, spooled uploads) live. */
@@ -120,6 +119,19 @@ function persistedOperations(env: Env): Config['persistedOperations'] {
   return file === null ? null : { file: resolve(file), only };
 }
 
+/**
+ * The Redis cluster mode was retired (#13): an instance still configured for it must not start on
+ * SQLite as a lone gateway beside its old cluster, so `REDIS_URL` stops it with the way forward.
+ * The value is never echoed (it may hold a password).
+ */
+function refuseRedis(env: Env): void {
+  if (text(env, 'REDIS_URL') === null) return;
+  throw new ConfigProblem(
+    'REDIS_URL',
+    'REDIS_URL is set, but the Redis cluster mode was removed: several instances now share PostgreSQL and object storage. Set DATABASE_URL=postgres://… and BLOB_STORE_URL=s3://bucket/prefix instead and unset REDIS_URL; tasks in Redis are not moved (the README\'s "Moving from the Redis mode" says how to switch).',
+  );
+}
+
 function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   const bare = host.replace(/^\[|\]$/g, '');
@@ -137,6 +149,7 @@ export function loadConfig(
   readText: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): Result<Config, ConfigError> {
   try {
+    refuseRedis(env);
     const port = integer(env, 'PORT', 4000, 0, 65535);
     const host = text(env, 'HOST') ?? '127.0.0.1';
     if (!isIP(host.replace(/^\[|\]$/g, '')) && !/^[A-Za-z0-9.-]+$/.test(host)) {
@@ -192,7 +205,6 @@ export function loadConfig(
         rateLimitPerMinute: integer(env, 'TENANT_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000),
         maxActiveTasks: integer(env, 'TENANT_MAX_ACTIVE_TASKS', 20, 1, 1_000_000),
       },
-      redisUrl: text(env, 'REDIS_URL'),
       databaseUrl: postgresUrl(env, 'DATABASE_URL'),
       blobStore: blobStore(env),
       fastPaths: onOff(env, 'GATEWAY_FAST_PATHS'),

@@ -3,7 +3,7 @@ import type { Config } from './config.js';
 
 /**
  * Every secret the configuration holds — the PicWish key, the result-link signing secret, the
- * gateway keys, and passwords inside PICWISH_BASE_URL and REDIS_URL — so that text from outside
+ * gateway keys, and passwords inside PICWISH_BASE_URL and DATABASE_URL — so that text from outside
  * (PicWish's messages) can be scrubbed of all of them, not only of the key it was sent.
  */
 export function configuredSecrets(config: Config): string[] {
@@ -12,6 +12,6 @@ export function configuredSecrets(config: Config): string[] {
     ...(config.files.signingSecret ? [config.files.signingSecret] : []),
     ...config.auth.apiKeys.map((entry) => entry.key),
     ...passwordOf(config.picwish.baseUrl),
-    ...passwordOf(config.redisUrl),
+    ...passwordOf(config.databaseUrl),
   ];
 }

@@ -7,14 +7,14 @@ type Channels = {
   'task-removed': [taskId: string];
 };
 
-/** The event target that carries updates between processes; Redis provides one for scale-out. */
+/** The event target that carries updates between processes; PostgreSQL provides one for scale-out. */
 export type TaskEventTarget = PubSubEventTarget<Channels>;
 
 type Listener = (task: Task) => void;
 
 /**
  * Task updates fanned out to subscribers. The scheduler publishes each committed change once;
- * every watcher of that task — on this process or, with a Redis event target, on any other —
+ * every watcher of that task — on this process or, with the PostgreSQL event target, on any other —
  * receives it. Watchers never cause upstream traffic, which is what keeps polls at one per task.
  *
  * However many clients watch one task, this process listens to the transport once for it and

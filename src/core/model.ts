@@ -20,7 +20,7 @@ export function isTerminal(state: TaskState): boolean {
 /**
  * True while a task waits in the gateway's own queue. A task with an upstream id was sent,
  * whatever a shared queue says yet: the scheduler publishes that update before it removes the task
- * from the (Redis) waiting queue.
+ * from the (shared) waiting queue.
  */
 export function isWaitingToBeSent(task: Pick<Task, 'state' | 'upstreamTaskId'>): boolean {
   return task.state === 'QUEUED' && !task.upstreamTaskId;

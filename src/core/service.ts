@@ -187,7 +187,7 @@ export class TaskService {
     return ok(created);
   }
 
-  /** Runs `work` alone for `key` within this process (the Redis store adds its own guard). */
+  /** Runs `work` alone for `key` within this process (the PostgreSQL store adds its own guard across instances). */
   async #exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#locks.get(key) ?? Promise.resolve();
     const mine = previous.then(work, work);

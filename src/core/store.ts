@@ -1,8 +1,8 @@
 import type { Task, TaskState } from './model.js';
 
 /**
- * How long an idempotency key names its task: the service's replay window, and the TTL the Redis
- * store gives its key index (one value, so a key never outlives the window or dies before it ends).
+ * How long an idempotency key names its task: the service's replay window, and the one the
+ * PostgreSQL store checks inserts against (one value, so the two never disagree on a key's life).
  */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -20,8 +20,8 @@ export interface TaskPageQuery {
 }
 
 /**
- * Where tasks live. The embedded SQLite store, the PostgreSQL store and the Redis store implement
- * one contract (test/store-contract.ts runs against each), so the services above never know which one runs.
+ * Where tasks live. The embedded SQLite store and the PostgreSQL store implement one
+ * contract (test/store-contract.ts runs against both), so the services above never know which one runs.
  *
  * `update` is a compare-and-set on `version`: a writer that lost a race gets `false` and must
  * re-read, which is what keeps two pollers (or a poller and a cancel) from overwriting each other.

@@ -49,7 +49,7 @@ export async function startGateway(
   const tracing = config.tracing ? startTracing(config.tracing) : null;
   const spool = new UploadSpool(join(config.dataDir, 'spool'), config.picwish.maxImageBytes);
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const shared = await sharedParts(config, logger, instanceId);
+  const shared = await sharedParts(config, logger);
   const upstream = await chooseUpstream(config, sceneTypes, logger);
   const blobStore = chooseBlobStore(config);
   const { server, url, serve } = await listen(config.port, config.host, config.http);
@@ -66,7 +66,7 @@ export async function startGateway(
     outbound,
   });
 
-  await spool.sweepOrphans(shared.store, shared.redis || shared.postgres ? CLUSTER_SPOOL_GRACE_MS : 0);
+  await spool.sweepOrphans(shared.store, shared.postgres ? CLUSTER_SPOOL_GRACE_MS : 0);
   await parts.scheduler.start();
   parts.retention.start();
 
@@ -75,7 +75,6 @@ export async function startGateway(
     config,
     instanceId,
     store: shared.store,
-    redis: shared.redis,
     postgres: shared.postgres,
     blobStore,
     upstream,

@@ -51,7 +51,6 @@ export async function postgresParts(
     onAnnounced: (listener) => target.onTaskNotice(listener),
   });
   return {
-    redis: null,
     postgres: {
       connection,
       adoption,

@@ -1,4 +1,3 @@
-import type { RedisConnections } from '../adapters/redis/connections.js';
 import type { Config } from '../config/config.js';
 import type { TaskStore } from '../core/store.js';
 import type { Readiness } from '../http/server.js';
@@ -11,7 +10,7 @@ import type { UpstreamChoice } from './upstream-choice.js';
 const STORE_PING_TIMEOUT_MS = 1_000;
 
 /**
- * The /readyz answer of a started gateway: which store, Redis, blob store and upstream it runs on
+ * The /readyz answer of a started gateway: which store, blob store and upstream it runs on
  * and whether they answer, and not ready once it is shutting down (so load balancers stop sending
  * traffic).
  * Before the gateway has started, http/starting.ts answers instead.
@@ -20,22 +19,19 @@ export function createReadiness(deps: {
   readonly config: Config;
   readonly instanceId: string;
   readonly store: TaskStore;
-  readonly redis: RedisConnections | null;
   readonly postgres: PostgresCluster | null;
   readonly blobStore: BlobStoreChoice;
   readonly upstream: UpstreamChoice;
   readonly draining: () => boolean;
 }): () => Promise<Readiness> {
-  const { config, redis, postgres, upstream } = deps;
-  const budget = redis ? 'cluster' : 'process';
-  const storeKind = postgres ? 'postgres' : redis ? 'redis' : 'sqlite';
+  const { config, postgres, upstream } = deps;
+  const storeKind = postgres ? 'postgres' : 'sqlite';
   const upstreamCheck = upstream.engine
-    ? { kind: 'local-engine', qps: config.picwish.qps, budget }
-    : { kind: 'picwish', baseUrl: withoutCredentials(upstream.baseUrl), qps: config.picwish.qps, budget };
+    ? { kind: 'local-engine', qps: config.picwish.qps }
+    : { kind: 'picwish', baseUrl: withoutCredentials(upstream.baseUrl), qps: config.picwish.qps };
   return async () => {
-    const [storeOk, redisOk, blobsOk] = await Promise.all([
+    const [storeOk, blobsOk] = await Promise.all([
       withTimeout(deps.store.ping(), STORE_PING_TIMEOUT_MS, false),
-      redis ? redis.ping() : Promise.resolve(null),
       withTimeout(deps.blobStore.ping(), STORE_PING_TIMEOUT_MS, false),
     ]);
     const draining = deps.draining();
@@ -43,14 +39,12 @@ export function createReadiness(deps: {
       instance: deps.instanceId,
       store: { kind: storeKind, ok: storeOk },
       ...(postgres ? { scheduler: { elected: true, leader: postgres.adoption.leading } } : {}),
-      redis: redis ? { ok: redisOk } : { configured: false },
       blobStore: { kind: deps.blobStore.kind, ok: blobsOk },
       upstream: upstreamCheck,
       draining,
     };
     const problems: Record<string, string> = {};
     if (!storeOk) problems.store = 'unreachable';
-    if (redisOk === false) problems.redis = 'unreachable';
     if (!blobsOk) problems.blobStore = 'unreachable';
     if (draining) problems.gateway = 'shutting down';
     return { ready: Object.keys(problems).length === 0, checks, problems };

@@ -14,7 +14,7 @@ const IDLE_SWEEP_MS = 50;
  * The shutdown order. Stop accepting connections (readiness already says so), end the SSE
  * streams so their clients reconnect elsewhere, let requests in flight finish, then stop the
  * scheduler — which hands its task leases over to the other instances — and only then close what
- * it used: budget, upstream, fetchers, store, blob store, Redis or PostgreSQL, and the local engine last.
+ * it used: budget, upstream, fetchers, store, blob store, PostgreSQL, and the local engine last.
  */
 export async function shutDown(
   http: { readonly server: Server; readonly streams: EventStreams },
@@ -33,7 +33,6 @@ export async function shutDown(
   await shared.store.close();
   blobStore.close();
   await shared.postgres?.close();
-  await shared.redis?.close();
   await upstream.engine?.close();
 }
 

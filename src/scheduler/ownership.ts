@@ -1,8 +1,7 @@
 /**
  * Which gateway process drives which task. The scheduler takes a step of a task only while it
  * owns it, so however many processes share the store, each task has one poller. A single process
- * owns everything (`LocalOwnership`); a cluster hands out leases in Redis (`RedisLeases`), taken
- * over by another process when their owner stops renewing them.
+ * owns everything (`LocalOwnership`), and so does the elected leader of a PostgreSQL cluster.
  */
 export interface TaskOwnership {
   /** True while this process may drive `taskId` (local knowledge, no round trip). */
@@ -53,7 +52,7 @@ export interface WatcherProbe {
 
 /**
  * Tasks waiting to be sent to PicWish, for `queuePosition`: this process's own ones, or the
- * cluster's (`RedisWaitingQueue`). Order: arrival (`createdAt`), then id.
+ * cluster's (`PgWaitingQueue`). Order: arrival (`createdAt`), then id.
  */
 export interface WaitingQueue {
   add(taskId: string, createdAt: number): void;

@@ -5,7 +5,7 @@ import type { WaitingQueue } from './ownership.js';
 
 /**
  * Where each task not yet sent to PicWish stands, and keeping its watchers told. The order lives
- * in the `WaitingQueue` alone (this process's, or the cluster's in Redis); whenever it moves, every
+ * in the `WaitingQueue` alone (this process's, or the cluster's in PostgreSQL); whenever it moves, every
  * process re-sends the waiting tasks its own clients watch, with their new position.
  */
 export class QueuePositions {
@@ -90,7 +90,7 @@ export class QueuePositions {
         );
       } while (this.#refreshAgain);
     } catch {
-      // The store or Redis is unreachable: this refresh is skipped, the next move will tell.
+      // The store is unreachable: this refresh is skipped, the next move will tell.
     } finally {
       this.#refreshing = false;
     }

@@ -153,7 +153,7 @@ export class RunLoop {
 
   #dispatch({ id, step }: Candidate, slot?: BudgetSlot): void {
     if (!this.#deps.holds(id)) {
-      // Its lease lapsed (Redis unreachable, or another process took it): not ours to drive.
+      // No longer ours (the leader lost its lock): not ours to drive.
       slot?.release(false);
       this.#scheduled.delete(id);
       this.#deps.lost(id);

@@ -149,7 +149,7 @@ export class TaskScheduler implements TaskDriver {
     this.#countDriven();
   }
 
-  /** 1-based place among tasks not yet sent to PicWish (cluster-wide with Redis); null once sent. */
+  /** 1-based place among tasks not yet sent to PicWish (cluster-wide with PostgreSQL); null once sent. */
   queuePosition(taskId: string): Promise<number | null> {
     return this.#queue.position(taskId);
   }

@@ -79,7 +79,7 @@ export class LeaseAdoption implements TaskAdoption {
             this.#remoteWatched = watched;
           },
           () => {
-            // Redis unreachable: keep the last answer.
+            // The probe did not answer: keep the last answer.
           },
         );
       }, probe.refreshEveryMs);

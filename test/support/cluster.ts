@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { generateUpload } from './fixtures.js';
 import { readSse, uploadOperation } from './harness.js';
@@ -144,4 +145,15 @@ export async function readyz(url: string): Promise<{ status: number; body: Recor
   }
 }
 
-export { freePort, startRedisServer, startRedisServerOnFreePort, stopRedisServer } from './redis-db.js';
+/** A TCP port the OS just handed out as free on 127.0.0.1 (bind to port 0, then release it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port from the OS');
+  return address.port;
+}

@@ -40,7 +40,7 @@ interface Answer {
  * an entry stands until then — or until result links would be signed with another expiry (the
  * signer rounds expiries to the minute). A mutation that finishes on this process makes the next
  * hit confirm its tasks in the store first, so a client's own deletion is seen at once even while
- * the announcement is still on its way through Redis.
+ * the announcement is still on its way through PostgreSQL.
  *
  * Kept in front of Yoga rather than `@graphql-yoga/plugin-response-cache`: a hit here skips
  * Yoga's whole request pipeline, which alone costs more than the 0.8× bare-server throughput
@@ -61,7 +61,7 @@ export class ResponseCache {
     private readonly metrics: GatewayMetrics,
     private readonly operations: YogaOperations,
   ) {
-    // The feed lives as long as the gateway's TaskEvents (and its Redis connection).
+    // The feed lives as long as the gateway's TaskEvents (and its PostgreSQL listener).
     services.events.onRemoved((taskId) => this.#dropTask(taskId));
   }
 
