@@ -12,6 +12,7 @@ import {
   GenerateFromFileDocument,
   type GenerateFromFileMutation,
   SceneTypesDocument,
+  TaskNodeDocument,
 } from '../src/generated/graphql.js';
 import { transparentPng } from './support/fixtures.js';
 import { startStack, type TestStack, uploadOperation } from './support/harness.js';
@@ -129,10 +130,11 @@ function sseLink(client: SseClient): ApolloLink {
 }
 
 describe('Apollo Client 4', () => {
-  it('uploads with UploadHttpLink and follows the task over a graphql-sse link to SUCCEEDED', async () => {
+  it('uploads with UploadHttpLink, follows the task over a graphql-sse link to SUCCEEDED and reads it again as a node', async () => {
     const sse = createSseClient({ url: `${stack.url}/graphql/stream`, fetchFn: fetch, retryAttempts: 0 });
     const client = new ApolloClient({
-      cache: new InMemoryCache(),
+      // What docs/clients.md tells Apollo users, so that fragments on Node's types match.
+      cache: new InMemoryCache({ possibleTypes: { Node: ['BackgroundTask'] } }),
       link: ApolloLink.split(
         ({ query }) => isSubscriptionOperation(query),
         sseLink(sse),
@@ -158,6 +160,18 @@ describe('Apollo Client 4', () => {
         return () => subscription.unsubscribe();
       });
       await expectSucceededWithImages(updates, task.id);
+
+      const viaNode = await client.query({ query: TaskNodeDocument, variables: { id: task.id } });
+      expect(viaNode.data?.node).toMatchObject({
+        __typename: 'BackgroundTask',
+        id: task.id,
+        state: 'SUCCEEDED',
+      });
+      // One cache entry per task whichever field read it: Apollo keys by __typename and id, and the
+      // global id is the task id.
+      const cache = client.cache.extract() as Record<string, Record<string, unknown>>;
+      expect(cache[`BackgroundTask:${task.id}`]).toMatchObject({ state: 'SUCCEEDED', progress: 100 });
+      expect(cache.ROOT_QUERY?.[`node({"id":"${task.id}"})`]).toEqual({ __ref: `BackgroundTask:${task.id}` });
     } finally {
       client.stop();
       sse.dispose();

@@ -18,6 +18,10 @@ describe('schema/schema.graphql', () => {
       'generateBackground(\n    input: GenerateBackgroundInput!',
       'waitSeconds: Int\n  ): BackgroundTask!',
       'backgroundTaskUpdated(',
+      'type BackgroundTask implements Node {',
+      'node(\n',
+      'nodes(\n',
+      'totalCount: Int!',
       'scalar Upload',
       'scalar DateTime',
     ]) {

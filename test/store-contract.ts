@@ -122,6 +122,25 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       expect(await store.countActive('nobody')).toBe(0);
     });
 
+    it('counts all of a tenant’s tasks, or those in one state, whatever their state changes to', async () => {
+      const tasks = Array.from({ length: 5 }, (_, i) =>
+        sampleTask({ state: i < 2 ? 'SUCCEEDED' : 'QUEUED' }),
+      );
+      for (const task of tasks) await store.insert(task);
+      await store.insert(sampleTask({ tenantId: 'other' }));
+      expect(await store.countForTenant('acme', null)).toBe(5);
+      expect(await store.countForTenant('acme', 'SUCCEEDED')).toBe(2);
+      expect(await store.countForTenant('acme', 'QUEUED')).toBe(3);
+      expect(await store.countForTenant('acme', 'FAILED')).toBe(0);
+      await store.update(next(tasks[4] as Task, { state: 'FAILED' }));
+      await store.delete((tasks[0] as Task).id);
+      expect(await store.countForTenant('acme', null)).toBe(4);
+      expect(await store.countForTenant('acme', 'QUEUED')).toBe(2);
+      expect(await store.countForTenant('acme', 'FAILED')).toBe(1);
+      expect(await store.countForTenant('other', null)).toBe(1);
+      expect(await store.countForTenant('nobody', null)).toBe(0);
+    });
+
     it('pages a tenant’s tasks newest first, with a cursor and a state filter', async () => {
       const tasks: Task[] = [];
       for (let i = 0; i < 7; i += 1) {

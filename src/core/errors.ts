@@ -35,6 +35,7 @@ export type InputReason =
   | 'INVALID_WAIT_SECONDS'
   | 'INVALID_PAGE_SIZE'
   | 'INVALID_CURSOR'
+  | 'TOO_MANY_IDS'
   | 'INVALID_RENDITION';
 
 /** One refused input field: `field` is the path inside the operation's arguments. */

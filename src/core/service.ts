@@ -226,6 +226,11 @@ export class TaskService {
     return ok(await this.ledger.store.listForTenant(tenantId, { first, after, state }));
   }
 
+  /** How many tasks the tenant has, in `state` when given. */
+  count(tenantId: string, state: TaskState | null): Promise<number> {
+    return this.ledger.store.countForTenant(tenantId, state);
+  }
+
   /**
    * Cancels an unfinished task: a queued one is never sent, a running one stops being polled and
    * its late results are dropped. A finished task is returned unchanged (its state says so).

@@ -38,6 +38,8 @@ export interface TaskStore {
   listUnfinishedIds(): Promise<string[]>;
   listForTenant(tenantId: string, query: TaskPageQuery): Promise<TaskPage>;
   findByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Task | null>;
+  /** How many tasks the tenant has (in `state`, when given): `backgroundTasks`' `totalCount`. */
+  countForTenant(tenantId: string, state: TaskState | null): Promise<number>;
   countActive(tenantId: string): Promise<number>;
   /** Tasks created before `before`, for the retention sweep. */
   listCreatedBefore(before: number, limit: number): Promise<Task[]>;

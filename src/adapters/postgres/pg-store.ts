@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { Task } from '../../core/model.js';
+import type { Task, TaskState } from '../../core/model.js';
 import {
   IDEMPOTENCY_WINDOW_MS,
   IdempotencyConflictError,
@@ -130,6 +130,14 @@ export class PgTaskStore implements TaskStore {
       [tenantId, keyHash(key), since],
     );
     return rows[0]?.doc ?? null;
+  }
+
+  async countForTenant(tenantId: string, state: TaskState | null): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      'select count(*) as n from tasks where tenant_id = $1 and ($2::text is null or state = $2)',
+      [tenantId, state],
+    );
+    return Number(rows[0]?.n ?? 0);
   }
 
   async countActive(tenantId: string): Promise<number> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Task } from '../../core/model.js';
+import type { Task, TaskState } from '../../core/model.js';
 import type { TaskPage, TaskPageQuery, TaskStore } from '../../core/store.js';
 
 const SCHEMA = `
@@ -74,6 +74,10 @@ export class SqliteTaskStore implements TaskStore {
         `SELECT doc, seq FROM tasks WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ?
          ORDER BY seq DESC LIMIT 1`,
       ),
+      count: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM tasks WHERE tenant_id = ?'),
+      countByState: db.prepare<[string, string], { n: number }>(
+        'SELECT COUNT(*) AS n FROM tasks WHERE tenant_id = ? AND state = ?',
+      ),
       active: db.prepare<[string], { n: number }>(
         `SELECT COUNT(*) AS n FROM tasks WHERE tenant_id = ? AND state IN ('QUEUED', 'PROCESSING')`,
       ),
@@ -143,6 +147,13 @@ export class SqliteTaskStore implements TaskStore {
   async findByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Task | null> {
     const row = this.#statements.byKey.get(tenantId, key, since);
     return row ? (JSON.parse(row.doc) as Task) : null;
+  }
+
+  async countForTenant(tenantId: string, state: TaskState | null): Promise<number> {
+    const row = state
+      ? this.#statements.countByState.get(tenantId, state)
+      : this.#statements.count.get(tenantId);
+    return row?.n ?? 0;
   }
 
   async countActive(tenantId: string): Promise<number> {

@@ -1,11 +1,19 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import type { FileUpload } from 'graphql-upload-minimal';
+import { badInput } from '../../core/errors.js';
 import type { GatewayContext } from './context.js';
+import { toGraphQLError } from './errors.js';
+import { decodeNodeId, encodeNodeId } from './global-ids.js';
+
+/** Ids one `nodes` call may name, like a page of `backgroundTasks`: each is a store read. */
+const MAX_NODE_IDS = 100;
 
 /**
- * The one Pothos builder, with the Relay plugin for connections. Each type family adds itself to
- * it from its own file; `index.ts` imports them all and builds the schema.
+ * The one Pothos builder, with the Relay plugin for connections, the `Node` interface and
+ * `node`/`nodes` (global ids: global-ids.ts). Each type family adds itself to it from its own
+ * file; `index.ts` imports them all and builds the schema. A node type is added with
+ * `builder.node(ref, { id, loadOne })`, and its `loadOne` answers null for another tenant's id.
  */
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
@@ -20,10 +28,30 @@ export const builder = new SchemaBuilder<{
 }>({
   plugins: [RelayPlugin],
   defaultFieldNullability: false,
-  // Connections only (task.ts); no global `node` lookups, so task ids stay the gateway's own ids.
   relay: {
-    nodeQueryOptions: false,
-    nodesQueryOptions: false,
+    encodeGlobalID: (typename, id) => encodeNodeId(typename, String(id)),
+    decodeGlobalID: (globalId) => decodeNodeId(globalId, isNodeType),
+    nodeTypeOptions: {
+      description:
+        'Anything with a global id: `node(id:)` fetches it again. A task’s global id is its own id (docs/clients.md).',
+    },
+    idFieldOptions: { description: 'The global id; for a task, the gateway’s task id.' },
+    nodeQueryOptions: {
+      description:
+        'The object with this global id, if it is yours; null for an unknown id, another tenant’s or a malformed one.',
+      args: { id: { description: 'A global id, e.g. a task id.' } },
+    },
+    nodesQueryOptions: {
+      description:
+        'The objects with these global ids, in the same order; null in each place where `node(id:)` would answer null.',
+      args: { ids: { description: `Up to ${MAX_NODE_IDS} global ids, e.g. task ids.` } },
+      resolve: (_root, args, _ctx, _info, resolveNodes) => {
+        if (args.ids.length > MAX_NODE_IDS) {
+          throw toGraphQLError(badInput('TOO_MANY_IDS', ['ids'], `nodes takes at most ${MAX_NODE_IDS} ids.`));
+        }
+        return resolveNodes(args.ids);
+      },
+    },
     edgesFieldOptions: { nullable: false, description: 'The tasks of this page.' },
     nodeFieldOptions: { nullable: false, description: 'The task.' },
     cursorFieldOptions: { description: 'Opaque cursor of this task.' },
@@ -37,3 +65,12 @@ export const builder = new SchemaBuilder<{
     endCursorFieldOptions: { description: 'Pass as `after` to get the next page.' },
   },
 });
+
+/** Whether `typename` names a type of this schema that implements `Node`. */
+function isNodeType(typename: string): boolean {
+  if (!builder.configStore.hasImplementation(typename)) return false;
+  const config = builder.configStore.getTypeConfig(typename);
+  return (
+    config.kind === 'Object' && (config.interfaces as readonly unknown[]).includes(builder.nodeInterfaceRef())
+  );
+}

@@ -83,13 +83,20 @@ TaskErrorRef.implement({
   }),
 });
 
-/** The task as the schema sees it. */
+/**
+ * The task as the schema sees it: a Relay node whose global id is its own id (global-ids.ts), and
+ * which `node(id:)` finds for its owner only — another tenant's task reads as null.
+ */
 export const BackgroundTaskRef = builder.objectRef<Task>('BackgroundTask');
-BackgroundTaskRef.implement({
+builder.node(BackgroundTaskRef, {
   description:
     'A background generation task owned by the gateway; it outlives PicWish’s one-hour result links.',
+  id: {
+    resolve: (task) => task.id,
+    description: 'The gateway’s id for the task, which is also its global id.',
+  },
+  loadOne: (id, ctx) => ctx.services.tasks.get(ctx.tenantId, id),
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'The gateway’s id for the task.' }),
     upstreamTaskId: t.exposeString('upstreamTaskId', {
       nullable: true,
       description: 'PicWish’s task id, once submitted.',
@@ -181,16 +188,29 @@ BackgroundTaskRef.implement({
   }),
 });
 
+/** What `backgroundTasks` resolves to besides the page: how to count every task it pages through. */
+interface TaskCount {
+  /** Asked only when the query selects `totalCount`: a page alone needs no count. */
+  readonly totalCount: () => Promise<number>;
+}
+
 /**
  * `backgroundTasks`' page type, built by the Relay plugin (PageInfo included). The field itself
  * keeps its own arguments — `first` (default 20), `after`, `state` — because pages only go
  * forward; the plugin's `last`/`before` would be arguments the service cannot honour.
  */
-const ConnectionRef = builder.connectionObject(
+const ConnectionRef = builder.connectionObject<typeof BackgroundTaskRef, TaskCount>(
   {
     type: BackgroundTaskRef,
     name: 'BackgroundTaskConnection',
     description: 'A page of the caller’s own tasks, newest first.',
+    fields: (t) => ({
+      totalCount: t.int({
+        description:
+          'How many of your tasks the connection pages through (with `state`, those in that state), whatever the page.',
+        resolve: (page) => page.totalCount(),
+      }),
+    }),
   },
   { name: 'BackgroundTaskEdge', description: 'One task in a connection.' },
 );
@@ -221,7 +241,9 @@ builder.queryFields((t) => ({
       if (!page.ok) throw toGraphQLError(page.error);
       // The cursor is the task's id, as it always was: `after` takes it back unchanged.
       const { tasks, hasNextPage } = page.value;
+      const state = args.state ?? null;
       return {
+        totalCount: () => ctx.services.tasks.count(ctx.tenantId, state),
         edges: tasks.map((task) => ({ cursor: task.id, node: task })),
         pageInfo: {
           hasNextPage,
