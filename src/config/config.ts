@@ -76,6 +76,10 @@ export interface Config {
     readonly metricsToken: string | null;
     /** `CORS_ORIGINS`: the only origins answered (with credentials); null: any, without. */
     readonly corsOrigins: readonly string[] | null;
+    /** `SSE_RESERVATION_TTL_MS`: how long a graphql-sse reservation waits for its stream. */
+    readonly sseReservationTtlMs: number;
+    /** `SSE_RESERVATIONS_PER_TENANT`: unconnected graphql-sse reservations a tenant may hold. */
+    readonly sseReservationsPerTenant: number;
   };
   readonly engine: {
     /** Simulated run time of one task on the local engine. */
@@ -218,6 +222,8 @@ export function loadConfig(
         requestIdleTimeoutMs: integer(env, 'REQUEST_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
         metricsToken: metricsToken(env),
         corsOrigins: corsOrigins(env),
+        sseReservationTtlMs: integer(env, 'SSE_RESERVATION_TTL_MS', 5_000, 100, 600_000),
+        sseReservationsPerTenant: integer(env, 'SSE_RESERVATIONS_PER_TENANT', 100, 1, 1_000_000),
       },
       engine: {
         durationMs: integer(env, 'LOCAL_ENGINE_DURATION_MS', 4_000, 0, 600_000),

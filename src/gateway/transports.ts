@@ -45,6 +45,10 @@ export function buildTransports(options: {
       ? { documents: loadTrustedDocuments(config.persistedOperations.file), only: trustedOnly }
       : undefined,
     corsOrigins: config.http.corsOrigins,
+    streamReservations: {
+      ttlMs: config.http.sseReservationTtlMs,
+      perTenant: config.http.sseReservationsPerTenant,
+    },
   });
   const streams = new EventStreams();
   const routes = createRequestHandler({

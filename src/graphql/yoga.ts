@@ -63,6 +63,12 @@ export function createGatewayYoga(options: {
    * @default null (any origin, without credentials)
    */
   corsOrigins?: readonly string[] | null;
+  /**
+   * graphql-sse's single-connection reservations: `SSE_RESERVATION_TTL_MS` and
+   * `SSE_RESERVATIONS_PER_TENANT` (use-stream-tokens.ts).
+   * @default use-stream-tokens.ts's defaults (5 s, 100)
+   */
+  streamReservations?: { ttlMs: number; perTenant: number };
 }): YogaServerInstance<ServerContext, GatewayContext> {
   const { services } = options;
   const graphiql = createGraphiQLPage();
@@ -88,7 +94,10 @@ export function createGatewayYoga(options: {
     }),
     plugins: [
       ...(options.trustedDocuments ? [useTrustedDocuments(options.trustedDocuments)] : []),
-      useStreamTokens(),
+      useStreamTokens({
+        reservationTtlMs: options.streamReservations?.ttlMs,
+        reservationsPerTenant: options.streamReservations?.perTenant,
+      }),
       useVariableErrors(),
       graphiql.plugin,
       useOperationLimits({ ...OPERATION_LIMITS, blockFieldSuggestion: options.production }),
