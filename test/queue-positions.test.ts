@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteTaskStore } from '../src/adapters/sqlite/sqlite-store.js';
 import { TaskEvents } from '../src/core/events.js';
 import type { Task } from '../src/core/model.js';
-import { LocalWaitingQueue } from '../src/scheduler/ownership.js';
 import { QueuePositions } from '../src/scheduler/queue-positions.js';
+import { LocalWaitingQueue } from '../src/scheduler/waiting-queue.js';
 import { queuedTask } from './support/scheduler-parts.js';
 
 /** Queue positions and their re-announcement (src/scheduler/queue-positions.ts). */

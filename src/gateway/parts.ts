@@ -99,9 +99,7 @@ export function buildParts(options: {
     spool: options.spool,
     logger,
     metrics,
-    ownership: shared.ownership,
     queue: shared.queue,
-    watchers: shared.watchers,
     adoption: shared.adoption,
   });
   const tasks = new TaskService(ledger, scheduler, blobs, shared.limiter, {

@@ -9,7 +9,6 @@ import { PgTenantLimiter } from '../adapters/postgres/pg-tenant-limits.js';
 import { PgWaitingQueue } from '../adapters/postgres/pg-waiting-queue.js';
 import type { Config } from '../config/config.js';
 import { SpacedBudget } from '../scheduler/budget.js';
-import { LocalOwnership } from '../scheduler/ownership.js';
 import type { SharedParts } from './shared-parts.js';
 
 /** What the PostgreSQL cluster mode adds to the shared parts: its connections, to report and close. */
@@ -62,11 +61,8 @@ export async function postgresParts(
     store,
     eventTarget: target,
     budget: new SpacedBudget(config.picwish.qps),
-    // The election decides who drives; within the leader, every task is its own.
-    ownership: new LocalOwnership(),
     adoption,
     queue: new PgWaitingQueue(connection.pool),
-    watchers: undefined,
     limiter: new PgTenantLimiter(connection.pool, limits),
   };
 }

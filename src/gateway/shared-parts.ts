@@ -6,28 +6,20 @@ import type { TaskEventTarget } from '../core/events.js';
 import type { TaskStore } from '../core/store.js';
 import { LocalTenantLimiter, type TenantLimiter } from '../core/tenant-limits.js';
 import { SpacedBudget, type UpstreamBudget } from '../scheduler/budget.js';
-import {
-  LocalOwnership,
-  LocalWaitingQueue,
-  type TaskOwnership,
-  type WaitingQueue,
-  type WatcherProbe,
-} from '../scheduler/ownership.js';
 import type { TaskAdoption } from '../scheduler/task-adoption.js';
+import { LocalWaitingQueue, type WaitingQueue } from '../scheduler/waiting-queue.js';
 import { type PostgresCluster, postgresParts } from './postgres-parts.js';
 
 /** The parts several gateway processes share through PostgreSQL, or their one-process defaults. */
 export interface SharedParts {
   /** PostgreSQL cluster mode (`DATABASE_URL`). */
   readonly postgres: PostgresCluster | null;
-  /** Who drives which task, when not per-task leases from `ownership` (the PostgreSQL election). */
+  /** Who drives which task, when not all of them from the start (the PostgreSQL election). */
   readonly adoption?: TaskAdoption;
   readonly store: TaskStore;
   readonly eventTarget: TaskEventTarget | undefined;
   readonly budget: UpstreamBudget;
-  readonly ownership: TaskOwnership;
   readonly queue: WaitingQueue;
-  readonly watchers: WatcherProbe | undefined;
   /** With PostgreSQL the per-minute window is the cluster's, not each process's. */
   readonly limiter: TenantLimiter;
 }
@@ -45,9 +37,7 @@ export async function sharedParts(config: Config, logger: Logger): Promise<Share
     store,
     eventTarget: undefined,
     budget: new SpacedBudget(config.picwish.qps),
-    ownership: new LocalOwnership(),
     queue: new LocalWaitingQueue(),
-    watchers: undefined,
     limiter: new LocalTenantLimiter(store, rateLimitPerMinute, maxActiveTasks),
   };
 }

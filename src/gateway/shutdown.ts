@@ -13,7 +13,7 @@ const IDLE_SWEEP_MS = 50;
 /**
  * The shutdown order. Stop accepting connections (readiness already says so), end the SSE
  * streams so their clients reconnect elsewhere, let requests in flight finish, then stop the
- * scheduler — which hands its task leases over to the other instances — and only then close what
+ * scheduler — which hands the scheduler lock over to another instance — and only then close what
  * it used: budget, upstream, fetchers, store, blob store, PostgreSQL, and the local engine last.
  */
 export async function shutDown(

@@ -13,7 +13,8 @@ export class PollTiming {
   readonly #planned: () => Iterable<ScheduledStep>;
 
   /**
-   * @param watched whether somebody (on any process) watches the task
+   * @param watched whether somebody watches the task on this process (a cluster leader does not see
+   *   the watchers of other instances)
    * @param planned the steps scheduled now, whose poll times may be brought forward
    */
   constructor(watched: (taskId: string) => boolean, planned: () => Iterable<ScheduledStep>) {

@@ -1,7 +1,7 @@
 import type { TaskEvents } from '../core/events.js';
 import { isTerminal } from '../core/model.js';
 import type { TaskStore } from '../core/store.js';
-import type { WaitingQueue } from './ownership.js';
+import type { WaitingQueue } from './waiting-queue.js';
 
 /**
  * Where each task not yet sent to PicWish stands, and keeping its watchers told. The order lives

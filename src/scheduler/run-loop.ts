@@ -17,7 +17,7 @@ export interface RunLoopDeps {
   take(taskId: string): Promise<ScheduledStep | null>;
   /** The task needs nothing more: forget it everywhere. */
   finished(taskId: string): void;
-  /** Its lease lapsed (another process took it): forget it here only. */
+  /** No longer ours (the leader lost its lock): forget it here only. */
   lost(taskId: string): void;
   /** A step settled: the counts of driven tasks may have changed. */
   settled(): void;

@@ -10,14 +10,14 @@ import type { UpstreamClient } from '../upstream/client.js';
 import type { UpstreamBudget } from './budget.js';
 import { DeadlineTimers } from './deadline-timers.js';
 import { nextStep } from './next-step.js';
-import { LocalWaitingQueue, type TaskOwnership, type WaitingQueue, type WatcherProbe } from './ownership.js';
 import { PollTiming } from './poll-timing.js';
 import { QueuePositions } from './queue-positions.js';
 import { RunLoop } from './run-loop.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
-import { LeaseAdoption, type TaskAdoption } from './task-adoption.js';
+import { LocalAdoption, type TaskAdoption } from './task-adoption.js';
 import { TaskSteps } from './task-steps.js';
 import { TaskTraces } from './task-traces.js';
+import { LocalWaitingQueue, type WaitingQueue } from './waiting-queue.js';
 
 /** What the scheduler needs; the composition root wires the real ones. */
 export interface SchedulerDeps {
@@ -32,13 +32,9 @@ export interface SchedulerDeps {
   readonly metrics: GatewayMetrics;
   /** Calls in flight at once (slow or hung answers must not stall everything). */
   readonly maxInFlight?: number;
-  /** Which tasks this process may drive; default: all of them (one process). */
-  readonly ownership?: TaskOwnership;
   /** Where queue positions come from; default: this process's waiting tasks. */
   readonly queue?: WaitingQueue;
-  /** Watchers on other processes (a cluster); default: only this process's are seen. */
-  readonly watchers?: WatcherProbe;
-  /** Who drives which task; default: per-task leases from `ownership` (`LeaseAdoption`). */
+  /** Who drives which task; default: all of them, from the start (`LocalAdoption`). */
   readonly adoption?: TaskAdoption;
 }
 
@@ -69,17 +65,9 @@ export class TaskScheduler implements TaskDriver {
     this.#metrics = new SchedulerMetrics(deps.metrics);
     const queue = deps.queue ?? new LocalWaitingQueue();
     this.#queue = new QueuePositions(queue, deps.events, deps.ledger.store, deps.budget.qps);
-    this.#adoption =
-      deps.adoption ??
-      new LeaseAdoption({
-        store: deps.ledger.store,
-        events: deps.events,
-        logger: deps.logger,
-        ownership: deps.ownership,
-        watchers: deps.watchers,
-      });
+    this.#adoption = deps.adoption ?? new LocalAdoption(deps.ledger.store);
     const polls = new PollTiming(
-      (id) => deps.events.watcherCount(id) > 0 || this.#adoption.watchedElsewhere(id),
+      (id) => deps.events.watcherCount(id) > 0,
       () => this.#loop.scheduledSteps(),
     );
     this.#steps = new TaskSteps({
@@ -115,7 +103,6 @@ export class TaskScheduler implements TaskDriver {
     await this.#adoption.start({
       isDriving: (id) => this.#loop.isDriving(id),
       drive: (task, dueAt) => this.#add(task, dueAt),
-      drivenIds: () => this.#loop.drivenIds(),
     });
   }
 
@@ -177,7 +164,7 @@ export class TaskScheduler implements TaskDriver {
     this.#adoption.release(id);
   }
 
-  /** Forgets a task locally, leaving the shared queue and its lease to whoever owns it now. */
+  /** Forgets a task locally, leaving the shared queue to whoever drives it now. */
   #drop(id: string): void {
     this.#deadlines.cancel(id);
     this.#loop.unschedule(id);

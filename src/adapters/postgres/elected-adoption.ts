@@ -82,10 +82,6 @@ export class ElectedAdoption implements TaskAdoption {
     // Nothing per task: the lock covers the key.
   }
 
-  watchedElsewhere(): boolean {
-    return false;
-  }
-
   stop(): void {
     this.#running = false;
     if (this.#timer) clearInterval(this.#timer);

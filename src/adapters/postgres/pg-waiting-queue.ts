@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { WaitingQueue } from '../../scheduler/ownership.js';
+import type { WaitingQueue } from '../../scheduler/waiting-queue.js';
 
 /**
  * A task waits in the gateway's queue while QUEUED without an upstream id (`isWaitingToBeSent`);
