@@ -200,11 +200,11 @@ describe('the GraphiQL page', () => {
   });
   afterAll(() => stack?.close());
 
-  it('carries a Content-Security-Policy that allows only its own inline scripts, plus the usual security headers', async () => {
+  it('carries a Content-Security-Policy that allows only scripts from the gateway, plus the usual security headers', async () => {
     const response = await fetch(`${stack.url}/graphql`, { headers: { accept: 'text/html' } });
     await response.text();
     const policy = response.headers.get('content-security-policy') ?? '';
-    expect(policy).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(policy).toMatch(/script-src 'self'[^;]*;/);
     expect(policy).not.toMatch(/script-src[^;]*'unsafe-inline'/);
     expect(policy).toContain("connect-src 'self'");
     expect(policy).toContain("frame-ancestors 'none'");

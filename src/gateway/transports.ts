@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { loadTrustedDocuments } from '../graphql/plugins/use-trusted-documents.js';
-import { createGatewayYoga } from '../graphql/yoga.js';
+import { createGatewayGraphiQL, createGatewayYoga } from '../graphql/yoga.js';
 import { EventStreams } from '../http/event-streams.js';
 import { LiveShortcuts } from '../http/live/live-shortcuts.js';
 import { createOperatorCheck } from '../http/operator-access.js';
@@ -35,8 +35,10 @@ export function buildTransports(options: {
     config.fastPaths && !trustedOnly
       ? new LiveShortcuts({ services, metrics, logger, corsOrigins: config.http.corsOrigins })
       : undefined;
+  const graphiql = createGatewayGraphiQL();
   const yoga = createGatewayYoga({
     services,
+    graphiql,
     logger,
     metrics,
     production: config.nodeEnv === 'production',
@@ -65,6 +67,7 @@ export function buildTransports(options: {
     localOnly:
       !keys.required && isLoopbackHostname(config.host) ? { publicUrl: config.publicUrl } : undefined,
     shortcuts,
+    assets: graphiql.assets,
   });
   return {
     streams,

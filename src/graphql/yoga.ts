@@ -2,7 +2,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { decideCors } from '../shared/cors.js';
-import { createGraphiQLPage } from './graphiql-page.js';
+import { createGraphiQLPage, type GraphiQLPage } from './graphiql-page.js';
 import { errorMasking } from './plugins/error-masking.js';
 import { useLatencyMetrics } from './plugins/use-latency-metrics.js';
 import { useMaxNesting } from './plugins/use-max-nesting.js';
@@ -37,6 +37,11 @@ subscription Follow($id: ID!) {
 query Templates { sceneTypes { id name description } }
 `;
 
+/** The gateway's GraphiQL page (graphiql-page.ts): Yoga renders it, the node handler serves its assets. */
+export function createGatewayGraphiQL(): GraphiQLPage {
+  return createGraphiQLPage({ title: 'PicWish background gateway', defaultQuery: DEFAULT_QUERY });
+}
+
 /**
  * The GraphQL engine: one Pothos schema behind Yoga, with GraphiQL served from the gateway itself
  * (no CDN), graphql-sse at /graphql/stream, operation limits, and errors masked unless they were
@@ -47,6 +52,8 @@ export function createGatewayYoga(options: {
   logger: Logger;
   metrics: GatewayMetrics;
   production: boolean;
+  /** The GraphiQL page (createGatewayGraphiQL), whose assets the node handler serves. */
+  graphiql: GraphiQLPage;
   /**
    * More plugins, after the gateway's own: the http layer's shortcuts (src/http/live/) pass theirs
    * here, so this layer need not know about them.
@@ -71,7 +78,7 @@ export function createGatewayYoga(options: {
   streamReservations?: { ttlMs: number; perTenant: number };
 }): YogaServerInstance<ServerContext, GatewayContext> {
   const { services } = options;
-  const graphiql = createGraphiQLPage();
+  const { graphiql } = options;
   return createYoga<ServerContext, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -85,7 +92,8 @@ export function createGatewayYoga(options: {
     },
     batching: { limit: OPERATION_LIMITS.maxBatch },
     renderGraphiQL: graphiql.render,
-    graphiql: { title: 'PicWish background gateway', defaultQuery: DEFAULT_QUERY },
+    // The page was rendered with its options at creation; Yoga only needs GraphiQL on.
+    graphiql: true,
     ...errorMasking({ logger: options.logger, production: options.production }),
     context: ({ req }) => ({
       services,

@@ -48,8 +48,7 @@ export async function serveFile(
     'accept-ranges': 'bytes',
     'x-content-type-options': 'nosniff',
   };
-  const inm = req.headers['if-none-match'];
-  if (inm?.split(',').some((tag) => tag.trim() === info.etag || tag.trim() === '*')) {
+  if (notModified(req, info.etag)) {
     res.writeHead(304, headers).end();
     return;
   }
@@ -110,4 +109,11 @@ function parseRange(
   }
   if (start > end || start >= size) return 'unsatisfiable';
   return { start, end };
+}
+
+/** Whether the request's `If-None-Match` names `etag` (or `*`): the client's copy is current (304). */
+export function notModified(req: IncomingMessage, etag: string): boolean {
+  return (
+    req.headers['if-none-match']?.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*') ?? false
+  );
 }

@@ -15,6 +15,7 @@ import { isUnguardedSimpleRequest } from './csrf.js';
 import { type AboutGateway, createDemoRoutes, HTML_SECURITY_HEADERS } from './demo-page.js';
 import { serveFile } from './files-route.js';
 import { sendGraphQLError } from './graphql-errors.js';
+import { createImmutableAssets, type ImmutableAsset } from './immutable-assets.js';
 import type { LiveShortcuts } from './live/live-shortcuts.js';
 import { createLocalModeGuard } from './origin-guard.js';
 import { readUpTo, refuse } from './refusal.js';
@@ -47,6 +48,12 @@ export interface HttpDeps {
   readonly localOnly?: { readonly publicUrl: string | null };
   /** Shortcuts past Yoga for finished-task reads and live task streams; absent: Yoga answers all. */
   readonly shortcuts?: Pick<LiveShortcuts, 'handle'>;
+  /**
+   * Content-hashed files served at their paths (GraphiQL's script and style sheet,
+   * graphql/graphiql-page.ts), cached for a year and compressed (immutable-assets.ts).
+   * @default none
+   */
+  readonly assets?: ReadonlyMap<string, ImmutableAsset>;
 }
 
 /** The /readyz answer: 200 with `checks` when ready, 503 with `checks` and `problems` when not. */
@@ -66,6 +73,7 @@ export interface Readiness {
  * | `/files/<key>` | stored results behind signed links |
  * | `/healthz`, `/readyz`, `/metrics` | liveness, readiness, Prometheus |
  * | `/`, `/demo*.js`, `/demo*.css`, `/kit/gateway-client.js`, `/about.json` | the demo page on the client kit (no CDN) |
+ * | `/graphiql/<name>.<hash>.<ext>` | GraphiQL's script bundle, style sheet and icon |
  *
  * Authentication happens here, once, for every GraphQL transport; the GraphiQL page itself loads
  * without a key so a person can paste one into its header editor.
@@ -75,6 +83,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
   const demo = createDemoRoutes(deps.about ?? { engine: 'picwish', apiKeyRequired: deps.keys.required });
   const operator = deps.operator ?? (() => true);
   const files = new Renditions(deps.blobs);
+  const assets = createImmutableAssets(deps.assets ?? new Map());
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '/';
     // The GraphQL paths exactly as clients send them need no URL parser (a hot path); anything
@@ -101,6 +110,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
       return;
     }
     if (demo(req, res, path)) return;
+    if (await assets(req, res, path)) return;
     sendJson(res, 404, { error: 'not found' });
   };
   return (req, res) => {
