@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskScheduler } from '../src/scheduler/scheduler.js';
-import { eventually, startStack, type TestStack } from './support/harness.js';
+import { eachSseEvent, eventually, startStack, type TestStack } from './support/harness.js';
 import { bearer, mustGenerate, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
 
 // Every SSE transport joins one stream hub (src/http/live/PROTOCOL.md): subscribers of one task
@@ -38,19 +38,10 @@ function yogaSse(url: string, headers: Record<string, string>, variables: unknow
       body: get ? undefined : body,
     });
     collected.headers = response.headers;
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event === 'next' && data) collected.payloads.push(JSON.parse(data));
-        if (event === 'complete') collected.completed = true;
-      }
-    }
+    await eachSseEvent(response, (event, data) => {
+      if (event === 'next' && data) collected.payloads.push(JSON.parse(data));
+      if (event === 'complete') collected.completed = true;
+    });
   })();
   return collected;
 }

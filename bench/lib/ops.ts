@@ -30,8 +30,21 @@ export interface TaskView {
   upstreamTaskId: string | null;
 }
 
+/**
+ * Reads a task. A read is idempotent, so a reused keep-alive connection the gateway closed at the
+ * same moment (a reset, likelier while it is busy opening 10000 streams) is retried.
+ */
 export async function readTask(gateway: GatewayProcess, id: string): Promise<TaskView> {
-  const answer = await gateway.gql<{ backgroundTask: TaskView }>(TASK_QUERY, { id });
+  let answer: Awaited<ReturnType<typeof gateway.gql<{ backgroundTask: TaskView }>>>;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      answer = await gateway.gql<{ backgroundTask: TaskView }>(TASK_QUERY, { id });
+      break;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 3 || (code !== 'ECONNRESET' && code !== 'UND_ERR_SOCKET')) throw error;
+    }
+  }
   if (!answer.data?.backgroundTask) throw new Error(`read failed: ${JSON.stringify(answer)}`);
   return answer.data.backgroundTask;
 }

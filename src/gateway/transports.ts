@@ -33,7 +33,16 @@ export function buildTransports(options: {
   const trustedOnly = config.persistedOperations?.only === true;
   const shortcuts =
     config.fastPaths && !trustedOnly
-      ? new LiveShortcuts({ services, metrics, logger, corsOrigins: config.http.corsOrigins })
+      ? new LiveShortcuts({
+          services,
+          metrics,
+          logger,
+          corsOrigins: config.http.corsOrigins,
+          streamReservations: {
+            ttlMs: config.http.sseReservationTtlMs,
+            perTenant: config.http.sseReservationsPerTenant,
+          },
+        })
       : undefined;
   const graphiql = createGatewayGraphiQL();
   const yoga = createGatewayYoga({

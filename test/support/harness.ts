@@ -131,6 +131,27 @@ export async function eventually<T>(
   }
 }
 
+/**
+ * Reads an SSE response body as it arrives, handing each event with its (single-line) data to
+ * `onEvent`, until the stream ends.
+ */
+export async function eachSseEvent(
+  response: Response,
+  onEvent: (event: string, data: string | undefined) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      if (event) onEvent(event, /^data: (.*)$/m.exec(block)?.[1]);
+    }
+  }
+}
+
 /** Reads an SSE response body into its `next` payloads until the stream ends. */
 export async function readSse(
   url: string,

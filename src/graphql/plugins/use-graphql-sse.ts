@@ -49,11 +49,7 @@ export function useGraphQLSSEWithErrors(options: GraphQLSSEOptions): GraphQLSSEP
       if (!(answered instanceof Promise)) return answered as undefined;
       return answered.catch((error: unknown) => {
         if (!(error instanceof GraphQLError)) throw error;
-        const body = JSON.stringify({
-          errors: [
-            { message: error.message, extensions: { code: error.extensions.code ?? 'GRAPHQL_PARSE_FAILED' } },
-          ],
-        });
+        const body = parseFailureBody(error);
         payload.endResponse(
           new payload.fetchAPI.Response(body, {
             status: 400,
@@ -83,4 +79,16 @@ export function useGraphQLSSEWithErrors(options: GraphQLSSEOptions): GraphQLSSEP
       await answer?.body?.cancel();
     },
   };
+}
+
+/**
+ * The 400 body for a document that does not parse, on `/graphql/stream` in either mode (the
+ * gateway's own single-connection streams answer the same, src/http/live/single-connection.ts).
+ */
+export function parseFailureBody(error: GraphQLError): string {
+  return JSON.stringify({
+    errors: [
+      { message: error.message, extensions: { code: error.extensions.code ?? 'GRAPHQL_PARSE_FAILED' } },
+    ],
+  });
 }

@@ -41,6 +41,123 @@ export interface StreamTokensOptions {
   readonly reservationsPerTenant?: number;
 }
 
+/** Mints single-connection stream tokens bound to a tenant, and checks them. */
+export interface StreamTokens {
+  /** A fresh token for a reservation by `tenant`. */
+  mint(tenant: string): string;
+  /** Whether `token` was minted for `tenant` (by this process's secret). */
+  belongsTo(token: string, tenant: string): boolean;
+}
+
+/**
+ * The one way single-connection tokens are made, for graphql-sse inside Yoga (below) and the
+ * gateway's own single-connection streams (src/http/live/single-connection.ts): a random UUID plus
+ * an HMAC of the tenant and that UUID, so a token is unguessable and useless to another tenant.
+ */
+export function createStreamTokens(secret: Uint8Array = randomBytes(32)): StreamTokens {
+  const mac = (tenant: string, id: string) =>
+    createHmac('sha256', secret).update(`${tenant}\n${id}`).digest('base64url').slice(0, 32);
+  return {
+    mint(tenant) {
+      const id = randomUUID();
+      return `${id}.${mac(tenant, id)}`;
+    },
+    belongsTo(token, tenant) {
+      const [id, presented, extra] = token.split('.');
+      if (!id || !presented || extra !== undefined) return false;
+      const expected = Buffer.from(mac(tenant, id));
+      const given = Buffer.from(presented);
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    },
+  };
+}
+
+/** A refused reservation or stream connection, as an HTTP answer. */
+export interface ReservationRefusal {
+  readonly status: number;
+  readonly statusText: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The one policy for single-connection reservations, wherever they are held (graphql-sse inside
+ * Yoga below, or the gateway's own streams in src/http/live/single-connection.ts): a reservation
+ * waits at most `ttlMs` for its stream, then `onExpire` frees it; a tenant holds at most
+ * `perTenant` unconnected ones; a token admits one stream connection.
+ */
+export class StreamReservations {
+  readonly tokens: StreamTokens;
+  readonly #ttlMs: number;
+  readonly #perTenant: number;
+  /** Unconnected reservations: their tenant and expiry timer. */
+  readonly #waiting = new Map<string, { tenant: string; timer: NodeJS.Timeout }>();
+  readonly #waitingPerTenant = new Map<string, number>();
+
+  constructor(
+    options: Pick<StreamTokensOptions, 'secret' | 'reservationTtlMs' | 'reservationsPerTenant'>,
+    /** Frees the reservation of a token whose wait ran out. */
+    private readonly onExpire: (token: string) => void,
+  ) {
+    this.tokens = createStreamTokens(options.secret);
+    this.#ttlMs = options.reservationTtlMs ?? STREAM_RESERVATION_DEFAULTS.ttlMs;
+    this.#perTenant = options.reservationsPerTenant ?? STREAM_RESERVATION_DEFAULTS.perTenant;
+  }
+
+  /** A fresh token waiting for its stream, or 429 STREAM_RESERVATIONS_EXHAUSTED. */
+  reserve(tenant: string): string | ReservationRefusal {
+    const held = this.#waitingPerTenant.get(tenant) ?? 0;
+    if (held >= this.#perTenant) {
+      const wait = Math.ceil(this.#ttlMs / 1000);
+      const message = `Too many stream reservations without a stream (${this.#perTenant}): connect the reserved streams, or wait ${wait} s until unconnected ones expire.`;
+      return {
+        status: 429,
+        statusText: 'Too Many Requests',
+        body: JSON.stringify({
+          errors: [{ message, extensions: { code: 'STREAM_RESERVATIONS_EXHAUSTED' } }],
+        }),
+        headers: { ...json, 'retry-after': String(wait) },
+      };
+    }
+    const token = this.tokens.mint(tenant);
+    const timer = setTimeout(() => {
+      if (this.claim(token)) this.onExpire(token);
+    }, this.#ttlMs);
+    timer.unref();
+    this.#waiting.set(token, { tenant, timer });
+    this.#waitingPerTenant.set(tenant, held + 1);
+    return token;
+  }
+
+  /** Ends the wait of `token` (its stream connects, or it is gone); true when it was still waiting. */
+  claim(token: string): boolean {
+    const reservation = this.#waiting.get(token);
+    if (!reservation) return false;
+    clearTimeout(reservation.timer);
+    this.#waiting.delete(token);
+    const left = (this.#waitingPerTenant.get(reservation.tenant) ?? 1) - 1;
+    if (left > 0) this.#waitingPerTenant.set(reservation.tenant, left);
+    else this.#waitingPerTenant.delete(reservation.tenant);
+    return true;
+  }
+
+  /** 410 STREAM_RESERVATION_EXPIRED: the token admits no (further) stream. */
+  expired(): ReservationRefusal {
+    const message = `This stream token admits no stream: its reservation expired (no stream connected within ${this.#ttlMs} ms) or a stream already connected with it. Reserve a new one with PUT.`;
+    return {
+      status: 410,
+      statusText: 'Gone',
+      body: JSON.stringify({ errors: [{ message, extensions: { code: 'STREAM_RESERVATION_EXPIRED' } }] }),
+      headers: json,
+    };
+  }
+}
+
+const asSseResponse = (refusal: ReservationRefusal): Refusal => [
+  refusal.body,
+  { status: refusal.status, statusText: refusal.statusText, headers: { ...refusal.headers } },
+];
+
 /**
  * graphql-sse (both modes) with the single-connection mode's stream tokens bound to the tenant
  * that reserved them, and its reservations bounded; it installs graphql-sse itself
@@ -59,81 +176,29 @@ export interface StreamTokensOptions {
  * a later one, or one after the expiry, answers 410 STREAM_RESERVATION_EXPIRED.
  */
 export function useStreamTokens(options: StreamTokensOptions = {}): Plugin {
-  const secret = options.secret ?? randomBytes(32);
-  const ttlMs = options.reservationTtlMs ?? STREAM_RESERVATION_DEFAULTS.ttlMs;
-  const perTenant = options.reservationsPerTenant ?? STREAM_RESERVATION_DEFAULTS.perTenant;
   const tenantOf = new WeakMap<object, string>();
-  /** Unconnected reservations: their tenant and expiry timer. */
-  const waiting = new Map<string, { tenant: string; timer: NodeJS.Timeout }>();
-  const waitingPerTenant = new Map<string, number>();
   /** Tokens whose release request is on its way to graphql-sse; only those pass unchecked. */
   const releasing = new Set<string>();
-  const mac = (tenant: string, id: string) =>
-    createHmac('sha256', secret).update(`${tenant}\n${id}`).digest('base64url').slice(0, 32);
-  const mint = (tenant: string) => {
-    const id = randomUUID();
-    return `${id}.${mac(tenant, id)}`;
-  };
-  const belongsTo = (token: string, tenant: string): boolean => {
-    const [id, presented, extra] = token.split('.');
-    if (!id || !presented || extra !== undefined) return false;
-    const expected = Buffer.from(mac(tenant, id));
-    const given = Buffer.from(presented);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
-  /** Ends the wait of `token`; true when it was still waiting. */
-  const claim = (token: string): boolean => {
-    const reservation = waiting.get(token);
-    if (!reservation) return false;
-    clearTimeout(reservation.timer);
-    waiting.delete(token);
-    const left = (waitingPerTenant.get(reservation.tenant) ?? 1) - 1;
-    if (left > 0) waitingPerTenant.set(reservation.tenant, left);
-    else waitingPerTenant.delete(reservation.tenant);
-    return true;
-  };
-  const reserve = (tenant: string): string | Refusal => {
-    const held = waitingPerTenant.get(tenant) ?? 0;
-    if (held >= perTenant) {
-      const message = `Too many stream reservations without a stream (${perTenant}): connect the reserved streams, or wait ${Math.ceil(ttlMs / 1000)} s until unconnected ones expire.`;
-      return [
-        JSON.stringify({ errors: [{ message, extensions: { code: 'STREAM_RESERVATIONS_EXHAUSTED' } }] }),
-        {
-          status: 429,
-          statusText: 'Too Many Requests',
-          headers: { ...json, 'retry-after': String(Math.ceil(ttlMs / 1000)) },
-        },
-      ];
-    }
-    const token = mint(tenant);
-    const timer = setTimeout(() => {
-      if (!claim(token)) return;
-      releasing.add(token);
-      void sse.release(token).finally(() => releasing.delete(token));
-    }, ttlMs);
-    timer.unref();
-    waiting.set(token, { tenant, timer });
-    waitingPerTenant.set(tenant, held + 1);
-    return token;
-  };
-  const expired = (): Refusal => {
-    const message = `This stream token admits no stream: its reservation expired (no stream connected within ${ttlMs} ms) or a stream already connected with it. Reserve a new one with PUT.`;
-    return [
-      JSON.stringify({ errors: [{ message, extensions: { code: 'STREAM_RESERVATION_EXPIRED' } }] }),
-      { status: 410, statusText: 'Gone', headers: json },
-    ];
-  };
+  const reservations = new StreamReservations(options, (token) => {
+    releasing.add(token);
+    void sse.release(token).finally(() => releasing.delete(token));
+  });
+  const { mint, belongsTo } = reservations.tokens;
   const authenticate: NonNullable<GraphQLSSEPluginOptions['authenticate']> = (req) => {
     const presented =
       req.headers.get(STREAM_TOKEN_HEADER) ??
       new URL(req.url, 'http://gateway.invalid').searchParams.get('token');
     if (presented && releasing.delete(presented)) return presented;
     const tenant = tenantOf.get(req.raw as object) ?? '';
-    if (req.method === 'PUT') return reserve(tenant);
+    if (req.method === 'PUT') {
+      const reserved = reservations.reserve(tenant);
+      return typeof reserved === 'string' ? reserved : asSseResponse(reserved);
+    }
     if (!presented) return mint(tenant);
     if (!belongsTo(presented, tenant)) return NOT_FOUND;
     // graphql-sse takes exactly this Accept as the stream connection; anything else adds to it.
-    if (req.headers.get('accept') === 'text/event-stream' && !claim(presented)) return expired();
+    if (req.headers.get('accept') === 'text/event-stream' && !reservations.claim(presented))
+      return asSseResponse(reservations.expired());
     return presented;
   };
   const sse = useGraphQLSSEWithErrors({ authenticate, endpoint: options.endpoint });

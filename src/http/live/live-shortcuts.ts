@@ -7,6 +7,7 @@ import { bufferedBody } from '../buffered-body.js';
 import { type GraphQLParams, paramsFromJson, paramsFromSearch } from '../graphql-params.js';
 import { readUpTo } from '../refusal.js';
 import { ResponseCache } from './response-cache.js';
+import { SingleConnectionStreams } from './single-connection.js';
 import { SseRoutes } from './sse-routes.js';
 import { StreamHub } from './stream-hub.js';
 import { useSharedTaskStreams } from './use-shared-task-streams.js';
@@ -22,6 +23,8 @@ export interface LiveShortcutDeps {
   readonly logger: Logger;
   /** `CORS_ORIGINS`, for the streams written here (src/shared/cors.ts). @default null */
   readonly corsOrigins?: readonly string[] | null;
+  /** `SSE_RESERVATION_TTL_MS` and `SSE_RESERVATIONS_PER_TENANT`. @default use-stream-tokens.ts's */
+  readonly streamReservations?: { readonly ttlMs: number; readonly perTenant: number };
 }
 
 /**
@@ -31,6 +34,7 @@ export interface LiveShortcutDeps {
  * - **Live task streams.** Every SSE transport's `backgroundTaskUpdated` subscribers join one
  *   hub (stream-hub.ts): one execution per group and update, through Yoga's plugins.
  * - **Finished-task reads** answered from Yoga's earlier answer (response-cache.ts).
+ * - **graphql-sse's single-connection mode**, reservations included (single-connection.ts).
  *
  * The http layer hands `plugins()` to `createGatewayYoga` and calls `handle` for each
  * authenticated GraphQL request; `GATEWAY_FAST_PATHS=off` leaves both out.
@@ -39,6 +43,7 @@ export class LiveShortcuts {
   readonly hub: StreamHub;
   readonly #operations = new YogaOperations();
   readonly #routes: SseRoutes;
+  readonly single: SingleConnectionStreams;
   readonly #cache: ResponseCache;
 
   constructor(deps: LiveShortcutDeps) {
@@ -49,6 +54,16 @@ export class LiveShortcuts {
       onError: (error, taskId) => deps.logger.error({ err: error, taskId }, 'live stream delivery failed'),
     });
     this.#routes = new SseRoutes(this.hub, this.#operations, deps.corsOrigins ?? null);
+    this.single = new SingleConnectionStreams(
+      this.hub,
+      this.#operations,
+      this.#routes,
+      deps.corsOrigins ?? null,
+      {
+        reservationTtlMs: deps.streamReservations?.ttlMs,
+        reservationsPerTenant: deps.streamReservations?.perTenant,
+      },
+    );
     this.#cache = new ResponseCache(deps.services, deps.metrics, this.#operations);
   }
 
@@ -67,6 +82,7 @@ export class LiveShortcuts {
     const path = mark < 0 ? target : target.slice(0, mark);
     if (path !== '/graphql' && path !== '/graphql/stream') return false;
     const search = mark < 0 ? null : new URLSearchParams(target.slice(mark + 1));
+    if (path === '/graphql/stream' && (await this.single.handle(req, res, search))) return true;
     const framing = this.#routes.framingFor(req, path, search);
     if (req.method === 'GET') {
       const params = framing && search ? paramsFromSearch(search) : null;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STREAM_TOKEN_HEADER } from '../../graphql/plugins/use-graphql-sse.js';
 import { corsHeaders } from '../../shared/cors.js';
 import type { GraphQLParams } from '../graphql-params.js';
 import { type Framing, GRAPHQL_SSE_DISTINCT, SseSink, YOGA_SSE } from './sse-sink.js';
@@ -8,8 +9,6 @@ import type { YogaOperations } from './yoga-operations.js';
 
 /** graphql-sse's and Yoga's keep-alive interval. */
 const PING_INTERVAL_MS = 12_000;
-/** graphql-sse's single-connection token; a request carrying one is that mode's, not ours. */
-const TOKEN_HEADER = 'x-graphql-event-stream-token';
 
 /**
  * The hub's adapter in the node handler, for the streams that hold one connection each: Yoga's
@@ -36,7 +35,11 @@ export class SseRoutes {
       return accept.includes('text/event-stream') && !accept.includes('multipart/mixed') ? YOGA_SSE : null;
     if (path !== '/graphql/stream') return null;
     // graphql-sse takes exactly this Accept for an event stream; with a token it is single-connection mode.
-    if (accept !== 'text/event-stream' || req.headers[TOKEN_HEADER] !== undefined || params?.has('token'))
+    if (
+      accept !== 'text/event-stream' ||
+      req.headers[STREAM_TOKEN_HEADER] !== undefined ||
+      params?.has('token')
+    )
       return null;
     return GRAPHQL_SSE_DISTINCT;
   }
@@ -65,18 +68,26 @@ export class SseRoutes {
       leave();
       return true;
     }
+    this.keepAlive(sink, leave);
+    return true;
+  }
+
+  /**
+   * Pings `sink` while its response is open (one timer for every stream) and calls `onClose` when
+   * the response closes; for these streams and the single-connection ones alike.
+   */
+  keepAlive(sink: SseSink, onClose: () => void): void {
     this.#open.add(sink);
     this.#ping ??= setInterval(() => {
       for (const open of this.#open) open.ping();
     }, PING_INTERVAL_MS).unref();
-    res.once('close', () => {
+    sink.res.once('close', () => {
       this.#open.delete(sink);
       if (this.#open.size === 0 && this.#ping) {
         clearInterval(this.#ping);
         this.#ping = null;
       }
-      leave();
+      onClose();
     });
-    return true;
   }
 }

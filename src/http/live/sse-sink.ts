@@ -55,7 +55,8 @@ function nextFrame(event: SharedEvent): Buffer {
 /**
  * The hub's subscriber for one raw SSE response, written with public `ServerResponse` calls only.
  * The head goes out with the first event, so a stream the hub refuses (not the tenant's task)
- * can still be answered by Yoga.
+ * can still be answered by Yoga. Single-connection streams (single-connection.ts) use the same
+ * writer for their multiplexed operations through `open` and `send`.
  */
 export class SseSink implements Subscriber {
   #started = false;
@@ -71,21 +72,20 @@ export class SseSink implements Subscriber {
   }
 
   next(event: SharedEvent): void {
-    if (!this.#start()) return;
-    this.#write(nextFrame(event));
+    if (this.open()) this.send(nextFrame(event));
   }
 
   complete(): void {
-    if (!this.#start()) return;
-    this.res.end(COMPLETE);
+    if (this.open()) this.res.end(COMPLETE);
   }
 
   /** A comment line; proxies and browsers keep an idle stream open while something arrives. */
   ping(): void {
-    if (this.#started && !this.res.writableEnded) this.#write(PING);
+    if (this.#started && !this.res.writableEnded) this.send(PING);
   }
 
-  #start(): boolean {
+  /** Sends the head (once) and the first comment; false once the response is over. */
+  open(): boolean {
     if (this.res.writableEnded || this.res.destroyed) return false;
     if (!this.#started) {
       this.#started = true;
@@ -96,7 +96,9 @@ export class SseSink implements Subscriber {
     return true;
   }
 
-  #write(bytes: Buffer | string): void {
+  /** Writes bytes to an open stream; a reader that lets more than the bound pile up is dropped. */
+  send(bytes: Buffer | string): void {
+    if (this.res.writableEnded || this.res.destroyed) return;
     this.res.write(bytes);
     if (this.res.writableLength > MAX_BUFFERED_BYTES) this.res.destroy();
   }

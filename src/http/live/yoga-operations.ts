@@ -2,11 +2,13 @@ import {
   type DocumentNode,
   type ExecutionResult,
   execute,
+  GraphQLError,
   getOperationAST,
   getVariableValues,
 } from 'graphql';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import { isTerminal, type Task } from '../../core/model.js';
+import { parseFailureBody } from '../../graphql/plugins/use-graphql-sse.js';
 import type { GatewayContext } from '../../graphql/schema/context.js';
 import type { ServerContext } from '../../graphql/server-context.js';
 import { requestScope } from '../../observability/logging.js';
@@ -14,6 +16,20 @@ import type { GraphQLParams } from '../graphql-params.js';
 import type { SharedEvent, StreamSpec } from './stream-group.js';
 
 type GatewayYoga = YogaServerInstance<ServerContext, GatewayContext>;
+
+/**
+ * What `perform` did with an operation: refused it with an HTTP answer (graphql-sse's), or ran it
+ * (one result, or a subscription's stream of them).
+ */
+export type Performed =
+  | {
+      readonly answer: {
+        readonly status: number;
+        readonly body: string;
+        readonly headers?: Readonly<Record<string, string>>;
+      };
+    }
+  | { readonly result: ExecutionResult | AsyncIterable<ExecutionResult> };
 
 const MAX_DOCUMENTS = 1_000;
 
@@ -120,6 +136,50 @@ export class YogaOperations {
       yoga.logger.error(error);
       return UNEXPECTED;
     }
+  }
+
+  /**
+   * Runs any operation as `@graphql-yoga/plugin-graphql-sse` does for graphql-sse: Yoga's enveloped
+   * parse, validate, context and execute (or subscribe), so every plugin sees it and errors are
+   * masked. For the operations of the gateway's single-connection streams the hub does not share.
+   */
+  async perform(
+    params: { query: string; variables: Record<string, unknown> | null; operationName: string | null },
+    serverContext: ServerContext,
+    request: Request,
+  ): Promise<Performed> {
+    const yoga = this.#yoga;
+    if (!yoga) return { result: UNEXPECTED };
+    const enveloped = yoga.getEnveloped({ ...serverContext, request, params } as never);
+    let document: DocumentNode;
+    try {
+      document = enveloped.parse(params.query);
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      return { answer: { status: 400, body: parseFailureBody(error) } };
+    }
+    const errors = enveloped.validate(enveloped.schema, document);
+    if (errors.length > 0) return { answer: { status: 400, body: JSON.stringify({ errors }) } };
+    const operation = getOperationAST(document, params.operationName);
+    if (!operation) {
+      const body = JSON.stringify({ errors: [{ message: 'Unable to detect operation AST' }] });
+      return { answer: { status: 400, body } };
+    }
+    // Mutations cannot happen over GET (GraphQL over HTTP), as graphql-sse answers.
+    if (operation.operation === 'mutation' && request.method === 'GET') {
+      const body = JSON.stringify({ errors: [{ message: 'Cannot perform mutations over GET' }] });
+      return { answer: { status: 405, body, headers: { allow: 'POST' } } };
+    }
+    const contextValue = await enveloped.contextFactory();
+    const args = {
+      schema: enveloped.schema,
+      document,
+      contextValue,
+      variableValues: params.variables,
+      operationName: params.operationName,
+    };
+    const run = operation.operation === 'subscription' ? enveloped.subscribe : enveloped.execute;
+    return { result: (await run(args)) as ExecutionResult | AsyncIterable<ExecutionResult> };
   }
 
   #parseAndValidate(query: string, params: GraphQLParams, tenantId: string): DocumentNode | null {
