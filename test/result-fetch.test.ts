@@ -82,6 +82,7 @@ function rig(options: {
     spool: new UploadSpool(mkdtempSync(join(tmpdir(), 'result-fetch-spool-'))),
     logger: pino({ level: 'silent' }),
     metrics: new GatewayMetrics(),
+    creditsPerImage: 3,
   });
   return state;
 }

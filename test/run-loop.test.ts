@@ -56,7 +56,7 @@ function harness(
   const take = overrides.take ?? (async () => null);
   const loop = new RunLoop({
     budget,
-    metrics: new SchedulerMetrics(new GatewayMetrics()),
+    metrics: new SchedulerMetrics(new GatewayMetrics(), 3),
     logger: silentLogger,
     maxInFlight: 16,
     holds: () => true,

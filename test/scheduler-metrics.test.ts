@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayMetrics } from '../src/observability/metrics.js';
+import { GatewayMetrics, OTHER_TENANT } from '../src/observability/metrics.js';
 import { SchedulerMetrics } from '../src/scheduler/scheduler-metrics.js';
+import { sampleTask } from './store-contract.js';
 
 /** What the scheduler reports (src/scheduler/scheduler-metrics.ts), read back from the registry. */
 
@@ -15,14 +16,14 @@ async function value(metrics: GatewayMetrics, name: string, labels: Record<strin
 describe('scheduler metrics', () => {
   it('count the tasks waiting to be sent apart from those already running upstream', async () => {
     const gateway = new GatewayMetrics();
-    new SchedulerMetrics(gateway).tasksDriven(3, 5);
+    new SchedulerMetrics(gateway, 3).tasksDriven(3, 5);
     expect(await value(gateway, 'gateway_queue_length')).toBe(3);
     expect(await value(gateway, 'gateway_running_tasks')).toBe(2);
   });
 
   it('count upstream calls by kind and outcome, and finished tasks by state and code', async () => {
     const gateway = new GatewayMetrics();
-    const metrics = new SchedulerMetrics(gateway);
+    const metrics = new SchedulerMetrics(gateway, 3);
     metrics.call('create', 'rate_limited', Date.now());
     metrics.finished('FAILED', 'UPSTREAM_TASK_LOST');
     expect(
@@ -31,5 +32,19 @@ describe('scheduler metrics', () => {
     expect(
       await value(gateway, 'gateway_tasks_finished_total', { state: 'FAILED', code: 'UPSTREAM_TASK_LOST' }),
     ).toBe(1);
+  });
+
+  it('count credits charged by configured tenant, each from 0, and any other tenant under one label', async () => {
+    const gateway = new GatewayMetrics(['alpha', 'beta']);
+    const metrics = new SchedulerMetrics(gateway, 3);
+    const image = { key: 'tasks/x/1.png', width: 8, height: 8, contentType: 'image/png', bytes: 9 };
+    metrics.charged(sampleTask({ tenantId: 'alpha', state: 'SUCCEEDED', images: [image, image] }));
+    metrics.charged(sampleTask({ tenantId: 'alpha', state: 'SUCCEEDED', images: [image] }));
+    metrics.charged(sampleTask({ tenantId: 'removed-since', state: 'SUCCEEDED', images: [image] }));
+    const credits = 'gateway_credits_charged_total';
+    expect(await value(gateway, credits, { tenant: 'alpha' })).toBe(9);
+    expect(await value(gateway, credits, { tenant: 'beta' })).toBe(0);
+    expect(await value(gateway, credits, { tenant: OTHER_TENANT })).toBe(3);
+    expect(await value(gateway, credits, { tenant: 'removed-since' })).toBeUndefined();
   });
 });

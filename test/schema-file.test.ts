@@ -22,6 +22,8 @@ describe('schema/schema.graphql', () => {
       'node(\n',
       'nodes(\n',
       'totalCount: Int!',
+      'usage(\n',
+      'tasksByState: TaskStateCounts!',
       'scalar Upload',
       'scalar DateTime',
     ]) {

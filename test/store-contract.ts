@@ -141,6 +141,51 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       expect(await store.countForTenant('nobody', null)).toBe(0);
     });
 
+    it('sums up a tenant’s tasks created in [from, to): counts by state now, images of the SUCCEEDED ones', async () => {
+      const image = (n: number) => ({
+        key: `tasks/x/${n}.png`,
+        width: 8,
+        height: 8,
+        contentType: 'image/png',
+        bytes: 9,
+      });
+      const before = sampleTask({ state: 'SUCCEEDED', images: [image(0)] });
+      const two = sampleTask({ state: 'SUCCEEDED', images: [image(1), image(2)] });
+      // A NUL escape in the document must not keep its images from being counted.
+      const one = sampleTask({
+        state: 'SUCCEEDED',
+        images: [image(3)],
+        batchSize: 1,
+        prompt: 'nul \u0000 here',
+      });
+      const failed = sampleTask({ state: 'FAILED' });
+      const queued = sampleTask();
+      const cancelled = sampleTask({ state: 'CANCELLED' });
+      const after = sampleTask({ state: 'SUCCEEDED', images: [image(4)] });
+      const foreign = sampleTask({
+        tenantId: 'other',
+        state: 'SUCCEEDED',
+        images: [image(5)],
+        createdAt: two.createdAt,
+      });
+      for (const task of [before, two, one, failed, queued, cancelled, after, foreign])
+        await store.insert(task);
+
+      const usage = await store.usageForTenant('acme', two.createdAt, after.createdAt);
+      expect(usage).toEqual({
+        byState: { QUEUED: 1, PROCESSING: 0, SUCCEEDED: 2, FAILED: 1, CANCELLED: 1 },
+        imagesGenerated: 3,
+      });
+      // States are counted as they are now; a task that succeeds later brings its images.
+      await store.update(next(queued, { state: 'SUCCEEDED', images: [image(6), image(7)] }));
+      expect((await store.usageForTenant('acme', two.createdAt, after.createdAt)).imagesGenerated).toBe(5);
+      expect(await store.usageForTenant('other', before.createdAt, after.createdAt + 1)).toEqual({
+        byState: { QUEUED: 0, PROCESSING: 0, SUCCEEDED: 1, FAILED: 0, CANCELLED: 0 },
+        imagesGenerated: 1,
+      });
+      expect((await store.usageForTenant('nobody', 0, Number.MAX_SAFE_INTEGER)).imagesGenerated).toBe(0);
+    });
+
     it('pages a tenant’s tasks newest first, with a cursor and a state filter', async () => {
       const tasks: Task[] = [];
       for (let i = 0; i < 7; i += 1) {

@@ -50,6 +50,48 @@ describe('PostgreSQL schema migrations', () => {
   });
 });
 
+describe('PostgreSQL usage migration', () => {
+  it('counts the images of tasks stored before it, NUL escapes in their documents included', async () => {
+    const fresh = await createTestDatabase();
+    const old = openPostgres(fresh.url, silent);
+    try {
+      // The schema as version 2 left it, holding tasks written then.
+      await old.pool.query(
+        'create table schema_migrations (version integer primary key, applied_at timestamptz not null default now())',
+      );
+      for (const step of MIGRATIONS.filter((each) => each.version <= 2)) {
+        await old.pool.query(step.sql);
+        await old.pool.query('insert into schema_migrations (version) values ($1)', [step.version]);
+      }
+      const image = { key: 'tasks/x/1.png', width: 8, height: 8, contentType: 'image/png', bytes: 9 };
+      const tasks = [
+        sampleTask({ state: 'SUCCEEDED', images: [image, image], prompt: 'nul \u0000 and \\u0000' }),
+        sampleTask({ state: 'SUCCEEDED', images: [image] }),
+        sampleTask({ state: 'FAILED' }),
+      ];
+      for (const task of tasks) {
+        await old.pool.query(
+          `insert into tasks (id, tenant_id, state, version, created_at, doc) values ($1, $2, $3, $4, $5, $6::json)`,
+          [task.id, task.tenantId, task.state, task.version, task.createdAt, JSON.stringify(task)],
+        );
+      }
+      expect(await migrate(old.pool)).toEqual(
+        MIGRATIONS.filter((each) => each.version > 2).map((each) => each.version),
+      );
+      const store = new PgTaskStore(old.pool);
+      const first = tasks[0] as (typeof tasks)[number];
+      expect(await store.usageForTenant('acme', first.createdAt, Number.MAX_SAFE_INTEGER)).toMatchObject({
+        byState: { SUCCEEDED: 2, FAILED: 1 },
+        imagesGenerated: 3,
+      });
+      expect(await store.get(first.id)).toEqual(first);
+    } finally {
+      await old.close();
+      await fresh.drop();
+    }
+  });
+});
+
 describe('PgTaskStore across instances', () => {
   it('refuses a second task for an idempotency key still in its window (two instances racing)', async () => {
     await db.pool.query('truncate tasks, tenant_creations');

@@ -22,6 +22,14 @@ export class GatewayKeys {
     return this.#entries.length > 0;
   }
 
+  /**
+   * Every tenant a request can belong to — the configured names, or the local tenant without
+   * keys: a closed list, which is what lets metrics carry the tenant as a label.
+   */
+  get tenants(): readonly string[] {
+    return this.required ? [...new Set(this.#entries.map((entry) => entry.tenant))] : [LOCAL_TENANT];
+  }
+
   /** The tenant for an `Authorization` header value, or UNAUTHENTICATED. */
   authenticate(
     authorization: string | undefined,

@@ -36,6 +36,7 @@ export type InputReason =
   | 'INVALID_PAGE_SIZE'
   | 'INVALID_CURSOR'
   | 'TOO_MANY_IDS'
+  | 'INVALID_PERIOD'
   | 'INVALID_RENDITION';
 
 /** One refused input field: `field` is the path inside the operation's arguments. */

@@ -11,6 +11,7 @@ import type { TaskDriver } from './task-driver.js';
 import { TenantLimitError, type TenantLimiter, type TenantStanding } from './tenant-limits.js';
 import type { UploadSpool } from './upload-spool.js';
 import { spoolImageUrl } from './url-input.js';
+import { type TaskUsage, type UsagePeriod, usagePeriod } from './usage.js';
 import {
   type GenerateParams,
   IMAGE_FIELDS,
@@ -224,6 +225,21 @@ export class TaskService {
       return err(badInput('INVALID_CURSOR', ['after'], 'The cursor does not name one of your tasks.'));
     }
     return ok(await this.ledger.store.listForTenant(tenantId, { first, after, state }));
+  }
+
+  /**
+   * What the tenant's tasks created in the period (default: the last 24 hours) came to. Read from
+   * the store, so deleted tasks — and those past RESULT_RETENTION_DAYS — no longer count.
+   */
+  async usage(
+    tenantId: string,
+    from: Date | null,
+    to: Date | null,
+  ): Promise<Result<{ readonly period: UsagePeriod; readonly usage: TaskUsage }, GatewayError>> {
+    const period = usagePeriod(from, to, Date.now());
+    if (!period.ok) return period;
+    const usage = await this.ledger.store.usageForTenant(tenantId, period.value.from, period.value.to);
+    return ok({ period: period.value, usage });
   }
 
   /** How many tasks the tenant has, in `state` when given. */

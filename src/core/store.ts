@@ -1,4 +1,5 @@
 import type { Task, TaskState } from './model.js';
+import type { TaskUsage } from './usage.js';
 
 /**
  * How long an idempotency key names its task: the service's replay window, and the one the
@@ -41,6 +42,8 @@ export interface TaskStore {
   /** How many tasks the tenant has (in `state`, when given): `backgroundTasks`' `totalCount`. */
   countForTenant(tenantId: string, state: TaskState | null): Promise<number>;
   countActive(tenantId: string): Promise<number>;
+  /** What the tenant's tasks created in `[from, to)` came to, counted in the store (`viewer.usage`). */
+  usageForTenant(tenantId: string, from: number, to: number): Promise<TaskUsage>;
   /** Tasks created before `before`, for the retention sweep. */
   listCreatedBefore(before: number, limit: number): Promise<Task[]>;
   /** Answers whether the store is reachable, for /readyz. */

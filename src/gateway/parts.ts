@@ -66,7 +66,8 @@ export function buildParts(options: {
 }): GatewayParts {
   const { config, logger, shared } = options;
   const { blobs } = options;
-  const metrics = new GatewayMetrics();
+  const keys = new GatewayKeys(config.auth.apiKeys);
+  const metrics = new GatewayMetrics(keys.tenants);
   const events = new TaskEvents(shared.eventTarget);
   metrics.countSubscriptionsWith(() => events.totalWatchers());
   const ledger = new TaskLedger(shared.store, events);
@@ -99,6 +100,7 @@ export function buildParts(options: {
     spool: options.spool,
     logger,
     metrics,
+    creditsPerImage: config.picwish.creditsPerImage,
     queue: shared.queue,
     adoption: shared.adoption,
   });
@@ -131,7 +133,7 @@ export function buildParts(options: {
     imageUrls,
     scheduler,
     retention,
-    keys: new GatewayKeys(config.auth.apiKeys),
+    keys,
     signer,
     services: {
       tasks,
@@ -139,7 +141,7 @@ export function buildParts(options: {
       events,
       signer,
       sceneTypes: options.sceneTypes,
-      creditsPerImage: options.config.picwish.creditsPerImage,
+      creditsPerImage: config.picwish.creditsPerImage,
     },
   };
 }

@@ -1,10 +1,15 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** The `tenant` label of a task whose tenant is no longer configured (tenant names cannot hold parentheses). */
+export const OTHER_TENANT = '(other)';
+
 /**
  * The gateway's Prometheus metrics, one registry per gateway instance (tests start several in one
- * process). Labels carry kinds and outcomes only — never keys, tenants' secrets or URLs.
+ * process). Labels carry kinds, outcomes and configured tenant names only — never keys, secrets
+ * or URLs; a label value outside a closed list would let the series grow without bound.
  */
 export class GatewayMetrics {
+  readonly #tenants: ReadonlySet<string>;
   readonly registry = new Registry();
   readonly upstreamCalls = new Counter({
     name: 'picwish_upstream_calls_total',
@@ -36,6 +41,12 @@ export class GatewayMetrics {
     labelNames: ['state', 'code'] as const,
     registers: [this.registry],
   });
+  readonly creditsCharged = new Counter({
+    name: 'gateway_credits_charged_total',
+    help: 'PicWish credits charged for tasks that SUCCEEDED here, by tenant (PICWISH_CREDITS_PER_IMAGE per image).',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
   readonly queueLength = new Gauge({
     name: 'gateway_queue_length',
     help: 'Tasks waiting to be submitted to PicWish.',
@@ -65,8 +76,16 @@ export class GatewayMetrics {
     collect: () => this.activeSubscriptions.set(this.#subscriptions()),
   });
 
-  constructor() {
+  /** `tenants`: the configured tenant names (GatewayKeys.tenants), each shown from 0 on. */
+  constructor(tenants: readonly string[] = []) {
     collectDefaultMetrics({ register: this.registry });
+    this.#tenants = new Set(tenants);
+    for (const tenant of tenants) this.creditsCharged.inc({ tenant }, 0);
+  }
+
+  /** Counts `credits` charged to `tenant`; a tenant no longer configured counts as OTHER_TENANT. */
+  chargeCredits(tenant: string, credits: number): void {
+    this.creditsCharged.inc({ tenant: this.#tenants.has(tenant) ? tenant : OTHER_TENANT }, credits);
   }
 
   /** Where `gateway_active_subscriptions` reads its value at scrape time (the task events' watchers). */

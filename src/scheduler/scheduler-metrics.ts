@@ -1,4 +1,5 @@
-import type { TaskState } from '../core/model.js';
+import { creditsCharged } from '../core/credits.js';
+import type { Task, TaskState } from '../core/model.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 
 /**
@@ -7,9 +8,12 @@ import type { GatewayMetrics } from '../observability/metrics.js';
  */
 export class SchedulerMetrics {
   readonly #metrics: GatewayMetrics;
+  readonly #creditsPerImage: number;
 
-  constructor(metrics: GatewayMetrics) {
+  /** `creditsPerImage`: PICWISH_CREDITS_PER_IMAGE, what each image a task produced is charged. */
+  constructor(metrics: GatewayMetrics, creditsPerImage: number) {
     this.#metrics = metrics;
+    this.#creditsPerImage = creditsPerImage;
   }
 
   /** One upstream call settled with `outcome` (`ok`, or the fault kind), `startedAt` ms epoch. */
@@ -21,6 +25,11 @@ export class SchedulerMetrics {
   /** A task ended here (SUCCEEDED, or FAILED with `code`). */
   finished(state: Extract<TaskState, 'SUCCEEDED' | 'FAILED'>, code = ''): void {
     this.#metrics.tasksFinished.inc({ state, code });
+  }
+
+  /** `task` ended SUCCEEDED here: its credits go to its tenant (FAILED and CANCELLED cost nothing). */
+  charged(task: Task): void {
+    this.#metrics.chargeCredits(task.tenantId, creditsCharged(task, this.#creditsPerImage) ?? 0);
   }
 
   /** The budget granted a slot. */

@@ -30,6 +30,8 @@ export interface SchedulerDeps {
   readonly spool: UploadSpool;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /** PICWISH_CREDITS_PER_IMAGE, for the credits charged by tenant in the metrics. */
+  readonly creditsPerImage: number;
   /** Calls in flight at once (slow or hung answers must not stall everything). */
   readonly maxInFlight?: number;
   /** Where queue positions come from; default: this process's waiting tasks. */
@@ -62,7 +64,7 @@ export class TaskScheduler implements TaskDriver {
   readonly #traces = new TaskTraces();
 
   constructor(deps: SchedulerDeps) {
-    this.#metrics = new SchedulerMetrics(deps.metrics);
+    this.#metrics = new SchedulerMetrics(deps.metrics, deps.creditsPerImage);
     const queue = deps.queue ?? new LocalWaitingQueue();
     this.#queue = new QueuePositions(queue, deps.events, deps.ledger.store, deps.budget.qps);
     this.#adoption = deps.adoption ?? new LocalAdoption(deps.ledger.store);

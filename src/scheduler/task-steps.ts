@@ -235,6 +235,7 @@ export class TaskSteps {
     if (done?.state === 'SUCCEEDED') {
       this.#failures.delete(task.id);
       this.#deps.metrics.finished('SUCCEEDED');
+      this.#deps.metrics.charged(done);
     } else {
       // Cancelled or deleted while downloading: its late results are not kept.
       await fetcher.discard(task.id);

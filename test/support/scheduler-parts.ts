@@ -157,7 +157,7 @@ export function stepsRig() {
     spool,
     budget,
     logger: silentLogger,
-    metrics: new SchedulerMetrics(new GatewayMetrics()),
+    metrics: new SchedulerMetrics(new GatewayMetrics(), 3),
     traces: new TaskTraces(),
     queue,
     polls,

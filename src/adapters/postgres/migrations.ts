@@ -46,6 +46,18 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       create index tasks_waiting on tasks (created_at, id) where state = 'QUEUED' and upstream_task_id is null;
     `,
   },
+  {
+    // Usage (#15): a tenant's period is counted from columns, never by opening the documents.
+    version: 3,
+    sql: `
+      alter table tasks add column image_count integer not null default 0;
+      -- json operators refuse the NUL escape a prompt may carry; \\u0001 in its place keeps the
+      -- text valid JSON of the same shape (also after an escaped backslash), and only images is read.
+      update tasks set image_count = json_array_length(replace(doc::text, '\\u0000', '\\u0001')::json -> 'images')
+        where state = 'SUCCEEDED';
+      create index tasks_tenant_created on tasks (tenant_id, created_at) include (state, image_count);
+    `,
+  },
 ];
 
 /**

@@ -8,6 +8,7 @@ import {
   type TaskPageQuery,
   type TaskStore,
 } from '../../core/store.js';
+import { emptyUsage, type TaskUsage } from '../../core/usage.js';
 import { inTransaction, LOCK_SPACE } from './connection.js';
 import { enforceTenantLimits, type TenantLimits } from './pg-tenant-limits.js';
 
@@ -54,8 +55,8 @@ export class PgTaskStore implements TaskStore {
       }
       if (this.options.limits) await enforceTenantLimits(client, task.tenantId, this.options.limits);
       await client.query(
-        `insert into tasks (id, tenant_id, state, version, created_at, idempotency_hash, upstream_task_id, doc)
-         values ($1, $2, $3, $4, $5, $6, $7, $8::json)`,
+        `insert into tasks (id, tenant_id, state, version, created_at, idempotency_hash, upstream_task_id, image_count, doc)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9::json)`,
         [
           task.id,
           task.tenantId,
@@ -64,6 +65,7 @@ export class PgTaskStore implements TaskStore {
           task.createdAt,
           hash,
           task.upstreamTaskId,
+          task.images.length,
           JSON.stringify(task),
         ],
       );
@@ -77,9 +79,17 @@ export class PgTaskStore implements TaskStore {
 
   async update(next: Task): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `update tasks set state = $2, version = $3, upstream_task_id = $4, doc = $5::json
-       where id = $1 and version = $6`,
-      [next.id, next.state, next.version, next.upstreamTaskId, JSON.stringify(next), next.version - 1],
+      `update tasks set state = $2, version = $3, upstream_task_id = $4, image_count = $5, doc = $6::json
+       where id = $1 and version = $7`,
+      [
+        next.id,
+        next.state,
+        next.version,
+        next.upstreamTaskId,
+        next.images.length,
+        JSON.stringify(next),
+        next.version - 1,
+      ],
     );
     return rowCount === 1;
   }
@@ -146,6 +156,20 @@ export class PgTaskStore implements TaskStore {
       [tenantId],
     );
     return Number(rows[0]?.n ?? 0);
+  }
+
+  async usageForTenant(tenantId: string, from: number, to: number): Promise<TaskUsage> {
+    const { rows } = await this.pool.query<{ state: TaskState; n: string; images: string }>(
+      `select state, count(*) as n, coalesce(sum(image_count) filter (where state = 'SUCCEEDED'), 0) as images
+       from tasks where tenant_id = $1 and created_at >= $2 and created_at < $3 group by state`,
+      [tenantId, from, to],
+    );
+    const usage = emptyUsage();
+    for (const row of rows) {
+      usage.byState[row.state] = Number(row.n);
+      usage.imagesGenerated += Number(row.images);
+    }
+    return usage;
   }
 
   async listCreatedBefore(before: number, limit: number): Promise<Task[]> {

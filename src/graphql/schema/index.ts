@@ -4,6 +4,7 @@ import './scalars.js';
 import './task.js';
 import './generate.js';
 import './scene-types.js';
+import './state-counts.js';
 import './subscription.js';
 import './viewer.js';
 

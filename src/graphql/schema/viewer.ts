@@ -1,5 +1,9 @@
+import { creditsForImages } from '../../core/credits.js';
 import type { TenantStanding } from '../../core/tenant-limits.js';
+import type { TaskUsage, UsagePeriod } from '../../core/usage.js';
 import { builder } from './builder.js';
+import { toGraphQLError } from './errors.js';
+import { TaskStateCountsRef } from './state-counts.js';
 
 const TenantLimitsRef = builder.objectRef<TenantStanding>('TenantLimits');
 TenantLimitsRef.implement({
@@ -26,6 +30,41 @@ TenantLimitsRef.implement({
   }),
 });
 
+const TenantUsageRef = builder.objectRef<{ readonly period: UsagePeriod; readonly usage: TaskUsage }>(
+  'TenantUsage',
+);
+TenantUsageRef.implement({
+  description:
+    'What the caller’s tasks created in a period came to, counted from the gateway’s store: deleted tasks, and tasks past RESULT_RETENTION_DAYS, no longer count.',
+  fields: (t) => ({
+    from: t.field({
+      type: 'DateTime',
+      description: 'Start of the period (included).',
+      resolve: ({ period }) => period.from,
+    }),
+    to: t.field({
+      type: 'DateTime',
+      description: 'End of the period (excluded).',
+      resolve: ({ period }) => period.to,
+    }),
+    tasksByState: t.field({
+      type: TaskStateCountsRef,
+      description: 'The tasks created in the period, by the state they are in now.',
+      resolve: ({ usage }) => usage.byState,
+    }),
+    imagesGenerated: t.int({
+      description: 'Images the period’s SUCCEEDED tasks produced.',
+      resolve: ({ usage }) => usage.imagesGenerated,
+    }),
+    creditsCharged: t.int({
+      description:
+        'PicWish credits those images cost (PICWISH_CREDITS_PER_IMAGE each); FAILED, CANCELLED and unfinished tasks cost nothing.',
+      resolve: ({ usage }, _args, ctx) =>
+        creditsForImages(usage.imagesGenerated, ctx.services.creditsPerImage),
+    }),
+  }),
+});
+
 /** The caller as the gateway knows it: the tenant its key names. */
 const ViewerRef = builder.objectRef<{ readonly tenantId: string }>('Viewer');
 ViewerRef.implement({
@@ -37,13 +76,27 @@ ViewerRef.implement({
       description: 'Its creation limits now.',
       resolve: (viewer, _args, ctx) => ctx.services.tasks.standing(viewer.tenantId),
     }),
+    usage: t.field({
+      type: TenantUsageRef,
+      description:
+        'What its tasks created in `[from, to)` came to. `to` defaults to now and `from` to 24 hours before `to`; `from` must be before `to` (else BAD_USER_INPUT, reason INVALID_PERIOD).',
+      args: {
+        from: t.arg({ type: 'DateTime', description: 'Start of the period (included).' }),
+        to: t.arg({ type: 'DateTime', description: 'End of the period (excluded).' }),
+      },
+      resolve: async (viewer, args, ctx) => {
+        const usage = await ctx.services.tasks.usage(viewer.tenantId, args.from ?? null, args.to ?? null);
+        if (!usage.ok) throw toGraphQLError(usage.error);
+        return usage.value;
+      },
+    }),
   }),
 });
 
 builder.queryFields((t) => ({
   viewer: t.field({
     type: ViewerRef,
-    description: 'The calling tenant and where it stands against its limits.',
+    description: 'The calling tenant, where it stands against its limits, and what it has used.',
     resolve: (_root, _args, ctx) => ({ tenantId: ctx.tenantId }),
   }),
 }));
