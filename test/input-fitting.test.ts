@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fitSpooledPng } from '../src/images/fit.js';
+import { fitSpooledImage } from '../src/images/fit.js';
 import { PICWISH_PNG_LIMITS } from '../src/images/limits.js';
 import { transparentPng } from './support/fixtures.js';
 import { eventually, startStack, type TestStack, uploadOperation } from './support/harness.js';
@@ -61,7 +61,7 @@ describe('oversized inputs (#14)', () => {
   });
 });
 
-describe('fitSpooledPng', () => {
+describe('fitSpooledImage', () => {
   it('keeps the aspect ratio and the alpha channel while fitting sides and bytes', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'fit-')), 'in.png');
     const source = await transparentPng(6000, 4000);
@@ -77,7 +77,7 @@ describe('fitSpooledPng', () => {
       hasAlpha: true,
       hasTrns: false,
     };
-    const fitted = await fitSpooledPng(facts, PICWISH_PNG_LIMITS);
+    const fitted = await fitSpooledImage(facts, PICWISH_PNG_LIMITS);
     expect(fitted.ok && [fitted.value.width, fitted.value.height]).toEqual([4096, 2730]);
     const metadata = await sharp(path).metadata();
     expect([metadata.width, metadata.height, metadata.hasAlpha]).toEqual([4096, 2730, true]);
@@ -85,7 +85,7 @@ describe('fitSpooledPng', () => {
     const second = join(mkdtempSync(join(tmpdir(), 'fit-')), 'in.png');
     await copyFile(path, second);
     const tight = { ...PICWISH_PNG_LIMITS, maxBytes: 8_000 };
-    const squeezed = await fitSpooledPng(
+    const squeezed = await fitSpooledImage(
       { ...facts, path: second, width: 4096, height: 2730, bytes: 100_000 },
       tight,
     );

@@ -15,6 +15,7 @@ export type InputReason =
   | 'IMAGE_TOO_LARGE'
   | 'FILE_TOO_LARGE'
   | 'EMPTY_FILE'
+  | 'UNSUPPORTED_IMAGE_FORMAT'
   | 'UPLOAD_MISSING'
   | 'INVALID_URL'
   | 'URL_NOT_ALLOWED'

@@ -5,7 +5,18 @@ import sharp from 'sharp';
 import { err, ok, type Result } from '../shared/result.js';
 import type { PngLimits } from './limits.js';
 import { type ImageProblem, problem } from './problems.js';
-import type { SpooledPng } from './spool.js';
+
+/** What fitting needs of a spooled file, PNG or photo. */
+export interface SpooledFile {
+  path: string;
+  width: number;
+  height: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** Encodings a fitted file keeps: a PNG stays a PNG (alpha kept), a photo keeps its format. */
+export type FitFormat = 'png' | 'jpeg' | 'webp';
 
 /**
  * What a spooled PNG may be before it is fitted (#14): phone shots of 6000 px and more are
@@ -18,15 +29,17 @@ export const FIT_INTAKE = Object.freeze({ maxSide: 12_000, maxPixels: 100_000_00
 const BYTE_ATTEMPTS = 4;
 
 /**
- * Downscales a spooled PNG in place so PicWish takes it: each side at most `target.maxSide` and the
- * file at most `target.maxBytes`, keeping the aspect ratio and the alpha channel (re-encoded as
- * PNG). Exists so an oversized photo is fitted rather than refused. A PNG already within the
- * limits is returned untouched; one that would end below `target.minSide` is IMAGE_TOO_SMALL.
+ * Downscales a spooled image in place so PicWish takes it: each side at most `target.maxSide` and
+ * the file at most `target.maxBytes`, keeping the aspect ratio and the alpha channel (re-encoded
+ * in `format`: PNG for foregrounds, the photo's own format for a `removeBackground` photo).
+ * Exists so an oversized image is fitted rather than refused. One already within the limits is
+ * returned untouched; one that would end below `target.minSide` is IMAGE_TOO_SMALL.
  */
-export async function fitSpooledPng(
-  spooled: SpooledPng,
+export async function fitSpooledImage<T extends SpooledFile>(
+  spooled: T,
   target: PngLimits,
-): Promise<Result<SpooledPng, ImageProblem>> {
+  format: FitFormat = 'png',
+): Promise<Result<T, ImageProblem>> {
   const { width, height, bytes } = spooled;
   if (width <= target.maxSide && height <= target.maxSide && bytes <= target.maxBytes) return ok(spooled);
   let scale = Math.min(1, target.maxSide / width, target.maxSide / height);
@@ -49,7 +62,7 @@ export async function fitSpooledPng(
         failOn: 'error',
       })
         .resize(w, h, { fit: 'fill' })
-        .png({ compressionLevel: 9 })
+        .toFormat(format, ENCODINGS[format])
         .toFile(temp);
       const size = (await stat(temp)).size;
       if (size <= target.maxBytes) {
@@ -71,6 +84,13 @@ export async function fitSpooledPng(
     await rm(temp, { force: true });
   }
 }
+
+/** PNG as small as it gets; photos at a quality nobody tells from the original. */
+const ENCODINGS: Readonly<Record<FitFormat, Record<string, number>>> = {
+  png: { compressionLevel: 9 },
+  jpeg: { quality: 90 },
+  webp: { quality: 90 },
+};
 
 async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');

@@ -5,6 +5,7 @@
 
 export { spoolAndInspectPng } from './inspect.js';
 export { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
+export { type SpooledPhoto, spoolAndInspectPhoto } from './photo.js';
 export { type PngFacts, readPngHeader } from './png-header.js';
 export type { PngSource, StreamedPng } from './png-stream.js';
 export { IMAGE_PROBLEM_REASONS, type ImageProblem, type ImageProblemReason } from './problems.js';

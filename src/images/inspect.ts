@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { err, type Result } from '../shared/result.js';
-import { FIT_INTAKE, fitSpooledPng } from './fit.js';
+import { FIT_INTAKE, fitSpooledImage } from './fit.js';
 import { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
 import type { PngSource } from './png-stream.js';
 import type { ImageProblem } from './problems.js';
@@ -38,7 +38,7 @@ export async function spoolAndInspectPng(
     : limits;
   const spooled = await spoolPng(source, destPath, intake);
   if (!spooled.ok) return spooled;
-  const fitted = fit ? await fitSpooledPng(spooled.value, limits) : spooled;
+  const fitted = fit ? await fitSpooledImage(spooled.value, limits) : spooled;
   if (!fitted.ok) {
     await rm(destPath, { force: true });
     return fitted;

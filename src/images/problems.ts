@@ -9,6 +9,7 @@ export const IMAGE_PROBLEM_REASONS = [
   'IMAGE_TOO_LARGE',
   'FILE_TOO_LARGE',
   'EMPTY_FILE',
+  'UNSUPPORTED_IMAGE_FORMAT',
 ] as const;
 
 /** Stable machine-readable reasons (they become GraphQL `extensions.reason`). */

@@ -48,7 +48,7 @@ export async function spoolPng(
 }
 
 /** `FileHandle.write` may write less than asked; a spool file must hold every byte that was hashed. */
-async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
+export async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
   let written = 0;
   while (written < chunk.length) {
     const { bytesWritten } = await file.write(chunk, written, chunk.length - written);

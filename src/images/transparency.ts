@@ -11,9 +11,10 @@ import { type ImageProblem, problem } from './problems.js';
  * its maximum, EMPTY_FOREGROUND when every one is zero (nothing to put a background behind). Runs one decode in bounded memory: sequential read, at most `maxSide²` pixels, and
  * only the alpha band is kept (measured: about 30 MB above baseline for 4096×4096 RGBA, where
  * sharp's `stats()` held about 90 MB and took four times as long). Rejects only when `path` is missing.
+ * `path` may also be the bytes themselves: a cutout from PicWish is checked the same way (#14).
  */
 export async function checkDecodedTransparency(
-  path: string,
+  path: string | Uint8Array,
   limits: PngLimits = PICWISH_PNG_LIMITS,
 ): Promise<Result<void, ImageProblem>> {
   const options: SharpOptions = {
@@ -24,7 +25,7 @@ export async function checkDecodedTransparency(
     failOn: 'error',
   };
   // A missing file is a fault of the caller, not of the uploader: let it reject, not read as corrupt.
-  await stat(path);
+  if (typeof path === 'string') await stat(path);
   try {
     const metadata = await sharp(path, options).metadata();
     if (metadata.format !== 'png') {
@@ -51,7 +52,10 @@ export async function checkDecodedTransparency(
       : err(problem('EMPTY_FOREGROUND', 'Every pixel is fully transparent; there is no foreground to keep.'));
   } catch (error) {
     const firstLine = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
-    const detail = firstLine.replaceAll(path, 'the file').replace(/[\s:]+$/, '');
+    const detail = (typeof path === 'string' ? firstLine.replaceAll(path, 'the file') : firstLine).replace(
+      /[\s:]+$/,
+      '',
+    );
     return err(problem('CORRUPT_IMAGE', `The image data cannot be decoded (${detail}).`));
   }
 }
