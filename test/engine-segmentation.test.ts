@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
+import { productPhotoJpeg } from './support/fixtures.js';
 
 let engine: LocalEngine;
 
@@ -10,17 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine?.close();
 });
-
-/** A JPEG product photo: a red box on a white background. */
-async function productPhoto(): Promise<Buffer> {
-  const box = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#c81e1e' } })
-    .png()
-    .toBuffer();
-  return sharp({ create: { width: 600, height: 400, channels: 3, background: '#ffffff' } })
-    .composite([{ input: box, gravity: 'center' }])
-    .jpeg()
-    .toBuffer();
-}
 
 async function segment(photo: Buffer, sync = '1'): Promise<Response> {
   const form = new FormData();
@@ -35,7 +25,7 @@ async function segment(photo: Buffer, sync = '1'): Promise<Response> {
 
 describe('local engine background removal (#14)', () => {
   it('cuts a white background out of a JPEG product photo, keeping the product opaque', async () => {
-    const response = await segment(await productPhoto());
+    const response = await segment(await productPhotoJpeg());
     const answer = (await response.json()) as { data: { state: number; image: string } };
     expect(answer.data.state).toBe(1);
     const png = Buffer.from(answer.data.image, 'base64');
@@ -59,7 +49,15 @@ describe('local engine background removal (#14)', () => {
     expect(answer.data.state).toBeLessThan(0);
   });
 
+  it('counts segmentations apart from creates and takes its faults from its own switch', async () => {
+    engine.resetStats();
+    engine.faults.segmentationFaults.push({ status: 503 });
+    expect((await segment(await productPhotoJpeg())).status).toBe(503);
+    expect((await segment(await productPhotoJpeg())).status).toBe(200);
+    expect(engine.stats()).toMatchObject({ segmentations: 1, segmentationAttempts: 2, createAttempts: 0 });
+  });
+
   it('answers only sync=1, with 400 otherwise', async () => {
-    expect((await segment(await productPhoto(), '0')).status).toBe(400);
+    expect((await segment(await productPhotoJpeg(), '0')).status).toBe(400);
   });
 });

@@ -9,7 +9,13 @@ import type { CreateFault, FaultSwitches } from './types.js';
 
 /** Fresh switches, all off. */
 export function noFaults(): FaultSwitches {
-  return { createFaults: [], pollFaults: [], nextTaskStates: [], acceptCreatesWithoutProcessing: false };
+  return {
+    createFaults: [],
+    pollFaults: [],
+    segmentationFaults: [],
+    nextTaskStates: [],
+    acceptCreatesWithoutProcessing: false,
+  };
 }
 
 /** Acts out a fault on the request; 'hang' deliberately leaves the response open until shutdown. */

@@ -104,17 +104,21 @@ function admit(context: RoutesContext, res: ServerResponse): boolean {
 
 /**
  * What every POST shares, in PicWish's order: count the attempt, read the body, act out a queued
- * create fault, check the key and the QPS limit, then parse. Null when an answer was already sent.
+ * fault of that endpoint, check the key and the QPS limit (one limit for every endpoint), then
+ * parse. Null when an answer was already sent.
  */
 async function admittedForm(
   context: RoutesContext,
   req: IncomingMessage,
   res: ServerResponse,
+  endpoint: 'create' | 'segmentation',
 ): Promise<ParsedForm | null> {
-  context.stats.createAttempt();
+  if (endpoint === 'create') context.stats.createAttempt();
+  else context.stats.segmentationAttempt();
   const body = await readBody(req);
   if (!body.ok && body.error === 'aborted') return null;
-  const fault = context.faults.createFaults.shift();
+  const fault =
+    endpoint === 'create' ? context.faults.createFaults.shift() : context.faults.segmentationFaults.shift();
   if (fault) {
     actOutFault(fault, req, res);
     return null;
@@ -136,7 +140,7 @@ async function handleCreate(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const form = await admittedForm(context, req, res);
+  const form = await admittedForm(context, req, res, 'create');
   if (!form) return;
   const image = form.files.get('image_file');
   const record: CreateRecord = {
@@ -154,21 +158,22 @@ async function handleCreate(
 }
 
 /**
- * `POST /api/tasks/visual/segmentation` with `sync=1`: the same faults, key and QPS checks as a
- * create, then a flood-fill cutout (cutout.ts, not AI) answered in the call as base64 PNG.
+ * `POST /api/tasks/visual/segmentation` with `sync=1`: the same kinds of faults (its own switch,
+ * `segmentationFaults`), key and QPS checks as a create, then a flood-fill cutout (cutout.ts, not AI) answered in the call as base64 PNG.
  */
 async function handleSegmentation(
   context: RoutesContext,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const form = await admittedForm(context, req, res);
+  const form = await admittedForm(context, req, res, 'segmentation');
   if (!form) return;
   if (form.fields.get('sync') !== '1') return sendError(res, 400, 'the local engine answers sync=1 only');
   const photo = form.files.get('image_file');
   if (!photo) return sendError(res, 400, 'image_file is required');
   const cutout = await cutOutUniformBorder(photo);
   if (!cutout.ok) return sendJson(res, 200, { status: 200, data: { state: -1, err_message: cutout.error } });
+  context.stats.segmentationDone();
   sendJson(res, 200, {
     status: 200,
     message: 'success',

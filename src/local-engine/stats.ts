@@ -11,6 +11,8 @@ export class StatsRecorder {
     return {
       creates: 0,
       createAttempts: 0,
+      segmentations: 0,
+      segmentationAttempts: 0,
       polls: 0,
       pollsByTask: {},
       rateLimited: 0,
@@ -32,6 +34,16 @@ export class StatsRecorder {
   /** Any POST to the create endpoint. */
   createAttempt(): void {
     this.stats.createAttempts++;
+  }
+
+  /** Any POST to the segmentation endpoint. */
+  segmentationAttempt(): void {
+    this.stats.segmentationAttempts++;
+  }
+
+  /** A background removal answered with a cutout. */
+  segmentationDone(): void {
+    this.stats.segmentations++;
   }
 
   /** A create body that could be parsed, whether or not it was then accepted. */

@@ -50,6 +50,10 @@ export interface EngineStats {
   creates: number;
   /** All POSTs to the create endpoint, faulted and rejected ones included. */
   createAttempts: number;
+  /** Background removals answered with a cutout (what PicWish charges for, #14). */
+  segmentations: number;
+  /** All POSTs to the segmentation endpoint, faulted and rejected ones included. */
+  segmentationAttempts: number;
   /** All GETs of a task, faulted and rejected ones included. */
   polls: number;
   pollsByTask: Record<string, number>;
@@ -101,6 +105,8 @@ export interface FaultSwitches {
   createFaults: CreateFault[];
   /** Consumed one per poll (GET of a task), before authentication. */
   pollFaults: PollFault[];
+  /** Consumed one per background removal (POST to the segmentation endpoint), before authentication. */
+  segmentationFaults: CreateFault[];
   /** Consumed one per accepted create: that task ends in this state (-1, -2, -3, -5, -7, -8) instead of success. */
   nextTaskStates: number[];
   /** While on, accepted tasks stay at state 4 forever (for deadline tests). */

@@ -1,27 +1,39 @@
 import { crc32 } from 'node:zlib';
-import sharp from 'sharp';
+import sharp, { type Color, type Sharp } from 'sharp';
 
 /**
  * The fixtures tests and benchmarks share: foreground PNGs and the common operations. One module,
  * so a change to what a "good upload" is or to the mutation's shape is made once.
  */
 
-/** A transparent PNG with an opaque rectangle in the middle: what PicWish expects as a foreground. */
-export async function transparentPng(width = 600, height = 400): Promise<Buffer> {
-  const shape = await sharp({
-    create: {
-      width: Math.round(width / 2),
-      height: Math.round(height / 2),
-      channels: 4,
-      background: '#c81e1e',
-    },
+/** A red box, half as wide and high as the picture, in the middle of `background`. */
+async function redBoxOn(
+  width: number,
+  height: number,
+  background: Color,
+  channels: 3 | 4,
+): Promise<Sharp> {
+  const box = await sharp({
+    create: { width: Math.round(width / 2), height: Math.round(height / 2), channels, background: '#c81e1e' },
   })
     .png()
     .toBuffer();
-  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
-    .composite([{ input: shape, gravity: 'center' }])
-    .png()
-    .toBuffer();
+  return sharp({ create: { width, height, channels, background } }).composite([
+    { input: box, gravity: 'center' },
+  ]);
+}
+
+/** A transparent PNG with an opaque rectangle in the middle: what PicWish expects as a foreground. */
+export async function transparentPng(width = 600, height = 400): Promise<Buffer> {
+  return (await redBoxOn(width, height, { r: 0, g: 0, b: 0, alpha: 0 }, 4)).png().toBuffer();
+}
+
+/**
+ * A JPEG product photo with its background still in: a red box on plain white, what users of
+ * `removeBackground` (#14) upload and what the local engine's flood fill can cut out.
+ */
+export async function productPhotoJpeg(width = 600, height = 400): Promise<Buffer> {
+  return (await redBoxOn(width, height, '#ffffff', 3)).jpeg().toBuffer();
 }
 
 /**
