@@ -54,6 +54,7 @@ function rig(options: {
         timeElapsedMs: 1,
         images: [{ kind: 'url', url: 'http://upstream.invalid/1.png' }],
       }),
+    removeBackground: async () => err({ kind: 'rejected', status: 400, message: 'not used here' }),
     close: async () => {},
   };
   const state: Rig = {

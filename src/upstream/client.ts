@@ -7,8 +7,11 @@ import {
   type CreateTaskRequest,
   envelopeMessage,
   envelopeStatus,
+  type OutgoingImage,
   parseCreatedTaskId,
+  parseSegmentation,
   parseTaskStatus,
+  type SegmentationOutcome,
   type UpstreamTaskStatus,
 } from './wire.js';
 
@@ -36,12 +39,18 @@ export type UpstreamFault =
   | { readonly kind: 'transient'; readonly detail: string; readonly mayHaveCreated: boolean };
 
 /**
- * The seam between task services and PicWish. The gateway only ever needs these two calls; the
- * local engine speaks the same contract, so one implementation serves both.
+ * The seam between task services and PicWish. The gateway needs these calls; the local engine
+ * speaks the same contract, so one implementation serves both.
  */
 export interface UpstreamClient {
   createTask(request: CreateTaskRequest): Promise<Result<{ taskId: string }, UpstreamFault>>;
   getTask(taskId: string): Promise<Result<UpstreamTaskStatus, UpstreamFault>>;
+  /**
+   * PicWish's background removal of a photo (#14), asked synchronously (`sync=1`): one call, one
+   * budget slot, the cutout (PNG, base64) in the answer. Charged like a create, so the same
+   * resubmission rule applies: `mayHaveCreated` marks an answer it may have acted on.
+   */
+  removeBackground(image: OutgoingImage): Promise<Result<SegmentationOutcome, UpstreamFault>>;
   close(): Promise<void>;
 }
 
@@ -81,6 +90,7 @@ const NOT_DELIVERED = new Set([
 ]);
 
 const CREATE_PATH = '/api/tasks/visual/background';
+const SEGMENTATION_PATH = '/api/tasks/visual/segmentation';
 
 function retryAfterMs(header: string | string[] | undefined): number | null {
   const value = Array.isArray(header) ? header[0] : header;
@@ -158,14 +168,7 @@ export class PicWishClient implements UpstreamClient {
   }
 
   async createTask(input: CreateTaskRequest): Promise<Result<{ taskId: string }, UpstreamFault>> {
-    const form = new FormData();
-    if (input.image.kind === 'file') {
-      // A file-backed Blob: undici streams it from disk instead of reading it into memory.
-      const blob = await openAsBlob(input.image.path, { type: 'image/png' });
-      form.set('image_file', blob, basename(input.image.path));
-    } else {
-      form.set('image_url', input.image.url);
-    }
+    const form = await imageForm(input.image);
     if (input.prompt !== null) form.set('prompt', input.prompt);
     if (input.sceneType !== null) form.set('scene_type', String(input.sceneType));
     if (input.negativePrompt !== null) form.set('negative_prompt', input.negativePrompt);
@@ -203,6 +206,36 @@ export class PicWishClient implements UpstreamClient {
         return ok(detail === status.stateDetail ? status : { ...status, stateDetail: detail });
       }
       return err({ kind: 'transient', detail: 'task answer had no usable state', mayHaveCreated: false });
+    }
+    return err(answerFault(code, body, headers, this.#scrub));
+  }
+
+  async removeBackground(image: OutgoingImage): Promise<Result<SegmentationOutcome, UpstreamFault>> {
+    const form = await imageForm(image);
+    form.set('sync', '1');
+    form.set('return_type', '2');
+    form.set('output_type', '2');
+    form.set('format', 'png');
+    const answer = await this.#call(
+      'POST',
+      SEGMENTATION_PATH,
+      this.#options.maxAnswerBytes ?? MAX_POLL_ANSWER_BYTES,
+      form,
+    );
+    if (!answer.ok) return answer;
+    const { httpStatus, body, headers } = answer.value;
+    const code = envelopeStatus(httpStatus, body);
+    if (httpStatus >= 200 && httpStatus < 300 && code === 200) {
+      const outcome = parseSegmentation(body);
+      if (outcome?.done === false && outcome.detail !== null) {
+        return ok({ ...outcome, detail: this.#scrub(outcome.detail) });
+      }
+      if (outcome) return ok(outcome);
+      // Answered, but with neither a cutout nor a failure: it may have been done (and charged).
+      return err({ kind: 'transient', detail: 'the answer had no cutout', mayHaveCreated: true });
+    }
+    if (body === undefined && httpStatus >= 200 && httpStatus < 300) {
+      return err({ kind: 'transient', detail: 'the answer was not JSON', mayHaveCreated: true });
     }
     return err(answerFault(code, body, headers, this.#scrub));
   }
@@ -251,6 +284,21 @@ export class PicWishClient implements UpstreamClient {
       return err(networkFault(error, this.#options.timeoutMs));
     }
   }
+}
+
+/** A form holding the image as PicWish takes it: `image_file` (streamed from disk when a file) or `image_url`. */
+async function imageForm(image: OutgoingImage): Promise<FormData> {
+  const form = new FormData();
+  if (image.kind === 'file') {
+    // A file-backed Blob: undici streams it from disk instead of reading it into memory.
+    const blob = await openAsBlob(image.path, { type: image.contentType ?? 'image/png' });
+    form.set('image_file', blob, basename(image.path));
+  } else if (image.kind === 'bytes') {
+    form.set('image_file', new Blob([new Uint8Array(image.data)], { type: 'image/png' }), image.name);
+  } else {
+    form.set('image_url', image.url);
+  }
+  return form;
 }
 
 /** The body as text, or null (and the body destroyed) once it is, or says it will be, over `maxBytes`. */

@@ -9,15 +9,50 @@
 
 import type { PendingImage } from '../results/stored-image.js';
 
+/**
+ * An image the gateway sends: a spooled file (its type as the intake sniffed it; PNG when not
+ * said), bytes already in memory (a stored cutout, #14), or a URL.
+ */
+export type OutgoingImage =
+  | { readonly kind: 'file'; readonly path: string; readonly contentType?: string }
+  | { readonly kind: 'bytes'; readonly data: Uint8Array; readonly name: string }
+  | { readonly kind: 'url'; readonly url: string };
+
 /** What the gateway asks PicWish to do; exactly one image source and one of prompt/sceneType. */
 export interface CreateTaskRequest {
-  readonly image:
-    | { readonly kind: 'file'; readonly path: string }
-    | { readonly kind: 'url'; readonly url: string };
+  readonly image: OutgoingImage;
   readonly prompt: string | null;
   readonly sceneType: number | null;
   readonly negativePrompt: string | null;
   readonly batchSize: 1 | 2;
+}
+
+/**
+ * PicWish's answer to a synchronous background removal (`sync=1`, #14): the cutout, or the
+ * failure state PicWish ended it in (negative, as for generate-background) with its words.
+ */
+export type SegmentationOutcome =
+  | { readonly done: true; readonly image: PendingImage }
+  | { readonly done: false; readonly state: number; readonly detail: string | null };
+
+/**
+ * Reads a `sync=1` segmentation answer: `data.state` 1 with `data.image` (a link or base64), or a
+ * negative `data.state`; null for anything else (no state, still working, done without image).
+ * PicWish words a failure in `state_detail`; `err_message` is read too (public clients show it).
+ */
+export function parseSegmentation(body: unknown): SegmentationOutcome | null {
+  if (!isRecord(body) || !isRecord(body.data)) return null;
+  const data = body.data;
+  const state = asNumber(data.state);
+  if (state === null || !Number.isInteger(state)) return null;
+  if (state < 0) {
+    const said = [data.state_detail, data.err_message].find(
+      (value) => typeof value === 'string' && value !== '',
+    );
+    return { done: false, state, detail: typeof said === 'string' ? said.slice(0, 200) : null };
+  }
+  const image = state === 1 ? parseImage(data.image) : null;
+  return image ? { done: true, image } : null;
 }
 
 /** A result image as PicWish returned it, in the shape the results layer downloads from. */

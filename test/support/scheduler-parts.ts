@@ -20,7 +20,12 @@ import { TaskTraces } from '../../src/scheduler/task-traces.js';
 import { LocalWaitingQueue } from '../../src/scheduler/waiting-queue.js';
 import { ok, type Result } from '../../src/shared/result.js';
 import type { UpstreamClient, UpstreamFault } from '../../src/upstream/client.js';
-import type { CreateTaskRequest, UpstreamTaskStatus } from '../../src/upstream/wire.js';
+import type {
+  CreateTaskRequest,
+  OutgoingImage,
+  SegmentationOutcome,
+  UpstreamTaskStatus,
+} from '../../src/upstream/wire.js';
 
 /**
  * Fakes and a small rig for the scheduler's unit specs: its parts driven directly, with a scripted
@@ -82,6 +87,7 @@ export const STORED_IMAGE: StoredImage = {
 
 type CreateAnswer = Result<{ taskId: string }, UpstreamFault>;
 type PollAnswer = Result<UpstreamTaskStatus, UpstreamFault>;
+type CutoutAnswer = Result<SegmentationOutcome, UpstreamFault>;
 
 /** An upstream that answers from scripts and records every call. */
 export class ScriptedUpstream implements UpstreamClient {
@@ -89,6 +95,9 @@ export class ScriptedUpstream implements UpstreamClient {
   readonly polls: string[] = [];
   onCreate: (request: CreateTaskRequest) => Promise<CreateAnswer> = async () => ok({ taskId: 'up-1' });
   onPoll: (taskId: string) => Promise<PollAnswer> = async () => ok(upstreamStatus());
+  readonly segmentations: OutgoingImage[] = [];
+  onRemoveBackground: (image: OutgoingImage) => Promise<CutoutAnswer> = async () =>
+    ok({ done: true, image: { kind: 'base64', data: 'iVBORw0KGgo=' } });
 
   createTask(request: CreateTaskRequest): Promise<CreateAnswer> {
     this.creates.push(request);
@@ -98,6 +107,11 @@ export class ScriptedUpstream implements UpstreamClient {
   getTask(taskId: string): Promise<PollAnswer> {
     this.polls.push(taskId);
     return this.onPoll(taskId);
+  }
+
+  removeBackground(image: OutgoingImage): Promise<CutoutAnswer> {
+    this.segmentations.push(image);
+    return this.onRemoveBackground(image);
   }
 
   async close(): Promise<void> {}
