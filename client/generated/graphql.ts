@@ -39,15 +39,17 @@ export type GenerateBackgroundInput = {
   image: ImageSource;
   /** What to keep out of the background, up to 1024 characters. */
   negativePrompt?: string | null | undefined;
+  /** The image is a photo with its background (JPEG, PNG or WebP): PicWish removes the background first (about 1 credit more, within the same QPS budget), and the background is generated for the cutout. The task goes through `stage` CUTOUT, then GENERATING and STORING. Without it, the image must be a transparent PNG. */
+  removeBackground?: boolean | null | undefined;
 };
 
-/** The transparent foreground PNG: exactly one of an upload or a URL (otherwise BAD_USER_INPUT with reason ONE_OF_VIOLATION). */
+/** The foreground: a transparent PNG, or with `removeBackground` a JPEG, PNG or WebP photo with its background. Exactly one of an upload or a URL (otherwise BAD_USER_INPUT with reason ONE_OF_VIOLATION). */
 export type ImageSource = {
-  /** The PNG itself, sent as a GraphQL multipart request (needs an `apollo-require-preflight` or `x-graphql-yoga-csrf` header). */
+  /** The image itself, sent as a GraphQL multipart request (needs an `apollo-require-preflight` or `x-graphql-yoga-csrf` header). */
   file?: File | Blob | null | undefined;
   /** Downscale an image over 4096 px on a side or over PICWISH_MAX_IMAGE_BYTES (aspect ratio and alpha kept) instead of refusing it. Below 256 px is always refused. */
   fit?: boolean | null | undefined;
-  /** An absolute http(s) URL PicWish can download the PNG from. */
+  /** An absolute http(s) URL of the image. The gateway fetches it once (private and loopback addresses refused) and checks it like an upload; PicWish only ever receives the file. */
   url?: string | null | undefined;
 };
 

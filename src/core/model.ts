@@ -22,8 +22,45 @@ export function isTerminal(state: TaskState): boolean {
  * whatever a shared queue says yet: the scheduler publishes that update before it removes the task
  * from the (shared) waiting queue.
  */
-export function isWaitingToBeSent(task: Pick<Task, 'state' | 'upstreamTaskId'>): boolean {
-  return task.state === 'QUEUED' && !task.upstreamTaskId;
+export function isWaitingToBeSent(task: Pick<Task, 'state' | 'upstreamTaskId' | 'cutout'>): boolean {
+  return task.state === 'QUEUED' && !hasStarted(task);
+}
+
+/**
+ * True once PicWish did anything for the task that counts: the create was accepted, or the cutout
+ * of a `removeBackground` task is stored. Before that a task is only waiting, and its
+ * `deadlineSeconds` (start-by) still applies.
+ */
+export function hasStarted(task: Pick<Task, 'upstreamTaskId' | 'cutout'>): boolean {
+  return task.upstreamTaskId !== null || task.cutout?.status === 'stored';
+}
+
+/**
+ * The step a task is in (#14): removing the photo's background, generating, or storing results.
+ * Derived from the record rather than stored beside it, so it can never disagree with the fields
+ * that decide what the scheduler does next. Null once the task is final: its state says how it
+ * ended. A task waiting in the queue is in the first step it waits for.
+ */
+export type TaskStage = 'CUTOUT' | 'GENERATING' | 'STORING';
+
+/** The stage of `task`; see TaskStage. */
+export function stageOf(task: Pick<Task, 'state' | 'cutout' | 'pendingImages'>): TaskStage | null {
+  if (isTerminal(task.state)) return null;
+  if (task.pendingImages.length > 0) return 'STORING';
+  if (task.cutout && task.cutout.status !== 'stored') return 'CUTOUT';
+  return 'GENERATING';
+}
+
+/**
+ * How much of a task's progress the cutout step stands for, in percent: a `removeBackground`
+ * task reaches this once its cutout is stored, and PicWish's generation progress fills the rest.
+ */
+export const CUTOUT_PROGRESS_SHARE = 20;
+
+/** The task's overall progress for PicWish's generation progress `upstream` (0–100). */
+export function generationProgress(task: Pick<Task, 'cutout'>, upstream: number): number {
+  if (!task.cutout) return upstream;
+  return Math.round(CUTOUT_PROGRESS_SHARE + (upstream * (100 - CUTOUT_PROGRESS_SHARE)) / 100);
 }
 
 /**
@@ -44,7 +81,8 @@ export type TaskErrorCode =
   | 'UPSTREAM_TASK_LOST'
   | 'DEADLINE_EXCEEDED'
   | 'RESULT_UNAVAILABLE'
-  | 'UNKNOWN_UPSTREAM_STATE';
+  | 'UNKNOWN_UPSTREAM_STATE'
+  | 'CUTOUT_FAILED';
 
 /** Why a task FAILED, in words a client can show. */
 export interface TaskError {
@@ -61,8 +99,22 @@ export type TaskSource =
       readonly bytes: number;
       readonly width: number;
       readonly height: number;
+      /**
+       * What the file is: a transparent PNG, or (with `removeBackground`) a JPEG, PNG or WebP
+       * photo. Absent on records written before #14, whose uploads were all PNGs.
+       */
+      readonly contentType?: 'image/png' | 'image/jpeg' | 'image/webp';
     }
   | { readonly kind: 'url'; readonly url: string };
+
+/**
+ * Background removal before generation (#14), for a task created with `removeBackground`:
+ * `waiting` until PicWish's cutout is stored in the blob store (`stored`, with the stored image);
+ * from then on the create sends the cutout, and the photo in the spool is gone.
+ */
+export type CutoutStep =
+  | { readonly status: 'waiting' }
+  | { readonly status: 'stored'; readonly image: StoredImage };
 
 /** The whole record; the store keeps it as one document. Times are epoch milliseconds. */
 export interface Task {
@@ -79,6 +131,11 @@ export interface Task {
   readonly sceneType: number | null;
   readonly negativePrompt: string | null;
   readonly batchSize: 1 | 2;
+  /**
+   * Null unless the task was created with `removeBackground` (absent on records written before
+   * #14, read the same way); then how far the background removal got.
+   */
+  readonly cutout?: CutoutStep | null;
   readonly createdAt: number;
   readonly submittedAt: number | null;
   readonly processedAt: number | null;
@@ -98,8 +155,9 @@ export interface Task {
   /** Submission attempts made so far, for backoff and the resubmission rule. */
   readonly attempts: number;
   /**
-   * Set just before a create is sent and cleared with its answer. Found set on a task nobody is
-   * working on, it means a process died mid-create: PicWish may or may not have the task.
+   * Set just before a call that PicWish charges is sent (the create, or the background removal of
+   * a `removeBackground` task) and cleared with its answer. Found set on a task nobody is working
+   * on, it means a process died mid-call: PicWish may or may not have acted on it.
    */
   readonly submitInFlight: boolean;
 }
@@ -114,6 +172,7 @@ export type NewTask = Pick<
   | 'sceneType'
   | 'negativePrompt'
   | 'batchSize'
+  | 'cutout'
   | 'createdAt'
   | 'idempotencyKey'
   | 'inputHash'

@@ -91,6 +91,13 @@ export class TaskService {
     }
 
     const id = randomUUID();
+    const fit = image.fit ?? true;
+    // With removeBackground the foreground is a photo, background and all; otherwise it must be a
+    // transparent PNG, refused exactly as before #14.
+    const accept = (body: Readable) =>
+      valid.value.removeBackground
+        ? this.options.spool.acceptPhoto(id, body, fit)
+        : this.options.spool.accept(id, body, fit);
     let source: TaskSource;
     if (open !== null) {
       const field = IMAGE_FIELDS.file;
@@ -105,20 +112,20 @@ export class TaskService {
             : badInput('UPLOAD_MISSING', field, 'The upload named in the request did not arrive.'),
         );
       }
-      const spooled = await this.options.spool.accept(id, stream, image.fit ?? true);
+      const spooled = await accept(stream);
       if (!spooled.ok) return err(badInput(spooled.error.reason, field, spooled.error.message));
       source = spooled.value;
     } else {
-      const fetched = await spoolImageUrl(this.options.imageUrls, url as string, IMAGE_FIELDS.url, (body) =>
-        this.options.spool.accept(id, body, image.fit ?? true),
-      );
+      const fetched = await spoolImageUrl(this.options.imageUrls, url as string, IMAGE_FIELDS.url, accept);
       if (!fetched.ok) return fetched;
       source = fetched.value;
     }
 
-    const { idempotencyKey, deadlineSeconds, ...rest } = valid.value;
+    const { idempotencyKey, deadlineSeconds, removeBackground, ...rest } = valid.value;
     const inputHash = createHash('sha256')
-      .update(JSON.stringify({ image: source.sha256, ...rest }))
+      .update(
+        JSON.stringify({ image: source.sha256, ...rest, ...(removeBackground ? { removeBackground } : {}) }),
+      )
       .digest('hex');
     const now = Date.now();
     const task = newQueuedTask({
@@ -126,6 +133,7 @@ export class TaskService {
       tenantId,
       source,
       ...rest,
+      cutout: removeBackground ? { status: 'waiting' } : null,
       createdAt: now,
       idempotencyKey,
       inputHash,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { spoolAndInspectPng } from '../images/inspect.js';
 import { PICWISH_PNG_LIMITS, type PngLimits } from '../images/limits.js';
+import { spoolAndInspectPhoto } from '../images/photo.js';
 import type { ImageProblem } from '../images/problems.js';
 import { ok, type Result } from '../shared/result.js';
 import type { TaskSource } from './model.js';
@@ -40,7 +41,25 @@ export class UploadSpool {
     });
     if (!spooled.ok) return spooled;
     const { path, sha256, bytes, width, height } = spooled.value;
-    return ok({ kind: 'file', spoolPath: path, sha256, bytes, width, height });
+    return ok({ kind: 'file', spoolPath: path, sha256, bytes, width, height, contentType: 'image/png' });
+  }
+
+  /**
+   * The same for a `removeBackground` photo (#14): a JPEG, PNG or WebP with its background in,
+   * checked by `spoolAndInspectPhoto` instead of the transparency checks.
+   */
+  async acceptPhoto(
+    taskId: string,
+    upload: Readable,
+    fit = true,
+  ): Promise<Result<SpooledSource, ImageProblem>> {
+    const spooled = await spoolAndInspectPhoto(upload, join(this.dir, `${taskId}.photo`), {
+      limits: this.#limits,
+      fit,
+    });
+    if (!spooled.ok) return spooled;
+    const { path, sha256, bytes, width, height, contentType } = spooled.value;
+    return ok({ kind: 'file', spoolPath: path, sha256, bytes, width, height, contentType });
   }
 
   /** The upload is no longer needed (sent, refused, or its task is over); a URL source has none. */

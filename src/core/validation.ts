@@ -27,6 +27,8 @@ export interface GenerateParams {
   readonly batchSize: number;
   readonly idempotencyKey?: string | null;
   readonly deadlineSeconds?: number | null;
+  /** Run PicWish's background removal on a photo first (#14). @default false */
+  readonly removeBackground?: boolean | null;
 }
 
 /** The same, checked and normalised: what a task records. */
@@ -37,6 +39,7 @@ export interface ValidParams {
   readonly batchSize: 1 | 2;
   readonly idempotencyKey: string | null;
   readonly deadlineSeconds: number | null;
+  readonly removeBackground: boolean;
 }
 
 const INPUT = ['input'];
@@ -112,6 +115,7 @@ export function validateParams(
     batchSize: params.batchSize as 1 | 2,
     idempotencyKey: key,
     deadlineSeconds: deadline,
+    removeBackground: params.removeBackground === true,
   });
 }
 

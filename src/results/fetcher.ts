@@ -72,6 +72,17 @@ export class ResultFetcher {
     return ok({ key, width, height, contentType: format.contentType, bytes: stored.bytes });
   }
 
+  /**
+   * The bytes of an image stored by `fetch`: a `removeBackground` task's cutout (#14) is sent on
+   * to PicWish from the blob store, which (unlike the spool) every instance of a cluster shares.
+   * Rejects when the blob is gone.
+   */
+  async load(image: StoredImage): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.blobs.read(image.key)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
   /** Removes whatever was stored for `taskId` (results that came in after it was cancelled). */
   async discard(taskId: string): Promise<void> {
     await this.blobs.deletePrefix(taskBlobPrefix(taskId));

@@ -1,4 +1,4 @@
-import type { Task, TaskError } from '../core/model.js';
+import { hasStarted, type Task, type TaskError } from '../core/model.js';
 import type { UpstreamFault } from '../upstream/client.js';
 
 /**
@@ -19,6 +19,52 @@ export const CREATE_INTERRUPTED: TaskError = {
   message:
     'The gateway stopped while sending this task to PicWish, so it cannot tell whether PicWish started it. It was not sent again, to avoid a second charge; submit it again if you still want it.',
 };
+
+/** Found with a background removal in flight after a restart (#14): PicWish may have done it. */
+export const CUTOUT_INTERRUPTED: TaskError = {
+  code: 'UPSTREAM_OUTCOME_UNKNOWN',
+  message:
+    'The gateway stopped while PicWish was removing the background, so it cannot tell whether that was done (and charged). It was not sent again, to avoid a second charge; nothing was generated. Submit the task again if you still want it.',
+};
+
+/** The background removal may have been done, but its answer holds no cutout. */
+export function unclearCutoutAnswer(detail: string): TaskError {
+  return {
+    code: 'UPSTREAM_OUTCOME_UNKNOWN',
+    message: `PicWish did not give a clear answer to the background removal (${detail}); it may have done it. It was not sent again, to avoid a second charge; nothing was generated. Submit the task again if you still want it.`,
+  };
+}
+
+/** PicWish ended the background removal in a failure state: nothing to generate from. */
+export function cutoutFailure(state: number, detail: string | null): TaskError {
+  return {
+    code: 'CUTOUT_FAILED',
+    message: `PicWish could not remove the photo’s background (state ${state}${detail ? `: ${detail}` : ''}). Nothing was generated; try a photo with a clearer subject, or upload a transparent PNG without removeBackground.`,
+  };
+}
+
+/** The cutout came back, but is unusable as a foreground (empty, nothing removed, not an image). */
+export function unusableCutout(detail: string): TaskError {
+  return {
+    code: 'CUTOUT_FAILED',
+    message: `PicWish removed the background, but the cutout cannot be used: ${detail} Nothing was generated.`,
+  };
+}
+
+/** The stored cutout cannot be read back for the create. */
+export const CUTOUT_GONE: TaskError = {
+  code: 'CUTOUT_FAILED',
+  message: 'The stored cutout of the photo could not be read, so nothing was generated.',
+};
+
+/** The background removal was refused for good (not a blip), in the task's terms. */
+export function refusedCutoutFailure(fault: UpstreamFault): TaskError {
+  const refused = refusedCallFailure(fault);
+  return {
+    code: refused.code,
+    message: `PicWish refused to remove the photo’s background, so nothing was generated or charged. ${refused.message}`,
+  };
+}
 
 /** The create may have reached PicWish, but its answer does not name a task. */
 export function unclearCreateAnswer(detail: string): TaskError {
@@ -79,11 +125,18 @@ export function expiryFailure(task: Task, now: number): TaskError {
       message: 'PicWish finished, but its results could not be downloaded before its links expired.',
     };
   }
-  if (!task.upstreamTaskId && task.startBy !== null && now > task.startBy) {
+  if (!hasStarted(task) && task.startBy !== null && now > task.startBy) {
     return {
       code: 'DEADLINE_EXCEEDED',
       message:
         'The task was not started before its deadlineSeconds ran out, so it was never sent to PicWish.',
+    };
+  }
+  if (!task.upstreamTaskId && hasStarted(task)) {
+    return {
+      code: 'UPSTREAM_UNAVAILABLE',
+      message:
+        'The background was removed, but PicWish could not be reached to generate before the task’s deadline. Only the background removal was charged; try again later.',
     };
   }
   if (!task.upstreamTaskId) {

@@ -1,13 +1,22 @@
-import type { Task } from '../core/model.js';
+import { hasStarted, type Task } from '../core/model.js';
 
 /** Result links die an hour after completion; stop retrying downloads a little before that. */
 export const RESULT_FETCH_WINDOW_MS = 55 * 60 * 1000;
 
 /**
- * What a task needs next, read from its record: sent to PicWish (`submit`), asked how it is doing
- * (`poll`), or its finished results downloaded (`fetch`, no budget: result links are not API calls).
+ * What a task needs next, read from its record: its photo's background removed first (`cutout`,
+ * #14), sent to PicWish (`submit`), asked how it is doing (`poll`), or its finished results
+ * downloaded (`fetch`, no budget: result links are not API calls).
  */
-export type StepKind = 'submit' | 'poll' | 'fetch';
+export type StepKind = 'cutout' | 'submit' | 'poll' | 'fetch';
+
+/**
+ * True for the steps PicWish charges for (a background removal, a create): they are taken in
+ * arrival order and share the creates' turn of the budget (slot-arbitration.ts).
+ */
+export function isChargedStep(kind: StepKind): boolean {
+  return kind === 'submit' || kind === 'cutout';
+}
 
 /**
  * One task's next step as the run loop holds it: what it is and when it is due. It carries
@@ -46,6 +55,7 @@ export function nextStep(task: Task, timing: StepTiming): ScheduledStep {
 /** Which step the record asks for; the same rule picks the step the loop plans and the one it runs. */
 export function stepKindOf(task: Task): StepKind {
   if (task.pendingImages.length > 0) return 'fetch';
+  if (task.cutout && task.cutout.status !== 'stored') return 'cutout';
   return task.upstreamTaskId ? 'poll' : 'submit';
 }
 
@@ -62,6 +72,6 @@ export function expiresAt(task: Task): number {
   if (task.pendingImages.length > 0) {
     return (task.completedAt ?? task.submittedAt ?? task.createdAt) + RESULT_FETCH_WINDOW_MS;
   }
-  if (!task.upstreamTaskId && task.startBy !== null) return Math.min(task.startBy, task.finishBy);
+  if (!hasStarted(task) && task.startBy !== null) return Math.min(task.startBy, task.finishBy);
   return task.finishBy;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { BudgetSlot, UpstreamBudget } from './budget.js';
-import { needsBudget, type ScheduledStep } from './next-step.js';
+import { isChargedStep, needsBudget, type ScheduledStep } from './next-step.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import { type Candidate, nextWakeAt, SlotArbiter } from './slot-arbitration.js';
 
@@ -97,10 +97,13 @@ export class RunLoop {
     return this.#scheduled.values();
   }
 
-  /** Runs the task's scheduled create now, out of turn and without a slot: its deadline passed. */
+  /**
+   * Runs the task's scheduled create (or background removal) now, out of turn and without a slot:
+   * its deadline passed.
+   */
   runExpiredCreate(taskId: string): void {
     const step = this.#scheduled.get(taskId);
-    if (step?.kind !== 'submit' || !this.#running || this.#inFlight.has(taskId)) return;
+    if (!step || !isChargedStep(step.kind) || !this.#running || this.#inFlight.has(taskId)) return;
     this.#dispatch({ id: taskId, step });
   }
 

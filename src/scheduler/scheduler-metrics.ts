@@ -17,7 +17,7 @@ export class SchedulerMetrics {
   }
 
   /** One upstream call settled with `outcome` (`ok`, or the fault kind), `startedAt` ms epoch. */
-  call(kind: 'create' | 'poll', outcome: string, startedAt: number): void {
+  call(kind: 'create' | 'poll' | 'cutout', outcome: string, startedAt: number): void {
     this.#metrics.upstreamCalls.inc({ kind, outcome });
     this.#metrics.upstreamLatency.observe({ kind }, (Date.now() - startedAt) / 1000);
   }

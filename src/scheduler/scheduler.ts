@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { TaskEvents } from '../core/events.js';
 import type { TaskLedger } from '../core/ledger.js';
-import { isTerminal, type Task } from '../core/model.js';
+import { isTerminal, isWaitingToBeSent, type Task } from '../core/model.js';
 import type { TaskDriver } from '../core/task-driver.js';
 import type { UploadSpool } from '../core/upload-spool.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -9,7 +9,7 @@ import type { ResultFetcher } from '../results/fetcher.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { UpstreamBudget } from './budget.js';
 import { DeadlineTimers } from './deadline-timers.js';
-import { nextStep } from './next-step.js';
+import { isChargedStep, nextStep } from './next-step.js';
 import { PollTiming } from './poll-timing.js';
 import { QueuePositions } from './queue-positions.js';
 import { RunLoop } from './run-loop.js';
@@ -126,13 +126,14 @@ export class TaskScheduler implements TaskDriver {
       return;
     }
     // In the cluster's queue at once, whoever ends up driving it.
-    if (!task.upstreamTaskId) this.#queue.join(task.id, task.createdAt);
+    if (isWaitingToBeSent(task)) this.#queue.join(task.id, task.createdAt);
     this.#adoption.claim(task, dueAt);
   }
 
   /** Stops driving a task that was cancelled or deleted; a step in flight finds it terminal. */
   untrack(taskId: string): void {
-    const wasWaiting = this.#loop.stepOf(taskId)?.kind === 'submit';
+    const kind = this.#loop.stepOf(taskId)?.kind;
+    const wasWaiting = kind !== undefined && isChargedStep(kind);
     this.#forget(taskId);
     if (wasWaiting) this.#queue.announceMove();
     this.#countDriven();
@@ -150,7 +151,7 @@ export class TaskScheduler implements TaskDriver {
 
   #add(task: Task, dueAt: number = Date.now()): void {
     const step = nextStep(task, { dueAt });
-    if (step.kind === 'submit') {
+    if (isWaitingToBeSent(task)) {
       this.#queue.join(task.id, task.createdAt);
       if (task.startBy !== null) {
         this.#deadlines.arm(task.id, task.startBy, () => this.#loop.runExpiredCreate(task.id));
@@ -176,7 +177,10 @@ export class TaskScheduler implements TaskDriver {
   #countDriven(): void {
     let waiting = 0;
     const ids = this.#loop.drivenIds();
-    for (const id of ids) if (this.#loop.stepOf(id)?.kind === 'submit') waiting += 1;
+    for (const id of ids) {
+      const kind = this.#loop.stepOf(id)?.kind;
+      if (kind !== undefined && isChargedStep(kind)) waiting += 1;
+    }
     this.#metrics.tasksDriven(waiting, ids.length);
   }
 }

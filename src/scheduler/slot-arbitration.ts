@@ -1,4 +1,4 @@
-import type { ScheduledStep } from './next-step.js';
+import { isChargedStep, type ScheduledStep } from './next-step.js';
 
 /**
  * With due creates and due polls both waiting, this many polls go before each create: a poll of
@@ -14,7 +14,8 @@ export interface Candidate {
 }
 
 /**
- * Who gets the next slot. Due steps first: the earliest-due create (arrival order) and the
+ * Who gets the next slot. Due steps first: the earliest-due create or background removal
+ * (`isChargedStep`, arrival order) and the
  * earliest-due other step; with both waiting they take turns (`POLLS_PER_CREATE` polls, then a
  * create), so a burst of creates cannot hold back polls of finished tasks, nor the reverse. Only
  * when nothing is due, the step whose early time came first (a poll on an otherwise idle slot).
@@ -32,7 +33,7 @@ export class SlotArbiter {
     for (const candidate of candidates) {
       const { step } = candidate;
       if (step.dueAt <= now) {
-        if (step.kind === 'submit') {
+        if (isChargedStep(step.kind)) {
           if (!create || step.dueAt < create.step.dueAt) create = candidate;
         } else if (!other || step.dueAt < other.step.dueAt) other = candidate;
       } else if (step.earlyAt !== undefined && step.earlyAt <= now) {
@@ -45,7 +46,7 @@ export class SlotArbiter {
 
   /** A budget slot went to `chosen`: the next turn follows from it. */
   granted(chosen: Candidate): void {
-    this.#pollsSinceCreate = chosen.step.kind === 'submit' ? 0 : this.#pollsSinceCreate + 1;
+    this.#pollsSinceCreate = isChargedStep(chosen.step.kind) ? 0 : this.#pollsSinceCreate + 1;
   }
 }
 

@@ -1,19 +1,27 @@
 import type { Logger } from 'pino';
 import type { TaskLedger, TaskPatch } from '../core/ledger.js';
-import { isTerminal, type Task, type TaskError } from '../core/model.js';
+import { CUTOUT_PROGRESS_SHARE, isTerminal, type Task, type TaskError } from '../core/model.js';
 import type { UploadSpool } from '../core/upload-spool.js';
+import { checkDecodedTransparency } from '../images/index.js';
 import type { ResultFetcher } from '../results/fetcher.js';
 import type { StoredImage } from '../results/stored-image.js';
 import type { UpstreamClient, UpstreamFault } from '../upstream/client.js';
+import type { OutgoingImage } from '../upstream/wire.js';
 import type { UpstreamBudget } from './budget.js';
 import {
   CREATE_INTERRUPTED,
+  CUTOUT_GONE,
+  CUTOUT_INTERRUPTED,
+  cutoutFailure,
   expiryFailure,
   refusedCallFailure,
+  refusedCutoutFailure,
   TASK_LOST_UPSTREAM,
   UPLOAD_GONE,
   unclearCreateAnswer,
+  unclearCutoutAnswer,
   unstorableResult,
+  unusableCutout,
 } from './failure-messages.js';
 import { expiresAt, nextStep, type ScheduledStep, stepKindOf } from './next-step.js';
 import { retryDelay } from './poll-policy.js';
@@ -73,19 +81,21 @@ export class TaskSteps {
     const task = await this.#deps.ledger.store.get(id);
     if (!task || isTerminal(task.state)) return null;
     const now = Date.now();
+    const kind = stepKindOf(task);
     if (task.submitInFlight) {
-      await this.#fail(task, CREATE_INTERRUPTED);
+      await this.#fail(task, kind === 'cutout' ? CUTOUT_INTERRUPTED : CREATE_INTERRUPTED);
       return null;
     }
     if (now > expiresAt(task)) {
       await this.#fail(task, expiryFailure(task, now));
       return null;
     }
-    const kind = stepKindOf(task);
     return this.#deps.traces.step(task.id, kind, () => {
       switch (kind) {
         case 'fetch':
           return this.#fetchResults(task);
+        case 'cutout':
+          return this.#cutout(task);
         case 'submit':
           return this.#submit(task);
         default:
@@ -111,13 +121,24 @@ export class TaskSteps {
    * `mayHaveCreated`) — the task fails with UPSTREAM_OUTCOME_UNKNOWN instead of risking a second
    * charge. The same holds after a crash: `submitInFlight` is recorded before the call, so a task
    * found with it set is failed (`take`), not resent. Polls never charge anything and are always
-   * retried.
+   * retried. The background removal of a `removeBackground` task (`#cutout`) is charged too and
+   * follows the same rule, with the same `submitInFlight` mark.
    */
   async #submit(task: Task): Promise<ScheduledStep | null> {
     const { ledger, upstream, spool } = this.#deps;
+    const stored = task.cutout?.status === 'stored' ? task.cutout.image : null;
+    let cutout: OutgoingImage | null = null;
+    if (stored) {
+      try {
+        cutout = { kind: 'bytes', data: await this.#deps.fetcher.load(stored), name: 'cutout.png' };
+      } catch {
+        await this.#fail(task, CUTOUT_GONE);
+        return null;
+      }
+    }
     const sending = await ledger.commit(task, { submitInFlight: true, attempts: task.attempts + 1 });
     if (!sending) return nextStep(task, { dueAt: Date.now() });
-    if (sending.source.kind === 'file' && sending.source.spoolPath === '') {
+    if (!cutout && sending.source.kind === 'file' && sending.source.spoolPath === '') {
       await this.#fail(sending, UPLOAD_GONE);
       return null;
     }
@@ -125,10 +146,7 @@ export class TaskSteps {
     let answer: Awaited<ReturnType<UpstreamClient['createTask']>>;
     try {
       answer = await upstream.createTask({
-        image:
-          sending.source.kind === 'file'
-            ? { kind: 'file', path: sending.source.spoolPath }
-            : { kind: 'url', url: sending.source.url },
+        image: cutout ?? sourceImage(sending),
         prompt: sending.prompt,
         sceneType: sending.sceneType,
         negativePrompt: sending.negativePrompt,
@@ -138,7 +156,7 @@ export class TaskSteps {
       // The client answers every network outcome as a value; an upload it cannot open (removed, or a
       // DATA_DIR the cluster does not share) throws before anything is sent. Left to the generic retry,
       // the task would later fail as UPSTREAM_OUTCOME_UNKNOWN, which it is not.
-      if (sending.source.kind !== 'file' || (await spool.isReadable(sending.source))) throw error;
+      if (cutout || !(await this.#uploadGone(sending))) throw error;
       await this.#fail(sending, UPLOAD_GONE);
       return null;
     }
@@ -157,9 +175,98 @@ export class TaskSteps {
       if (!submitted || isTerminal(submitted.state)) return null;
       return this.#deps.polls.next(submitted, now);
     }
-    const fault = answer.error;
+    return this.#refused(task, sending, answer.error, unclearCreateAnswer, refusedCallFailure);
+  }
+
+  /**
+   * Removes the photo's background (#14) and stores the cutout in the blob store before anything
+   * is generated; from then on the record says so (`cutout.status: 'stored'`), the photo leaves
+   * the spool, and the task is PROCESSING at CUTOUT_PROGRESS_SHARE %. A restart after that goes
+   * straight to the create and never asks for the cutout again. The call is charged, so it obeys
+   * the resubmission rule (`#submit`): marked in flight before it is sent, failed rather than
+   * resent when PicWish may have acted on it.
+   */
+  async #cutout(task: Task): Promise<ScheduledStep | null> {
+    const { ledger, upstream, fetcher, spool } = this.#deps;
+    const sending = await ledger.commit(task, { submitInFlight: true, attempts: task.attempts + 1 });
+    if (!sending) return nextStep(task, { dueAt: Date.now() });
+    if (sending.source.kind === 'file' && sending.source.spoolPath === '') {
+      await this.#fail(sending, UPLOAD_GONE);
+      return null;
+    }
+    const started = Date.now();
+    let answer: Awaited<ReturnType<UpstreamClient['removeBackground']>>;
+    try {
+      answer = await upstream.removeBackground(sourceImage(sending));
+    } catch (error) {
+      if (!(await this.#uploadGone(sending))) throw error;
+      await this.#fail(sending, UPLOAD_GONE);
+      return null;
+    }
+    this.#deps.releaseSlot(task.id);
+    this.#deps.metrics.call('cutout', answer.ok ? 'ok' : answer.error.kind, started);
+    if (!answer.ok) {
+      return this.#refused(task, sending, answer.error, unclearCutoutAnswer, refusedCutoutFailure);
+    }
+    if (!answer.value.done) {
+      await this.#fail(sending, cutoutFailure(answer.value.state, answer.value.detail));
+      return null;
+    }
+    const { image } = answer.value;
+    const kept = await this.#deps.traces.child('cutout.store', { 'task.id': task.id }, () =>
+      fetcher.fetch(task.id, image),
+    );
+    if (!kept.ok) {
+      await this.#fail(sending, unusableCutout(`${kept.error.detail}.`));
+      return null;
+    }
+    const usable = await checkDecodedTransparency(await fetcher.load(kept.value));
+    if (!usable.ok) {
+      await fetcher.discard(task.id);
+      await this.#fail(sending, unusableCutout(usable.error.message));
+      return null;
+    }
+    const cut = await ledger.update(task.id, (current) =>
+      isTerminal(current.state)
+        ? null
+        : {
+            submitInFlight: false,
+            cutout: { status: 'stored', image: kept.value },
+            state: 'PROCESSING',
+            progress: Math.max(current.progress, CUTOUT_PROGRESS_SHARE),
+          },
+    );
+    this.#failures.delete(task.id);
+    this.#deps.queue.leave(task.id);
+    await spool.discard(sending.source);
+    if (!cut || isTerminal(cut.state)) {
+      // Cancelled or deleted meanwhile: its late cutout is not kept.
+      await fetcher.discard(task.id);
+      return null;
+    }
+    return nextStep(cut, { dueAt: Date.now() });
+  }
+
+  /** True when a spooled upload can no longer be read: nothing can have been sent from it. */
+  async #uploadGone(task: Task): Promise<boolean> {
+    return task.source.kind === 'file' && !(await this.#deps.spool.isReadable(task.source));
+  }
+
+  /**
+   * What a failed charged call (create or background removal) means, by the resubmission rule:
+   * an answer PicWish may have acted on fails the task (`unclear`), a blip or a 429 is tried
+   * again, anything else fails it as refused (`refusedAs`).
+   */
+  async #refused(
+    task: Task,
+    sending: Task,
+    fault: UpstreamFault,
+    unclear: (detail: string) => TaskError,
+    refusedAs: (fault: UpstreamFault) => TaskError,
+  ): Promise<ScheduledStep | null> {
+    const { ledger } = this.#deps;
     if (fault.kind === 'transient' && fault.mayHaveCreated) {
-      await this.#fail(sending, unclearCreateAnswer(fault.detail));
+      await this.#fail(sending, unclear(fault.detail));
       return null;
     }
     if (fault.kind === 'transient' || fault.kind === 'rate_limited') {
@@ -172,7 +279,7 @@ export class TaskSteps {
       if (fault.kind === 'rate_limited') return nextStep(retried, { dueAt: task.createdAt });
       return nextStep(retried, { dueAt: Date.now() + delay });
     }
-    await this.#fail(sending, refusedCallFailure(fault));
+    await this.#fail(sending, refusedAs(fault));
     return null;
   }
 
@@ -269,4 +376,11 @@ export class TaskSteps {
     this.#failures.set(id, failures);
     return retryDelay(failures);
   }
+}
+
+/** The task's own image as PicWish is sent it: its spooled file (with the type the intake found), or a URL. */
+function sourceImage(task: Task): OutgoingImage {
+  return task.source.kind === 'file'
+    ? { kind: 'file', path: task.source.spoolPath, contentType: task.source.contentType }
+    : { kind: 'url', url: task.source.url };
 }

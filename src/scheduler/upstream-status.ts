@@ -1,5 +1,5 @@
 import type { TaskLedger, TaskPatch } from '../core/ledger.js';
-import { isTerminal, type Task, type TaskError } from '../core/model.js';
+import { generationProgress, isTerminal, type Task, type TaskError } from '../core/model.js';
 import { failureForUpstreamState, stateForUpstreamState } from '../upstream/states.js';
 import type { UpstreamTaskStatus } from '../upstream/wire.js';
 import { NO_RESULT_IMAGES } from './failure-messages.js';
@@ -68,7 +68,8 @@ export async function recordUpstreamStatus(
     return ctx.fetchResults(fetching);
   }
   const state = mapped ?? task.state;
-  const progress = Math.max(task.progress, Math.min(status.progress, 99));
+  // A removeBackground task's cutout is the first part of its progress (#14).
+  const progress = Math.max(task.progress, Math.min(generationProgress(task, status.progress), 99));
   const changed =
     state !== task.state ||
     progress !== task.progress ||

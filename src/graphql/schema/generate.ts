@@ -7,14 +7,17 @@ import { BackgroundTaskRef } from './task.js';
 
 const ImageSourceInput = builder.inputType('ImageSource', {
   description:
-    'The transparent foreground PNG: exactly one of an upload or a URL (otherwise BAD_USER_INPUT with reason ONE_OF_VIOLATION).',
+    'The foreground: a transparent PNG, or with `removeBackground` a JPEG, PNG or WebP photo with its background. Exactly one of an upload or a URL (otherwise BAD_USER_INPUT with reason ONE_OF_VIOLATION).',
   fields: (t) => ({
     file: t.field({
       type: 'Upload',
       description:
-        'The PNG itself, sent as a GraphQL multipart request (needs an `apollo-require-preflight` or `x-graphql-yoga-csrf` header).',
+        'The image itself, sent as a GraphQL multipart request (needs an `apollo-require-preflight` or `x-graphql-yoga-csrf` header).',
     }),
-    url: t.string({ description: 'An absolute http(s) URL PicWish can download the PNG from.' }),
+    url: t.string({
+      description:
+        'An absolute http(s) URL of the image. The gateway fetches it once (private and loopback addresses refused) and checks it like an upload; PicWish only ever receives the file.',
+    }),
     fit: t.boolean({
       defaultValue: true,
       description:
@@ -55,6 +58,11 @@ const GenerateBackgroundInput = builder.inputType('GenerateBackgroundInput', {
       description:
         'If the task has not been sent to PicWish within this many seconds, it fails with DEADLINE_EXCEEDED instead.',
     }),
+    removeBackground: t.boolean({
+      defaultValue: false,
+      description:
+        'The image is a photo with its background (JPEG, PNG or WebP): PicWish removes the background first (about 1 credit more, within the same QPS budget), and the background is generated for the cutout. The task goes through `stage` CUTOUT, then GENERATING and STORING. Without it, the image must be a transparent PNG.',
+    }),
   }),
 });
 
@@ -84,6 +92,7 @@ builder.mutationFields((t) => ({
         batchSize: input.batchSize,
         idempotencyKey: input.idempotencyKey,
         deadlineSeconds: input.deadlineSeconds,
+        removeBackground: input.removeBackground,
       });
       if (!result.ok) throw toGraphQLError(result.error);
       const task = result.value;

@@ -1,6 +1,13 @@
 import { creditsCharged, estimatedCredits } from '../../core/credits.js';
 import { badInput } from '../../core/errors.js';
-import { isWaitingToBeSent, type Task, type TaskError, type TaskState } from '../../core/model.js';
+import {
+  isWaitingToBeSent,
+  stageOf,
+  type Task,
+  type TaskError,
+  type TaskStage,
+  type TaskState,
+} from '../../core/model.js';
 import {
   RENDITION_FORMATS,
   type RenditionSpec,
@@ -25,6 +32,22 @@ export const BackgroundTaskStateEnum = builder.enumType('BackgroundTaskState', {
     FAILED: { description: 'Finished without results; `error` says why.' },
     CANCELLED: { description: 'Cancelled by its owner; nothing more happens.' },
   } as const satisfies Record<TaskState, { description: string }>,
+});
+
+/** The steps of an unfinished task (#14); the field is null once the task is final. */
+export const BackgroundTaskStageEnum = builder.enumType('BackgroundTaskStage', {
+  description:
+    'The step an unfinished task is in, or waits for. Null once the task is final (its `state` says how it ended).',
+  values: {
+    CUTOUT: {
+      description: 'PicWish removes the photo’s background (only with `removeBackground`); progress 0–20.',
+    },
+    GENERATING: {
+      description:
+        'PicWish generates the background (progress 0–99, or 20–99 after a cutout); also while queued for it.',
+    },
+    STORING: { description: 'PicWish finished; the gateway stores the results before SUCCEEDED.' },
+  } as const satisfies Record<TaskStage, { description: string }>,
 });
 
 const ImageFormatRef = builder.enumType('ImageFormat', {
@@ -114,7 +137,21 @@ builder.node(BackgroundTaskRef, {
       nullable: true,
       description: 'PicWish’s `state_detail` from the last poll.',
     }),
-    progress: t.exposeInt('progress', { description: 'Progress from 0 to 100; never goes down.' }),
+    stage: t.field({
+      type: BackgroundTaskStageEnum,
+      nullable: true,
+      description: 'The step the task is in (CUTOUT, GENERATING, STORING); null once final.',
+      resolve: (task) => stageOf(task),
+    }),
+    removeBackground: t.boolean({
+      description:
+        'Whether the task was created with `removeBackground` (the photo’s background is removed first).',
+      resolve: (task) => Boolean(task.cutout),
+    }),
+    progress: t.exposeInt('progress', {
+      description:
+        'Progress from 0 to 100 over every step (with `removeBackground`, the cutout is the first 20); never goes down.',
+    }),
     queuePosition: t.int({
       nullable: true,
       description:
