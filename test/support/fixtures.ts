@@ -7,12 +7,7 @@ import sharp, { type Color, type Sharp } from 'sharp';
  */
 
 /** A red box, half as wide and high as the picture, in the middle of `background`. */
-async function redBoxOn(
-  width: number,
-  height: number,
-  background: Color,
-  channels: 3 | 4,
-): Promise<Sharp> {
+async function redBoxOn(width: number, height: number, background: Color, channels: 3 | 4): Promise<Sharp> {
   const box = await sharp({
     create: { width: Math.round(width / 2), height: Math.round(height / 2), channels, background: '#c81e1e' },
   })
