@@ -9,7 +9,7 @@ describe('configuration', () => {
     expect(config.value.port).toBe(4000);
     expect(config.value.host).toBe('127.0.0.1');
     expect(config.value.picwish).toMatchObject({
-      apiKey: null,
+      apiKeys: [],
       baseUrl: 'https://techhk.aoscdn.com',
       timeoutMs: 30_000,
       qps: 2,

@@ -75,6 +75,7 @@ function rig(options: {
     close: async () => {},
   } as unknown as ResultFetcher;
   state.scheduler = new TaskScheduler({
+    keyId: 'k1',
     ledger,
     events,
     upstream,

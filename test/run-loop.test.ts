@@ -56,7 +56,7 @@ function harness(
   const take = overrides.take ?? (async () => null);
   const loop = new RunLoop({
     budget,
-    metrics: new SchedulerMetrics(new GatewayMetrics(), 3),
+    metrics: new SchedulerMetrics(new GatewayMetrics(), 3, 'k1'),
     logger: silentLogger,
     maxInFlight: 16,
     holds: () => true,

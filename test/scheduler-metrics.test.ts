@@ -16,18 +16,22 @@ async function value(metrics: GatewayMetrics, name: string, labels: Record<strin
 describe('scheduler metrics', () => {
   it('count the tasks waiting to be sent apart from those already running upstream', async () => {
     const gateway = new GatewayMetrics();
-    new SchedulerMetrics(gateway, 3).tasksDriven(3, 5);
-    expect(await value(gateway, 'gateway_queue_length')).toBe(3);
-    expect(await value(gateway, 'gateway_running_tasks')).toBe(2);
+    new SchedulerMetrics(gateway, 3, 'k1').tasksDriven(3, 5);
+    expect(await value(gateway, 'gateway_queue_length', { key: 'k1' })).toBe(3);
+    expect(await value(gateway, 'gateway_running_tasks', { key: 'k1' })).toBe(2);
   });
 
   it('count upstream calls by kind and outcome, and finished tasks by state and code', async () => {
     const gateway = new GatewayMetrics();
-    const metrics = new SchedulerMetrics(gateway, 3);
+    const metrics = new SchedulerMetrics(gateway, 3, 'k1');
     metrics.call('create', 'rate_limited', Date.now());
     metrics.finished('FAILED', 'UPSTREAM_TASK_LOST');
     expect(
-      await value(gateway, 'picwish_upstream_calls_total', { kind: 'create', outcome: 'rate_limited' }),
+      await value(gateway, 'picwish_upstream_calls_total', {
+        kind: 'create',
+        outcome: 'rate_limited',
+        key: 'k1',
+      }),
     ).toBe(1);
     expect(
       await value(gateway, 'gateway_tasks_finished_total', { state: 'FAILED', code: 'UPSTREAM_TASK_LOST' }),
@@ -36,7 +40,7 @@ describe('scheduler metrics', () => {
 
   it('count credits charged by configured tenant, each from 0, and any other tenant under one label', async () => {
     const gateway = new GatewayMetrics(['alpha', 'beta']);
-    const metrics = new SchedulerMetrics(gateway, 3);
+    const metrics = new SchedulerMetrics(gateway, 3, 'k1');
     const image = { key: 'tasks/x/1.png', width: 8, height: 8, contentType: 'image/png', bytes: 9 };
     metrics.charged(sampleTask({ tenantId: 'alpha', state: 'SUCCEEDED', images: [image, image] }));
     metrics.charged(sampleTask({ tenantId: 'alpha', state: 'SUCCEEDED', images: [image] }));

@@ -28,6 +28,7 @@ export function sampleTask(overrides: Partial<Task> = {}): Task {
       inputHash: 'hash',
       startBy: null,
       finishBy: clock + 300_000,
+      picwishKeyId: null,
     }),
     ...overrides,
   };

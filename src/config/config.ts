@@ -27,8 +27,11 @@ export interface Config {
   /** Absolute base for links the gateway hands out (signed result URLs); null: where it listens. */
   readonly publicUrl: string | null;
   readonly picwish: {
-    /** Absent: the gateway starts its local engine and points itself at it. */
-    readonly apiKey: string | null;
+    /**
+     * `PICWISH_API_KEYS` (several, comma-separated) or `PICWISH_API_KEY` (one): each key gets its
+     * own QPS budget and scheduler. Empty: the gateway starts its local engine and points itself at it.
+     */
+    readonly apiKeys: readonly string[];
     readonly baseUrl: string;
     readonly timeoutMs: number;
     readonly qps: number;
@@ -136,6 +139,24 @@ function refuseRedis(env: Env): void {
   );
 }
 
+/** `PICWISH_API_KEYS` or `PICWISH_API_KEY`, never both: which one wins would be a guess. */
+function picwishKeys(env: Env): string[] {
+  const one = text(env, 'PICWISH_API_KEY');
+  const several = text(env, 'PICWISH_API_KEYS');
+  if (several === null) return one === null ? [] : [one];
+  if (one !== null) {
+    throw new ConfigProblem('PICWISH_API_KEYS', 'set PICWISH_API_KEYS or PICWISH_API_KEY, not both');
+  }
+  const keys = several
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  if (new Set(keys).size !== keys.length) {
+    throw new ConfigProblem('PICWISH_API_KEYS', 'PICWISH_API_KEYS lists the same key twice');
+  }
+  return keys;
+}
+
 function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   const bare = host.replace(/^\[|\]$/g, '');
@@ -187,7 +208,7 @@ export function loadConfig(
       host,
       publicUrl,
       picwish: {
-        apiKey: text(env, 'PICWISH_API_KEY'),
+        apiKeys: picwishKeys(env),
         baseUrl: httpUrl(env, 'PICWISH_BASE_URL', 'https://techhk.aoscdn.com') as string,
         timeoutMs: integer(env, 'PICWISH_TIMEOUT_MS', 30_000, 100, 600_000),
         qps: decimal(env, 'PICWISH_QPS', 2, 0.01, 1000),

@@ -2,13 +2,13 @@ import { passwordOf } from '../shared/secrets.js';
 import type { Config } from './config.js';
 
 /**
- * Every secret the configuration holds — the PicWish key, the result-link signing secret, the
+ * Every secret the configuration holds — the PicWish keys, the result-link signing secret, the
  * gateway keys, and passwords inside PICWISH_BASE_URL and DATABASE_URL — so that text from outside
  * (PicWish's messages) can be scrubbed of all of them, not only of the key it was sent.
  */
 export function configuredSecrets(config: Config): string[] {
   return [
-    ...(config.picwish.apiKey ? [config.picwish.apiKey] : []),
+    ...config.picwish.apiKeys,
     ...(config.files.signingSecret ? [config.files.signingSecret] : []),
     ...config.auth.apiKeys.map((entry) => entry.key),
     ...passwordOf(config.picwish.baseUrl),

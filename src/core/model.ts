@@ -160,6 +160,12 @@ export interface Task {
    * on, it means a process died mid-call: PicWish may or may not have acted on it.
    */
   readonly submitInFlight: boolean;
+  /**
+   * Which PicWish key carries the task (a short hash naming it, never the key): chosen at creation
+   * and kept, since an upstream task can only be polled with the key that created it. Null on
+   * tasks stored before the key pool; the pool's first key drives those.
+   */
+  readonly picwishKeyId: string | null;
 }
 
 /** What a new task is made of; everything about its progress starts empty. */
@@ -178,6 +184,7 @@ export type NewTask = Pick<
   | 'inputHash'
   | 'startBy'
   | 'finishBy'
+  | 'picwishKeyId'
 >;
 
 /** A task as `generateBackground` stores it: QUEUED, version 1, nothing sent or received yet. */

@@ -127,24 +127,24 @@ export class TaskService {
         JSON.stringify({ image: source.sha256, ...rest, ...(removeBackground ? { removeBackground } : {}) }),
       )
       .digest('hex');
-    const now = Date.now();
-    const task = newQueuedTask({
-      id,
-      tenantId,
-      source,
-      ...rest,
-      cutout: removeBackground ? { status: 'waiting' } : null,
-      createdAt: now,
-      idempotencyKey,
-      inputHash,
-      startBy: deadlineSeconds === null ? null : now + deadlineSeconds * 1000,
-      finishBy: now + this.options.taskDeadlineMs,
-    });
-
     // One creation at a time per tenant: the limits are checked against the store and the window
     // as they are, and a parallel burst cannot slip past them together.
     let created: Result<Task, GatewayError>;
     try {
+      const now = Date.now();
+      const task = newQueuedTask({
+        id,
+        tenantId,
+        source,
+        ...rest,
+        cutout: removeBackground ? { status: 'waiting' } : null,
+        createdAt: now,
+        idempotencyKey,
+        inputHash,
+        startBy: deadlineSeconds === null ? null : now + deadlineSeconds * 1000,
+        finishBy: now + this.options.taskDeadlineMs,
+        picwishKeyId: await this.scheduler.chooseKey(),
+      });
       created = await this.#exclusive(tenantId, () => this.#createOnce(task, idempotencyKey));
     } catch (error) {
       // The store or the limiter failed: no task holds the upload, so nothing else would remove it.

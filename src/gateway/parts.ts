@@ -16,6 +16,8 @@ import type { BlobStore } from '../results/blob-store.js';
 import { ResultFetcher } from '../results/fetcher.js';
 import { UrlSigner } from '../results/signer.js';
 import { resolveSigningSecret } from '../results/signing-secret.js';
+import type { UpstreamBudget } from '../scheduler/budget.js';
+import { KeyPool, keyOfTask } from '../scheduler/key-pool.js';
 import { TaskScheduler } from '../scheduler/scheduler.js';
 import { PicWishClient } from '../upstream/client.js';
 import type { SharedParts } from './shared-parts.js';
@@ -29,11 +31,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export interface GatewayParts {
   readonly metrics: GatewayMetrics;
   readonly blobs: BlobStore;
-  readonly upstream: PicWishClient;
+  /** Per PicWish key: the client sending it and its budget, to close on shutdown. */
+  readonly picwishKeys: readonly { readonly upstream: PicWishClient; readonly budget: UpstreamBudget }[];
   readonly fetcher: ResultFetcher;
   /** Fetches image URLs for the task service. */
   readonly imageUrls: GuardedFetcher;
-  readonly scheduler: TaskScheduler;
+  /** One scheduler per PicWish key behind one driver. */
+  readonly scheduler: KeyPool;
   readonly retention: RetentionSweeper;
   readonly keys: GatewayKeys;
   readonly signer: UrlSigner;
@@ -71,12 +75,6 @@ export function buildParts(options: {
   const events = new TaskEvents(shared.eventTarget);
   metrics.countSubscriptionsWith(() => events.totalWatchers());
   const ledger = new TaskLedger(shared.store, events);
-  const upstream = new PicWishClient({
-    baseUrl: options.upstream.baseUrl,
-    apiKey: options.upstream.apiKey,
-    timeoutMs: config.picwish.timeoutMs,
-    secrets: configuredSecrets(config),
-  });
   const fetcher = new ResultFetcher(blobs, {
     timeoutMs: config.picwish.timeoutMs,
     maxBytes: MAX_RESULT_BYTES,
@@ -91,19 +89,34 @@ export function buildParts(options: {
     maxBytes: PICWISH_PNG_LIMITS.maxBytes,
     ...options.outbound,
   });
-  const scheduler = new TaskScheduler({
-    ledger,
-    events,
-    upstream,
-    budget: shared.budget,
-    fetcher,
-    spool: options.spool,
-    logger,
-    metrics,
-    creditsPerImage: config.picwish.creditsPerImage,
-    queue: shared.queue,
-    adoption: shared.adoption,
+  const keyIds = options.upstream.keys.map((key) => key.id);
+  const picwishKeys = options.upstream.keys.map((key) => {
+    const perKey = shared.forKey(key.id, keyIds);
+    const upstream = new PicWishClient({
+      baseUrl: options.upstream.baseUrl,
+      apiKey: key.apiKey,
+      timeoutMs: config.picwish.timeoutMs,
+      secrets: configuredSecrets(config),
+    });
+    const scheduler = new TaskScheduler({
+      keyId: key.id,
+      drives: (task) => keyOfTask(task, keyIds) === key.id,
+      ledger,
+      events,
+      upstream,
+      budget: perKey.budget,
+      fetcher,
+      spool: options.spool,
+      logger: logger.child({ keyId: key.id }),
+      metrics,
+      creditsPerImage: config.picwish.creditsPerImage,
+      queue: perKey.queue,
+      adoption: perKey.adoption,
+    });
+    const load = () => (perKey.load ? perKey.load() : scheduler.load());
+    return { keyId: key.id, upstream, budget: perKey.budget, scheduler, load };
   });
+  const scheduler = new KeyPool(picwishKeys);
   const tasks = new TaskService(ledger, scheduler, blobs, shared.limiter, {
     spool: options.spool,
     taskDeadlineMs: config.picwish.taskDeadlineMs,
@@ -128,7 +141,7 @@ export function buildParts(options: {
   return {
     metrics,
     blobs,
-    upstream,
+    picwishKeys,
     fetcher,
     imageUrls,
     scheduler,

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { openPostgres, type PgConnection } from '../adapters/postgres/connection.js';
 import { ElectedAdoption } from '../adapters/postgres/elected-adoption.js';
 import { migrate } from '../adapters/postgres/migrations.js';
 import { PgTaskEventTarget } from '../adapters/postgres/pg-event-target.js';
+import { pgKeyScope } from '../adapters/postgres/pg-key-scope.js';
 import { PgTaskStore } from '../adapters/postgres/pg-store.js';
 import { PgTenantLimiter } from '../adapters/postgres/pg-tenant-limits.js';
 import { PgWaitingQueue } from '../adapters/postgres/pg-waiting-queue.js';
@@ -14,22 +14,15 @@ import type { SharedParts } from './shared-parts.js';
 /** What the PostgreSQL cluster mode adds to the shared parts: its connections, to report and close. */
 export interface PostgresCluster {
   readonly connection: PgConnection;
-  readonly adoption: ElectedAdoption;
+  /** One election per PicWish key, by key id, as `forKey` made them (for /readyz). */
+  readonly adoptions: ReadonlyMap<string, ElectedAdoption>;
   close(): Promise<void>;
-}
-
-/** Names a PicWish key without revealing it: in logs, locks and (later) on tasks. */
-export function picwishKeyId(apiKey: string | null): string {
-  return createHash('sha256')
-    .update(apiKey ?? 'local-engine')
-    .digest('hex')
-    .slice(0, 16);
 }
 
 /**
  * `DATABASE_URL`: tasks, tenant limits, queue positions and updates between instances in
- * PostgreSQL (schema migrated first, under a lock); one elected scheduler drives the PicWish key,
- * so the QPS budget is the in-process one.
+ * PostgreSQL (schema migrated first, under a lock); one elected scheduler per PicWish key drives
+ * that key's tasks, so each key's QPS budget is the in-process one of its leader.
  */
 export async function postgresParts(
   config: Config,
@@ -42,17 +35,11 @@ export async function postgresParts(
   const store = new PgTaskStore(connection.pool, { limits });
   const target = new PgTaskEventTarget({ url, pool: connection.pool, load: (id) => store.get(id), logger });
   await target.start();
-  const adoption = new ElectedAdoption({
-    url,
-    store,
-    logger,
-    keyId: picwishKeyId(config.picwish.apiKey),
-    onAnnounced: (listener) => target.onTaskNotice(listener),
-  });
+  const adoptions = new Map<string, ElectedAdoption>();
   return {
     postgres: {
       connection,
-      adoption,
+      adoptions,
       async close() {
         await target.close();
         await connection.close();
@@ -60,9 +47,20 @@ export async function postgresParts(
     },
     store,
     eventTarget: target,
-    budget: new SpacedBudget(config.picwish.qps),
-    adoption,
-    queue: new PgWaitingQueue(connection.pool),
+    forKey: (keyId, keyIds) => {
+      const scope = pgKeyScope(keyId, keyIds);
+      const queue = new PgWaitingQueue(connection.pool, scope);
+      const adoption = new ElectedAdoption({
+        url,
+        store,
+        logger,
+        keyId,
+        unfinishedIds: () => store.listUnfinishedIdsOf(scope),
+        onAnnounced: (listener) => target.onTaskNotice(listener),
+      });
+      adoptions.set(keyId, adoption);
+      return { budget: new SpacedBudget(config.picwish.qps), queue, load: () => queue.load(), adoption };
+    },
     limiter: new PgTenantLimiter(connection.pool, limits),
   };
 }

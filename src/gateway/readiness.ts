@@ -27,8 +27,13 @@ export function createReadiness(deps: {
   const { config, postgres, upstream } = deps;
   const storeKind = postgres ? 'postgres' : 'sqlite';
   const upstreamCheck = upstream.engine
-    ? { kind: 'local-engine', qps: config.picwish.qps }
-    : { kind: 'picwish', baseUrl: withoutCredentials(upstream.baseUrl), qps: config.picwish.qps };
+    ? { kind: 'local-engine', qps: config.picwish.qps, keys: upstream.keys.length }
+    : {
+        kind: 'picwish',
+        baseUrl: withoutCredentials(upstream.baseUrl),
+        qps: config.picwish.qps,
+        keys: upstream.keys.length,
+      };
   return async () => {
     const [storeOk, blobsOk] = await Promise.all([
       withTimeout(deps.store.ping(), STORE_PING_TIMEOUT_MS, false),
@@ -38,7 +43,7 @@ export function createReadiness(deps: {
     const checks = {
       instance: deps.instanceId,
       store: { kind: storeKind, ok: storeOk },
-      ...(postgres ? { scheduler: { elected: true, leader: postgres.adoption.leading } } : {}),
+      ...(postgres ? { scheduler: electedScheduler(postgres) } : {}),
       blobStore: { kind: deps.blobStore.kind, ok: blobsOk },
       upstream: upstreamCheck,
       draining,
@@ -49,6 +54,15 @@ export function createReadiness(deps: {
     if (draining) problems.gateway = 'shutting down';
     return { ready: Object.keys(problems).length === 0, checks, problems };
   };
+}
+
+/**
+ * Whether this instance leads any key (`leader`), and which keys it leads, by key id — never the
+ * key itself.
+ */
+function electedScheduler(postgres: PostgresCluster) {
+  const keys = [...postgres.adoptions].map(([keyId, adoption]) => ({ keyId, leader: adoption.leading }));
+  return { elected: true, leader: keys.some((key) => key.leader), keys };
 }
 
 /** `promise`, or `fallback` if it has not settled (or failed) within `ms`. */

@@ -6,20 +6,32 @@ import type { TaskEventTarget } from '../core/events.js';
 import type { TaskStore } from '../core/store.js';
 import { LocalTenantLimiter, type TenantLimiter } from '../core/tenant-limits.js';
 import { SpacedBudget, type UpstreamBudget } from '../scheduler/budget.js';
+import type { KeyLoad } from '../scheduler/key-pool.js';
 import type { TaskAdoption } from '../scheduler/task-adoption.js';
 import { LocalWaitingQueue, type WaitingQueue } from '../scheduler/waiting-queue.js';
 import { type PostgresCluster, postgresParts } from './postgres-parts.js';
+
+/** What one PicWish key of the pool gets: its own budget and queue, and in a cluster its own election. */
+export interface KeyParts {
+  readonly budget: UpstreamBudget;
+  readonly queue: WaitingQueue;
+  /**
+   * The key's load across the cluster, for the pool's choice of the shortest queue; absent when
+   * this process drives all of the key's tasks, so its scheduler's own count is the load.
+   */
+  load?(): Promise<KeyLoad>;
+  /** Who drives the key's tasks, when not all of them from the start (the PostgreSQL election). */
+  readonly adoption?: TaskAdoption;
+}
 
 /** The parts several gateway processes share through PostgreSQL, or their one-process defaults. */
 export interface SharedParts {
   /** PostgreSQL cluster mode (`DATABASE_URL`). */
   readonly postgres: PostgresCluster | null;
-  /** Who drives which task, when not all of them from the start (the PostgreSQL election). */
-  readonly adoption?: TaskAdoption;
   readonly store: TaskStore;
   readonly eventTarget: TaskEventTarget | undefined;
-  readonly budget: UpstreamBudget;
-  readonly queue: WaitingQueue;
+  /** The parts of key `keyId` among the pool's `keyIds` (configuration order); once per key. */
+  forKey(keyId: string, keyIds: readonly string[]): KeyParts;
   /** With PostgreSQL the per-minute window is the cluster's, not each process's. */
   readonly limiter: TenantLimiter;
 }
@@ -36,8 +48,8 @@ export async function sharedParts(config: Config, logger: Logger): Promise<Share
     postgres: null,
     store,
     eventTarget: undefined,
-    budget: new SpacedBudget(config.picwish.qps),
-    queue: new LocalWaitingQueue(),
+    // One process: each key's scheduler keeps its own queue and budget in memory.
+    forKey: () => ({ budget: new SpacedBudget(config.picwish.qps), queue: new LocalWaitingQueue() }),
     limiter: new LocalTenantLimiter(store, rateLimitPerMinute, maxActiveTasks),
   };
 }

@@ -26,8 +26,10 @@ export async function shutDown(
   await drainHttp(http.server, http.streams);
   await parts.retention.stop();
   await parts.scheduler.stop();
-  shared.budget.close();
-  await parts.upstream.close();
+  for (const key of parts.picwishKeys) {
+    key.budget.close();
+    await key.upstream.close();
+  }
   await parts.fetcher.close();
   await parts.imageUrls.close();
   await shared.store.close();

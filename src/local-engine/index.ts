@@ -57,6 +57,9 @@ function checkOptions(options: LocalEngineOptions): void {
   if (options.apiKey !== undefined && options.apiKey === '') {
     throw new RangeError('local engine: apiKey must not be empty');
   }
+  if (options.extraApiKeys?.some((key) => key === '')) {
+    throw new RangeError('local engine: extraApiKeys must not hold an empty key');
+  }
   const host = options.host ?? DEFAULTS.host;
   if (!isLoopbackHost(host) && options.allowNonLoopbackHost !== true) {
     throw new RangeError(
@@ -92,6 +95,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 export async function startLocalEngine(options: LocalEngineOptions = {}): Promise<LocalEngine> {
   checkOptions(options);
   const apiKey = options.apiKey ?? randomBytes(24).toString('base64url');
+  const apiKeys = [apiKey, ...(options.extraApiKeys ?? [])];
   const faults = noFaults();
   const stats = new StatsRecorder();
   const tasks = new TaskStore({
@@ -108,14 +112,14 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
   const running = new Set<Promise<void>>();
   let url = '';
 
-  const accept = (input: JobInput): string => {
+  const accept = (input: JobInput, owner: string): string => {
     const now = Date.now();
     tasks.sweep(now);
     const queued = faults.nextTaskStates.shift();
     // A queued 1 means "succeed", which only real work can do (it needs images).
     const forced = queued === 1 ? undefined : queued;
     const frozen = forced === undefined && faults.acceptCreatesWithoutProcessing === true;
-    const taskId = tasks.create(now, frozen);
+    const taskId = tasks.create(now, frozen, owner);
     if (forced !== undefined) {
       tasks.settle(taskId, { state: forced }, now);
     } else if (!frozen) {
@@ -128,7 +132,7 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
 
   const server = createServer(
     createRequestHandler({
-      apiKey,
+      apiKeys: new Set(apiKeys),
       baseUrl: () => url,
       faults,
       stats,
@@ -156,6 +160,7 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
   return {
     url,
     apiKey,
+    apiKeys,
     faults,
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),

@@ -32,15 +32,16 @@ const RESULT_PATH = /^\/results\/([0-9a-f-]{36})\.png$/;
 
 /** What the routes need from the running engine. */
 export interface RoutesContext {
-  apiKey: string;
+  /** Every X-API-KEY accepted; each has its own QPS window. */
+  apiKeys: ReadonlySet<string>;
   /** Read per request because the port is only known after listening. */
   baseUrl: () => string;
   faults: FaultSwitches;
   stats: StatsRecorder;
   tasks: TaskStore;
   limiter: SlidingWindowLimiter;
-  /** Creates a task for a validated create and starts its work; returns the task id. */
-  accept: (input: JobInput) => string;
+  /** Creates a task of `apiKey` for a validated create and starts its work; returns the task id. */
+  accept: (input: JobInput, apiKey: string) => string;
 }
 
 interface ParsedForm {
@@ -90,14 +91,16 @@ function methodNotAllowed(res: ServerResponse, allow: string): void {
   sendError(res, 405, 'method not allowed', { Allow: allow });
 }
 
-function authorised(context: RoutesContext, req: IncomingMessage): boolean {
-  return req.headers['x-api-key'] === context.apiKey;
+/** The request's key when it is one of the engine's; null otherwise. */
+function keyOf(context: RoutesContext, req: IncomingMessage): string | null {
+  const key = req.headers['x-api-key'];
+  return typeof key === 'string' && context.apiKeys.has(key) ? key : null;
 }
 
-/** Applies the QPS limit, answering 429 itself when the budget is spent. */
-function admit(context: RoutesContext, res: ServerResponse): boolean {
-  if (context.limiter.tryAcquire(context.apiKey, Date.now())) return true;
-  context.stats.rateLimited();
+/** Applies the key's QPS limit, answering 429 itself when its budget is spent. */
+function admit(context: RoutesContext, res: ServerResponse, apiKey: string): boolean {
+  if (context.limiter.tryAcquire(apiKey, Date.now())) return true;
+  context.stats.rateLimited(apiKey);
   sendError(res, 429, 'too many requests: over the QPS limit of this API key');
   return false;
 }
@@ -112,7 +115,7 @@ async function admittedForm(
   req: IncomingMessage,
   res: ServerResponse,
   endpoint: 'create' | 'segmentation',
-): Promise<ParsedForm | null> {
+): Promise<{ form: ParsedForm; apiKey: string } | null> {
   if (endpoint === 'create') context.stats.createAttempt();
   else context.stats.segmentationAttempt();
   const body = await readBody(req);
@@ -123,11 +126,12 @@ async function admittedForm(
     actOutFault(fault, req, res);
     return null;
   }
-  if (!authorised(context, req)) return refuse(res, 401, 'invalid API key');
-  if (!admit(context, res)) return null;
+  const apiKey = keyOf(context, req);
+  if (apiKey === null) return refuse(res, 401, 'invalid API key');
+  if (!admit(context, res, apiKey)) return null;
   if (!body.ok) return refuse(res, 413, 'request body too large');
   const form = await parseForm(req.headers['content-type'], body.value);
-  return form.ok ? form.value : refuse(res, 400, form.error);
+  return form.ok ? { form: form.value, apiKey } : refuse(res, 400, form.error);
 }
 
 function refuse(res: ServerResponse, status: number, message: string): null {
@@ -140,8 +144,9 @@ async function handleCreate(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const form = await admittedForm(context, req, res, 'create');
-  if (!form) return;
+  const admitted = await admittedForm(context, req, res, 'create');
+  if (!admitted) return;
+  const { form, apiKey } = admitted;
   const image = form.files.get('image_file');
   const record: CreateRecord = {
     fields: Object.fromEntries(form.fields),
@@ -152,8 +157,8 @@ async function handleCreate(
 
   const input = validateCreate(form);
   if (!input.ok) return sendError(res, input.error.status, input.error.message);
-  const taskId = context.accept(input.value);
-  context.stats.createAccepted(taskId, record);
+  const taskId = context.accept(input.value, apiKey);
+  context.stats.createAccepted(taskId, record, apiKey);
   sendJson(res, 200, { status: 200, message: 'success', data: { task_id: taskId } });
 }
 
@@ -166,8 +171,9 @@ async function handleSegmentation(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const form = await admittedForm(context, req, res, 'segmentation');
-  if (!form) return;
+  const admitted = await admittedForm(context, req, res, 'segmentation');
+  if (!admitted) return;
+  const { form } = admitted;
   if (form.fields.get('sync') !== '1') return sendError(res, 400, 'the local engine answers sync=1 only');
   const photo = form.files.get('image_file');
   if (!photo) return sendError(res, 400, 'image_file is required');
@@ -189,10 +195,12 @@ async function handleSegmentation(
 function handlePoll(context: RoutesContext, req: IncomingMessage, res: ServerResponse, taskId: string): void {
   context.stats.poll(taskId);
   const fault = context.faults.pollFaults.shift();
+  const apiKey = fault ? null : keyOf(context, req);
   if (fault) actOutFault(fault, req, res);
-  else if (!authorised(context, req)) sendError(res, 401, 'invalid API key');
-  else if (admit(context, res)) {
-    const view = context.tasks.view(taskId, Date.now(), context.baseUrl());
+  else if (apiKey === null) sendError(res, 401, 'invalid API key');
+  else if (admit(context, res, apiKey)) {
+    context.stats.keyPolled(apiKey);
+    const view = context.tasks.view(taskId, Date.now(), context.baseUrl(), apiKey);
     if (view) sendJson(res, 200, { status: 200, message: 'success', data: view });
     else sendError(res, 404, 'task not found');
   }

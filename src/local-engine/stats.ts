@@ -1,4 +1,4 @@
-import type { CreateRecord, EngineStats } from './types.js';
+import type { CreateRecord, EngineStats, KeyStats } from './types.js';
 
 /**
  * Counting what reached the engine, so tests can assert the gateway's behaviour from the outside
@@ -16,6 +16,7 @@ export class StatsRecorder {
       polls: 0,
       pollsByTask: {},
       rateLimited: 0,
+      byKey: {},
       resultFetches: {},
       creates_log: [],
     };
@@ -52,8 +53,9 @@ export class StatsRecorder {
   }
 
   /** A create answered 200 with a task id. */
-  createAccepted(taskId: string, record: CreateRecord): void {
+  createAccepted(taskId: string, record: CreateRecord, apiKey: string): void {
     this.stats.creates++;
+    this.#ofKey(apiKey).creates++;
     this.stats.creates_log.push({ taskId, fields: { ...record.fields }, hadFile: record.hadFile });
   }
 
@@ -63,9 +65,20 @@ export class StatsRecorder {
     this.stats.pollsByTask[taskId] = (this.stats.pollsByTask[taskId] ?? 0) + 1;
   }
 
+  /** A poll that passed the key check, counted for its key. */
+  keyPolled(apiKey: string): void {
+    this.#ofKey(apiKey).polls++;
+  }
+
   /** A 429 from the QPS limit. */
-  rateLimited(): void {
+  rateLimited(apiKey: string): void {
     this.stats.rateLimited++;
+    this.#ofKey(apiKey).rateLimited++;
+  }
+
+  #ofKey(apiKey: string): KeyStats {
+    this.stats.byKey[apiKey] ??= { creates: 0, polls: 0, rateLimited: 0 };
+    return this.stats.byKey[apiKey];
   }
 
   /** Any GET of a result image path. */

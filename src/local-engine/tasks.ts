@@ -43,6 +43,8 @@ interface TaskRecord {
   createdMs: number;
   frozen: boolean;
   settled: Settled | null;
+  /** The API key that created it: the only one it answers polls to. */
+  owner: string;
 }
 
 interface StoredResult {
@@ -86,9 +88,9 @@ export class TaskStore {
   }
 
   /** Registers a new task; a frozen one stays processing forever (for deadline tests). */
-  create(nowMs: number, frozen: boolean): string {
+  create(nowMs: number, frozen: boolean, owner: string): string {
     const id = randomUUID();
-    this.tasks.set(id, { id, createdMs: nowMs, frozen, settled: null });
+    this.tasks.set(id, { id, createdMs: nowMs, frozen, settled: null, owner });
     return id;
   }
 
@@ -109,10 +111,13 @@ export class TaskStore {
     task.settled = { state: outcome.state, completedMs, images };
   }
 
-  /** The task as PicWish would report it at `nowMs`; result paths are made absolute with `baseUrl`. */
-  view(id: string, nowMs: number, baseUrl: string): TaskView | undefined {
+  /**
+   * The task as PicWish would report it at `nowMs` to `apiKey` (another key's task is not there
+   * for it, as at PicWish); result paths are made absolute with `baseUrl`.
+   */
+  view(id: string, nowMs: number, baseUrl: string, apiKey: string): TaskView | undefined {
     const task = this.tasks.get(id);
-    if (!task) return undefined;
+    if (!task || task.owner !== apiKey) return undefined;
     const { durationMs } = this.config;
     const returnType = this.config.returnType === 'url' ? 1 : 2;
     const settled = task.settled;

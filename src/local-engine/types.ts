@@ -23,6 +23,11 @@ export interface LocalEngineOptions {
   port?: number;
   /** The X-API-KEY value demanded; a random key by default so nothing works by accident. */
   apiKey?: string;
+  /**
+   * More keys it accepts besides `apiKey`, like a PicWish account with several: each has its own
+   * QPS window, and a task answers polls only with the key that created it (as at PicWish).
+   */
+  extraApiKeys?: readonly string[];
   /** Templates it understands; an unknown or absent id gets a neutral studio backdrop. */
   sceneTypes?: readonly SceneTypeInfo[];
   /** Time from create to terminal state; the task walks 0 -> 2 -> 3 -> 4 -> terminal across it. */
@@ -35,6 +40,13 @@ export interface LocalEngineOptions {
   qps?: number | null;
   /** Caps simultaneous renders so a burst of creates cannot starve the event loop. */
   maxConcurrentRenders?: number;
+}
+
+/** What one API key did (`EngineStats.byKey`). */
+export interface KeyStats {
+  creates: number;
+  polls: number;
+  rateLimited: number;
 }
 
 /** What the last create carried, so tests can assert what the gateway forwarded. */
@@ -59,6 +71,8 @@ export interface EngineStats {
   pollsByTask: Record<string, number>;
   /** 429s answered by the QPS limit (not by injected faults). */
   rateLimited: number;
+  /** Accepted creates, polls and QPS 429s per API key (the key as sent), for key-pool tests. */
+  byKey: Record<string, KeyStats>;
   /** Per result image path (e.g. /results/<id>.png), how often it was requested. */
   resultFetches: Record<string, number>;
   /** The last create whose body could be parsed, accepted or not. */
@@ -118,6 +132,8 @@ export interface LocalEngine {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:PORT. */
   readonly url: string;
   readonly apiKey: string;
+  /** `apiKey` first, then `extraApiKeys`. */
+  readonly apiKeys: readonly string[];
   /** A snapshot; later requests do not change it. */
   stats(): EngineStats;
   resetStats(): void;

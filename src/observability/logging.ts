@@ -57,6 +57,8 @@ export const REDACTED_PATHS = [
   'apiKey',
   '*.apiKey',
   'picwish.apiKey',
+  'picwish.apiKeys',
+  'apiKeys',
   'headers.authorization',
   'headers["x-api-key"]',
   'req.headers.authorization',

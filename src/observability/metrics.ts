@@ -5,16 +5,17 @@ export const OTHER_TENANT = '(other)';
 
 /**
  * The gateway's Prometheus metrics, one registry per gateway instance (tests start several in one
- * process). Labels carry kinds, outcomes and configured tenant names only — never keys, secrets
- * or URLs; a label value outside a closed list would let the series grow without bound.
+ * process). Labels carry kinds, outcomes, configured tenant names and PicWish key ids (a hash
+ * naming the key) only — never keys, secrets or URLs; a label value outside a closed list would
+ * let the series grow without bound.
  */
 export class GatewayMetrics {
   readonly #tenants: ReadonlySet<string>;
   readonly registry = new Registry();
   readonly upstreamCalls = new Counter({
     name: 'picwish_upstream_calls_total',
-    help: 'Calls to PicWish by kind (create, poll) and outcome (ok, or the fault kind).',
-    labelNames: ['kind', 'outcome'] as const,
+    help: 'Calls to PicWish by kind (create, poll), outcome (ok, or the fault kind) and key id.',
+    labelNames: ['kind', 'outcome', 'key'] as const,
     registers: [this.registry],
   });
   readonly upstreamLatency = new Histogram({
@@ -49,17 +50,20 @@ export class GatewayMetrics {
   });
   readonly queueLength = new Gauge({
     name: 'gateway_queue_length',
-    help: 'Tasks waiting to be submitted to PicWish.',
+    help: 'Tasks waiting to be submitted to PicWish, by key id.',
+    labelNames: ['key'] as const,
     registers: [this.registry],
   });
   readonly runningTasks = new Gauge({
     name: 'gateway_running_tasks',
-    help: 'Tasks submitted to PicWish and not yet finished.',
+    help: 'Tasks submitted to PicWish and not yet finished, by key id.',
+    labelNames: ['key'] as const,
     registers: [this.registry],
   });
   readonly budgetGranted = new Counter({
     name: 'picwish_budget_slots_total',
-    help: 'Request slots taken from the PicWish QPS budget.',
+    help: 'Request slots taken from the PicWish QPS budget, by key id.',
+    labelNames: ['key'] as const,
     registers: [this.registry],
   });
   readonly pollLag = new Histogram({

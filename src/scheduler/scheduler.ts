@@ -2,13 +2,14 @@ import type { Logger } from 'pino';
 import type { TaskEvents } from '../core/events.js';
 import type { TaskLedger } from '../core/ledger.js';
 import { isTerminal, isWaitingToBeSent, type Task } from '../core/model.js';
-import type { TaskDriver } from '../core/task-driver.js';
+import type { QueuedTask, TaskDriver } from '../core/task-driver.js';
 import type { UploadSpool } from '../core/upload-spool.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { ResultFetcher } from '../results/fetcher.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { UpstreamBudget } from './budget.js';
 import { DeadlineTimers } from './deadline-timers.js';
+import type { KeyLoad } from './key-pool.js';
 import { isChargedStep, nextStep } from './next-step.js';
 import { PollTiming } from './poll-timing.js';
 import { QueuePositions } from './queue-positions.js';
@@ -21,6 +22,13 @@ import { LocalWaitingQueue, type WaitingQueue } from './waiting-queue.js';
 
 /** What the scheduler needs; the composition root wires the real ones. */
 export interface SchedulerDeps {
+  /** The id of the PicWish key this scheduler drives (`upstream` sends that key). */
+  readonly keyId: string;
+  /**
+   * Whether a task found unfinished is this key's to drive (a key pool has one scheduler per key);
+   * default: every task is.
+   */
+  readonly drives?: (task: Task) => boolean;
   readonly ledger: TaskLedger;
   readonly events: TaskEvents;
   readonly upstream: UpstreamClient;
@@ -62,9 +70,13 @@ export class TaskScheduler implements TaskDriver {
   readonly #loop: RunLoop;
   readonly #deadlines = new DeadlineTimers();
   readonly #traces = new TaskTraces();
+  readonly #keyId: string;
+  readonly #drives: (task: Task) => boolean;
 
   constructor(deps: SchedulerDeps) {
-    this.#metrics = new SchedulerMetrics(deps.metrics, deps.creditsPerImage);
+    this.#keyId = deps.keyId;
+    this.#drives = deps.drives ?? (() => true);
+    this.#metrics = new SchedulerMetrics(deps.metrics, deps.creditsPerImage, deps.keyId);
     const queue = deps.queue ?? new LocalWaitingQueue();
     this.#queue = new QueuePositions(queue, deps.events, deps.ledger.store, deps.budget.qps);
     this.#adoption = deps.adoption ?? new LocalAdoption(deps.ledger.store);
@@ -104,7 +116,9 @@ export class TaskScheduler implements TaskDriver {
     this.#loop.start();
     await this.#adoption.start({
       isDriving: (id) => this.#loop.isDriving(id),
-      drive: (task, dueAt) => this.#add(task, dueAt),
+      drive: (task, dueAt) => {
+        if (this.#drives(task)) this.#add(task, dueAt);
+      },
     });
   }
 
@@ -115,6 +129,17 @@ export class TaskScheduler implements TaskDriver {
     this.#deadlines.cancelAll();
     await this.#loop.stop();
     await this.#adoption.handBack();
+  }
+
+  /** The tasks driven here: the key's whole load when this process drives all of its tasks. */
+  async load(): Promise<KeyLoad> {
+    const ids = this.#loop.drivenIds();
+    return { waiting: this.#waitingAmong(ids), unfinished: ids.length };
+  }
+
+  /** A lone scheduler has one key for every task. */
+  async chooseKey(): Promise<string> {
+    return this.#keyId;
   }
 
   /** Starts driving a task (a new one, or one found unfinished) once this process owns it. */
@@ -139,14 +164,14 @@ export class TaskScheduler implements TaskDriver {
     this.#countDriven();
   }
 
-  /** 1-based place among tasks not yet sent to PicWish (cluster-wide with PostgreSQL); null once sent. */
-  queuePosition(taskId: string): Promise<number | null> {
-    return this.#queue.position(taskId);
+  /** 1-based place among this key's tasks not yet sent to PicWish (cluster-wide with PostgreSQL); null once sent. */
+  queuePosition(task: QueuedTask): Promise<number | null> {
+    return this.#queue.position(task.id);
   }
 
-  /** A hint for when a waiting task will be sent: one budget slot per task ahead of it. */
-  estimatedStartAt(taskId: string, now: number = Date.now()): Promise<Date | null> {
-    return this.#queue.estimatedStartAt(taskId, now);
+  /** A hint for when a waiting task will be sent: one of this key's budget slots per task ahead of it. */
+  estimatedStartAt(task: QueuedTask, now: number = Date.now()): Promise<Date | null> {
+    return this.#queue.estimatedStartAt(task.id, now);
   }
 
   #add(task: Task, dueAt: number = Date.now()): void {
@@ -175,12 +200,15 @@ export class TaskScheduler implements TaskDriver {
   }
 
   #countDriven(): void {
-    let waiting = 0;
     const ids = this.#loop.drivenIds();
-    for (const id of ids) {
+    this.#metrics.tasksDriven(this.#waitingAmong(ids), ids.length);
+  }
+
+  /** How many of `ids` wait for a charged call (a create, or a cutout first). */
+  #waitingAmong(ids: readonly string[]): number {
+    return ids.filter((id) => {
       const kind = this.#loop.stepOf(id)?.kind;
-      if (kind !== undefined && isChargedStep(kind)) waiting += 1;
-    }
-    this.#metrics.tasksDriven(waiting, ids.length);
+      return kind !== undefined && isChargedStep(kind);
+    }).length;
   }
 }

@@ -51,6 +51,7 @@ export function queuedTask(id: string, overrides: Partial<Task> = {}): Task {
       inputHash: 'h',
       startBy: null,
       finishBy: now + 600_000,
+      picwishKeyId: null,
     }),
     ...overrides,
   };
@@ -171,7 +172,7 @@ export function stepsRig() {
     spool,
     budget,
     logger: silentLogger,
-    metrics: new SchedulerMetrics(new GatewayMetrics(), 3),
+    metrics: new SchedulerMetrics(new GatewayMetrics(), 3, 'k1'),
     traces: new TaskTraces(),
     queue,
     polls,

@@ -13,6 +13,8 @@ export interface ElectedAdoptionDeps {
   readonly logger: Logger;
   /** Names the PicWish key this scheduler drives (a hash of it, never the key). */
   readonly keyId: string;
+  /** The unfinished ids of this key's tasks, oldest first (`PgTaskStore.listUnfinishedIdsOf`). */
+  readonly unfinishedIds: () => Promise<string[]>;
   /** Calls `listener` with the id of every task another instance announced (new ones included). */
   readonly onAnnounced?: (listener: (taskId: string) => void) => void;
   /**
@@ -156,7 +158,7 @@ export class ElectedAdoption implements TaskAdoption {
     if (this.#leader) {
       this.#leader = false;
       this.#deps.logger.warn(
-        { err: error.message },
+        { err: error.message, keyId: this.#deps.keyId },
         'lost the scheduler lock; pausing until it is won again',
       );
     }
@@ -166,7 +168,7 @@ export class ElectedAdoption implements TaskAdoption {
   async #adoptAll(): Promise<void> {
     const hooks = this.#hooks;
     if (!hooks) return;
-    const ids = (await this.#deps.store.listUnfinishedIds()).filter((id) => !hooks.isDriving(id));
+    const ids = (await this.#deps.unfinishedIds()).filter((id) => !hooks.isDriving(id));
     for (const id of ids) await this.#driveIfUnfinished(id);
   }
 

@@ -58,6 +58,15 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       create index tasks_tenant_created on tasks (tenant_id, created_at) include (state, image_count);
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- The PicWish key a task sticks to (its id, a hash; never the key). Rows from before the
+      -- key pool stay null: the pool's first key drives them.
+      alter table tasks add column picwish_key_id text;
+      update tasks set picwish_key_id = substring(doc::text from '"picwishKeyId":"([^"]*)"');
+    `,
+  },
 ];
 
 /**

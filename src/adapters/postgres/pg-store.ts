@@ -10,6 +10,7 @@ import {
 } from '../../core/store.js';
 import { emptyUsage, type TaskUsage } from '../../core/usage.js';
 import { inTransaction, LOCK_SPACE } from './connection.js';
+import type { PgKeyScope } from './pg-key-scope.js';
 import { enforceTenantLimits, type TenantLimits } from './pg-tenant-limits.js';
 
 const UNFINISHED = `state in ('QUEUED', 'PROCESSING')`;
@@ -55,8 +56,9 @@ export class PgTaskStore implements TaskStore {
       }
       if (this.options.limits) await enforceTenantLimits(client, task.tenantId, this.options.limits);
       await client.query(
-        `insert into tasks (id, tenant_id, state, version, created_at, idempotency_hash, upstream_task_id, image_count, doc)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9::json)`,
+        `insert into tasks (id, tenant_id, state, version, created_at, idempotency_hash, upstream_task_id,
+                            image_count, picwish_key_id, doc)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::json)`,
         [
           task.id,
           task.tenantId,
@@ -66,6 +68,7 @@ export class PgTaskStore implements TaskStore {
           hash,
           task.upstreamTaskId,
           task.images.length,
+          task.picwishKeyId,
           JSON.stringify(task),
         ],
       );
@@ -107,6 +110,18 @@ export class PgTaskStore implements TaskStore {
   async listUnfinishedIds(): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(
       `select id from tasks where ${UNFINISHED} order by seq`,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * The unfinished ids of one PicWish key, oldest first: what that key's elected leader adopts
+   * every round, without loading the other keys' tasks.
+   */
+  async listUnfinishedIdsOf(scope: PgKeyScope): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `select t.id from tasks t where t.${UNFINISHED} and ${scope.sql('t', 1)} order by t.seq`,
+      [scope.value],
     );
     return rows.map((row) => row.id);
   }

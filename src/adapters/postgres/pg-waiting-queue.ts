@@ -1,5 +1,7 @@
 import type pg from 'pg';
+import type { KeyLoad } from '../../scheduler/key-pool.js';
 import type { WaitingQueue } from '../../scheduler/waiting-queue.js';
+import type { PgKeyScope } from './pg-key-scope.js';
 
 /**
  * A task waits in the gateway's queue while QUEUED without an upstream id (`isWaitingToBeSent`);
@@ -12,12 +14,16 @@ function waiting(alias: string): string {
 }
 
 /**
- * The cluster's waiting queue, read from the tasks table itself: whichever instance a watcher is
- * on, it counts the same waiting tasks in the same order (arrival, then id), and nothing has to be
- * kept in step — a task leaves the queue by the very write that records it as sent.
+ * One PicWish key's waiting queue in the cluster, read from the tasks table itself: whichever
+ * instance a watcher is on, it counts the same waiting tasks of that key in the same order
+ * (arrival, then id), and nothing has to be kept in step — a task leaves the queue by the very
+ * write that records it as sent.
  */
 export class PgWaitingQueue implements WaitingQueue {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly scope: PgKeyScope,
+  ) {}
 
   add(): void {
     // The task's row is the queue entry.
@@ -30,11 +36,22 @@ export class PgWaitingQueue implements WaitingQueue {
   async position(taskId: string): Promise<number | null> {
     const { rows } = await this.pool.query<{ ahead: string }>(
       `select (select count(*) from tasks w
-               where ${waiting('w')} and (w.created_at, w.id) < (t.created_at, t.id)) as ahead
+               where ${waiting('w')} and ${this.scope.sql('w', 2)}
+                 and (w.created_at, w.id) < (t.created_at, t.id)) as ahead
        from tasks t where t.id = $1 and ${waiting('t')}`,
-      [taskId],
+      [taskId, this.scope.value],
     );
     return rows[0] ? Number(rows[0].ahead) + 1 : null;
+  }
+
+  /** This key's load across the cluster, for the pool's choice of the shortest queue. */
+  async load(): Promise<KeyLoad> {
+    const { rows } = await this.pool.query<{ waiting: string; unfinished: string }>(
+      `select count(*) filter (where ${waiting('t')}) as waiting, count(*) as unfinished
+       from tasks t where t.state in ('QUEUED', 'PROCESSING') and ${this.scope.sql('t', 1)}`,
+      [this.scope.value],
+    );
+    return { waiting: Number(rows[0]?.waiting ?? 0), unfinished: Number(rows[0]?.unfinished ?? 0) };
   }
 
   async waitingAmong(taskIds: readonly string[]): Promise<string[]> {

@@ -157,14 +157,14 @@ builder.node(BackgroundTaskRef, {
       description:
         '1-based place in the gateway’s queue while waiting to be sent to PicWish; null once sent.',
       resolve: (task, _args, ctx) =>
-        isWaitingToBeSent(task) ? ctx.services.scheduler.queuePosition(task.id) : null,
+        isWaitingToBeSent(task) ? ctx.services.scheduler.queuePosition(task) : null,
     }),
     estimatedStartAt: t.field({
       type: 'DateTime',
       nullable: true,
       description: 'A hint for when a queued task will be sent to PicWish, given the upstream budget.',
       resolve: (task, _args, ctx) =>
-        isWaitingToBeSent(task) ? ctx.services.scheduler.estimatedStartAt(task.id) : null,
+        isWaitingToBeSent(task) ? ctx.services.scheduler.estimatedStartAt(task) : null,
     }),
     prompt: t.exposeString('prompt', {
       nullable: true,
