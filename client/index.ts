@@ -14,7 +14,7 @@ import { authHeaders, type GatewayConnection, sendOperation, streamUrl } from '.
 
 export { GatewayError, type GatewayErrorCode, type InputProblem } from './errors.js';
 export { FINAL_STATES, type FollowOptions, isFinal, type Task } from './follow.js';
-export type { BackgroundTaskState } from './generated/graphql.js';
+export type { BackgroundTaskStage, BackgroundTaskState } from './generated/graphql.js';
 
 /**
  * Exactly one of a prompt or a template id. The schema's `BackgroundSpec` is a plain input object
@@ -29,10 +29,18 @@ export type { GatewayConnection } from './http.js';
 /** A template from `sceneTypes`, for pickers. */
 export type SceneType = KitSceneTypesQuery['sceneTypes'][number];
 
-/** What `generate` needs: the foreground (a PNG File/Blob, or an http(s) URL) and the background. */
+/** What `generate` needs: the foreground (a File/Blob, or an http(s) URL) and the background. */
 export interface GenerateInput {
-  /** A transparent PNG: a File or Blob is uploaded, a string or URL is fetched by the gateway's engine. */
+  /**
+   * A transparent PNG — or, with `removeBackground`, a JPEG, PNG or WebP photo. A File or Blob is
+   * uploaded; a string or URL is fetched (and checked) by the gateway.
+   */
   readonly image: Blob | string | URL;
+  /**
+   * The image is a photo with its background: PicWish removes it first (the task's `stage` is
+   * CUTOUT, then GENERATING). @default false
+   */
+  readonly removeBackground?: boolean;
   /** Exactly one of `{ prompt }` or `{ sceneType }` (see `sceneTypes()`). */
   readonly background: BackgroundSpec;
   /** @default 2 */

@@ -10,7 +10,7 @@ import {
   pageProblems,
   seriousAccessibilityViolations,
 } from './support/browser.js';
-import { transparentPng } from './support/fixtures.js';
+import { productPhotoJpeg, transparentPng } from './support/fixtures.js';
 import { startStack, type TestStack } from './support/harness.js';
 
 /**
@@ -29,6 +29,7 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
   let stack: TestStack;
   let product: Buffer;
   let tiny: Buffer;
+  let photo: Buffer;
 
   beforeAll(async () => {
     // The page imports the kit's browser bundle, which `npm run build` writes; build it first.
@@ -38,7 +39,11 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
       startStack({ env: { PICWISH_API_KEY: '', LOCAL_ENGINE_DURATION_MS: '3000' } }),
       launchChromium(),
     ]);
-    [product, tiny] = await Promise.all([transparentPng(600, 400), transparentPng(64, 64)]);
+    [product, tiny, photo] = await Promise.all([
+      transparentPng(600, 400),
+      transparentPng(64, 64),
+      productPhotoJpeg(),
+    ]);
     mkdirSync('test-results', { recursive: true });
   }, 120_000);
 
@@ -174,6 +179,27 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
       expect(await page.locator('#results img').count()).toBe(0);
       expect(await page.locator('#submit').isEnabled()).toBe(true);
       expect(refused).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('demo page: a JPEG photo is taken with “Remove the background first” through the cutout to results', async () => {
+    const { context, page, refused, problems } = await openDemo(stack.url);
+    try {
+      await page.setInputFiles('#image', { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: photo });
+      // A JPEG cannot be transparent: the page turns background removal on by itself.
+      expect(await page.locator('#remove-background').isChecked()).toBe(true);
+      await page.fill('#prompt', 'oak table, morning light');
+      await page.click('#submit');
+      await bothResultsLoaded(page);
+      expect(await page.locator('#status').textContent()).toMatch(/Succeeded, 100%/);
+      const cutoutStep = page.locator('#stages [data-stage="CUTOUT"]');
+      expect(await cutoutStep.isVisible()).toBe(true);
+      expect(await cutoutStep.getAttribute('class')).toContain('done');
+      expect(await page.locator('.download', { hasText: 'WebP' }).count()).toBe(2);
+      expect(refused).toEqual([]);
+      expect(problems).toEqual([]);
     } finally {
       await context.close();
     }

@@ -12,6 +12,15 @@ export type BackgroundSpec = {
   sceneType?: number | null | undefined;
 };
 
+/** The step an unfinished task is in, or waits for. Null once the task is final (its `state` says how it ended). */
+export type BackgroundTaskStage =
+  /** PicWish removes the photo’s background (only with `removeBackground`); progress 0–20. */
+  | 'CUTOUT'
+  /** PicWish generates the background (progress 0–99, or 20–99 after a cutout); also while queued for it. */
+  | 'GENERATING'
+  /** PicWish finished; the gateway stores the results before SUCCEEDED. */
+  | 'STORING';
+
 /** Where a task stands. QUEUED and PROCESSING change; SUCCEEDED, FAILED and CANCELLED are final. */
 export type BackgroundTaskState =
   /** Cancelled by its owner; nothing more happens. */
@@ -53,28 +62,28 @@ export type ImageSource = {
   url?: string | null | undefined;
 };
 
-export type KitTaskFieldsFragment = { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> };
+export type KitTaskFieldsFragment = { id: string, state: BackgroundTaskState, stage: BackgroundTaskStage | null, removeBackground: boolean, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> };
 
 export type KitGenerateMutationVariables = Exact<{
   input: GenerateBackgroundInput;
 }>;
 
 
-export type KitGenerateMutation = { generateBackground: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } };
+export type KitGenerateMutation = { generateBackground: { id: string, state: BackgroundTaskState, stage: BackgroundTaskStage | null, removeBackground: boolean, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } };
 
 export type KitFollowSubscriptionVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type KitFollowSubscription = { backgroundTaskUpdated: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } };
+export type KitFollowSubscription = { backgroundTaskUpdated: { id: string, state: BackgroundTaskState, stage: BackgroundTaskStage | null, removeBackground: boolean, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } };
 
 export type KitTaskQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type KitTaskQuery = { backgroundTask: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } | null };
+export type KitTaskQuery = { backgroundTask: { id: string, state: BackgroundTaskState, stage: BackgroundTaskStage | null, removeBackground: boolean, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } | null };
 
 export type KitTasksQueryVariables = Exact<{
   first: number;
@@ -83,14 +92,14 @@ export type KitTasksQueryVariables = Exact<{
 }>;
 
 
-export type KitTasksQuery = { backgroundTasks: { edges: Array<{ node: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
+export type KitTasksQuery = { backgroundTasks: { edges: Array<{ node: { id: string, state: BackgroundTaskState, stage: BackgroundTaskStage | null, removeBackground: boolean, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
 
 export type KitCancelMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type KitCancelMutation = { cancelBackgroundTask: { id: string, state: BackgroundTaskState, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } | null };
+export type KitCancelMutation = { cancelBackgroundTask: { id: string, state: BackgroundTaskState, stage: BackgroundTaskStage | null, removeBackground: boolean, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> } | null };
 
 export type KitRemoveMutationVariables = Exact<{
   id: string | number;
@@ -126,6 +135,8 @@ export const KitTaskFieldsFragmentDoc = new TypedDocumentString(`
     fragment KitTaskFields on BackgroundTask {
   id
   state
+  stage
+  removeBackground
   progress
   queuePosition
   estimatedStartAt
@@ -159,6 +170,8 @@ export const KitGenerateDocument = new TypedDocumentString(`
     fragment KitTaskFields on BackgroundTask {
   id
   state
+  stage
+  removeBackground
   progress
   queuePosition
   estimatedStartAt
@@ -191,6 +204,8 @@ export const KitFollowDocument = new TypedDocumentString(`
     fragment KitTaskFields on BackgroundTask {
   id
   state
+  stage
+  removeBackground
   progress
   queuePosition
   estimatedStartAt
@@ -223,6 +238,8 @@ export const KitTaskDocument = new TypedDocumentString(`
     fragment KitTaskFields on BackgroundTask {
   id
   state
+  stage
+  removeBackground
   progress
   queuePosition
   estimatedStartAt
@@ -263,6 +280,8 @@ export const KitTasksDocument = new TypedDocumentString(`
     fragment KitTaskFields on BackgroundTask {
   id
   state
+  stage
+  removeBackground
   progress
   queuePosition
   estimatedStartAt
@@ -295,6 +314,8 @@ export const KitCancelDocument = new TypedDocumentString(`
     fragment KitTaskFields on BackgroundTask {
   id
   state
+  stage
+  removeBackground
   progress
   queuePosition
   estimatedStartAt

@@ -4,7 +4,7 @@
 const $ = (id) => document.getElementById(id);
 
 /**
- * Wires the picker and returns `{ source(), previewUrl(), markInvalid() }`: the chosen File or
+ * Wires the picker (`onChange` hears the chosen File, or null for a URL or nothing) and returns `{ source(), previewUrl(), markInvalid() }`: the chosen File or
  * URL string (null if none), an image URL of the foreground for comparisons, and a way to flag it.
  */
 export function createImageInput({ onChange }) {
@@ -29,7 +29,7 @@ export function createImageInput({ onChange }) {
     else text.innerHTML = emptyText;
     input.removeAttribute('aria-invalid');
     zone.classList.remove('invalid');
-    onChange?.();
+    onChange?.(file);
   }
 
   function useFile(chosen) {

@@ -2,8 +2,8 @@
 // against the foreground (when the page still has it) and download links.
 
 /**
- * The download formats offered for every result. To offer another rendition (WebP, once
- * `GeneratedImage.url(format: WEBP)` is selected by the kit as `webpUrl`), add one line here.
+ * The download formats offered for every result: the stored PNG and its WebP rendition (the kit
+ * selects `url(format: WEBP)` as `webpUrl`). Another rendition is one more line here.
  */
 const DOWNLOADS = [
   { label: 'PNG', extension: 'png', url: (image) => image.url },

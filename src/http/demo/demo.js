@@ -8,10 +8,17 @@ import { createImageInput } from './demo-input.js';
 import { showPlaceholders, showResults } from './demo-results.js';
 
 const $ = (id) => document.getElementById(id);
-const STAGES = ['UPLOADING', 'QUEUED', 'PROCESSING', 'SUCCEEDED'];
+const STAGES = ['UPLOADING', 'QUEUED', 'CUTOUT', 'PROCESSING', 'SUCCEEDED'];
+const STEP_WORDS = { GENERATING: 'Generating', STORING: 'Storing the results' };
 
 const client = createGatewayClient({ url: '/graphql', apiKey: () => $('api-key').value.trim() });
-const image = createImageInput({ onChange: () => showError('') });
+const image = createImageInput({
+  onChange: (file) => {
+    showError('');
+    // A JPEG or WebP has no transparency: it can only be used with its background removed.
+    if (file && /^image\/(jpeg|webp)$/.test(file.type)) $('remove-background').checked = true;
+  },
+});
 const history = createHistory(client, {
   onOpen: openTask,
   onError: (error) => showError(`Could not load recent tasks: ${explain(error)}`),
@@ -41,7 +48,9 @@ function secondsUntil(iso) {
 
 /** The stage list, the progress bar and the status line for a task (or the upload before it). */
 function showStatus(task) {
+  // The cutout is done before a task is PROCESSING: its step is passed once the state is.
   const stage = task ? task.state : 'UPLOADING';
+  $('stages').querySelector('[data-stage="CUTOUT"]').hidden = !(task?.removeBackground ?? wantsCutout());
   const reached = STAGES.indexOf(stage === 'FAILED' || stage === 'CANCELLED' ? 'PROCESSING' : stage);
   for (const item of $('stages').children) {
     const index = STAGES.indexOf(item.dataset.stage);
@@ -55,12 +64,19 @@ function showStatus(task) {
   progress.value = task?.progress ?? 0;
   let words = 'Uploading…';
   if (task?.state === 'QUEUED') {
-    words = task.queuePosition ? `Queued, position ${task.queuePosition}` : 'Queued';
+    words = task.stage === 'CUTOUT' ? 'Queued for background removal' : 'Queued';
+    if (task.queuePosition) words += `, position ${task.queuePosition}`;
     if (task.estimatedStartAt) words += `, starts in about ${secondsUntil(task.estimatedStartAt)} s`;
+  } else if (task?.state === 'PROCESSING' && STEP_WORDS[task.stage]) {
+    words = `${STEP_WORDS[task.stage]}, ${task.progress}%`;
   } else if (task) {
     words = `${task.state.charAt(0)}${task.state.slice(1).toLowerCase()}, ${task.progress}%`;
   }
   $('status').textContent = words;
+}
+
+function wantsCutout() {
+  return $('remove-background').checked;
 }
 
 function busy(running) {
@@ -99,7 +115,9 @@ async function onSubmit(event) {
   const background = backgroundChoice();
   if (!source) {
     image.markInvalid();
-    return showError('Choose a PNG with a transparent background first: drop it, paste it, or give its URL.');
+    return showError(
+      'Choose a PNG with a transparent background (or a photo, with “Remove the background first”): drop it, paste it, or give its URL.',
+    );
   }
   if (!background) {
     $('prompt').focus();
@@ -116,7 +134,7 @@ async function onSubmit(event) {
   if (matchMedia('(max-width: 52rem)').matches) $('output-title').scrollIntoView({ block: 'start' });
   try {
     const task = await client.generate(
-      { image: source, background, batchSize },
+      { image: source, background, batchSize, removeBackground: wantsCutout() },
       {
         signal: run.controller.signal,
         onUpdate: (update) => {
