@@ -3,6 +3,7 @@ import type { LoadResult } from './lib/load.js';
 import { median, quantile } from './lib/stats.js';
 import type { FanoutPhaseResult } from './phases/fanout.js';
 import type { MemoryPhaseResult } from './phases/memory.js';
+import type { TransportResult } from './phases/transports.js';
 import type { UploadPhaseResult } from './phases/upload.js';
 
 export interface ReportInput {
@@ -21,7 +22,8 @@ export interface ReportInput {
   quick: boolean;
   fanout: FanoutPhaseResult;
   fanoutOff: FanoutPhaseResult;
-  memory: MemoryPhaseResult;
+  /** Rows 2 and 3 on each SSE transport (Yoga's SSE first, the transport of rows 1, 3 and 4). */
+  transports: TransportResult[];
   memoryOff: MemoryPhaseResult;
   upload: UploadPhaseResult;
   budget: BudgetBenchResult;
@@ -68,7 +70,14 @@ function queryRatios(round: { gateway: LoadResult; bare: LoadResult }) {
 }
 
 export function renderReport(input: ReportInput): string {
-  const { machine, fanout, fanoutOff, memory, memoryOff, upload, budget } = input;
+  const { machine, fanout, fanoutOff, memoryOff, upload, budget } = input;
+  const memory = (input.transports.find((t) => t.transport === 'yoga') ?? input.transports[0])
+    ?.memory as MemoryPhaseResult;
+  const largest = (t: TransportResult) => t.broadcast.at(-1);
+  const memoryAtMost = input.transports.map((t) => ({ transport: t.transport, step: t.memory.steps.at(-1) }));
+  const memoryRowOk = memoryAtMost.every((m) => (m.step?.perSubscriptionBytes ?? Number.NaN) <= 16 * 1024);
+  const castAtMost = input.transports.map((t) => ({ transport: t.transport, cast: largest(t) }));
+  const castRowOk = castAtMost.every((c) => quantile(c.cast?.lastMs ?? [], 0.99) <= 100);
   const fanIn = fanout.fanIn;
   const b = fanout.broadcast;
   const bOff = fanoutOff.broadcast;
@@ -77,7 +86,6 @@ export function renderReport(input: ReportInput): string {
   const q = fanout.query.map((round) => ({ concurrency: round.concurrency, ...queryRatios(round) }));
   const qOff = fanoutOff.query.map((round) => ({ concurrency: round.concurrency, ...queryRatios(round) }));
   const mem = memory.steps;
-  const memOk = mem.every((s) => s.perSubscriptionBytes <= 16 * 1024);
   const lines: string[] = [];
   const push = (...more: string[]) => lines.push(...more);
 
@@ -93,8 +101,9 @@ export function renderReport(input: ReportInput): string {
     '| # | measurement | result | target | |',
     '|---|---|---|---|---|',
     `| 1 | Poll fan-in: upstream polls of a task watched by ${fanIn.subscribers} SSE subscribers ÷ polls of a task watched by 1 | ${x(fanIn.ratio, 3)} (${fanIn.pollsWatchedByMany} ÷ ${fanIn.pollsWatchedByOne.toFixed(2)}) | ≤ 1.05 | ${verdict(fanIn.ratio <= 1.05)} |`,
-    `| 2 | Memory per idle SSE subscription (RSS growth ÷ subscriptions, after a full GC) | ${mem.map((s) => `${s.subscriptions}: ${kib(s.perSubscriptionBytes)}`).join('; ')} | ≤ 16 KiB | ${verdict(memOk)} |`,
-    `| 3 | Broadcast latency: upstream poll answer → last of ${b.subscribers} subscribers has the update | p50 ${ms(bP50)}, p99 ${ms(bP99)} (${b.updates} updates) | p99 ≤ 100 ms | ${verdict(bP99 <= 100)} |`,
+    `| 2 | Memory per idle subscription at ${memoryAtMost[0]?.step?.subscriptions ?? '?'} subscribers (RSS growth ÷ subscriptions, after a full GC), per transport | ${memoryAtMost.map((m) => `${m.transport}: ${kib(m.step?.perSubscriptionBytes ?? Number.NaN)}`).join('; ')} | ≤ 16 KiB each | ${verdict(memoryRowOk)} |`,
+    `| 3 | Broadcast latency: upstream poll answer → last of ${b.subscribers} subscribers has the update (Yoga SSE) | p50 ${ms(bP50)}, p99 ${ms(bP99)} (${b.updates} updates) | p99 ≤ 100 ms | ${verdict(bP99 <= 100)} |`,
+    `| 3 | Broadcast latency to ${castAtMost[0]?.cast?.subscribers ?? '?'} subscribers, p99 (p50), per transport | ${castAtMost.map((c) => `${c.transport}: ${ms(quantile(c.cast?.lastMs ?? [], 0.99))} (${ms(median(c.cast?.lastMs ?? []))})`).join('; ')} | p99 ≤ 100 ms each | ${verdict(castRowOk)} |`,
     ...q.map(
       (r) =>
         `| 4 | \`backgroundTask\` of a finished task, concurrency ${r.concurrency}: p50 ÷ bare p50; throughput ÷ bare | ${x(r.p50Ratio)}; ${x(r.throughputRatio)} | ≤ 2×; ≥ 0.8× | ${verdict(r.p50Ratio <= 2)}; ${verdict(r.throughputRatio >= 0.8)} |`,
@@ -151,6 +160,7 @@ export function renderReport(input: ReportInput): string {
     '',
     `Every subscriber received every update: ${b.allReceivedEveryUpdate ? 'yes' : 'no'}. With ~1–2 s between polls there are only a dozen updates per task, so "p99" is close to the maximum and one scheduling hiccup of the shared machine shows in it.`,
     '',
+    ...transportSection(input.transports),
     '### 4. Query latency and throughput',
     '',
     `\`query Task($id: ID!) { backgroundTask(id: $id) { id state progress upstreamTaskId images { url width height } error { code message } } }\` for a SUCCEEDED task (${fanout.queryBodyBytes}-byte answer), POSTed as JSON with \`accept: application/graphql-response+json\`. The bare server is a \`node:http\` server in its own process answering the gateway's exact bytes and content type. Closed-loop load from undici pools (one keep-alive connection per worker); ${input.quick ? 2 : 3} alternating rounds of ${input.quick ? 1 : 2} s per side after a warm-up, pooled.`,
@@ -190,6 +200,32 @@ export function renderReport(input: ReportInput): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Rows 2 and 3 on each transport, with what the broadcast's accounting found. */
+function transportSection(results: TransportResult[]): string[] {
+  return [
+    '### 2 and 3 per transport',
+    '',
+    'Each SSE transport on a fresh gateway process per phase, the fast paths on: Yoga\'s SSE on `/graphql`, graphql-sse distinct connections and single-connection mode on `/graphql/stream` (single: one reservation, stream and operation per subscriber, the most a subscription costs there; a client that multiplexes pays the stream once). Memory as in row 2 (20 running tasks); broadcast as in row 3 (one task, the engine\'s run long enough for every stream to open before most updates). Broadcast latency includes the bench process reading every socket on the same 2 CPUs. "Missed" counts (subscriber, update) pairs never received; "dropped" counts streams that ended without `complete` (a slow reader the gateway cut off, or a reset); "duplicates" counts updates received twice with the same bytes (an equal version re-sent when only a queue position moved).',
+    '',
+    '| transport | memory per idle subscription (after GC) | broadcast: poll answer → last subscriber | missed / dropped / duplicates |',
+    '|---|---|---|---|',
+    ...results.map(({ transport, memory, broadcast }) => {
+      const steps = memory.steps.map((s) => `${s.subscriptions}: ${kib(s.perSubscriptionBytes)}`).join('; ');
+      const casts = broadcast
+        .map(
+          (c) =>
+            `${c.subscribers}: p50 ${ms(median(c.lastMs))}, p99 ${ms(quantile(c.lastMs, 0.99))} (${c.updates} updates)`,
+        )
+        .join('; ');
+      const accounting = broadcast
+        .map((c) => `${c.subscribers}: ${c.missed} / ${c.dropped} / ${c.duplicates}`)
+        .join('; ');
+      return `| ${transport} | ${steps} | ${casts} | ${accounting} |`;
+    }),
+    '',
+  ];
+}
+
 const OPTIMISATIONS = `## Optimisations
 
 First measured with every request going through Yoga (the "Yoga alone" column above is the same
@@ -214,8 +250,10 @@ where. The fixes are in \`src/http/live/\` (wire contract in its \`PROTOCOL.md\`
   same encoded bytes are one \`res.write\` per stream (the body ends with the connection rather than
   being chunked), and a stream with more than 256 KiB unsent is dropped. An idle stream there is the
   socket, Node's request/response pair and a small record with one listener in \`TaskEvents\`.
-  Single-connection mode stays inside Yoga and graphql-sse (reservations, streams), with the hub as
-  the subscription's source. Missing tasks (NOT_FOUND) and documents or variables Yoga would refuse
+  Single-connection mode is served by the node handler as well (\`single-connection.ts\`): the
+  gateway holds the reservations, streams and operations itself, so a subscription there costs
+  what it costs on the other two instead of Yoga's and graphql-sse's per-request pipelines
+  (41.6 KiB at 10000 before). Missing tasks (NOT_FOUND) and documents or variables Yoga would refuse
   still go through Yoga.
   Effect: see rows 2 and 3 in the comparison table above.
 - **Finished-task answers from Yoga's own earlier answer.** A JSON POST whose operation only reads
@@ -245,16 +283,16 @@ where. The fixes are in \`src/http/live/\` (wire contract in its \`PROTOCOL.md\`
   check at once): CPU per request at concurrency 50 fell from about 112 µs to about 88 µs in a
   side-by-side run. What is left is mostly Node's own HTTP work (\`writev\`, header handling) plus
   a longer header block (\`x-request-id\`) and labelled counters.
-- **Streams the shortcut does not take** still cost what Yoga costs (~46 KiB each, one execution per
-  subscriber): cross-origin browser streams (an \`Origin\` header — Yoga adds CORS headers the
-  shortcut does not reproduce), \`/graphql/stream\` (graphql-sse), and the first stream of each document.
+- **Streams the hub does not take** still cost what Yoga costs (~46 KiB each, one execution per
+  subscriber): operations other than \`backgroundTaskUpdated\`, documents Yoga refuses, and every
+  stream when only trusted documents may run or with \`GATEWAY_FAST_PATHS=off\`.
 - **Noise:** every figure here comes from one run on a shared 2-CPU machine; rows 3 and 4 move by
   tens of percent between runs with the machine's load (see the load averages at the top).`;
 
 const HOW_TO_RUN = `## Running it
 
-\`npm run bench\` (\`tsx bench/run.ts\`) — about 5 minutes here; \`BENCH_QUICK=1 npm run bench\` for a short
-development run. Parts: \`bench/phases/fanout.ts\` (rows 1, 3, 4), \`bench/phases/memory.ts\` (2),
+\`npm run bench\` (\`tsx bench/run.ts\`) — about 20 minutes here (rows 2 and 3 at 10000 subscribers on three transports take most of it); \`BENCH_QUICK=1 npm run bench\` for a short
+development run. Parts: \`bench/phases/fanout.ts\` (rows 1, 3, 4), \`bench/phases/memory.ts\` (2), \`bench/phases/transports.ts\` (2 and 3 on each transport),
 \`bench/phases/upload.ts\` (5), \`bench/budget.ts\` (6), helpers in \`bench/lib/\` (gateway process with RSS and
 an inspector hook, raw-socket SSE subscribers, an undici load generator and the bare server, the
 recording upstream proxy, PNG builders), \`bench/report.ts\` (this file).`;

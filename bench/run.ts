@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: the gateway against a bare server and the upstream's limits. Starts its own
- * local engines and gateway processes (each phase a fresh one), runs the six measurements, and
- * writes docs/benchmarks.md. Every figure that has a target is a ratio against a baseline
+ * `npm run bench`: the gateway against a bare server and the upstream's limits, every figure of
+ * issue #16 in one run. Starts its own local engines and gateway processes (each phase a fresh
+ * one), runs the six measurements — rows 2 and 3 on each SSE transport — and writes
+ * docs/benchmarks.md. Every figure that has a target is a ratio against a baseline
  * measured side by side in the same run, because this machine is shared and noisy.
  *
  * `BENCH_QUICK=1` shortens everything, for development.
@@ -11,15 +12,18 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { runBudgetBench } from './budget.js';
 import { BENCH_DIST, buildGateway } from './lib/gateway-process.js';
+import { TRANSPORTS, type Transport } from './lib/sse.js';
 import { log } from './lib/stats.js';
-import { transportSectionOf, withTransportSection } from './lib/transport-section.js';
 import { type FanoutPhaseResult, runFanoutPhase } from './phases/fanout.js';
 import { type MemoryPhaseResult, runMemoryPhase } from './phases/memory.js';
+import { runTransportsPhase } from './phases/transports.js';
 import { runUploadPhase, type UploadPhaseResult } from './phases/upload.js';
 import { renderReport } from './report.js';
 
 const OFF = { GATEWAY_FAST_PATHS: 'off' };
 const quick = process.env.BENCH_QUICK === '1';
+/** `BENCH_TRANSPORTS=yoga,single` measures rows 2 and 3 on those transports only (development). */
+const transports = (process.env.BENCH_TRANSPORTS?.split(',') ?? TRANSPORTS) as Transport[];
 
 function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -37,11 +41,14 @@ function machine() {
     node: process.version,
     commit: git(['rev-parse', '--short', 'HEAD']),
     dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
-    loadBefore: loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' '),
+    loadBefore: loadAverage(),
   };
 }
+
+const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -58,8 +65,8 @@ async function main(): Promise<void> {
   const fanout: FanoutPhaseResult = await runFanoutPhase(fanoutOptions);
   log('phase 2/6: the same through Yoga alone (GATEWAY_FAST_PATHS=off)');
   const fanoutOff: FanoutPhaseResult = await runFanoutPhase({ ...fanoutOptions, env: OFF });
-  log('phase 3/6: memory per idle subscription');
-  const memory: MemoryPhaseResult = await runMemoryPhase({ counts: [2000, 10000], tasks: 20 });
+  log(`phase 3/6: memory per idle subscription and broadcast on each transport (${transports.join(', ')})`);
+  const perTransport = await runTransportsPhase({ transports, quick });
   log('phase 4/6: memory per idle subscription through Yoga alone');
   const memoryOff: MemoryPhaseResult = await runMemoryPhase({ counts: [2000], tasks: 20, env: OFF });
   log('phase 5/6: upload memory');
@@ -68,25 +75,18 @@ async function main(): Promise<void> {
   const budget = await runBudgetBench({ tasks: quick ? 20 : 100, qps: 2, print: false });
   const seconds = (Date.now() - started) / 1000;
   const markdown = renderReport({
-    machine: {
-      ...info,
-      loadAfter: loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' '),
-    },
+    machine: { ...info, loadAfter: loadAverage() },
     date: new Date().toISOString(),
     seconds,
     quick,
     fanout,
     fanoutOff,
-    memory,
+    transports: perTransport,
     memoryOff,
     upload,
     budget,
   });
-  const report = new URL('../docs/benchmarks.md', import.meta.url);
-  const transports = transportSectionOf(report);
-  writeFileSync(report, transports ? withTransportSection(markdown, transports) : markdown);
+  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), markdown);
   log(`wrote docs/benchmarks.md in ${seconds.toFixed(0)} s`);
 }
 

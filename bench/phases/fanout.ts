@@ -29,6 +29,12 @@ export interface BroadcastResult {
   /** Poll answer → the single subscriber of the control task received its update (ms). */
   singleMs: number[];
   allReceivedEveryUpdate: boolean;
+  /** (subscriber, update) pairs never received, over the measured updates. */
+  missed: number;
+  /** Updates a subscriber received more than once with the same bytes (a re-sent equal version). */
+  duplicates: number;
+  /** Crowd subscribers whose stream ended without `complete` (dropped as slow readers, or reset). */
+  dropped: number;
 }
 
 export interface QueryRound {
@@ -150,32 +156,37 @@ export async function runFanoutPhase(options: {
     // Row 3: updates published after everybody was connected, matched to the poll answer behind them.
     const pollsFor = (upstreamId: string | null) =>
       proxy.polls.filter((p) => p.upstreamTaskId === upstreamId);
-    const byUpdate = new Map<string, number[]>();
-    const crowdEvents = crowd.map(parsed);
-    for (const events of crowdEvents) {
+    // Keyed by the event's bytes; each subscriber counts once per update, at its first arrival,
+    // so an update that comes twice with equal bytes is not mistaken for a miss.
+    const byUpdate = new Map<string, Map<number, number>>();
+    let duplicates = 0;
+    crowd.map(parsed).forEach((events, index) => {
       for (const event of events) {
         if (event.state !== 'PROCESSING' && event.state !== 'QUEUED') continue;
-        const times = byUpdate.get(event.data) ?? [];
-        times.push(event.at);
-        byUpdate.set(event.data, times);
+        const arrivals = byUpdate.get(event.data) ?? new Map<number, number>();
+        if (arrivals.has(index)) duplicates += 1;
+        else arrivals.set(index, event.at);
+        byUpdate.set(event.data, arrivals);
       }
-    }
+    });
     const manyPolls = pollsFor(manyTask.upstreamTaskId);
     const lastMs: number[] = [];
     const spreadMs: number[] = [];
-    let everyUpdateToAll = true;
-    for (const [data, times] of byUpdate) {
+    let missed = 0;
+    for (const [data, arrivals] of byUpdate) {
+      const times = [...arrivals.values()];
       const firstAt = Math.min(...times);
       if (firstAt < allConnectedAt) continue;
       const progress = (JSON.parse(data) as { data: { backgroundTaskUpdated: { progress: number } } }).data
         .backgroundTaskUpdated.progress;
       const poll = [...manyPolls].reverse().find((p) => p.at <= firstAt && p.progress === progress);
       if (!poll) continue;
-      if (times.length !== crowd.length) everyUpdateToAll = false;
+      missed += crowd.length - arrivals.size;
       const lastAt = Math.max(...times);
       lastMs.push(lastAt - poll.at);
       spreadMs.push(lastAt - firstAt);
     }
+    const dropped = crowd.filter((s) => !s.completed).length;
     const singleMs: number[] = [];
     singles.forEach((single, i) => {
       const onePolls = pollsFor(controlTasks[i]?.upstreamTaskId ?? null);
@@ -191,11 +202,14 @@ export async function runFanoutPhase(options: {
       lastMs,
       spreadMs,
       singleMs,
-      allReceivedEveryUpdate: everyUpdateToAll,
+      allReceivedEveryUpdate: missed === 0,
+      missed,
+      duplicates,
+      dropped,
     };
     for (const s of subscribers) s.close();
     log(
-      `fan-in ${round(fanIn.ratio, 3)} (${pollsMany}/${pollsOne}); broadcast p50 ${round(median(lastMs))} p99 ${round(quantile(lastMs, 0.99))} ms over ${lastMs.length} updates; single p50 ${round(median(singleMs))} ms`,
+      `fan-in ${round(fanIn.ratio, 3)} (${pollsMany}/${pollsOne}); broadcast p50 ${round(median(lastMs))} p99 ${round(quantile(lastMs, 0.99))} ms over ${lastMs.length} updates; single p50 ${round(median(singleMs))} ms; missed ${missed}, duplicates ${duplicates}, dropped ${dropped}`,
     );
     await sleep(1_000);
     if (options.queries === false) return { fanIn, broadcast, query: [], queryBodyBytes: 0 };
