@@ -94,10 +94,14 @@ export class LiveShortcuts {
     if (!(length >= 0 && length <= MAX_BODY_BYTES)) return false;
     const body = Buffer.concat((await readUpTo(req, MAX_BODY_BYTES)) ?? []);
     const text = body.toString('utf8');
-    const params: GraphQLParams | null = paramsFromJson(text);
     let answered = false;
-    if (framing) answered = params !== null && (await this.#routes.serve(req, res, framing, params));
-    else if (path === '/graphql') answered = await this.#cache.answer(req, res, text, params);
+    if (framing) {
+      const params: GraphQLParams | null = paramsFromJson(text);
+      answered = params !== null && (await this.#routes.serve(req, res, framing, params));
+    } else if (path === '/graphql') {
+      // A cache hit is found by the bytes alone; the body is parsed only on a miss.
+      answered = await this.#cache.answer(req, res, text, () => paramsFromJson(text));
+    }
     if (!answered) (req as { body?: unknown }).body = bufferedBody([body]);
     return answered;
   }
