@@ -465,7 +465,7 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
     });
   });
 
-  it('answers two files where one is allowed with 413 PAYLOAD_TOO_LARGE', async () => {
+  it('answers more files than a batch takes (51) with 413 PAYLOAD_TOO_LARGE', async () => {
     const form = new FormData();
     form.set(
       'operations',
@@ -474,7 +474,10 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
         variables: { input: { image: { file: null }, background: { prompt: 'x' } } },
       }),
     );
-    form.set('map', JSON.stringify({ 0: [FILE_PATH], 1: [FILE_PATH] }));
+    form.set(
+      'map',
+      JSON.stringify(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [i, [FILE_PATH]]))),
+    );
     form.set('0', new Blob([new Uint8Array(good)]), 'a.png');
     form.set('1', new Blob([new Uint8Array(good)]), 'b.png');
     await expectRefused(await raw(form, preflight), { code: 'PAYLOAD_TOO_LARGE', status: 413 });

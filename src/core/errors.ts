@@ -4,41 +4,35 @@
  * builds GraphQL errors, so the codes and reasons in the README's table stay the whole story.
  */
 
-/** Stable `extensions.reason` values for BAD_USER_INPUT. */
-export type InputReason =
-  | 'NOT_PNG'
-  | 'CORRUPT_IMAGE'
-  | 'NOT_TRANSPARENT'
-  | 'NO_TRANSPARENT_PIXEL'
-  | 'EMPTY_FOREGROUND'
-  | 'IMAGE_TOO_SMALL'
-  | 'IMAGE_TOO_LARGE'
-  | 'FILE_TOO_LARGE'
-  | 'EMPTY_FILE'
-  | 'UNSUPPORTED_IMAGE_FORMAT'
-  | 'UPLOAD_MISSING'
-  | 'INVALID_URL'
-  | 'URL_NOT_ALLOWED'
-  | 'URL_UNREACHABLE'
-  | 'URL_TOO_LARGE'
-  | 'URL_TIMEOUT'
-  | 'URL_TOO_MANY_REDIRECTS'
-  | 'NOT_AN_IMAGE'
-  | 'PROMPT_EMPTY'
-  | 'PROMPT_TOO_LONG'
-  | 'NEGATIVE_PROMPT_TOO_LONG'
-  | 'INVALID_BATCH_SIZE'
-  | 'ONE_OF_VIOLATION'
-  | 'INVALID_VARIABLE'
-  | 'IDEMPOTENCY_KEY_INVALID'
-  | 'IDEMPOTENCY_KEY_REUSED'
-  | 'INVALID_DEADLINE'
-  | 'INVALID_WAIT_SECONDS'
-  | 'INVALID_PAGE_SIZE'
-  | 'INVALID_CURSOR'
-  | 'TOO_MANY_IDS'
-  | 'INVALID_PERIOD'
-  | 'INVALID_RENDITION';
+import { IMAGE_PROBLEM_REASONS } from '../images/problems.js';
+import { OUTBOUND_REASONS } from '../outbound/problems.js';
+
+/** Stable `extensions.reason` values for BAD_USER_INPUT (and the schema's `InputProblemReason`). */
+export const INPUT_REASONS = [
+  ...IMAGE_PROBLEM_REASONS,
+  ...OUTBOUND_REASONS,
+  'UPLOAD_MISSING',
+  'INVALID_URL',
+  'PROMPT_EMPTY',
+  'PROMPT_TOO_LONG',
+  'NEGATIVE_PROMPT_TOO_LONG',
+  'INVALID_BATCH_SIZE',
+  'INVALID_INPUT_COUNT',
+  'ONE_OF_VIOLATION',
+  'INVALID_VARIABLE',
+  'IDEMPOTENCY_KEY_INVALID',
+  'IDEMPOTENCY_KEY_REUSED',
+  'INVALID_DEADLINE',
+  'INVALID_WAIT_SECONDS',
+  'INVALID_PAGE_SIZE',
+  'INVALID_CURSOR',
+  'TOO_MANY_IDS',
+  'INVALID_PERIOD',
+  'INVALID_RENDITION',
+] as const;
+
+/** One of `INPUT_REASONS`. */
+export type InputReason = (typeof INPUT_REASONS)[number];
 
 /** One refused input field: `field` is the path inside the operation's arguments. */
 export interface InputProblem {

@@ -166,6 +166,8 @@ export interface Task {
    * tasks stored before the key pool; the pool's first key drives those.
    */
   readonly picwishKeyId: string | null;
+  /** The batch (`generateBackgrounds`) that created the task; absent on tasks made alone or before batches. */
+  readonly batchId?: string | null;
 }
 
 /** What a new task is made of; everything about its progress starts empty. */
@@ -185,12 +187,14 @@ export type NewTask = Pick<
   | 'startBy'
   | 'finishBy'
   | 'picwishKeyId'
->;
+> &
+  Pick<Partial<Task>, 'batchId'>;
 
 /** A task as `generateBackground` stores it: QUEUED, version 1, nothing sent or received yet. */
 export function newQueuedTask(init: NewTask): Task {
   return {
     ...init,
+    batchId: init.batchId ?? null,
     version: 1,
     state: 'QUEUED',
     upstreamTaskId: null,

@@ -66,6 +66,24 @@ export class TaskService {
     image: ImageInput,
     params: GenerateParams,
   ): Promise<Result<Task, GatewayError>> {
+    const prepared = await this.prepare(tenantId, image, params);
+    if (!prepared.ok) return prepared;
+    return this.creating(tenantId, (create) => create(prepared.value));
+  }
+
+  /**
+   * The first half of a creation, shared by `generate` and batches (batches.ts): checks the
+   * input, makes the cheap early limit check, streams the image into the spool and builds the
+   * QUEUED task — without storing it (`earlyLimitCheck: false` skips the hint, for a batch that
+   * is likely a replay). The task's upload is then the caller's until it hands the
+   * task to `creating`'s `create` or to `discard`.
+   */
+  async prepare(
+    tenantId: string,
+    image: ImageInput,
+    params: GenerateParams,
+    options: { readonly batchId?: string; readonly earlyLimitCheck?: boolean } = {},
+  ): Promise<Result<Task, GatewayError>> {
     const valid = validateParams(image, params);
     if (!valid.ok) return valid;
     const open = image.file ?? null;
@@ -85,7 +103,7 @@ export class TaskService {
         valid.value.idempotencyKey,
         Date.now() - IDEMPOTENCY_WINDOW_MS,
       )) !== null;
-    if (!replay) {
+    if (!replay && options.earlyLimitCheck !== false) {
       const allowed = await this.limiter.admit(tenantId);
       if (!allowed.ok) return allowed;
     }
@@ -127,12 +145,9 @@ export class TaskService {
         JSON.stringify({ image: source.sha256, ...rest, ...(removeBackground ? { removeBackground } : {}) }),
       )
       .digest('hex');
-    // One creation at a time per tenant: the limits are checked against the store and the window
-    // as they are, and a parallel burst cannot slip past them together.
-    let created: Result<Task, GatewayError>;
-    try {
-      const now = Date.now();
-      const task = newQueuedTask({
+    const now = Date.now();
+    return ok(
+      newQueuedTask({
         id,
         tenantId,
         source,
@@ -143,16 +158,46 @@ export class TaskService {
         inputHash,
         startBy: deadlineSeconds === null ? null : now + deadlineSeconds * 1000,
         finishBy: now + this.options.taskDeadlineMs,
-        picwishKeyId: await this.scheduler.chooseKey(),
-      });
-      created = await this.#exclusive(tenantId, () => this.#createOnce(task, idempotencyKey));
+        // Chosen as it is created (`#create`), so a batch's items spread over the key pool.
+        picwishKeyId: null,
+        batchId: options.batchId ?? null,
+      }),
+    );
+  }
+
+  /**
+   * The second half: runs `work` as the tenant's one creation under way, so the limits are
+   * checked against the store and the window as they are and a parallel burst cannot slip past
+   * them together. `work` stores prepared tasks with `create`, each answered on its own: the new
+   * task (handed to the scheduler), an idempotent replay's original, or a refusal (a limit); the
+   * upload of a task that was not created is removed. A batch holds the lock for all its items.
+   */
+  creating<T>(
+    tenantId: string,
+    work: (create: (task: Task) => Promise<Result<Task, GatewayError>>) => Promise<T>,
+  ): Promise<T> {
+    return this.#exclusive(tenantId, () => work((task) => this.#create(task)));
+  }
+
+  /** Removes the upload of a prepared task that will not be created. */
+  discard(task: Task): Promise<void> {
+    return this.options.spool.discard(task.source);
+  }
+
+  async #create(task: Task): Promise<Result<Task, GatewayError>> {
+    let created: Result<Task, GatewayError>;
+    try {
+      created = await this.#createOnce(
+        { ...task, picwishKeyId: await this.scheduler.chooseKey() },
+        task.idempotencyKey,
+      );
     } catch (error) {
       // The store or the limiter failed: no task holds the upload, so nothing else would remove it.
-      await this.options.spool.discard(source);
+      await this.options.spool.discard(task.source);
       throw error;
     }
-    if (!created.ok || created.value.id !== id) {
-      await this.options.spool.discard(source);
+    if (!created.ok || created.value.id !== task.id) {
+      await this.options.spool.discard(task.source);
       return created;
     }
     this.options.onCreated?.();

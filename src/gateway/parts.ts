@@ -3,6 +3,7 @@ import { GatewayKeys } from '../auth/gateway-keys.js';
 import type { Config } from '../config/config.js';
 import type { SceneType } from '../config/scene-types.js';
 import { configuredSecrets } from '../config/secrets.js';
+import { BatchService } from '../core/batches.js';
 import { TaskEvents } from '../core/events.js';
 import { TaskLedger } from '../core/ledger.js';
 import { RetentionSweeper } from '../core/retention.js';
@@ -150,6 +151,7 @@ export function buildParts(options: {
     signer,
     services: {
       tasks,
+      batches: new BatchService(tasks, shared.batches, shared.store),
       scheduler,
       events,
       signer,

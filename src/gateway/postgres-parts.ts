@@ -46,6 +46,7 @@ export async function postgresParts(
       },
     },
     store,
+    batches: store,
     eventTarget: target,
     forKey: (keyId, keyIds) => {
       const scope = pgKeyScope(keyId, keyIds);

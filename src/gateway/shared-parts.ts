@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SqliteTaskStore } from '../adapters/sqlite/sqlite-store.js';
 import type { Config } from '../config/config.js';
+import type { BatchStore } from '../core/batches.js';
 import type { TaskEventTarget } from '../core/events.js';
 import type { TaskStore } from '../core/store.js';
 import { LocalTenantLimiter, type TenantLimiter } from '../core/tenant-limits.js';
@@ -29,6 +30,8 @@ export interface SharedParts {
   /** PostgreSQL cluster mode (`DATABASE_URL`). */
   readonly postgres: PostgresCluster | null;
   readonly store: TaskStore;
+  /** Batches (#15), kept by the same store as the tasks. */
+  readonly batches: BatchStore;
   readonly eventTarget: TaskEventTarget | undefined;
   /** The parts of key `keyId` among the pool's `keyIds` (configuration order); once per key. */
   forKey(keyId: string, keyIds: readonly string[]): KeyParts;
@@ -47,6 +50,7 @@ export async function sharedParts(config: Config, logger: Logger): Promise<Share
   return {
     postgres: null,
     store,
+    batches: store,
     eventTarget: undefined,
     // One process: each key's scheduler keeps its own queue and budget in memory.
     forKey: () => ({ budget: new SpacedBudget(config.picwish.qps), queue: new LocalWaitingQueue() }),

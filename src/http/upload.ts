@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { processRequest } from 'graphql-upload-minimal';
+import { MAX_BATCH_ITEMS } from '../core/batches.js';
 import { PICWISH_PNG_LIMITS } from '../images/limits.js';
 import { sendGraphQLError } from './graphql-errors.js';
 import { discardRest, refuse } from './refusal.js';
@@ -42,7 +43,8 @@ export async function preparseUpload(req: IncomingMessage, res: ServerResponse):
     // One byte over the limit lets the spool tell "exactly 20 MB" from "more than 20 MB".
     const operations: unknown = await processRequest(req, res, {
       maxFileSize: PICWISH_PNG_LIMITS.maxBytes + 1,
-      maxFiles: 1,
+      // generateBackgrounds takes a file per input; each is still read as a stream, in turn.
+      maxFiles: MAX_BATCH_ITEMS,
       maxFieldSize: 1_000_000,
     });
     if (!isOperations(operations)) {

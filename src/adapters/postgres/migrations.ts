@@ -67,6 +67,21 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       update tasks set picwish_key_id = substring(doc::text from '"picwishKeyId":"([^"]*)"');
     `,
   },
+  {
+    // Batches (#15): the record lists its items' task ids; each task names its batch in its doc.
+    version: 5,
+    sql: `
+      create table batches (
+        id text primary key,
+        tenant_id text not null,
+        created_at bigint not null,
+        idempotency_hash text,
+        doc json not null
+      );
+      create index batches_idempotency on batches (tenant_id, idempotency_hash, created_at)
+        where idempotency_hash is not null;
+    `,
+  },
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import type { Batch, BatchItem, BatchStore } from '../../core/batches.js';
 import type { Task, TaskState } from '../../core/model.js';
 import {
   IDEMPOTENCY_WINDOW_MS,
@@ -20,6 +21,11 @@ function keyHash(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+/** The tenant's creations (tasks and batches) one at a time, until the transaction ends. */
+async function lockTenant(client: pg.PoolClient, tenantId: string): Promise<void> {
+  await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SPACE.tenant, tenantId]);
+}
+
 /** What PostgreSQL answers for a `json` column: already parsed. */
 type DocRow = { doc: Task };
 
@@ -30,9 +36,10 @@ type DocRow = { doc: Task };
  * same millisecond; cursors name a task and resolve to its seq, never to an offset.
  *
  * Inserts run in a transaction under the tenant's advisory lock, which makes the idempotency
- * window and, with `limits`, the tenant limits exact across instances.
+ * window and, with `limits`, the tenant limits exact across instances; a batch's insert takes the
+ * same lock, so its idempotency key is exact across instances too.
  */
-export class PgTaskStore implements TaskStore {
+export class PgTaskStore implements TaskStore, BatchStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly options: { readonly limits?: TenantLimits } = {},
@@ -40,10 +47,7 @@ export class PgTaskStore implements TaskStore {
 
   async insert(task: Task): Promise<void> {
     await inTransaction(this.pool, async (client) => {
-      await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [
-        LOCK_SPACE.tenant,
-        task.tenantId,
-      ]);
+      await lockTenant(client, task.tenantId);
       const hash = task.idempotencyKey === null ? null : keyHash(task.idempotencyKey);
       if (hash !== null) {
         const since = task.createdAt - IDEMPOTENCY_WINDOW_MS;
@@ -193,6 +197,48 @@ export class PgTaskStore implements TaskStore {
       [before, limit],
     );
     return rows.map((row) => row.doc);
+  }
+
+  async insertBatch(batch: Batch): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      await lockTenant(client, batch.tenantId);
+      const hash = batch.idempotencyKey === null ? null : keyHash(batch.idempotencyKey);
+      if (hash !== null) {
+        const { rows } = await client.query<{ id: string }>(
+          `select id from batches where tenant_id = $1 and idempotency_hash = $2 and created_at >= $3
+           order by created_at desc limit 1`,
+          [batch.tenantId, hash, batch.createdAt - IDEMPOTENCY_WINDOW_MS],
+        );
+        if (rows[0]) throw new IdempotencyConflictError(rows[0].id);
+      }
+      await client.query(
+        `insert into batches (id, tenant_id, created_at, idempotency_hash, doc) values ($1, $2, $3, $4, $5::json)`,
+        [batch.id, batch.tenantId, batch.createdAt, hash, JSON.stringify(batch)],
+      );
+    });
+  }
+
+  async fillBatch(id: string, items: readonly BatchItem[]): Promise<void> {
+    const batch = await this.getBatch(id);
+    if (!batch) return;
+    await this.pool.query('update batches set doc = $2::json where id = $1', [
+      id,
+      JSON.stringify({ ...batch, items }),
+    ]);
+  }
+
+  async getBatch(id: string): Promise<Batch | null> {
+    const { rows } = await this.pool.query<{ doc: Batch }>('select doc from batches where id = $1', [id]);
+    return rows[0]?.doc ?? null;
+  }
+
+  async findBatchByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Batch | null> {
+    const { rows } = await this.pool.query<{ doc: Batch }>(
+      `select doc from batches where tenant_id = $1 and idempotency_hash = $2 and created_at >= $3
+       order by created_at desc limit 1`,
+      [tenantId, keyHash(key), since],
+    );
+    return rows[0]?.doc ?? null;
   }
 
   async ping(): Promise<boolean> {

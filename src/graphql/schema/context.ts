@@ -1,4 +1,5 @@
 import type { SceneType } from '../../config/scene-types.js';
+import type { BatchService } from '../../core/batches.js';
 import type { TaskEvents } from '../../core/events.js';
 import type { TaskService } from '../../core/service.js';
 import type { TaskDriver } from '../../core/task-driver.js';
@@ -7,6 +8,7 @@ import type { UrlSigner } from '../../results/signer.js';
 /** The services every resolver may use; built once per gateway. */
 export interface GatewayServices {
   readonly tasks: TaskService;
+  readonly batches: BatchService;
   readonly scheduler: TaskDriver;
   readonly events: TaskEvents;
   readonly signer: UrlSigner;

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { GatewayError } from '../../core/errors.js';
+import type { GatewayError, InputProblem } from '../../core/errors.js';
 
 /**
  * The one mapping from service errors to GraphQL errors. `extensions.code` is the stable kind;
@@ -33,5 +33,47 @@ export function toGraphQLError(error: GatewayError): GraphQLError {
       return new GraphQLError(error.message, {
         extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
       });
+  }
+}
+
+/** One item's refusal as `generateBackgrounds` reports it in its answer rather than as an error. */
+export interface ItemProblem {
+  readonly code: GatewayError['kind'];
+  readonly reason: InputProblem['reason'] | null;
+  readonly field: string | null;
+  readonly message: string;
+  readonly retryAfterSeconds: number | null;
+}
+
+/**
+ * The same mapping for one item of a batch: the codes, reasons and messages `generateBackground`
+ * would give, one entry per problem, with the field path rooted at the item (`inputs.3.image.file`
+ * where the single mutation says `input.image.file`), so one bad item does not sink the others.
+ */
+export function toItemProblems(error: GatewayError, index: number): ItemProblem[] {
+  switch (error.kind) {
+    case 'BAD_USER_INPUT':
+      return error.problems.map((p) => ({
+        code: error.kind,
+        reason: p.reason,
+        field: (p.field[0] === 'input' ? ['inputs', String(index), ...p.field.slice(1)] : p.field).join('.'),
+        message: p.message,
+        retryAfterSeconds: null,
+      }));
+    case 'RATE_LIMITED':
+      return [
+        {
+          code: error.kind,
+          reason: null,
+          field: null,
+          message: error.message,
+          retryAfterSeconds: error.retryAfterSeconds,
+        },
+      ];
+    case 'NOT_FOUND':
+    case 'UNAUTHENTICATED':
+      return [
+        { code: error.kind, reason: null, field: null, message: error.message, retryAfterSeconds: null },
+      ];
   }
 }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ImageInput } from '../../core/service.js';
+import type { GenerateParams } from '../../core/validation.js';
 import { checkWaitSeconds, MAX_WAIT_SECONDS, waitUntilFinal } from '../../core/wait.js';
 import { builder } from './builder.js';
 import { toGraphQLError } from './errors.js';
@@ -35,7 +36,8 @@ const BackgroundSpecInput = builder.inputType('BackgroundSpec', {
   }),
 });
 
-const GenerateBackgroundInput = builder.inputType('GenerateBackgroundInput', {
+/** The one input of a generation, taken alone by `generateBackground` and in lists by `generateBackgrounds`. */
+export const GenerateBackgroundInput = builder.inputType('GenerateBackgroundInput', {
   description: 'Everything needed to generate backgrounds for one foreground image.',
   fields: (t) => ({
     image: t.field({ type: ImageSourceInput, required: true, description: 'The foreground image.' }),
@@ -66,6 +68,24 @@ const GenerateBackgroundInput = builder.inputType('GenerateBackgroundInput', {
   }),
 });
 
+/** The input as the service takes it: the image opened by `open` (an upload) or a URL, and the rest. */
+export function serviceInput(
+  input: typeof GenerateBackgroundInput.$inferInput,
+  open: (() => Promise<Readable>) | null,
+): { image: ImageInput; params: GenerateParams } {
+  return {
+    image: { file: open, url: input.image.url, fit: input.image.fit ?? true },
+    params: {
+      background: input.background,
+      negativePrompt: input.negativePrompt,
+      batchSize: input.batchSize,
+      idempotencyKey: input.idempotencyKey,
+      deadlineSeconds: input.deadlineSeconds,
+      removeBackground: input.removeBackground,
+    },
+  };
+}
+
 builder.mutationFields((t) => ({
   generateBackground: t.field({
     type: BackgroundTaskRef,
@@ -81,19 +101,11 @@ builder.mutationFields((t) => ({
       const wait = checkWaitSeconds(waitSeconds);
       if (!wait.ok) throw toGraphQLError(wait.error);
       const upload = input.image.file;
-      const image: ImageInput = {
-        file: upload ? async () => (await upload).createReadStream() as unknown as Readable : null,
-        url: input.image.url,
-        fit: input.image.fit ?? true,
-      };
-      const result = await ctx.services.tasks.generate(ctx.tenantId, image, {
-        background: input.background,
-        negativePrompt: input.negativePrompt,
-        batchSize: input.batchSize,
-        idempotencyKey: input.idempotencyKey,
-        deadlineSeconds: input.deadlineSeconds,
-        removeBackground: input.removeBackground,
-      });
+      const { image, params } = serviceInput(
+        input,
+        upload ? async () => (await upload).createReadStream() as unknown as Readable : null,
+      );
+      const result = await ctx.services.tasks.generate(ctx.tenantId, image, params);
       if (!result.ok) throw toGraphQLError(result.error);
       const task = result.value;
       return waitUntilFinal(ctx.services.events, task, wait.value * 1000, () =>

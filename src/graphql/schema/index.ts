@@ -7,6 +7,7 @@ import './scene-types.js';
 import './state-counts.js';
 import './subscription.js';
 import './viewer.js';
+import './batch.js';
 
 builder.queryType({ description: 'Reading tasks and templates.' });
 builder.mutationType({ description: 'Creating, cancelling and deleting tasks.' });
