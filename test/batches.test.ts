@@ -178,7 +178,7 @@ describe('generateBackgrounds', () => {
     expect(stack.engine.stats().creates).toBe(17);
   });
 
-  it('reads another tenant’s batch as null, and its own by id', async () => {
+  it('reads another tenant’s batch as null — by batch(id) and by node(id) — and its own by id', async () => {
     stack = await startStack({ engine: { durationMs: 300 }, env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
     const answer = await sendBatch(stack, [{ file: good }, { file: good }], { tenant: TENANTS.alpha });
     const id = answer.data?.generateBackgrounds.batch.id as string;
@@ -186,6 +186,16 @@ describe('generateBackgrounds', () => {
     expect((await getBatch(stack, id, TENANTS.alpha))?.counts.accepted).toBe(2);
     expect(await getBatch(stack, id, TENANTS.beta)).toBeNull();
     expect(await getBatch(stack, 'no-such-batch', TENANTS.alpha)).toBeNull();
+    const NODE =
+      'query Node($id: ID!) { node(id: $id) { __typename id ... on BackgroundBatch { counts { total } } } }';
+    const own = await stack.gql<{ node: { __typename: string; id: string } | null }>(
+      NODE,
+      { id },
+      bearer(TENANTS.alpha),
+    );
+    expect(own.body.data?.node).toMatchObject({ __typename: 'BackgroundBatch', id, counts: { total: 2 } });
+    const foreign = await stack.gql<{ node: unknown }>(NODE, { id }, bearer(TENANTS.beta));
+    expect(foreign.body.data?.node).toBeNull();
     await done(stack, id, TENANTS.alpha);
   });
 

@@ -45,7 +45,7 @@ export interface Batch {
 export type FilledBatch = Batch & { readonly items: readonly BatchItem[] };
 
 /**
- * Where batches live: beside the tasks, in the same store (SQLite, PostgreSQL, Redis). `insertBatch`
+ * Where batches live: beside the tasks, in the same store (SQLite or PostgreSQL). `insertBatch`
  * throws `IdempotencyConflictError` when another batch of the tenant holds the key within the
  * window — a shared store sees the race of two instances there, under the tenant's lock.
  */

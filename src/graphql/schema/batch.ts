@@ -1,4 +1,3 @@
-import { decodeGlobalID } from '@pothos/plugin-relay';
 import {
   type BatchItemResult,
   type BatchOutcome,
@@ -12,6 +11,7 @@ import { batchUpload } from './batch-uploads.js';
 import { builder } from './builder.js';
 import { type ItemProblem, toGraphQLError, toItemProblems } from './errors.js';
 import { GenerateBackgroundInput, serviceInput } from './generate.js';
+import { decodeNodeId } from './global-ids.js';
 import { BackgroundTaskRef } from './task.js';
 
 /**
@@ -107,7 +107,6 @@ builder.node(BackgroundBatchRef, {
   id: { resolve: (view) => view.batch.id },
   // Another tenant's batch loads as null, as `batch(id)` answers.
   loadOne: (id, ctx) => ctx.services.batches.get(ctx.tenantId, id),
-  isTypeOf: (value) => typeof value === 'object' && value !== null && 'batch' in value && 'tasks' in value,
   fields: (t) => ({
     createdAt: t.field({
       type: 'DateTime',
@@ -142,17 +141,11 @@ PayloadRef.implement({
 });
 
 /**
- * The batch id a client sends: the node's global id as `BackgroundBatch.id` gives it, or the
- * bare id inside it.
+ * The batch id a client sends: the node's global id as `BackgroundBatch.id` gives it (Relay's
+ * typed form, global-ids.ts), or the bare id inside it.
  */
 export function batchIdArgument(id: string): string {
-  try {
-    const decoded = decodeGlobalID(id);
-    if (decoded.typename === 'BackgroundBatch') return decoded.id;
-  } catch {
-    // Not a global id: taken as the bare id.
-  }
-  return id;
+  return decodeNodeId(id, (typename) => typename === 'BackgroundBatch').id;
 }
 
 builder.mutationFields((t) => ({
