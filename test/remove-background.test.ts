@@ -142,6 +142,19 @@ describe('removeBackground (#14)', () => {
     expect(readdirSync(join(stack.dataDir, 'spool'))).toEqual([]);
   });
 
+  it('never repeats the PicWish key that a refused removal’s words contain', async () => {
+    stack.engine.faults.segmentationFaults.push({ status: 401, message: `bad key ${stack.engine.apiKey}` });
+    const task = await finalTask(await createTask());
+    expect(task.error?.code).toBe('UPSTREAM_AUTH_FAILED');
+    stack.engine.faults.segmentationFaults.push({
+      status: 400,
+      message: `key ${stack.engine.apiKey} refused`,
+    });
+    const rejected = await finalTask(await createTask());
+    expect(rejected.error?.code).toBe('UPSTREAM_REJECTED');
+    expect(rejected.error?.message).not.toContain(stack.engine.apiKey);
+  });
+
   it('fails with CUTOUT_FAILED when PicWish cannot cut the photo out, and generates nothing', async () => {
     stack.engine.resetStats();
     const noise = await sharp(

@@ -228,3 +228,76 @@ describe('the download step', () => {
     expect(task.error?.message).toContain('links expired');
   });
 });
+
+describe('the background removal step (#14)', () => {
+  const waiting = { cutout: { status: 'waiting' as const } };
+
+  it('a task found with its background removal in flight fails UPSTREAM_OUTCOME_UNKNOWN without a call', async () => {
+    rig = stepsRig();
+    await stored(rig, queuedTask('a', { ...waiting, submitInFlight: true }));
+    expect(await rig.steps.take('a')).toBeNull();
+    const task = await reread(rig, 'a');
+    expect(task.error?.code).toBe('UPSTREAM_OUTCOME_UNKNOWN');
+    expect(task.error?.message).toMatch(/removing the background.*not sent again/);
+    expect(rig.upstream.segmentations).toHaveLength(0);
+    expect(rig.upstream.creates).toHaveLength(0);
+  });
+
+  it('a removal that timed out is not resent and fails UPSTREAM_OUTCOME_UNKNOWN, nothing generated', async () => {
+    rig = stepsRig();
+    rig.upstream.onRemoveBackground = async () =>
+      err({ kind: 'transient', detail: 'timeout', mayHaveCreated: true });
+    await stored(rig, queuedTask('a', waiting));
+    expect(await rig.steps.take('a')).toBeNull();
+    const task = await reread(rig, 'a');
+    expect(task.error?.code).toBe('UPSTREAM_OUTCOME_UNKNOWN');
+    expect(rig.upstream.segmentations).toHaveLength(1);
+    expect(rig.upstream.creates).toHaveLength(0);
+  });
+
+  it('a removal refused before anything was done (503) is tried again as a removal, with the flag cleared', async () => {
+    rig = stepsRig();
+    rig.upstream.onRemoveBackground = async () =>
+      err({ kind: 'transient', detail: 'upstream answered 503', mayHaveCreated: false });
+    await stored(rig, queuedTask('a', waiting));
+    const next = await rig.steps.take('a');
+    expect(next?.kind).toBe('cutout');
+    expect(needsBudget(next as ScheduledStep, Date.now())).toBe(true);
+    const task = await reread(rig, 'a');
+    expect(task).toMatchObject({ state: 'QUEUED', submitInFlight: false, cutout: { status: 'waiting' } });
+  });
+
+  it('PicWish’s failure state for the removal fails CUTOUT_FAILED with its words', async () => {
+    rig = stepsRig();
+    rig.upstream.onRemoveBackground = async () => ok({ done: false, state: -1, detail: 'no subject found' });
+    await stored(rig, queuedTask('a', waiting));
+    expect(await rig.steps.take('a')).toBeNull();
+    const task = await reread(rig, 'a');
+    expect(task.error?.code).toBe('CUTOUT_FAILED');
+    expect(task.error?.message).toContain('no subject found');
+  });
+
+  it('a task with its cutout stored sends the cutout in the create and never asks for the removal again', async () => {
+    rig = stepsRig();
+    await stored(
+      rig,
+      queuedTask('a', {
+        state: 'PROCESSING',
+        progress: 20,
+        cutout: { status: 'stored', image: STORED_IMAGE },
+      }),
+    );
+    const next = await rig.steps.take('a');
+    expect(next?.kind).toBe('poll');
+    expect(rig.upstream.segmentations).toHaveLength(0);
+    expect(rig.upstream.creates[0]?.image).toMatchObject({ kind: 'bytes', name: 'cutout.png' });
+  });
+
+  it('generation progress after a cutout fills 20–100, never below the cutout’s 20', async () => {
+    rig = stepsRig();
+    rig.upstream.onPoll = async () => ok(upstreamStatus({ state: 4, progress: 50, images: [] }));
+    await stored(rig, submitted('a', { progress: 20, cutout: { status: 'stored', image: STORED_IMAGE } }));
+    await rig.steps.take('a');
+    expect((await reread(rig, 'a')).progress).toBe(60);
+  });
+});

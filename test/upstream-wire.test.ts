@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseCreatedTaskId, parseImage, parseTaskStatus, parseTimestamp } from '../src/upstream/wire.js';
+import {
+  parseCreatedTaskId,
+  parseImage,
+  parseSegmentation,
+  parseTaskStatus,
+  parseTimestamp,
+} from '../src/upstream/wire.js';
 
 describe('PicWish wire parsing', () => {
   it('reads the documented sample answer, with Unix-second timestamps', () => {
@@ -74,5 +80,37 @@ describe('PicWish wire parsing', () => {
   it('clamps progress into 0..100', () => {
     expect(parseTaskStatus({ data: { state: 4, progress: 250 } }, 't')?.progress).toBe(100);
     expect(parseTaskStatus({ data: { state: 4, progress: -3 } }, 't')?.progress).toBe(0);
+  });
+});
+
+describe('PicWish segmentation answers (#14)', () => {
+  it('reads a finished cutout as inline base64 or as a link', () => {
+    expect(parseSegmentation({ status: 200, data: { state: 1, image: 'iVBORw0KGgo=' } })).toEqual({
+      done: true,
+      image: { kind: 'base64', data: 'iVBORw0KGgo=' },
+    });
+    expect(parseSegmentation({ data: { state: '1', image: 'https://cdn.example/c.png' } })).toEqual({
+      done: true,
+      image: { kind: 'url', url: 'https://cdn.example/c.png' },
+    });
+  });
+
+  it('reads a failure state with PicWish’s words from state_detail or err_message', () => {
+    expect(parseSegmentation({ data: { state: -7, state_detail: 'invalid image' } })).toEqual({
+      done: false,
+      state: -7,
+      detail: 'invalid image',
+    });
+    expect(parseSegmentation({ data: { state: -1, err_message: 'no subject' } })).toMatchObject({
+      detail: 'no subject',
+    });
+    expect(parseSegmentation({ data: { state: -1 } })).toMatchObject({ detail: null });
+  });
+
+  it('gives nothing for an answer that is neither: still working, done without an image, no state', () => {
+    expect(parseSegmentation({ data: { state: 4, task_id: 't' } })).toBeNull();
+    expect(parseSegmentation({ data: { state: 1, image: '' } })).toBeNull();
+    expect(parseSegmentation({ data: {} })).toBeNull();
+    expect(parseSegmentation('oops')).toBeNull();
   });
 });

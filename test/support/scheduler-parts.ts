@@ -125,6 +125,7 @@ export function scriptedFetcher(
   const discarded: string[] = [];
   return {
     fetch: () => answer(),
+    load: async () => Buffer.from('stored cutout'),
     discard: async (taskId: string) => {
       discarded.push(taskId);
     },
