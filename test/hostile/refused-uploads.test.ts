@@ -38,13 +38,19 @@ async function send(
   body: FormData | string,
   headers: Record<string, string>,
   method = 'POST',
-): Promise<{ status: number; code: string | undefined; contentType: string | null }> {
+): Promise<{ status: number; code: string | undefined; reason?: string; contentType: string | null }> {
   try {
     const response = await fetch(`${stack.url}/graphql`, { method, body, headers });
     const text = await response.text();
-    const code = (JSON.parse(text) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]
-      ?.extensions?.code;
-    return { status: response.status, code, contentType: response.headers.get('content-type') };
+    const extensions = (
+      JSON.parse(text) as { errors?: { extensions?: { code?: string; reason?: string } }[] }
+    ).errors?.[0]?.extensions;
+    return {
+      status: response.status,
+      code: extensions?.code,
+      ...(extensions?.reason ? { reason: extensions.reason } : {}),
+      contentType: response.headers.get('content-type'),
+    };
   } catch (error) {
     return { status: 0, code: String((error as { cause?: unknown }).cause ?? error), contentType: null };
   }
@@ -55,16 +61,24 @@ const preflight = { 'apollo-require-preflight': 'true' };
 
 describe('refused uploads, as a fetch client reads them', () => {
   it.each([
-    ['without a key', 5 * MB, preflight, 401, 'UNAUTHENTICATED'],
-    ['without the preflight header', 5 * MB, bearer(TENANTS.alpha), 400, 'CSRF_PREVENTED'],
-    ['with a file over 20 MB', 21 * MB, { ...preflight, ...bearer(TENANTS.alpha) }, 200, 'BAD_USER_INPUT'],
+    ['without a key', 5 * MB, preflight, 401, { code: 'UNAUTHENTICATED' }],
+    ['without the preflight header', 5 * MB, bearer(TENANTS.alpha), 400, { code: 'CSRF_PREVENTED' }],
+    [
+      'with a file over 20 MB',
+      21 * MB,
+      { ...preflight, ...bearer(TENANTS.alpha) },
+      200,
+      { code: 'BAD_USER_INPUT', reason: 'FILE_TOO_LARGE' },
+    ],
   ])(
     'answers 10 of 10 uploads %s with their status and code',
-    async (_name, bytes, headers, status, code) => {
+    async (_name, bytes, headers, status, expected) => {
       const form = upload(bytes);
       const answers = [];
       for (let i = 0; i < 10; i++) answers.push(await send(form, headers));
-      expect(answers).toEqual(Array.from({ length: 10 }, () => expect.objectContaining({ status, code })));
+      expect(answers).toEqual(
+        Array.from({ length: 10 }, () => expect.objectContaining({ status, ...expected })),
+      );
     },
   );
 

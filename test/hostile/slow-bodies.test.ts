@@ -46,6 +46,12 @@ describe('slow request bodies', () => {
     expect(socket.destroyed).toBe(true);
   });
 
+  it('cuts a request whose headers never finish, answering 408', async () => {
+    const { socket, closed } = rawConnection();
+    socket.write('POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n');
+    expect(await closed).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
   it('cuts an upload that stops arriving and removes its spool file', async () => {
     const png = await transparentPng(600, 400);
     const boundary = 'hostileboundary';

@@ -66,6 +66,32 @@ describe('the PicWish client against a hostile upstream', () => {
     await small.close();
   });
 
+  it('drops a create answer over 64 KiB unread, as an outcome it cannot know (never sent twice)', async () => {
+    const upstream = await fake({
+      create: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 200, data: { task_id: TASK_ID, padding: 'x'.repeat(100 * 1024) } }));
+      },
+      poll: json(404, {}),
+    });
+    const c = client(upstream.url);
+    const answer = await c.createTask({
+      image: { kind: 'url', url: 'https://example.com/a.png' },
+      prompt: 'p',
+      sceneType: null,
+      negativePrompt: null,
+      batchSize: 1,
+    });
+    expect(answer.ok).toBe(false);
+    if (!answer.ok)
+      expect(answer.error).toMatchObject({
+        kind: 'transient',
+        detail: 'the answer was larger than 65536 bytes',
+        mayHaveCreated: true,
+      });
+    await c.close();
+  });
+
   it('says a timeout in words, not "network error 23"', async () => {
     const upstream = await fake({ create: () => {}, poll: () => {} });
     const slow = client(upstream.url, { timeoutMs: 300 });
