@@ -50,6 +50,10 @@ export type GenerateBackgroundInput = {
   negativePrompt?: string | null | undefined;
   /** The image is a photo with its background (JPEG, PNG or WebP): PicWish removes the background first (about 1 credit more, within the same QPS budget), and the background is generated for the cutout. The task goes through `stage` CUTOUT, then GENERATING and STORING. Without it, the image must be a transparent PNG. */
   removeBackground?: boolean | null | undefined;
+  /** The states to announce; default the final ones (SUCCEEDED, FAILED, CANCELLED). */
+  webhookEvents?: Array<BackgroundTaskState> | null | undefined;
+  /** An absolute http(s) URL to POST the task to when it reaches one of `webhookEvents`: signed the Standard Webhooks way with your `viewer.webhookSecret`, retried for 24 hours (docs/webhooks.md). Its address must be public (BAD_USER_INPUT with reason URL_NOT_ALLOWED otherwise). */
+  webhookUrl?: string | null | undefined;
 };
 
 /** The foreground: a transparent PNG, or with `removeBackground` a JPEG, PNG or WebP photo with its background. Exactly one of an upload or a URL (otherwise BAD_USER_INPUT with reason ONE_OF_VIOLATION). */

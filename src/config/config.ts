@@ -70,6 +70,20 @@ export interface Config {
     /** `IMAGE_URL_TIMEOUT_MS`: one image URL fetch, redirects and body included. */
     readonly timeoutMs: number;
   };
+  /** Signed webhooks (docs/webhooks.md). */
+  readonly webhooks: {
+    /**
+     * `WEBHOOK_URL_ALLOW_PRIVATE`: webhook URLs may reach loopback and private networks. Webhooks
+     * are also opened by `IMAGE_URL_ALLOW_PRIVATE`, which opens every outbound fetch.
+     */
+    readonly allowPrivate: boolean;
+    /** `WEBHOOK_TIMEOUT_MS`: one delivery attempt, connect to last response byte. */
+    readonly timeoutMs: number;
+    /** `WEBHOOK_RETRY_BASE_MS`: the first retry's delay; each further one doubles (with jitter). */
+    readonly retryBaseMs: number;
+    /** `WEBHOOK_SECRET_GRACE_SECONDS` in ms: how long a rotated-out secret keeps signing too. */
+    readonly secretGraceMs: number;
+  };
   readonly http: {
     /** `REQUEST_TIMEOUT_MS`: the longest a client may take to send one whole request. */
     readonly requestTimeoutMs: number;
@@ -237,6 +251,12 @@ export function loadConfig(
       outbound: {
         allowPrivate: boolean(env, 'IMAGE_URL_ALLOW_PRIVATE'),
         timeoutMs: integer(env, 'IMAGE_URL_TIMEOUT_MS', 15_000, 100, 120_000),
+      },
+      webhooks: {
+        allowPrivate: boolean(env, 'WEBHOOK_URL_ALLOW_PRIVATE'),
+        timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+        retryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 10, 3_600_000),
+        secretGraceMs: integer(env, 'WEBHOOK_SECRET_GRACE_SECONDS', 86_400, 0, 2_592_000) * 1000,
       },
       http: {
         requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),

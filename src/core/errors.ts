@@ -29,6 +29,8 @@ export const INPUT_REASONS = [
   'TOO_MANY_IDS',
   'INVALID_PERIOD',
   'INVALID_RENDITION',
+  'WEBHOOK_URL_REQUIRED',
+  'WEBHOOK_EVENTS_EMPTY',
 ] as const;
 
 /** One of `INPUT_REASONS`. */

@@ -1,6 +1,7 @@
 import type { TaskEvents } from './events.js';
 import type { Task } from './model.js';
 import type { TaskStore } from './store.js';
+import { deliveriesFor } from './webhooks.js';
 
 /** Fields a change may set; identity, owner and version are the ledger's. */
 export type TaskPatch = Partial<Omit<Task, 'id' | 'tenantId' | 'version'>>;
@@ -9,11 +10,15 @@ export type TaskPatch = Partial<Omit<Task, 'id' | 'tenantId' | 'version'>>;
  * The one way a task changes after creation: compare-and-set in the store, then publish the
  * stored record. Publishing only what was stored means a watcher never sees a change that lost a
  * race, and versions arrive in order.
+ *
+ * A change that reaches a state the task's webhook subscription names is stored together with its
+ * delivery row (core/webhooks.ts), and `onWebhookQueued` tells this process's dispatcher at once.
  */
 export class TaskLedger {
   constructor(
     readonly store: TaskStore,
     readonly events: TaskEvents,
+    private readonly onWebhookQueued: () => void = () => {},
   ) {}
 
   /**
@@ -22,8 +27,10 @@ export class TaskLedger {
    */
   async commit(current: Task, patch: TaskPatch): Promise<Task | null> {
     const next: Task = { ...current, ...patch, version: current.version + 1 };
-    if (!(await this.store.update(next))) return null;
+    const deliveries = deliveriesFor(current, next);
+    if (!(await this.store.update(next, deliveries))) return null;
     this.events.publish(next);
+    if (deliveries.length > 0) this.onWebhookQueued();
     return next;
   }
 
@@ -42,8 +49,10 @@ export class TaskLedger {
 
   /** Stores a new task and announces it. */
   async create(task: Task): Promise<Task> {
-    await this.store.insert(task);
+    const deliveries = deliveriesFor(null, task);
+    await this.store.insert(task, deliveries);
     this.events.publish(task);
+    if (deliveries.length > 0) this.onWebhookQueued();
     return task;
   }
 }

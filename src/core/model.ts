@@ -116,6 +116,12 @@ export type CutoutStep =
   | { readonly status: 'waiting' }
   | { readonly status: 'stored'; readonly image: StoredImage };
 
+/** Where a task's webhooks go and which states they announce (src/core/webhooks.ts). */
+export interface WebhookSubscription {
+  readonly url: string;
+  readonly events: readonly TaskState[];
+}
+
 /** The whole record; the store keeps it as one document. Times are epoch milliseconds. */
 export interface Task {
   readonly id: string;
@@ -168,6 +174,8 @@ export interface Task {
   readonly picwishKeyId: string | null;
   /** The batch (`generateBackgrounds`) that created the task; absent on tasks made alone or before batches. */
   readonly batchId?: string | null;
+  /** The task's `webhookUrl` and `webhookEvents`; absent or null: no webhooks (older records lack it). */
+  readonly webhook?: WebhookSubscription | null;
 }
 
 /** What a new task is made of; everything about its progress starts empty. */
@@ -187,6 +195,7 @@ export type NewTask = Pick<
   | 'startBy'
   | 'finishBy'
   | 'picwishKeyId'
+  | 'webhook'
 > &
   Pick<Partial<Task>, 'batchId'>;
 

@@ -16,8 +16,9 @@ import {
   type GenerateParams,
   IMAGE_FIELDS,
   type ImageChoice,
-  validateImageUrl,
+  validateHttpUrl,
   validateParams,
+  WEBHOOK_FIELDS,
 } from './validation.js';
 
 /**
@@ -37,6 +38,11 @@ export interface TaskServiceOptions {
   readonly taskDeadlineMs: number;
   /** Fetches image URLs, whose bytes are then spooled and checked like uploads (url-input.ts). */
   readonly imageUrls: Pick<GuardedFetcher, 'open'>;
+  /**
+   * Checks webhook URLs against the outbound address policy when a task is created (the dispatcher
+   * checks again at every try).
+   */
+  readonly webhookUrls: Pick<GuardedFetcher, 'check'>;
   /** Called once per task really created (not for an idempotent replay), for the metrics. */
   readonly onCreated?: () => void;
 }
@@ -86,10 +92,12 @@ export class TaskService {
   ): Promise<Result<Task, GatewayError>> {
     const valid = validateParams(image, params);
     if (!valid.ok) return valid;
+    const webhook = await this.#checkWebhook(valid.value.webhook?.url ?? null);
+    if (!webhook.ok) return webhook;
     const open = image.file ?? null;
     let url: string | null = null;
     if (open === null) {
-      const checked = validateImageUrl(image.url ?? '', IMAGE_FIELDS.url);
+      const checked = validateHttpUrl(image.url ?? '', IMAGE_FIELDS.url);
       if (!checked.ok) return checked;
       url = checked.value;
     }
@@ -203,6 +211,15 @@ export class TaskService {
     this.options.onCreated?.();
     this.scheduler.track(created.value);
     return created;
+  }
+
+  /** A webhook URL's address, checked before anything is read or spent (DNS included). */
+  async #checkWebhook(url: string | null): Promise<Result<null, GatewayError>> {
+    if (url === null) return ok(null);
+    const checked = await this.options.webhookUrls.check(url);
+    return checked.ok
+      ? ok(null)
+      : err(badInput(checked.error.reason, WEBHOOK_FIELDS.url, checked.error.message));
   }
 
   /** Replays an idempotent request, or checks the tenant's limits and creates; run under the lock. */

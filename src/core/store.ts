@@ -1,5 +1,6 @@
 import type { Task, TaskState } from './model.js';
 import type { TaskUsage } from './usage.js';
+import type { WebhookDelivery } from './webhooks.js';
 
 /**
  * How long an idempotency key names its task: the service's replay window, and the one the
@@ -26,12 +27,16 @@ export interface TaskPageQuery {
  *
  * `update` is a compare-and-set on `version`: a writer that lost a race gets `false` and must
  * re-read, which is what keeps two pollers (or a poller and a cancel) from overwriting each other.
+ *
+ * `deliveries` are webhook rows the change calls for (core/webhooks.ts): stored in the same
+ * transaction as the task, or not at all, so a crash between the two cannot lose an event.
  */
 export interface TaskStore {
-  insert(task: Task): Promise<void>;
+  insert(task: Task, deliveries?: readonly WebhookDelivery[]): Promise<void>;
   get(id: string): Promise<Task | null>;
-  /** Stores `next` if the stored version is still `next.version - 1`. */
-  update(next: Task): Promise<boolean>;
+  /** Stores `next` (and `deliveries`) if the stored version is still `next.version - 1`. */
+  update(next: Task, deliveries?: readonly WebhookDelivery[]): Promise<boolean>;
+  /** Removes the task and its webhook deliveries. */
   delete(id: string): Promise<boolean>;
   /** Tasks not yet in a terminal state, oldest first: the work to resume after a restart. */
   listUnfinished(): Promise<Task[]>;

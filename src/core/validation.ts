@@ -1,5 +1,7 @@
 import { err, ok, type Result } from '../shared/result.js';
 import { badInput, type GatewayError, type InputProblem } from './errors.js';
+import type { TaskState, WebhookSubscription } from './model.js';
+import { DEFAULT_WEBHOOK_EVENTS } from './webhooks.js';
 
 /** PicWish's documented prompt limit, applied to the negative prompt as well. */
 export const MAX_PROMPT_LENGTH = 1024;
@@ -7,6 +9,14 @@ export const MAX_PROMPT_LENGTH = 1024;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** `deadlineSeconds` above a day makes no sense for a task whose results live an hour upstream. */
 export const MAX_DEADLINE_SECONDS = 86_400;
+/** Longer webhook URLs are refused: they are stored with every delivery. */
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
+
+/** Where the webhook fields sit in the mutation's arguments. */
+export const WEBHOOK_FIELDS = {
+  url: ['input', 'webhookUrl'],
+  events: ['input', 'webhookEvents'],
+} as const;
 
 /** Where each image source sits in the mutation's arguments, for the errors that name it. */
 export const IMAGE_FIELDS = {
@@ -29,6 +39,8 @@ export interface GenerateParams {
   readonly deadlineSeconds?: number | null;
   /** Run PicWish's background removal on a photo first (#14). @default false */
   readonly removeBackground?: boolean | null;
+  readonly webhookUrl?: string | null;
+  readonly webhookEvents?: readonly TaskState[] | null;
 }
 
 /** The same, checked and normalised: what a task records. */
@@ -40,6 +52,8 @@ export interface ValidParams {
   readonly idempotencyKey: string | null;
   readonly deadlineSeconds: number | null;
   readonly removeBackground: boolean;
+  /** The webhook URL (its form checked; its address is the service's to check) and its events. */
+  readonly webhook: WebhookSubscription | null;
 }
 
 const INPUT = ['input'];
@@ -106,6 +120,7 @@ export function validateParams(
       message: `deadlineSeconds must be between 1 and ${MAX_DEADLINE_SECONDS}.`,
     });
   }
+  const webhook = webhookSubscription(params, problems);
   const [first, ...rest] = problems;
   if (first) return err({ kind: 'BAD_USER_INPUT', problems: [first, ...rest] });
   return ok({
@@ -116,7 +131,49 @@ export function validateParams(
     idempotencyKey: key,
     deadlineSeconds: deadline,
     removeBackground: params.removeBackground === true,
+    webhook,
   });
+}
+
+/** The states in life-cycle order, so a subscription's events are stored one way. */
+const STATE_ORDER: readonly TaskState[] = ['QUEUED', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+/** `webhookUrl` and `webhookEvents`, or the problems with them (pushed onto `problems`). */
+function webhookSubscription(params: GenerateParams, problems: InputProblem[]): WebhookSubscription | null {
+  const raw = params.webhookUrl ?? null;
+  const events = params.webhookEvents ?? null;
+  if (raw === null) {
+    if (events !== null) {
+      problems.push({
+        reason: 'WEBHOOK_URL_REQUIRED',
+        field: WEBHOOK_FIELDS.events,
+        message: 'webhookEvents needs a webhookUrl to send them to.',
+      });
+    }
+    return null;
+  }
+  if (events !== null && events.length === 0) {
+    problems.push({
+      reason: 'WEBHOOK_EVENTS_EMPTY',
+      field: WEBHOOK_FIELDS.events,
+      message: 'webhookEvents is empty; leave it out for the final states, or name at least one state.',
+    });
+  }
+  if (raw.length > MAX_WEBHOOK_URL_LENGTH) {
+    problems.push({
+      reason: 'INVALID_URL',
+      field: WEBHOOK_FIELDS.url,
+      message: `The webhook URL has ${raw.length} characters; at most ${MAX_WEBHOOK_URL_LENGTH} are allowed.`,
+    });
+    return null;
+  }
+  const url = validateHttpUrl(raw, WEBHOOK_FIELDS.url, 'The webhook URL');
+  if (!url.ok) {
+    problems.push(...(url.error as Extract<GatewayError, { kind: 'BAD_USER_INPUT' }>).problems);
+    return null;
+  }
+  const wanted = new Set(events ?? DEFAULT_WEBHOOK_EVENTS);
+  return { url: url.value, events: STATE_ORDER.filter((state) => wanted.has(state)) };
 }
 
 /**
@@ -141,26 +198,33 @@ export function exactlyOneOf<T extends object>(
   };
 }
 
-/** Only absolute http(s) URLs are fetched (by the gateway itself); anything else is refused here. */
-export function validateImageUrl(raw: string, field: readonly string[]): Result<string, GatewayError> {
+/**
+ * Only absolute http(s) URLs without credentials are fetched or called (image URLs, webhook URLs);
+ * anything else is refused here. `label` names the URL in the messages.
+ */
+export function validateHttpUrl(
+  raw: string,
+  field: readonly string[],
+  label = 'The image URL',
+): Result<string, GatewayError> {
   let url: URL;
   try {
     url = new URL(raw.trim());
   } catch {
-    return err(badInput('INVALID_URL', field, 'The image URL is not an absolute URL.'));
+    return err(badInput('INVALID_URL', field, `${label} is not an absolute URL.`));
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return err(
       badInput(
         'INVALID_URL',
         field,
-        `The image URL must use http or https, not ${url.protocol.replace(':', '')}.`,
+        `${label} must use http or https, not ${url.protocol.replace(':', '')}.`,
       ),
     );
   }
-  if (!url.hostname) return err(badInput('INVALID_URL', field, 'The image URL has no host.'));
+  if (!url.hostname) return err(badInput('INVALID_URL', field, `${label} has no host.`));
   if (url.username || url.password) {
-    return err(badInput('INVALID_URL', field, 'The image URL must not carry credentials.'));
+    return err(badInput('INVALID_URL', field, `${label} must not carry credentials.`));
   }
   return ok(url.toString());
 }

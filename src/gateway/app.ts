@@ -63,12 +63,14 @@ export async function startGateway(
     spool,
     blobs: blobStore.blobs,
     publicUrl,
+    instanceId,
     outbound,
   });
 
   await spool.sweepOrphans(shared.store, shared.postgres ? CLUSTER_SPOOL_GRACE_MS : 0);
   await parts.scheduler.start();
   parts.retention.start();
+  parts.webhooks.start();
 
   let draining = false;
   const readiness = createReadiness({

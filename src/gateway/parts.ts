@@ -9,7 +9,10 @@ import { TaskLedger } from '../core/ledger.js';
 import { RetentionSweeper } from '../core/retention.js';
 import { TaskService } from '../core/service.js';
 import type { UploadSpool } from '../core/upload-spool.js';
+import { TenantWebhooks } from '../core/webhooks.js';
 import type { GatewayServices } from '../graphql/schema/context.js';
+import { schema } from '../graphql/schema/index.js';
+import { createWebhookRenderer } from '../graphql/webhook-body.js';
 import { PICWISH_PNG_LIMITS } from '../images/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { GuardedFetcher, type GuardedFetcherOptions } from '../outbound/index.js';
@@ -21,12 +24,15 @@ import type { UpstreamBudget } from '../scheduler/budget.js';
 import { KeyPool, keyOfTask } from '../scheduler/key-pool.js';
 import { TaskScheduler } from '../scheduler/scheduler.js';
 import { PicWishClient } from '../upstream/client.js';
+import { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import type { SharedParts } from './shared-parts.js';
 import type { UpstreamChoice } from './upstream-choice.js';
 
 /** Results PicWish hands back are refused above this size. */
 const MAX_RESULT_BYTES = 25 * 1024 * 1024;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** What a webhook receiver answers is read up to this much and dropped. */
+const MAX_WEBHOOK_RESPONSE_BYTES = 64 * 1024;
 
 /** The gateway's working parts, built but not started; the transports are wired onto them. */
 export interface GatewayParts {
@@ -40,6 +46,10 @@ export interface GatewayParts {
   /** One scheduler per PicWish key behind one driver. */
   readonly scheduler: KeyPool;
   readonly retention: RetentionSweeper;
+  /** Checks and calls webhook URLs. */
+  readonly webhookUrls: GuardedFetcher;
+  /** Sends the stored webhook deliveries. */
+  readonly webhooks: WebhookDispatcher;
   readonly keys: GatewayKeys;
   readonly signer: UrlSigner;
   /** What the resolvers see. */
@@ -66,6 +76,8 @@ export function buildParts(options: {
   readonly blobs: BlobStore;
   /** The base of result links: PUBLIC_URL, or where the server listens. */
   readonly publicUrl: string;
+  /** Names this process on the webhook leases it takes. */
+  readonly instanceId: string;
   /** @default the system resolver and undici's connector */
   readonly outbound?: OutboundSeams;
 }): GatewayParts {
@@ -75,7 +87,8 @@ export function buildParts(options: {
   const metrics = new GatewayMetrics(keys.tenants);
   const events = new TaskEvents(shared.eventTarget);
   metrics.countSubscriptionsWith(() => events.totalWatchers());
-  const ledger = new TaskLedger(shared.store, events);
+  let webhooks: WebhookDispatcher | null = null;
+  const ledger = new TaskLedger(shared.store, events, () => webhooks?.wake());
   const fetcher = new ResultFetcher(blobs, {
     timeoutMs: config.picwish.timeoutMs,
     maxBytes: MAX_RESULT_BYTES,
@@ -118,10 +131,18 @@ export function buildParts(options: {
     return { keyId: key.id, upstream, budget: perKey.budget, scheduler, load };
   });
   const scheduler = new KeyPool(picwishKeys);
+  const webhookUrls = new GuardedFetcher({
+    // IMAGE_URL_ALLOW_PRIVATE opens every outbound fetch; WEBHOOK_URL_ALLOW_PRIVATE webhooks alone.
+    allowPrivate: config.outbound.allowPrivate || config.webhooks.allowPrivate,
+    timeoutMs: config.webhooks.timeoutMs,
+    maxBytes: MAX_WEBHOOK_RESPONSE_BYTES,
+    ...options.outbound,
+  });
   const tasks = new TaskService(ledger, scheduler, blobs, shared.limiter, {
     spool: options.spool,
     taskDeadlineMs: config.picwish.taskDeadlineMs,
     imageUrls,
+    webhookUrls,
     onCreated: () => metrics.tasksCreated.inc(),
   });
   const signer = new UrlSigner(
@@ -139,6 +160,28 @@ export function buildParts(options: {
     },
     config.files.retentionDays * DAY_MS,
   );
+  const services: GatewayServices = {
+    tasks,
+    batches: new BatchService(tasks, shared.batches, shared.store),
+    scheduler,
+    events,
+    signer,
+    sceneTypes: options.sceneTypes,
+    creditsPerImage: config.picwish.creditsPerImage,
+    webhooks: new TenantWebhooks(shared.webhooks, config.webhooks.secretGraceMs),
+  };
+  const render = createWebhookRenderer(schema, services);
+  const dispatcher = new WebhookDispatcher({
+    store: shared.webhooks,
+    fetcher: webhookUrls,
+    render: (delivery) => render(delivery.task),
+    metrics,
+    logger,
+    owner: options.instanceId,
+    timeoutMs: config.webhooks.timeoutMs,
+    retryBaseMs: config.webhooks.retryBaseMs,
+  });
+  webhooks = dispatcher;
   return {
     metrics,
     blobs,
@@ -147,16 +190,10 @@ export function buildParts(options: {
     imageUrls,
     scheduler,
     retention,
+    webhookUrls,
+    webhooks: dispatcher,
     keys,
     signer,
-    services: {
-      tasks,
-      batches: new BatchService(tasks, shared.batches, shared.store),
-      scheduler,
-      events,
-      signer,
-      sceneTypes: options.sceneTypes,
-      creditsPerImage: config.picwish.creditsPerImage,
-    },
+    services,
   };
 }

@@ -7,6 +7,7 @@ import { pgKeyScope } from '../adapters/postgres/pg-key-scope.js';
 import { PgTaskStore } from '../adapters/postgres/pg-store.js';
 import { PgTenantLimiter } from '../adapters/postgres/pg-tenant-limits.js';
 import { PgWaitingQueue } from '../adapters/postgres/pg-waiting-queue.js';
+import { PgWebhookStore } from '../adapters/postgres/pg-webhooks.js';
 import type { Config } from '../config/config.js';
 import { SpacedBudget } from '../scheduler/budget.js';
 import type { SharedParts } from './shared-parts.js';
@@ -47,6 +48,7 @@ export async function postgresParts(
     },
     store,
     batches: store,
+    webhooks: new PgWebhookStore(connection.pool),
     eventTarget: target,
     forKey: (keyId, keyIds) => {
       const scope = pgKeyScope(keyId, keyIds);

@@ -6,6 +6,7 @@ import type { BatchStore } from '../core/batches.js';
 import type { TaskEventTarget } from '../core/events.js';
 import type { TaskStore } from '../core/store.js';
 import { LocalTenantLimiter, type TenantLimiter } from '../core/tenant-limits.js';
+import type { WebhookStore } from '../core/webhooks.js';
 import { SpacedBudget, type UpstreamBudget } from '../scheduler/budget.js';
 import type { KeyLoad } from '../scheduler/key-pool.js';
 import type { TaskAdoption } from '../scheduler/task-adoption.js';
@@ -32,6 +33,8 @@ export interface SharedParts {
   readonly store: TaskStore;
   /** Batches (#15), kept by the same store as the tasks. */
   readonly batches: BatchStore;
+  /** Webhook deliveries and secrets, in the tasks' database (a change and its deliveries commit together). */
+  readonly webhooks: WebhookStore;
   readonly eventTarget: TaskEventTarget | undefined;
   /** The parts of key `keyId` among the pool's `keyIds` (configuration order); once per key. */
   forKey(keyId: string, keyIds: readonly string[]): KeyParts;
@@ -51,6 +54,7 @@ export async function sharedParts(config: Config, logger: Logger): Promise<Share
     postgres: null,
     store,
     batches: store,
+    webhooks: store.webhooks,
     eventTarget: undefined,
     // One process: each key's scheduler keeps its own queue and budget in memory.
     forKey: () => ({ budget: new SpacedBudget(config.picwish.qps), queue: new LocalWaitingQueue() }),

@@ -13,8 +13,9 @@ const IDLE_SWEEP_MS = 50;
 /**
  * The shutdown order. Stop accepting connections (readiness already says so), end the SSE
  * streams so their clients reconnect elsewhere, let requests in flight finish, then stop the
- * scheduler — which hands the scheduler lock over to another instance — and only then close what
- * it used: budget, upstream, fetchers, store, blob store, PostgreSQL, and the local engine last.
+ * scheduler — which hands the scheduler lock over to another instance — and the webhook dispatcher
+ * (its tries under way finish), and only then close what they used: budget, upstream, fetchers,
+ * store, blob store, PostgreSQL, and the local engine last.
  */
 export async function shutDown(
   http: { readonly server: Server; readonly streams: EventStreams },
@@ -26,12 +27,14 @@ export async function shutDown(
   await drainHttp(http.server, http.streams);
   await parts.retention.stop();
   await parts.scheduler.stop();
+  await parts.webhooks.stop();
   for (const key of parts.picwishKeys) {
     key.budget.close();
     await key.upstream.close();
   }
   await parts.fetcher.close();
   await parts.imageUrls.close();
+  await parts.webhookUrls.close();
   await shared.store.close();
   blobStore.close();
   await shared.postgres?.close();

@@ -57,6 +57,7 @@ class ConnectionRefused extends Error {
 export class GuardedFetcher {
   readonly #agent: Agent;
   readonly #options: GuardedFetcherOptions;
+  readonly #policy: GatePolicy;
 
   constructor(options: GuardedFetcherOptions) {
     this.#options = options;
@@ -65,6 +66,7 @@ export class GuardedFetcher {
       trustedOrigins: new Set((options.trustedOrigins ?? []).map(originOfUrl)),
       resolve: options.resolve ?? systemResolver,
     };
+    this.#policy = policy;
     const dial = options.connector ?? buildConnector({ timeout: Math.min(options.timeoutMs, 10_000) });
     this.#agent = new Agent({
       connect: (target, callback) => {
@@ -127,6 +129,48 @@ export class GuardedFetcher {
       });
     }
     return url;
+  }
+
+  /**
+   * Whether `rawUrl` could be fetched now: its form, and its host's addresses against the policy,
+   * without connecting. For URLs used later (webhooks), so a bad one is refused when it is given;
+   * the fetch itself checks again, since DNS may answer differently by then.
+   */
+  async check(rawUrl: string): Promise<Result<URL, OutboundProblem>> {
+    const url = parseFetchableUrl(rawUrl);
+    if (!url.ok) return url;
+    const { protocol, hostname, port } = url.value;
+    const admitted = await admitConnection({ protocol, hostname, port }, this.#policy);
+    return admitted.ok ? url : admitted;
+  }
+
+  /**
+   * POSTs `body` to `rawUrl` once, through the same checks as `open`, and answers the status.
+   * Redirects are not followed (a 3xx is an answer like any other), and the response body is read
+   * up to `maxBytes` and dropped, within the one deadline.
+   */
+  async post(
+    rawUrl: string,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<Result<{ readonly status: number }, OutboundProblem>> {
+    const { timeoutMs, maxBytes } = this.#options;
+    const url = parseFetchableUrl(rawUrl);
+    if (!url.ok) return url;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    try {
+      const response = await request(url.value, {
+        method: 'POST',
+        dispatcher: this.#agent,
+        signal: deadline,
+        headers: { 'user-agent': 'picwish-background-gateway', ...headers },
+        body,
+      });
+      await response.body.dump({ limit: maxBytes }).catch(() => {});
+      return ok({ status: response.statusCode });
+    } catch (error) {
+      return err(describeFailure(error, deadline, timeoutMs));
+    }
   }
 
   /** Closes the connection pool. */

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
 import { type Gateway, startGateway } from '../../src/gateway/app.js';
 import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../../src/local-engine/index.js';
+import type { Resolver } from '../../src/outbound/index.js';
 import { loopbackOnlyConnector, stubResolver } from './loopback-transport.js';
 
 /** A gateway and its local engine, both real HTTP servers on ephemeral loopback ports. */
@@ -40,6 +41,8 @@ export async function startStack(
     dataDir?: string;
     /** The gateway's logger (say, one writing to a capture stream); silent by default. */
     logger?: Logger;
+    /** How the gateway's outbound fetches resolve names; default: only `localhost` exists. */
+    resolve?: Resolver;
   } = {},
 ): Promise<TestStack> {
   const engine = await startLocalEngine({ durationMs: 1_500, ...options.engine });
@@ -59,7 +62,7 @@ export async function startStack(
     if (!config.ok) throw new Error(config.error.message);
     // The gateway's outbound fetches cannot leave loopback in any test (support/loopback-transport.ts).
     return startGateway(config.value, options.logger ?? pino({ level: 'silent' }), DEFAULT_SCENE_TYPES, {
-      resolve: stubResolver(),
+      resolve: options.resolve ?? stubResolver(),
       connector: loopbackOnlyConnector(),
     });
   };

@@ -82,6 +82,35 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
         where idempotency_hash is not null;
     `,
   },
+  {
+    // Webhooks (#15): one row per event of a task, written in the task change's transaction;
+    // instances claim due rows with FOR UPDATE SKIP LOCKED and a lease (pg-webhooks.ts).
+    version: 6,
+    sql: `
+      create table webhook_deliveries (
+        id text primary key,
+        task_id text not null,
+        tenant_id text not null,
+        event text not null,
+        url text not null,
+        task json not null,
+        created_at bigint not null,
+        status text not null,
+        attempts json not null,
+        next_attempt_at bigint,
+        lease_owner text,
+        lease_until bigint,
+        unique (task_id, event)
+      );
+      create index webhook_deliveries_due on webhook_deliveries (next_attempt_at) where status = 'PENDING';
+      create table webhook_secrets (
+        tenant_id text primary key,
+        current text not null,
+        previous text,
+        previous_until bigint
+      );
+    `,
+  },
 ];
 
 /**

@@ -10,9 +10,11 @@ import {
   type TaskStore,
 } from '../../core/store.js';
 import { emptyUsage, type TaskUsage } from '../../core/usage.js';
+import type { WebhookDelivery } from '../../core/webhooks.js';
 import { inTransaction, LOCK_SPACE } from './connection.js';
 import type { PgKeyScope } from './pg-key-scope.js';
 import { enforceTenantLimits, type TenantLimits } from './pg-tenant-limits.js';
+import { insertDeliveries } from './pg-webhooks.js';
 
 const UNFINISHED = `state in ('QUEUED', 'PROCESSING')`;
 
@@ -45,7 +47,7 @@ export class PgTaskStore implements TaskStore, BatchStore {
     private readonly options: { readonly limits?: TenantLimits } = {},
   ) {}
 
-  async insert(task: Task): Promise<void> {
+  async insert(task: Task, deliveries: readonly WebhookDelivery[] = []): Promise<void> {
     await inTransaction(this.pool, async (client) => {
       await lockTenant(client, task.tenantId);
       const hash = task.idempotencyKey === null ? null : keyHash(task.idempotencyKey);
@@ -76,6 +78,7 @@ export class PgTaskStore implements TaskStore, BatchStore {
           JSON.stringify(task),
         ],
       );
+      await insertDeliveries(client, deliveries);
     });
   }
 
@@ -84,26 +87,38 @@ export class PgTaskStore implements TaskStore, BatchStore {
     return rows[0]?.doc ?? null;
   }
 
-  async update(next: Task): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `update tasks set state = $2, version = $3, upstream_task_id = $4, image_count = $5, doc = $6::json
-       where id = $1 and version = $7`,
-      [
-        next.id,
-        next.state,
-        next.version,
-        next.upstreamTaskId,
-        next.images.length,
-        JSON.stringify(next),
-        next.version - 1,
-      ],
-    );
-    return rowCount === 1;
+  async update(next: Task, deliveries: readonly WebhookDelivery[] = []): Promise<boolean> {
+    const write = async (client: pg.Pool | pg.PoolClient): Promise<boolean> => {
+      const { rowCount } = await client.query(
+        `update tasks set state = $2, version = $3, upstream_task_id = $4, image_count = $5, doc = $6::json
+         where id = $1 and version = $7`,
+        [
+          next.id,
+          next.state,
+          next.version,
+          next.upstreamTaskId,
+          next.images.length,
+          JSON.stringify(next),
+          next.version - 1,
+        ],
+      );
+      return rowCount === 1;
+    };
+    // Most changes announce nothing: those stay one statement, without a transaction.
+    if (deliveries.length === 0) return write(this.pool);
+    return inTransaction(this.pool, async (client) => {
+      if (!(await write(client))) return false;
+      await insertDeliveries(client, deliveries);
+      return true;
+    });
   }
 
   async delete(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('delete from tasks where id = $1', [id]);
-    return rowCount === 1;
+    return inTransaction(this.pool, async (client) => {
+      await client.query('delete from webhook_deliveries where task_id = $1', [id]);
+      const { rowCount } = await client.query('delete from tasks where id = $1', [id]);
+      return rowCount === 1;
+    });
   }
 
   async listUnfinished(): Promise<Task[]> {

@@ -5,6 +5,8 @@ import type { Batch, BatchItem, BatchStore } from '../../core/batches.js';
 import type { Task, TaskState } from '../../core/model.js';
 import type { TaskPage, TaskPageQuery, TaskStore } from '../../core/store.js';
 import { emptyUsage, type TaskUsage } from '../../core/usage.js';
+import type { WebhookDelivery } from '../../core/webhooks.js';
+import { insertDeliveries, SqliteWebhookStore, WEBHOOK_SCHEMA } from './sqlite-webhooks.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tasks (
@@ -32,7 +34,7 @@ CREATE TABLE IF NOT EXISTS batches (
 );
 CREATE INDEX IF NOT EXISTS batches_idempotency ON batches (tenant_id, idempotency_key, created_at)
   WHERE idempotency_key IS NOT NULL;
-`;
+${WEBHOOK_SCHEMA}`;
 
 interface Row {
   doc: string;
@@ -50,6 +52,9 @@ interface Row {
 export class SqliteTaskStore implements TaskStore, BatchStore {
   readonly #db: Database.Database;
   readonly #statements;
+  readonly #saveDeliveries: (deliveries: readonly WebhookDelivery[]) => void;
+  /** The webhook rows and secrets, in the same file (a task change and its deliveries commit together). */
+  readonly webhooks: SqliteWebhookStore;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -69,6 +74,7 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
         `UPDATE tasks SET state = @state, version = @version, doc = @doc WHERE id = @id AND version = @previous`,
       ),
       delete: db.prepare('DELETE FROM tasks WHERE id = ?'),
+      deleteDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE task_id = ?'),
       unfinished: db.prepare<[], Row>(
         `SELECT doc, seq FROM tasks WHERE state IN ('QUEUED', 'PROCESSING') ORDER BY seq ASC`,
       ),
@@ -114,18 +120,23 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
          ORDER BY created_at DESC LIMIT 1`,
       ),
     };
+    this.#saveDeliveries = insertDeliveries(db);
+    this.webhooks = new SqliteWebhookStore(db);
   }
 
-  async insert(task: Task): Promise<void> {
-    this.#statements.insert.run({
-      id: task.id,
-      tenantId: task.tenantId,
-      state: task.state,
-      version: task.version,
-      createdAt: task.createdAt,
-      idempotencyKey: task.idempotencyKey,
-      doc: JSON.stringify(task),
-    });
+  async insert(task: Task, deliveries: readonly WebhookDelivery[] = []): Promise<void> {
+    this.#db.transaction(() => {
+      this.#statements.insert.run({
+        id: task.id,
+        tenantId: task.tenantId,
+        state: task.state,
+        version: task.version,
+        createdAt: task.createdAt,
+        idempotencyKey: task.idempotencyKey,
+        doc: JSON.stringify(task),
+      });
+      this.#saveDeliveries(deliveries);
+    })();
   }
 
   async get(id: string): Promise<Task | null> {
@@ -133,19 +144,26 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
     return row ? (JSON.parse(row.doc) as Task) : null;
   }
 
-  async update(next: Task): Promise<boolean> {
-    const result = this.#statements.update.run({
-      id: next.id,
-      state: next.state,
-      version: next.version,
-      previous: next.version - 1,
-      doc: JSON.stringify(next),
-    });
-    return result.changes === 1;
+  async update(next: Task, deliveries: readonly WebhookDelivery[] = []): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const result = this.#statements.update.run({
+        id: next.id,
+        state: next.state,
+        version: next.version,
+        previous: next.version - 1,
+        doc: JSON.stringify(next),
+      });
+      if (result.changes !== 1) return false;
+      this.#saveDeliveries(deliveries);
+      return true;
+    })();
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.#statements.delete.run(id).changes === 1;
+    return this.#db.transaction(() => {
+      this.#statements.deleteDeliveries.run(id);
+      return this.#statements.delete.run(id).changes === 1;
+    })();
   }
 
   async listUnfinished(): Promise<Task[]> {

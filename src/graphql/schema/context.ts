@@ -3,6 +3,7 @@ import type { BatchService } from '../../core/batches.js';
 import type { TaskEvents } from '../../core/events.js';
 import type { TaskService } from '../../core/service.js';
 import type { TaskDriver } from '../../core/task-driver.js';
+import type { TenantWebhooks } from '../../core/webhooks.js';
 import type { UrlSigner } from '../../results/signer.js';
 
 /** The services every resolver may use; built once per gateway. */
@@ -15,6 +16,8 @@ export interface GatewayServices {
   readonly sceneTypes: readonly SceneType[];
   /** `PICWISH_CREDITS_PER_IMAGE`, for `estimatedCredits` and `creditsCharged`. */
   readonly creditsPerImage: number;
+  /** A task's webhook deliveries and the tenant's signing secret. */
+  readonly webhooks: TenantWebhooks;
 }
 
 /**

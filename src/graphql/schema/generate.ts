@@ -4,7 +4,7 @@ import type { GenerateParams } from '../../core/validation.js';
 import { checkWaitSeconds, MAX_WAIT_SECONDS, waitUntilFinal } from '../../core/wait.js';
 import { builder } from './builder.js';
 import { toGraphQLError } from './errors.js';
-import { BackgroundTaskRef } from './task.js';
+import { BackgroundTaskRef, BackgroundTaskStateEnum } from './task.js';
 
 const ImageSourceInput = builder.inputType('ImageSource', {
   description:
@@ -65,6 +65,14 @@ export const GenerateBackgroundInput = builder.inputType('GenerateBackgroundInpu
       description:
         'The image is a photo with its background (JPEG, PNG or WebP): PicWish removes the background first (about 1 credit more, within the same QPS budget), and the background is generated for the cutout. The task goes through `stage` CUTOUT, then GENERATING and STORING. Without it, the image must be a transparent PNG.',
     }),
+    webhookUrl: t.string({
+      description:
+        'An absolute http(s) URL to POST the task to when it reaches one of `webhookEvents`: signed the Standard Webhooks way with your `viewer.webhookSecret`, retried for 24 hours (docs/webhooks.md). Its address must be public (BAD_USER_INPUT with reason URL_NOT_ALLOWED otherwise).',
+    }),
+    webhookEvents: t.field({
+      type: [BackgroundTaskStateEnum],
+      description: 'The states to announce; default the final ones (SUCCEEDED, FAILED, CANCELLED).',
+    }),
   }),
 });
 
@@ -82,6 +90,8 @@ export function serviceInput(
       idempotencyKey: input.idempotencyKey,
       deadlineSeconds: input.deadlineSeconds,
       removeBackground: input.removeBackground,
+      webhookUrl: input.webhookUrl,
+      webhookEvents: input.webhookEvents,
     },
   };
 }

@@ -8,6 +8,7 @@ import './state-counts.js';
 import './subscription.js';
 import './viewer.js';
 import './batch.js';
+import './webhooks.js';
 
 builder.queryType({ description: 'Reading tasks and templates.' });
 builder.mutationType({ description: 'Creating, cancelling and deleting tasks.' });

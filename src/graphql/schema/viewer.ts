@@ -65,8 +65,8 @@ TenantUsageRef.implement({
   }),
 });
 
-/** The caller as the gateway knows it: the tenant its key names. */
-const ViewerRef = builder.objectRef<{ readonly tenantId: string }>('Viewer');
+/** The caller as the gateway knows it: the tenant its key names (webhooks.ts adds its secret). */
+export const ViewerRef = builder.objectRef<{ readonly tenantId: string }>('Viewer');
 ViewerRef.implement({
   description: 'The tenant making the request (named by its gateway key; `local` without keys).',
   fields: (t) => ({

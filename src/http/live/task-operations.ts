@@ -1,9 +1,11 @@
 import {
+  BREAK,
   type DocumentNode,
   type FieldNode,
   getOperationAST,
   type OperationDefinitionNode,
   type ValueNode,
+  visit,
 } from 'graphql';
 import type { StreamSpec } from './stream-group.js';
 
@@ -38,11 +40,12 @@ export function taskStreamSpec(
 
 /**
  * The task ids a query reads when its root fields are only `backgroundTask(id:)` (at most ten);
- * null for any other operation.
+ * null for any other operation, and for one that selects what changes after a task is final.
  */
 export function taskReadIds(operation: Operation): string[] | null {
   const definition = soleOperation(operation);
   if (definition?.operation !== 'query' || definition.directives?.length) return null;
+  if (selectsChangingField(operation.document)) return null;
   const fields = definition.selectionSet.selections;
   if (fields.length === 0 || fields.length > 10) return null;
   const ids: string[] = [];
@@ -54,6 +57,25 @@ export function taskReadIds(operation: Operation): string[] | null {
     ids.push(id);
   }
   return ids;
+}
+
+/**
+ * Fields of a finished task that still change: its webhook deliveries are tried after the task
+ * ended. A read selecting one (anywhere in the document, fragments included) is not a
+ * finished-task read.
+ */
+const STILL_CHANGING: ReadonlySet<string> = new Set(['webhookDeliveries']);
+
+function selectsChangingField(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (!STILL_CHANGING.has(node.name.value)) return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
 }
 
 function soleOperation(operation: Operation): OperationDefinitionNode | null {
