@@ -92,8 +92,8 @@ export class TaskService {
   ): Promise<Result<Task, GatewayError>> {
     const valid = validateParams(image, params);
     if (!valid.ok) return valid;
-    const webhook = await this.#checkWebhook(valid.value.webhook?.url ?? null);
-    if (!webhook.ok) return webhook;
+    const webhookChecked = await this.#checkWebhook(valid.value.webhook?.url ?? null);
+    if (!webhookChecked.ok) return webhookChecked;
     const open = image.file ?? null;
     let url: string | null = null;
     if (open === null) {
@@ -147,10 +147,16 @@ export class TaskService {
       source = fetched.value;
     }
 
-    const { idempotencyKey, deadlineSeconds, removeBackground, ...rest } = valid.value;
+    const { idempotencyKey, deadlineSeconds, removeBackground, webhook, ...rest } = valid.value;
+    // Options are hashed only when given, so a key's hash stays what it was before they existed.
     const inputHash = createHash('sha256')
       .update(
-        JSON.stringify({ image: source.sha256, ...rest, ...(removeBackground ? { removeBackground } : {}) }),
+        JSON.stringify({
+          image: source.sha256,
+          ...rest,
+          ...(removeBackground ? { removeBackground } : {}),
+          ...(webhook ? { webhook } : {}),
+        }),
       )
       .digest('hex');
     const now = Date.now();
@@ -160,6 +166,7 @@ export class TaskService {
         tenantId,
         source,
         ...rest,
+        webhook,
         cutout: removeBackground ? { status: 'waiting' } : null,
         createdAt: now,
         idempotencyKey,
