@@ -134,7 +134,7 @@ describe('Apollo Client 4', () => {
     const sse = createSseClient({ url: `${stack.url}/graphql/stream`, fetchFn: fetch, retryAttempts: 0 });
     const client = new ApolloClient({
       // What docs/clients.md tells Apollo users, so that fragments on Node's types match.
-      cache: new InMemoryCache({ possibleTypes: { Node: ['BackgroundTask'] } }),
+      cache: new InMemoryCache({ possibleTypes: { Node: ['BackgroundTask', 'BackgroundBatch'] } }),
       link: ApolloLink.split(
         ({ query }) => isSubscriptionOperation(query),
         sseLink(sse),
