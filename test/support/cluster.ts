@@ -24,7 +24,7 @@ export interface GatewayProcess {
  * never whatever the machine running the tests has in its environment (a CI's REDIS_URL, say).
  */
 const GATEWAY_SETTING =
-  /^(PICWISH_|GATEWAY_|TENANT_|RESULT_|FILES_|LOCAL_ENGINE_|S3_|AWS_)|^(REDIS_URL|DATABASE_URL|BLOB_STORE_URL|DATA_DIR|PUBLIC_URL|ALLOW_ANONYMOUS|SCENE_TYPES_FILE)$/;
+  /^(PICWISH_|GATEWAY_|TENANT_|RESULT_|FILES_|LOCAL_ENGINE_|S3_|AWS_|WEBHOOK_|IMAGE_URL_)|^(REDIS_URL|DATABASE_URL|BLOB_STORE_URL|DATA_DIR|PUBLIC_URL|ALLOW_ANONYMOUS|SCENE_TYPES_FILE)$/;
 
 function inheritedEnv(): Record<string, string> {
   const env: Record<string, string> = {};
