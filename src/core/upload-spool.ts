@@ -1,7 +1,9 @@
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { access, constants, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { access, constants, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { spoolAndInspectPng } from '../images/inspect.js';
 import { PICWISH_PNG_LIMITS, type PngLimits } from '../images/limits.js';
 import { spoolAndInspectPhoto } from '../images/photo.js';
@@ -14,19 +16,57 @@ import type { TaskStore } from './store.js';
 export type SpooledSource = Extract<TaskSource, { kind: 'file' }>;
 
 /**
+ * Where a cluster keeps a copy of every spooled upload (the S3 blob store with
+ * `BLOB_STORE_URL=s3://…`), so the elected leader can send an upload another instance accepted —
+ * and still send it when that instance is gone. The shape is `S3BlobStore`'s.
+ */
+export interface SpoolMirror {
+  putStream(key: string, body: Readable, contentType: string): Promise<void>;
+  stat(key: string): Promise<unknown | null>;
+  read(key: string): Readable;
+  deletePrefix(prefix: string): Promise<void>;
+}
+
+/** The mirror's folder of one task's upload: `spool/<taskId>/`, named from the spooled file. */
+function mirrorPrefix(spoolPath: string): string {
+  return `spool/${basename(spoolPath).replace(/\.[^.]*$/, '')}/`;
+}
+
+function mirrorKey(spoolPath: string): string {
+  return `${mirrorPrefix(spoolPath)}${basename(spoolPath)}`;
+}
+
+function readable(path: string): Promise<boolean> {
+  return access(path, constants.R_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
  * The one owner of the spool directory, where an upload waits until PicWish has it. Every file's
  * whole life goes through here: written (and inspected) when the request arrives, removed once it
  * was sent, refused, or its task is over, and swept at start-up when a crash left it behind. The
  * spool holds nothing else, so any file no unfinished task names is garbage.
+ *
+ * With a `mirror` (a cluster on S3) every accepted upload is also put there before its task is
+ * stored, and an instance that does not have the file fetches it back (`localPath`), checked
+ * against the sha256 the task recorded.
  */
 export class UploadSpool {
   readonly dir: string;
   readonly #limits: PngLimits;
+  readonly #mirror: SpoolMirror | null;
 
   /** `maxImageBytes` is PICWISH_MAX_IMAGE_BYTES: what PicWish takes; larger inputs are fitted to it. */
-  constructor(dir: string, maxImageBytes: number = PICWISH_PNG_LIMITS.maxBytes) {
+  constructor(
+    dir: string,
+    maxImageBytes: number = PICWISH_PNG_LIMITS.maxBytes,
+    mirror: SpoolMirror | null = null,
+  ) {
     this.dir = dir;
     this.#limits = { ...PICWISH_PNG_LIMITS, maxBytes: maxImageBytes };
+    this.#mirror = mirror;
     mkdirSync(dir, { recursive: true });
   }
 
@@ -41,7 +81,15 @@ export class UploadSpool {
     });
     if (!spooled.ok) return spooled;
     const { path, sha256, bytes, width, height } = spooled.value;
-    return ok({ kind: 'file', spoolPath: path, sha256, bytes, width, height, contentType: 'image/png' });
+    return this.#mirrored({
+      kind: 'file',
+      spoolPath: path,
+      sha256,
+      bytes,
+      width,
+      height,
+      contentType: 'image/png',
+    });
   }
 
   /**
@@ -59,24 +107,87 @@ export class UploadSpool {
     });
     if (!spooled.ok) return spooled;
     const { path, sha256, bytes, width, height, contentType } = spooled.value;
-    return ok({ kind: 'file', spoolPath: path, sha256, bytes, width, height, contentType });
-  }
-
-  /** The upload is no longer needed (sent, refused, or its task is over); a URL source has none. */
-  async discard(source: TaskSource): Promise<void> {
-    if (source.kind === 'file' && source.spoolPath) await rm(source.spoolPath, { force: true });
+    return this.#mirrored({ kind: 'file', spoolPath: path, sha256, bytes, width, height, contentType });
   }
 
   /**
-   * False when the upload cannot be read any more (removed, or a DATA_DIR the cluster does not
-   * share): nothing can have been sent from it, so nothing was charged.
+   * The accepted upload, copied to the mirror first when there is one. A mirror that fails leaves
+   * nothing behind and throws: a task stored without its copy could be sent by no other instance.
+   */
+  async #mirrored(source: SpooledSource): Promise<Result<SpooledSource, ImageProblem>> {
+    if (this.#mirror) {
+      try {
+        await this.#mirror.putStream(
+          mirrorKey(source.spoolPath),
+          createReadStream(source.spoolPath),
+          source.contentType ?? 'image/png',
+        );
+      } catch (error) {
+        await rm(source.spoolPath, { force: true });
+        throw error;
+      }
+    }
+    return ok(source);
+  }
+
+  /**
+   * A file on this instance holding the upload, to send it from: the spooled file itself, or —
+   * with a mirror, when another instance accepted it — a copy fetched from the mirror into this
+   * spool and checked against the recorded sha256. Null when the upload is gone (nothing can have
+   * been sent from it); throws when the mirror cannot be reached (worth trying again).
+   */
+  async localPath(source: SpooledSource): Promise<string | null> {
+    if (source.spoolPath === '') return null;
+    if (await readable(source.spoolPath)) return source.spoolPath;
+    const mirror = this.#mirror;
+    if (!mirror) return null;
+    const local = join(this.dir, basename(source.spoolPath));
+    if (await readable(local)) return local;
+    const key = mirrorKey(source.spoolPath);
+    if ((await mirror.stat(key)) === null) return null;
+    const partial = `${local}.${randomUUID()}.part`;
+    const hash = createHash('sha256');
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(mirror.read(key), hashing, createWriteStream(partial));
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    if (hash.digest('hex') !== source.sha256) {
+      await rm(partial, { force: true });
+      return null;
+    }
+    await rename(partial, local);
+    return local;
+  }
+
+  /**
+   * The upload is no longer needed (sent, refused, or its task is over); a URL source has none.
+   * The mirror's copy goes too; if the mirror cannot be reached it stays, which costs storage only.
+   */
+  async discard(source: TaskSource): Promise<void> {
+    if (source.kind !== 'file' || !source.spoolPath) return;
+    await rm(source.spoolPath, { force: true });
+    await rm(join(this.dir, basename(source.spoolPath)), { force: true });
+    await this.#mirror?.deletePrefix(mirrorPrefix(source.spoolPath)).catch(() => undefined);
+  }
+
+  /**
+   * False when the upload cannot be read any more (removed, or gone with the instance that
+   * accepted it when there is no mirror): nothing can have been sent from it, so nothing was charged.
    */
   async isReadable(source: SpooledSource): Promise<boolean> {
     if (source.spoolPath === '') return false;
-    return access(source.spoolPath, constants.R_OK).then(
-      () => true,
-      () => false,
-    );
+    if (await readable(source.spoolPath)) return true;
+    if (!this.#mirror) return false;
+    if (await readable(join(this.dir, basename(source.spoolPath)))) return true;
+    return (await this.#mirror.stat(mirrorKey(source.spoolPath)).catch(() => null)) !== null;
   }
 
   /**
@@ -86,12 +197,13 @@ export class UploadSpool {
   async sweepOrphans(store: TaskStore, graceMs: number): Promise<void> {
     const live = new Set<string>();
     for (const task of await store.listUnfinished()) {
-      if (task.source.kind === 'file') live.add(task.source.spoolPath);
+      // By name: an instance's copy fetched from the mirror sits in its own spool under that name.
+      if (task.source.kind === 'file') live.add(basename(task.source.spoolPath));
     }
     const cutoff = Date.now() - graceMs;
     for (const name of readdirSync(this.dir)) {
       const path = join(this.dir, name);
-      if (live.has(path)) continue;
+      if (live.has(name)) continue;
       if (graceMs > 0 && (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0) > cutoff) continue;
       rmSync(path, { force: true });
     }

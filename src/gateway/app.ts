@@ -47,11 +47,15 @@ export async function startGateway(
 ): Promise<Gateway> {
   // Process-wide (the OpenTelemetry API is global): before anything that could start a span.
   const tracing = config.tracing ? startTracing(config.tracing) : null;
-  const spool = new UploadSpool(join(config.dataDir, 'spool'), config.picwish.maxImageBytes);
+  const blobStore = chooseBlobStore(config);
+  const spool = new UploadSpool(
+    join(config.dataDir, 'spool'),
+    config.picwish.maxImageBytes,
+    blobStore.spoolMirror,
+  );
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const shared = await sharedParts(config, logger);
   const upstream = await chooseUpstream(config, sceneTypes, logger);
-  const blobStore = chooseBlobStore(config);
   const { server, url, serve } = await listen(config.port, config.host, config.http);
   const publicUrl = config.publicUrl ?? url;
   const parts = buildParts({

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createS3Client, S3BlobStore } from '../adapters/s3/s3-blob-store.js';
 import type { Config } from '../config/config.js';
+import type { SpoolMirror } from '../core/upload-spool.js';
 import type { BlobStore } from '../results/blob-store.js';
 import { FsBlobStore } from '../results/fs-blob-store.js';
 
@@ -8,6 +9,8 @@ import { FsBlobStore } from '../results/fs-blob-store.js';
 export interface BlobStoreChoice {
   readonly blobs: BlobStore;
   readonly kind: 'fs' | 's3';
+  /** Where spooled uploads are copied so any instance can send them: the bucket; none on disk. */
+  readonly spoolMirror: SpoolMirror | null;
   /** True when the store answers (always, for files under DATA_DIR). */
   ping(): Promise<boolean>;
   close(): void;
@@ -20,6 +23,7 @@ export function chooseBlobStore(config: Config): BlobStoreChoice {
     return {
       blobs: new FsBlobStore(join(config.dataDir, 'blobs')),
       kind: 'fs',
+      spoolMirror: null,
       ping: async () => true,
       close: () => undefined,
     };
@@ -28,5 +32,5 @@ export function chooseBlobStore(config: Config): BlobStoreChoice {
     bucket: settings.bucket,
     prefix: settings.prefix,
   });
-  return { blobs: s3, kind: 's3', ping: () => s3.ping(), close: () => s3.close() };
+  return { blobs: s3, kind: 's3', spoolMirror: s3, ping: () => s3.ping(), close: () => s3.close() };
 }

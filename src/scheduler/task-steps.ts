@@ -136,17 +136,20 @@ export class TaskSteps {
         return null;
       }
     }
-    const sending = await ledger.commit(task, { submitInFlight: true, attempts: task.attempts + 1 });
-    if (!sending) return nextStep(task, { dueAt: Date.now() });
-    if (!cutout && sending.source.kind === 'file' && sending.source.spoolPath === '') {
-      await this.#fail(sending, UPLOAD_GONE);
+    // Found before the call is marked in flight: an upload that must first be fetched from the
+    // mirror (another instance accepted it) and a mirror that does not answer leave nothing sent.
+    const image = cutout ?? (await this.#sourceImage(task));
+    if (!image) {
+      await this.#fail(task, UPLOAD_GONE);
       return null;
     }
+    const sending = await ledger.commit(task, { submitInFlight: true, attempts: task.attempts + 1 });
+    if (!sending) return nextStep(task, { dueAt: Date.now() });
     const started = Date.now();
     let answer: Awaited<ReturnType<UpstreamClient['createTask']>>;
     try {
       answer = await upstream.createTask({
-        image: cutout ?? sourceImage(sending),
+        image,
         prompt: sending.prompt,
         sceneType: sending.sceneType,
         negativePrompt: sending.negativePrompt,
@@ -188,16 +191,17 @@ export class TaskSteps {
    */
   async #cutout(task: Task): Promise<ScheduledStep | null> {
     const { ledger, upstream, fetcher, spool } = this.#deps;
-    const sending = await ledger.commit(task, { submitInFlight: true, attempts: task.attempts + 1 });
-    if (!sending) return nextStep(task, { dueAt: Date.now() });
-    if (sending.source.kind === 'file' && sending.source.spoolPath === '') {
-      await this.#fail(sending, UPLOAD_GONE);
+    const photo = await this.#sourceImage(task);
+    if (!photo) {
+      await this.#fail(task, UPLOAD_GONE);
       return null;
     }
+    const sending = await ledger.commit(task, { submitInFlight: true, attempts: task.attempts + 1 });
+    if (!sending) return nextStep(task, { dueAt: Date.now() });
     const started = Date.now();
     let answer: Awaited<ReturnType<UpstreamClient['removeBackground']>>;
     try {
-      answer = await upstream.removeBackground(sourceImage(sending));
+      answer = await upstream.removeBackground(photo);
     } catch (error) {
       if (!(await this.#uploadGone(sending))) throw error;
       await this.#fail(sending, UPLOAD_GONE);
@@ -245,6 +249,17 @@ export class TaskSteps {
       return null;
     }
     return nextStep(cut, { dueAt: Date.now() });
+  }
+
+  /**
+   * The task's own image as PicWish is sent it: a local file of its upload (with the type the
+   * intake found; fetched from the mirror if another instance accepted it), or its URL. Null when
+   * the upload is gone.
+   */
+  async #sourceImage(task: Task): Promise<OutgoingImage | null> {
+    if (task.source.kind === 'url') return { kind: 'url', url: task.source.url };
+    const path = await this.#deps.spool.localPath(task.source);
+    return path === null ? null : { kind: 'file', path, contentType: task.source.contentType };
   }
 
   /** True when a spooled upload can no longer be read: nothing can have been sent from it. */
@@ -376,11 +391,4 @@ export class TaskSteps {
     this.#failures.set(id, failures);
     return retryDelay(failures);
   }
-}
-
-/** The task's own image as PicWish is sent it: its spooled file (with the type the intake found), or a URL. */
-function sourceImage(task: Task): OutgoingImage {
-  return task.source.kind === 'file'
-    ? { kind: 'file', path: task.source.spoolPath, contentType: task.source.contentType }
-    : { kind: 'url', url: task.source.url };
 }

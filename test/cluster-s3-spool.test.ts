@@ -1,0 +1,107 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
+import {
+  type ClusterTask,
+  createTask,
+  type GatewayProcess,
+  getTask,
+  readyz,
+  spawnGateway,
+  stopGateway,
+} from './support/cluster.js';
+import { transparentPng } from './support/fixtures.js';
+import { eventually } from './support/harness.js';
+import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
+import { startTestS3, type TestS3 } from './support/s3-server.js';
+
+/**
+ * Issue #13: with `BLOB_STORE_URL=s3://…` spooled uploads live in the bucket too, so the elected
+ * leader sends an upload another instance accepted — even once that instance is gone. Each
+ * gateway has a DATA_DIR of its own (no shared volume): the leader can only have the upload
+ * from the bucket.
+ */
+let database: TestDatabase;
+let s3: TestS3;
+let engine: LocalEngine;
+let png: Buffer;
+const dataDirs: string[] = [];
+const gateways: GatewayProcess[] = [];
+
+async function start(name: string): Promise<GatewayProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), `gw-s3-spool-${name}-`));
+  dataDirs.push(dataDir);
+  const gateway = await spawnGateway(name, {
+    DATABASE_URL: database.url,
+    ...s3.env('spool'),
+    DATA_DIR: dataDir,
+    FILES_SIGNING_SECRET: 'cluster-test-signing-secret-0123456789abcdef',
+    PICWISH_API_KEY: engine.apiKey,
+    PICWISH_BASE_URL: engine.url,
+    // One call a second: the tasks queued first keep the leader busy while the follower dies.
+    PICWISH_QPS: '1',
+    PICWISH_TIMEOUT_MS: '5000',
+  });
+  gateways.push(gateway);
+  return gateway;
+}
+
+async function isLeader(gateway: GatewayProcess): Promise<boolean> {
+  const ready = await readyz(gateway.url);
+  return (ready.body.checks as { scheduler?: { leader?: boolean } })?.scheduler?.leader === true;
+}
+
+function settled(task: ClusterTask | null): ClusterTask | undefined {
+  return task && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(task.state) ? task : undefined;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  s3 = await startTestS3();
+  engine = await startLocalEngine({ qps: 1, durationMs: 2_000 });
+  png = await transparentPng(400, 300);
+  // One after the other: the first wins the key's lock, the second follows.
+  await start('leader');
+  await eventually(async () => ((await isLeader(gateways[0] as GatewayProcess)) ? true : undefined));
+  await start('follower');
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(gateways.map((gateway) => stopGateway(gateway)));
+  await engine?.close();
+  await s3?.stop();
+  await database?.drop();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('spooled uploads in S3', () => {
+  it('sends an upload the follower accepted after the follower was SIGKILLed: the leader takes it from the bucket and the task succeeds', async () => {
+    const [leader, follower] = gateways as [GatewayProcess, GatewayProcess];
+    expect(await isLeader(follower)).toBe(false);
+    const ahead = [
+      await createTask(leader.url, png, 'spool ahead 1'),
+      await createTask(leader.url, png, 'spool ahead 2'),
+    ];
+    const task = await createTask(follower.url, png, 'spool from the follower');
+    follower.kill('SIGKILL');
+    expect(await follower.exited).toBe('SIGKILL');
+    // Not sent yet when its instance died: two tasks were ahead of it at one call a second.
+    expect((await getTask(leader.url, task.id))?.upstreamTaskId).toBeNull();
+
+    const end = await eventually(async () => settled(await getTask(leader.url, task.id)), 60_000, 250);
+    expect(end.state).toBe('SUCCEEDED');
+    const sent = engine
+      .stats()
+      .creates_log.find((entry) => entry.fields.prompt === 'spool from the follower');
+    expect(sent?.hadFile).toBe(true);
+    for (const other of ahead) {
+      expect(
+        (await eventually(async () => settled(await getTask(leader.url, other.id)), 60_000, 250)).state,
+      ).toBe('SUCCEEDED');
+    }
+    // Sent, so the copies are gone: the leader's own spool holds nothing any more.
+    expect(readdirSync(join(dataDirs[0] as string, 'spool'))).toEqual([]);
+  }, 120_000);
+});
