@@ -27,6 +27,7 @@ const GENERATE_URL = `mutation($url: String!) {
 }`;
 const TASK = `query($id: ID!) { backgroundTask(id: $id) {
   state stage progress removeBackground upstreamTaskId images { width height contentType } error { code message }
+  estimatedCredits creditsCharged
 } }`;
 const FOLLOW = 'subscription($id: ID!) { backgroundTaskUpdated(id: $id) { state stage progress } }';
 
@@ -38,6 +39,8 @@ interface TaskView {
   upstreamTaskId: string | null;
   images: { width: number; height: number; contentType: string }[];
   error: { code: string; message: string } | null;
+  estimatedCredits: number;
+  creditsCharged: number | null;
 }
 
 let stack: TestStack;
@@ -93,6 +96,8 @@ describe('removeBackground (#14)', () => {
     const tasks = await Promise.all(ids.map(finalTask));
     for (const task of tasks) {
       expect(task).toMatchObject({ state: 'SUCCEEDED', stage: null, progress: 100, removeBackground: true });
+      // One image at 3 credits, and the cutout's 1.
+      expect(task).toMatchObject({ estimatedCredits: 4, creditsCharged: 4 });
       expect(task.images).toEqual([{ width: 600, height: 400, contentType: 'image/png' }]);
     }
     const stats = stack.engine.stats();
@@ -138,6 +143,7 @@ describe('removeBackground (#14)', () => {
     expect(task.error?.message).toMatch(
       /refused to remove the photo’s background.*image_file is not supported/,
     );
+    expect(task.creditsCharged).toBe(0);
     expect(stack.engine.stats()).toMatchObject({ segmentationAttempts: 1, createAttempts: 0 });
     expect(readdirSync(join(stack.dataDir, 'spool'))).toEqual([]);
   });
