@@ -1,151 +1,27 @@
-import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { transparentPng } from './support/fixtures.js';
-import { eventually, type GraphQLErrorShape, startStack, type TestStack } from './support/harness.js';
+import {
+  type BatchImages,
+  batchDone,
+  batchImages,
+  getBatch,
+  type Item,
+  sendBatch,
+  twentyWithThreeBad,
+} from './support/batch-ops.js';
+import { startStack, type TestStack } from './support/harness.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
 
 /** Issue #15 item 3: `generateBackgrounds`, `batch(id)` and per-item limits, against the local engine. */
-
-const BATCH_FIELDS = `id createdAt done
-  counts { total accepted refused queued processing succeeded failed cancelled deleted }
-  tasks { id state batch { id } }`;
-
-const GENERATE_BATCH = `mutation Batch($inputs: [GenerateBackgroundInput!]!, $key: String) {
-  generateBackgrounds(inputs: $inputs, idempotencyKey: $key) {
-    batch { ${BATCH_FIELDS} }
-    results { index task { id state } problems { code reason field message retryAfterSeconds } }
-  }
-}`;
-
-const GET_BATCH = `query Batch($id: ID!) { batch(id: $id) { ${BATCH_FIELDS} } }`;
-
-interface Counts {
-  total: number;
-  accepted: number;
-  refused: number;
-  queued: number;
-  processing: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  deleted: number;
-}
-
-interface BatchView {
-  id: string;
-  createdAt: string;
-  done: boolean;
-  counts: Counts;
-  tasks: { id: string; state: string; batch: { id: string } | null }[];
-}
-
-interface ItemView {
-  index: number;
-  task: { id: string; state: string } | null;
-  problems: {
-    code: string;
-    reason: string | null;
-    field: string | null;
-    message: string;
-    retryAfterSeconds: number | null;
-  }[];
-}
-
-interface Answer {
-  status: number;
-  data?: { generateBackgrounds: { batch: BatchView; results: ItemView[] } };
-  errors?: GraphQLErrorShape[];
-}
-
-/** One batch input: a file of its own (uploaded in the same request) or a URL, and a background. */
-interface Item {
-  file?: Buffer;
-  url?: string;
-  background?: { prompt?: string; sceneType?: number };
-}
-
-/**
- * Sends `generateBackgrounds` as one GraphQL multipart request with a file part per input that has
- * one, in input order (or as JSON when none has).
- */
-async function sendBatch(
-  stack: TestStack,
-  items: Item[],
-  options: { key?: string; tenant?: string } = {},
-): Promise<Answer> {
-  const inputs = items.map((item) => ({
-    image: item.file ? { file: null } : { url: item.url },
-    background: item.background ?? { prompt: 'a sunny beach' },
-    batchSize: 1,
-  }));
-  const variables = { inputs, key: options.key ?? null };
-  const auth = options.tenant ? bearer(options.tenant) : {};
-  if (!items.some((item) => item.file)) {
-    const answer = await stack.gql<Answer['data']>(GENERATE_BATCH, variables, auth);
-    return { status: answer.status, ...answer.body };
-  }
-  const form = new FormData();
-  form.set('operations', JSON.stringify({ query: GENERATE_BATCH, variables }));
-  const map: Record<string, string[]> = {};
-  items.forEach((item, index) => {
-    if (item.file) map[String(index)] = [`variables.inputs.${index}.image.file`];
-  });
-  form.set('map', JSON.stringify(map));
-  items.forEach((item, index) => {
-    if (item.file)
-      form.set(String(index), new Blob([new Uint8Array(item.file)], { type: 'image/png' }), `${index}.png`);
-  });
-  const response = await fetch(`${stack.url}/graphql`, {
-    method: 'POST',
-    body: form,
-    headers: { 'apollo-require-preflight': 'true', ...auth },
-  });
-  return { status: response.status, ...(JSON.parse(await response.text()) as object) };
-}
-
-async function getBatch(stack: TestStack, id: string, tenant?: string): Promise<BatchView | null> {
-  const answer = await stack.gql<{ batch: BatchView | null }>(
-    GET_BATCH,
-    { id },
-    tenant ? bearer(tenant) : {},
-  );
-  if (answer.body.errors) throw new Error(JSON.stringify(answer.body.errors));
-  return answer.body.data?.batch ?? null;
-}
-
-function done(stack: TestStack, id: string, tenant?: string): Promise<BatchView> {
-  return eventually(
-    async () => {
-      const batch = await getBatch(stack, id, tenant);
-      return batch?.done ? batch : undefined;
-    },
-    90_000,
-    200,
-  );
-}
 
 let good: Buffer;
 let opaqueJpeg: Buffer;
 let tinyPng: Buffer;
 
 beforeAll(async () => {
-  good = await transparentPng(400, 300);
-  opaqueJpeg = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3060c0' } })
-    .jpeg()
-    .toBuffer();
-  tinyPng = await transparentPng(100, 80);
+  const images: BatchImages = await batchImages();
+  ({ good, opaqueJpeg, tinyPng } = images);
 });
-
-/** 20 uploads, 3 of them bad: an opaque JPEG at 4, a too-small PNG at 9, prompt and sceneType at 15. */
-function twentyWithThreeBad(): Item[] {
-  return Array.from({ length: 20 }, (_, index): Item => {
-    if (index === 4) return { file: opaqueJpeg };
-    if (index === 9) return { file: tinyPng };
-    if (index === 15) return { file: good, background: { prompt: 'a marble table', sceneType: 105 } };
-    return { file: good };
-  });
-}
 
 describe('generateBackgrounds', () => {
   let stack: TestStack | null = null;
@@ -156,7 +32,7 @@ describe('generateBackgrounds', () => {
 
   it('answers a batch of 20 uploads with 3 bad ones with 17 tasks and 3 precise problems at their indexes, and sends only the 17', async () => {
     stack = await startStack({ engine: { durationMs: 300 } });
-    const answer = await sendBatch(stack, twentyWithThreeBad());
+    const answer = await sendBatch(stack, twentyWithThreeBad(await batchImages()));
     expect(answer.errors).toBeUndefined();
     const { batch, results } = answer.data?.generateBackgrounds ?? { batch: null, results: [] };
     expect(results.map((r) => r.index)).toEqual([...Array(20).keys()]);
@@ -173,7 +49,7 @@ describe('generateBackgrounds', () => {
     expect(batch?.tasks.map((task) => task.id)).toEqual(results.flatMap((r) => (r.task ? [r.task.id] : [])));
     expect(batch?.tasks.every((task) => task.batch?.id === batch.id)).toBe(true);
 
-    const final = await done(stack, batch?.id as string);
+    const final = await batchDone(stack, batch?.id as string);
     expect(final.counts).toMatchObject({ total: 20, accepted: 17, refused: 3, succeeded: 17, queued: 0 });
     expect(stack.engine.stats().creates).toBe(17);
   });
@@ -196,7 +72,7 @@ describe('generateBackgrounds', () => {
     expect(own.body.data?.node).toMatchObject({ __typename: 'BackgroundBatch', id, counts: { total: 2 } });
     const foreign = await stack.gql<{ node: unknown }>(NODE, { id }, bearer(TENANTS.beta));
     expect(foreign.body.data?.node).toBeNull();
-    await done(stack, id, TENANTS.alpha);
+    await batchDone(stack, id, TENANTS.alpha);
   });
 
   it('counts items against the per-minute limit: a batch of 8 with 5 left gets 5 tasks and 3 RATE_LIMITED problems', async () => {
@@ -217,7 +93,7 @@ describe('generateBackgrounds', () => {
       'query { viewer { limits { remainingThisMinute } } }',
     );
     expect(viewer.body.data?.viewer.limits.remainingThisMinute).toBe(0);
-    await done(stack, answer.data?.generateBackgrounds.batch.id as string);
+    await batchDone(stack, answer.data?.generateBackgrounds.batch.id as string);
     expect(stack.engine.stats().creates).toBe(5);
   });
 
@@ -235,7 +111,7 @@ describe('generateBackgrounds', () => {
       'RATE_LIMITED',
       'RATE_LIMITED',
     ]);
-    await done(stack, answer.data?.generateBackgrounds.batch.id as string);
+    await batchDone(stack, answer.data?.generateBackgrounds.batch.id as string);
   });
 
   it('refuses 51 inputs as a whole with INVALID_INPUT_COUNT and creates nothing', async () => {
@@ -271,7 +147,7 @@ describe('generateBackgrounds', () => {
       reason: 'IDEMPOTENCY_KEY_REUSED',
       field: 'idempotencyKey',
     });
-    await done(stack, a?.batch.id as string);
+    await batchDone(stack, a?.batch.id as string);
     expect(stack.engine.stats().creates).toBe(2);
   });
 });
@@ -311,7 +187,7 @@ describe('generateBackgrounds on PostgreSQL', () => {
       'task',
       'RATE_LIMITED',
     ]);
-    const final = await done(stack, batch?.id as string);
+    const final = await batchDone(stack, batch?.id as string);
     expect(final.counts).toMatchObject({ total: 6, accepted: 4, refused: 2, succeeded: 4 });
     expect(final.tasks.every((task) => task.batch?.id === batch?.id)).toBe(true);
     const again = await sendBatch(stack, items, { key: 'pg-batch' });

@@ -3,6 +3,7 @@ import { GatewayKeys } from '../auth/gateway-keys.js';
 import type { Config } from '../config/config.js';
 import type { SceneType } from '../config/scene-types.js';
 import { configuredSecrets } from '../config/secrets.js';
+import { BatchFeeds } from '../core/batch-feeds.js';
 import { BatchService } from '../core/batches.js';
 import { TaskEvents } from '../core/events.js';
 import { TaskLedger } from '../core/ledger.js';
@@ -145,6 +146,7 @@ export function buildParts(options: {
     webhookUrls,
     onCreated: () => metrics.tasksCreated.inc(),
   });
+  const batches = new BatchService(tasks, shared.batches, shared.store);
   const signer = new UrlSigner(
     resolveSigningSecret(config.files.signingSecret, config.dataDir),
     options.publicUrl,
@@ -162,7 +164,8 @@ export function buildParts(options: {
   );
   const services: GatewayServices = {
     tasks,
-    batches: new BatchService(tasks, shared.batches, shared.store),
+    batches,
+    batchFeeds: new BatchFeeds(batches, events),
     scheduler,
     events,
     signer,

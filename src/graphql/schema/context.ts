@@ -1,4 +1,5 @@
 import type { SceneType } from '../../config/scene-types.js';
+import type { BatchFeeds } from '../../core/batch-feeds.js';
 import type { BatchService } from '../../core/batches.js';
 import type { TaskEvents } from '../../core/events.js';
 import type { TaskService } from '../../core/service.js';
@@ -10,6 +11,8 @@ import type { UrlSigner } from '../../results/signer.js';
 export interface GatewayServices {
   readonly tasks: TaskService;
   readonly batches: BatchService;
+  /** One live source per followed batch, for `backgroundBatchUpdated`. */
+  readonly batchFeeds: BatchFeeds;
   readonly scheduler: TaskDriver;
   readonly events: TaskEvents;
   readonly signer: UrlSigner;

@@ -9,6 +9,7 @@ import './subscription.js';
 import './viewer.js';
 import './batch.js';
 import './webhooks.js';
+import './batch-subscription.js';
 
 builder.queryType({ description: 'Reading tasks and templates.' });
 builder.mutationType({ description: 'Creating, cancelling and deleting tasks.' });
