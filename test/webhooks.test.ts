@@ -2,7 +2,12 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resolver } from '../src/outbound/index.js';
 import { eventually, startStack, type TestStack } from './support/harness.js';
-import { stubResolver } from './support/loopback-transport.js';
+import {
+  startCountingServer,
+  stopCountingServer,
+  streamLargeBody,
+  stubResolver,
+} from './support/loopback-transport.js';
 import { type ReceivedWebhook, startWebhookReceiver, webhookHeaders } from './support/webhook-receiver.js';
 import {
   DELIVERIES,
@@ -217,6 +222,33 @@ describe('webhooks to a receiver on loopback (WEBHOOK_URL_ALLOW_PRIVATE=true)', 
     } finally {
       names['hooks.example'] = ['127.0.0.1'];
       await receiver.close();
+    }
+  });
+
+  it('does not follow a redirect, reads at most 64 KB of an answer, and times out a receiver that hangs (and tries again)', async () => {
+    const server = await startCountingServer((req, res) => {
+      req.resume();
+      if (req.url === '/moved') return void res.writeHead(307, { location: '/elsewhere' }).end();
+      if (req.url === '/huge') return streamLargeBody(res, Buffer.from('ok'), 50);
+      if (req.url === '/hang') return;
+      res.writeHead(200).end();
+    });
+    try {
+      const moved = await generateHooked(stack.url, `${server.url}/moved`);
+      const huge = await generateHooked(stack.url, `${server.url}/huge`);
+      const hang = await generateHooked(stack.url, `${server.url}/hang`);
+      const tried = (id: string | null) =>
+        eventually(async () => {
+          const [delivery] = await deliveriesOf(stack, id as string);
+          return delivery && delivery.attemptCount > 0 ? delivery : undefined;
+        });
+      expect((await tried(moved.id)).attempts[0]).toMatchObject({ statusCode: 307, error: 'HTTP 307' });
+      expect(await tried(huge.id)).toMatchObject({ status: 'DELIVERED', lastStatusCode: 200 });
+      const timedOut = await tried(hang.id);
+      expect(timedOut.status).toBe('PENDING');
+      expect(timedOut.attempts[0]?.error).toMatch(/^URL_TIMEOUT/);
+    } finally {
+      await stopCountingServer(server);
     }
   });
 
