@@ -1,3 +1,6 @@
+// One file for the whole task state machine, over 300 lines on purpose: the resubmission rule is
+// stated once here and both charged calls (the create and the background removal, #14) sit beside
+// it, so whoever changes one sees the rule and the other.
 import type { Logger } from 'pino';
 import type { TaskLedger, TaskPatch } from '../core/ledger.js';
 import { CUTOUT_PROGRESS_SHARE, isTerminal, type Task, type TaskError } from '../core/model.js';

@@ -1,3 +1,5 @@
+// Every PicWish call in one client, over 300 lines on purpose: the three calls share one fault
+// mapping, one scrubber and one size-bounded reader, which is what keeps their errors alike.
 import { openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
 import { Agent, type Dispatcher, FormData, request } from 'undici';
