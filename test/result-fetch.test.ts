@@ -9,8 +9,10 @@ import { TaskLedger } from '../src/core/ledger.js';
 import { UploadSpool } from '../src/core/upload-spool.js';
 import { GatewayMetrics } from '../src/observability/metrics.js';
 import type { FetchFault, ResultFetcher } from '../src/results/fetcher.js';
+import { FsBlobStore } from '../src/results/fs-blob-store.js';
 import type { PendingImage, StoredImage } from '../src/results/stored-image.js';
 import { SpacedBudget } from '../src/scheduler/budget.js';
+import { CreateJournal } from '../src/scheduler/create-journal.js';
 import { TaskScheduler } from '../src/scheduler/scheduler.js';
 import { err, ok } from '../src/shared/result.js';
 import type { UpstreamClient } from '../src/upstream/client.js';
@@ -82,6 +84,7 @@ function rig(options: {
     budget: new SpacedBudget(100),
     fetcher,
     spool: new UploadSpool(mkdtempSync(join(tmpdir(), 'result-fetch-spool-'))),
+    journal: new CreateJournal(new FsBlobStore(mkdtempSync(join(tmpdir(), 'result-fetch-journal-')))),
     logger: pino({ level: 'silent' }),
     metrics: new GatewayMetrics(),
     creditsPerImage: 3,

@@ -50,6 +50,39 @@ describe('the create step', () => {
     expect(rig.upstream.creates).toHaveLength(1);
   });
 
+  it('a create PicWish accepted whose record failed to store is not lost: the next take records its journaled upstream id and polls', async () => {
+    rig = stepsRig();
+    await stored(rig, queuedTask('a'));
+    const update = rig.store.update.bind(rig.store);
+    let storeDown = true;
+    rig.store.update = async (next) => {
+      // The write of the upstream id right after the create fails (the database is restarting).
+      if (storeDown && next.upstreamTaskId !== null) {
+        storeDown = false;
+        throw new Error('connection terminated');
+      }
+      return update(next);
+    };
+    await expect(rig.steps.take('a')).rejects.toThrow('connection terminated');
+    expect((await reread(rig, 'a')).submitInFlight).toBe(true);
+    expect(await rig.journal.find('a')).toBe('up-1');
+
+    const next = await rig.steps.take('a');
+    expect(next?.kind).toBe('poll');
+    const task = await reread(rig, 'a');
+    expect(task).toMatchObject({ upstreamTaskId: 'up-1', submitInFlight: false, state: 'QUEUED' });
+    expect(rig.upstream.creates).toHaveLength(1);
+    expect(await rig.journal.find('a')).toBeNull();
+  });
+
+  it('a create found in flight with nothing journaled still fails UPSTREAM_OUTCOME_UNKNOWN (it may have been charged)', async () => {
+    rig = stepsRig();
+    await stored(rig, queuedTask('a', { submitInFlight: true, attempts: 1 }));
+    expect(await rig.steps.take('a')).toBeNull();
+    expect((await reread(rig, 'a')).error?.code).toBe('UPSTREAM_OUTCOME_UNKNOWN');
+    expect(rig.upstream.creates).toHaveLength(0);
+  });
+
   it('a create refused before anything was created (503) is tried again later, with the flag cleared', async () => {
     rig = stepsRig();
     rig.upstream.onCreate = async () =>

@@ -22,6 +22,7 @@ import { ResultFetcher } from '../results/fetcher.js';
 import { UrlSigner } from '../results/signer.js';
 import { resolveSigningSecret } from '../results/signing-secret.js';
 import type { UpstreamBudget } from '../scheduler/budget.js';
+import { CreateJournal } from '../scheduler/create-journal.js';
 import { KeyPool, keyOfTask } from '../scheduler/key-pool.js';
 import { TaskScheduler } from '../scheduler/scheduler.js';
 import { PicWishClient } from '../upstream/client.js';
@@ -104,6 +105,7 @@ export function buildParts(options: {
     maxBytes: PICWISH_PNG_LIMITS.maxBytes,
     ...options.outbound,
   });
+  const journal = new CreateJournal(blobs);
   const keyIds = options.upstream.keys.map((key) => key.id);
   const picwishKeys = options.upstream.keys.map((key) => {
     const perKey = shared.forKey(key.id, keyIds);
@@ -122,6 +124,7 @@ export function buildParts(options: {
       budget: perKey.budget,
       fetcher,
       spool: options.spool,
+      journal,
       logger: logger.child({ keyId: key.id }),
       metrics,
       creditsPerImage: config.picwish.creditsPerImage,

@@ -8,6 +8,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import type { ResultFetcher } from '../results/fetcher.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { UpstreamBudget } from './budget.js';
+import type { CreateJournal } from './create-journal.js';
 import { DeadlineTimers } from './deadline-timers.js';
 import type { KeyLoad } from './key-pool.js';
 import { isChargedStep, nextStep } from './next-step.js';
@@ -36,6 +37,8 @@ export interface SchedulerDeps {
   readonly fetcher: ResultFetcher;
   /** Where uploads wait until PicWish has them; the steps let go of them. */
   readonly spool: UploadSpool;
+  /** Keeps an accepted create's upstream id until the task's record holds it. */
+  readonly journal: CreateJournal;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   /** PICWISH_CREDITS_PER_IMAGE, for the credits charged by tenant in the metrics. */
@@ -89,6 +92,7 @@ export class TaskScheduler implements TaskDriver {
       upstream: deps.upstream,
       fetcher: deps.fetcher,
       spool: deps.spool,
+      journal: deps.journal,
       budget: deps.budget,
       logger: deps.logger,
       metrics: this.#metrics,

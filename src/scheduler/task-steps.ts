@@ -11,6 +11,7 @@ import type { StoredImage } from '../results/stored-image.js';
 import type { UpstreamClient, UpstreamFault } from '../upstream/client.js';
 import type { OutgoingImage } from '../upstream/wire.js';
 import type { UpstreamBudget } from './budget.js';
+import type { CreateJournal } from './create-journal.js';
 import {
   CREATE_INTERRUPTED,
   CUTOUT_GONE,
@@ -43,6 +44,8 @@ export interface TaskStepsDeps {
   readonly upstream: UpstreamClient;
   readonly fetcher: ResultFetcher;
   readonly spool: UploadSpool;
+  /** Keeps an accepted create's upstream id until the record holds it. */
+  readonly journal: CreateJournal;
   readonly budget: UpstreamBudget;
   readonly logger: Logger;
   readonly metrics: SchedulerMetrics;
@@ -86,6 +89,8 @@ export class TaskSteps {
     const now = Date.now();
     const kind = stepKindOf(task);
     if (task.submitInFlight) {
+      const journaled = kind === 'submit' ? await this.#deps.journal.find(task.id) : null;
+      if (journaled !== null) return this.#submitted(task, journaled);
       await this.#fail(task, kind === 'cutout' ? CUTOUT_INTERRUPTED : CREATE_INTERRUPTED);
       return null;
     }
@@ -128,7 +133,7 @@ export class TaskSteps {
    * follows the same rule, with the same `submitInFlight` mark.
    */
   async #submit(task: Task): Promise<ScheduledStep | null> {
-    const { ledger, upstream, spool } = this.#deps;
+    const { ledger, upstream } = this.#deps;
     const stored = task.cutout?.status === 'stored' ? task.cutout.image : null;
     let cutout: OutgoingImage | null = null;
     if (stored) {
@@ -169,19 +174,34 @@ export class TaskSteps {
     this.#deps.releaseSlot(task.id);
     this.#deps.metrics.call('create', answer.ok ? 'ok' : answer.error.kind, started);
     if (answer.ok) {
-      const now = Date.now();
-      const submitted = await ledger.update(sending.id, (current) =>
-        isTerminal(current.state)
-          ? null
-          : { submitInFlight: false, upstreamTaskId: answer.value.taskId, submittedAt: now },
-      );
-      this.#failures.delete(task.id);
-      this.#deps.queue.leave(task.id);
-      await spool.discard(sending.source);
-      if (!submitted || isTerminal(submitted.state)) return null;
-      return this.#deps.polls.next(submitted, now);
+      await this.#deps.journal.record(sending.id, answer.value.taskId).catch((error: unknown) => {
+        // The record below is the durable copy; the journal only covers its failing.
+        this.#deps.logger.warn(
+          { err: (error as Error).message, taskId: task.id },
+          'could not journal a create',
+        );
+      });
+      return this.#submitted(sending, answer.value.taskId);
     }
     return this.#refused(task, sending, answer.error, unclearCreateAnswer, refusedCallFailure);
+  }
+
+  /**
+   * Records an accepted create's upstream id — just after the call, or later from the journal when
+   * that first write failed — then lets go of the upload and the journal entry. A write that fails
+   * throws: the run loop tries the step again, and `take` finds the id in the journal.
+   */
+  async #submitted(task: Task, upstreamTaskId: string): Promise<ScheduledStep | null> {
+    const now = Date.now();
+    const submitted = await this.#deps.ledger.update(task.id, (current) =>
+      isTerminal(current.state) ? null : { submitInFlight: false, upstreamTaskId, submittedAt: now },
+    );
+    this.#failures.delete(task.id);
+    this.#deps.queue.leave(task.id);
+    await this.#deps.spool.discard(task.source);
+    await this.#deps.journal.settle(task.id).catch(() => undefined);
+    if (!submitted || isTerminal(submitted.state)) return null;
+    return this.#deps.polls.next(submitted, now);
   }
 
   /**

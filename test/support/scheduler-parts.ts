@@ -9,8 +9,10 @@ import { newQueuedTask, type Task } from '../../src/core/model.js';
 import { UploadSpool } from '../../src/core/upload-spool.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
 import type { FetchFault, ResultFetcher } from '../../src/results/fetcher.js';
+import { FsBlobStore } from '../../src/results/fs-blob-store.js';
 import type { StoredImage } from '../../src/results/stored-image.js';
 import type { UpstreamBudget } from '../../src/scheduler/budget.js';
+import { CreateJournal } from '../../src/scheduler/create-journal.js';
 import type { ScheduledStep } from '../../src/scheduler/next-step.js';
 import { PollTiming } from '../../src/scheduler/poll-timing.js';
 import { QueuePositions } from '../../src/scheduler/queue-positions.js';
@@ -158,6 +160,7 @@ export function stepsRig() {
   const upstream = new ScriptedUpstream();
   const fetcher = scriptedFetcher();
   const spool = new UploadSpool(mkdtempSync(join(tmpdir(), 'steps-spool-')));
+  const journal = new CreateJournal(new FsBlobStore(mkdtempSync(join(tmpdir(), 'steps-journal-'))));
   const budget = recordingBudget();
   const queue = new QueuePositions(new LocalWaitingQueue(), events, store, budget.qps);
   const planned: ScheduledStep[] = [];
@@ -171,6 +174,7 @@ export function stepsRig() {
     upstream,
     fetcher,
     spool,
+    journal,
     budget,
     logger: silentLogger,
     metrics: new SchedulerMetrics(new GatewayMetrics(), 3, 'k1'),
@@ -179,5 +183,18 @@ export function stepsRig() {
     polls,
     releaseSlot: (id) => void slotsReleased.push(id),
   });
-  return { store, events, ledger, upstream, fetcher, spool, budget, queue, planned, slotsReleased, steps };
+  return {
+    store,
+    events,
+    ledger,
+    upstream,
+    fetcher,
+    spool,
+    journal,
+    budget,
+    queue,
+    planned,
+    slotsReleased,
+    steps,
+  };
 }
