@@ -164,4 +164,18 @@ describe('single-connection graphql-sse streams (gateway-owned)', () => {
     expect(stream.events[0]).toMatchObject({ event: 'next', data: { id: 'early' } });
     stream.close();
   });
+
+  it('drops a reservation whose operations pile up more than the slow-reader bound before its stream connects', async () => {
+    const token = await reserve();
+    // Introspection answers are tens of KiB each: a few of them pass the 256 KiB bound.
+    const big =
+      '{ __schema { types { name description fields { name description args { name description } } } } }';
+    let status = 202;
+    for (let i = 0; i < 100 && status === 202; i += 1)
+      status = (await operate(token, { query: big, extensions: { operationId: `big-${i}` } })).status;
+    // 204 for the operation that overflowed it (stopped with its reservation), 404 after.
+    expect([204, 404]).toContain(status);
+    // The token admits no stream any more: its reservation is gone.
+    expect((await open(token)).status).toBe(410);
+  });
 });
