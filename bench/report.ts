@@ -214,7 +214,7 @@ function transportSection(results: TransportResult[]): string[] {
       const casts = broadcast
         .map(
           (c) =>
-            `${c.subscribers}: p50 ${ms(median(c.lastMs))}, p99 ${ms(quantile(c.lastMs, 0.99))} (${c.updates} updates)`,
+            `${c.subscribers}: p50 ${ms(median(c.lastMs))}, p99 ${ms(quantile(c.lastMs, 0.99))}, first → last p50 ${ms(median(c.spreadMs))} (${c.updates} updates)`,
         )
         .join('; ');
       const accounting = broadcast
@@ -281,8 +281,20 @@ where. The fixes are in \`src/http/live/\` (wire contract in its \`PROTOCOL.md\`
   AsyncLocalStorage scope now opens only around Yoga, so cached answers run without promise hooks;
   no URL parse for \`/graphql\`; the origin guard remembers its verdicts; JSON settles the CSRF
   check at once): CPU per request at concurrency 50 fell from about 112 µs to about 88 µs in a
-  side-by-side run. What is left is mostly Node's own HTTP work (\`writev\`, header handling) plus
-  a longer header block (\`x-request-id\`) and labelled counters.
+  side-by-side run. Since then a hit also writes its head and body in one socket write (the body is
+  kept as text; a Buffer body made Node send two chunks with \`writev\`, the largest single item of a
+  hit's profile) and parses the request's JSON only on a miss. What is left is Node's own HTTP work,
+  the request timeouts' per-request socket timer (\`REQUEST_IDLE_TIMEOUT_MS\`), a longer header
+  block (\`x-request-id\`) and labelled counters; the ratio swings between about 0.3× and 1.2× from
+  run to run with the machine's load, so one run's verdict says little either way.
+- **Broadcast to 10000 subscribers (row 3 per transport)**: one shared execution and one encoded
+  frame per update, then one socket write per subscriber — at 10000 that is 10000 \`write\`
+  system calls in the gateway and 10000 reads in the bench process, on the same 2 shared CPUs.
+  Nothing per subscriber is left to remove short of fewer sockets; the figure is
+  bounded by this machine rather than by the gateway's work. No update is lost: the earlier "some
+  missed" at 10000 was the bench counting an update that came twice with equal bytes (an equal
+  version re-sent when a queue position moved) as a second receiver; counted per subscriber, every
+  subscriber received every update (the "missed" column).
 - **Streams the hub does not take** still cost what Yoga costs (~46 KiB each, one execution per
   subscriber): operations other than \`backgroundTaskUpdated\`, documents Yoga refuses, and every
   stream when only trusted documents may run or with \`GATEWAY_FAST_PATHS=off\`.

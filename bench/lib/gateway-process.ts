@@ -93,6 +93,8 @@ export async function spawnGateway(options: {
         PICWISH_TASK_DEADLINE_MS: '3600000',
         TENANT_RATE_LIMIT_PER_MINUTE: '1000000',
         TENANT_MAX_ACTIVE_TASKS: '1000000',
+        // Single-connection subscribers reserve their streams in bursts of hundreds.
+        SSE_RESERVATIONS_PER_TENANT: '1000000',
         LOG_LEVEL: 'warn',
         // The benchmarks' source images are served on loopback, which image URLs reach only so.
         IMAGE_URL_ALLOW_PRIVATE: 'true',

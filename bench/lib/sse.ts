@@ -84,8 +84,10 @@ export class SseSubscriber {
   async #single(port: number, body: string): Promise<void> {
     const origin = `http://127.0.0.1:${port}/graphql/stream`;
     try {
-      const token = await (await fetch(origin, { method: 'PUT' })).text();
-      if (this.#closed) return this.#ended();
+      const reserved = await fetch(origin, { method: 'PUT' });
+      const token = await reserved.text();
+      if (reserved.status !== 201) this.status = reserved.status;
+      if (this.#closed || reserved.status !== 201) return this.#ended();
       const opened = new Promise<void>((resolve) => {
         this.#onHead = resolve;
       });

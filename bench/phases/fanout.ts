@@ -209,7 +209,7 @@ export async function runFanoutPhase(options: {
     };
     for (const s of subscribers) s.close();
     log(
-      `fan-in ${round(fanIn.ratio, 3)} (${pollsMany}/${pollsOne}); broadcast p50 ${round(median(lastMs))} p99 ${round(quantile(lastMs, 0.99))} ms over ${lastMs.length} updates; single p50 ${round(median(singleMs))} ms; missed ${missed}, duplicates ${duplicates}, dropped ${dropped}`,
+      `fan-in ${round(fanIn.ratio, 3)} (${pollsMany}/${pollsOne}); broadcast p50 ${round(median(lastMs))} p99 ${round(quantile(lastMs, 0.99))} ms (first → last p50 ${round(median(spreadMs))} ms) over ${lastMs.length} updates; single p50 ${round(median(singleMs))} ms; missed ${missed}, duplicates ${duplicates}, dropped ${dropped}`,
     );
     await sleep(1_000);
     if (options.queries === false) return { fanIn, broadcast, query: [], queryBodyBytes: 0 };
