@@ -55,6 +55,8 @@ export interface BatchStore {
   fillBatch(id: string, items: readonly BatchItem[]): Promise<void>;
   getBatch(id: string): Promise<Batch | null>;
   findBatchByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Batch | null>;
+  /** Removes batches created before `before` (the retention sweep, after their tasks); returns how many. */
+  deleteBatchesBefore(before: number): Promise<number>;
 }
 
 /** A batch with the tasks of its accepted items as they are now (deleted ones left out). */

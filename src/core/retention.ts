@@ -10,6 +10,8 @@ export interface RetentionDeps {
   readonly store: TaskStore;
   /** Removes the task and every file of it (TaskService.delete does exactly that). */
   readonly purge: (task: Task) => Promise<void>;
+  /** Removes batch records older than the cutoff once their tasks were swept (#15). */
+  readonly purgeBatches?: (before: number) => Promise<number>;
   readonly logger: Logger;
 }
 
@@ -98,8 +100,12 @@ export class RetentionSweeper {
       }
       if (!progress || batch.length < limit) break;
     }
-    if (purged > 0)
-      this.deps.logger.info({ purged, cutoff: new Date(cutoff) }, 'retention sweep purged old tasks');
+    const batches = this.#stopped ? 0 : ((await this.deps.purgeBatches?.(cutoff)) ?? 0);
+    if (purged > 0 || batches > 0)
+      this.deps.logger.info(
+        { purged, batches, cutoff: new Date(cutoff) },
+        'retention sweep purged old tasks',
+      );
     return purged;
   }
 }

@@ -161,6 +161,7 @@ export function buildParts(options: {
       purge: async (task) => {
         await tasks.delete(task.tenantId, task.id);
       },
+      purgeBatches: (before) => shared.batches.deleteBatchesBefore(before),
       logger,
     },
     config.files.retentionDays * DAY_MS,

@@ -111,6 +111,11 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       );
     `,
   },
+  {
+    // The retention sweep removes old batch records by age (#15).
+    version: 7,
+    sql: 'create index batches_created on batches (created_at);',
+  },
 ];
 
 /**

@@ -256,6 +256,11 @@ export class PgTaskStore implements TaskStore, BatchStore {
     return rows[0]?.doc ?? null;
   }
 
+  async deleteBatchesBefore(before: number): Promise<number> {
+    const { rowCount } = await this.pool.query('delete from batches where created_at < $1', [before]);
+    return rowCount ?? 0;
+  }
+
   async ping(): Promise<boolean> {
     try {
       await this.pool.query('select 1');

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS batches (
   idempotency_key TEXT,
   doc TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS batches_created ON batches (created_at);
 CREATE INDEX IF NOT EXISTS batches_idempotency ON batches (tenant_id, idempotency_key, created_at)
   WHERE idempotency_key IS NOT NULL;
 ${WEBHOOK_SCHEMA}`;
@@ -134,6 +135,7 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
       ),
       fillBatch: db.prepare<[string, string]>('UPDATE batches SET doc = ? WHERE id = ?'),
       getBatch: db.prepare<[string], { doc: string }>('SELECT doc FROM batches WHERE id = ?'),
+      deleteBatches: db.prepare<[number]>('DELETE FROM batches WHERE created_at < ?'),
       batchByKey: db.prepare<[string, string, number], { doc: string }>(
         `SELECT doc FROM batches WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ?
          ORDER BY created_at DESC LIMIT 1`,
@@ -265,6 +267,10 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
   async findBatchByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Batch | null> {
     const row = this.#statements.batchByKey.get(tenantId, key, since);
     return row ? (JSON.parse(row.doc) as Batch) : null;
+  }
+
+  async deleteBatchesBefore(before: number): Promise<number> {
+    return this.#statements.deleteBatches.run(before).changes;
   }
 
   async ping(): Promise<boolean> {
