@@ -34,12 +34,28 @@ describe('configuration', () => {
     ['BLOB_STORE_URL', 'https://bucket.example.com/'],
     ['BLOB_STORE_URL', 's3://Not_A_Bucket/x'],
     ['S3_ENDPOINT', 'http://127.0.0.1:9000'],
+    ['WEBHOOK_RETRY_BASE_MS', '5'],
+    ['WEBHOOK_TIMEOUT_MS', 'soon'],
+    ['TENANT_WEBHOOK_URLS', 'acme'],
+    ['TENANT_WEBHOOK_URLS', 'acme=ftp://hooks.example/'],
+    ['TENANT_WEBHOOK_URLS', 'acme=https://user:pw@hooks.example/'],
   ])('refuses %s=%s with a message naming the variable', (variable, value) => {
     const config = loadConfig({ [variable]: value });
     expect(config.ok).toBe(false);
     if (config.ok) return;
     expect(config.error.variable).toBe(variable);
     expect(config.error.message).toContain(variable);
+  });
+
+  it("reads each tenant's default webhook URL from TENANT_WEBHOOK_URLS", () => {
+    const config = loadConfig({
+      TENANT_WEBHOOK_URLS:
+        '# shops\nacme=https://hooks.acme.example/picwish?a=1,2\n  beta=http://hooks.beta.example ',
+    });
+    expect(config.ok && config.value.webhooks.tenantDefaults).toEqual({
+      acme: 'https://hooks.acme.example/picwish?a=1,2',
+      beta: 'http://hooks.beta.example/',
+    });
   });
 
   it('leaves tracing and persisted operations off unless asked for', () => {

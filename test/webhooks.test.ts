@@ -330,6 +330,29 @@ describe('webhook URLs in refused ranges are refused at create, with nothing spe
   });
 });
 
+describe('a tenant default webhook URL (TENANT_WEBHOOK_URLS)', () => {
+  it('announces tasks that name no webhookUrl to the default, and an explicit one overrides it', async () => {
+    const fallback = await startWebhookReceiver();
+    const explicit = await startWebhookReceiver();
+    const stack = await startStack({
+      engine: { durationMs: 300 },
+      env: { WEBHOOK_URL_ALLOW_PRIVATE: 'true', TENANT_WEBHOOK_URLS: `local=${fallback.url}/default` },
+    });
+    try {
+      const plain = await generateHooked(stack.url, null);
+      const own = await generateHooked(stack.url, `${explicit.url}/own`);
+      expect((await settledDelivery(stack, plain.id as string)).url).toBe(`${fallback.url}/default`);
+      expect((await settledDelivery(stack, own.id as string)).url).toBe(`${explicit.url}/own`);
+      expect(fallback.received.map((r) => JSON.parse(r.body).data.id)).toEqual([plain.id]);
+      expect(explicit.received.map((r) => JSON.parse(r.body).data.id)).toEqual([own.id]);
+    } finally {
+      await stack.close();
+      await fallback.close();
+      await explicit.close();
+    }
+  });
+});
+
 describe('what the private switches open', () => {
   it('WEBHOOK_URL_ALLOW_PRIVATE opens private ranges to webhooks, never link-local or metadata', async () => {
     const stack = await startStack({

@@ -38,6 +38,45 @@ export function corsOrigins(env: Env): string[] | null {
     });
 }
 
+/**
+ * `TENANT_WEBHOOK_URLS`: each tenant's default `webhookUrl`, for tasks that name none —
+ * `tenant=https://…` entries separated by spaces or new lines (URLs may hold commas); `#` starts a
+ * comment line. The form is checked here; the address, like any webhook URL's, when a task is made.
+ */
+export function tenantWebhookUrls(env: Env): Readonly<Record<string, string>> {
+  const urls: Record<string, string> = {};
+  const raw = text(env, 'TENANT_WEBHOOK_URLS') ?? '';
+  const entries = raw
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .flatMap((line) => line.split(/\s+/))
+    .filter(Boolean);
+  for (const [index, entry] of entries.entries()) {
+    const equals = entry.indexOf('=');
+    const tenant = equals > 0 ? entry.slice(0, equals) : '';
+    let url: URL | null = null;
+    try {
+      url = new URL(entry.slice(equals + 1));
+    } catch {
+      url = null;
+    }
+    if (
+      !/^[A-Za-z0-9._-]{1,64}$/.test(tenant) ||
+      !url ||
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      url.username ||
+      url.password
+    ) {
+      throw new ConfigProblem(
+        'TENANT_WEBHOOK_URLS',
+        `TENANT_WEBHOOK_URLS entry ${index + 1} must be tenant=URL with an absolute http(s) URL without credentials`,
+      );
+    }
+    urls[tenant] = url.toString();
+  }
+  return urls;
+}
+
 export function apiKeys(env: Env, readText: (path: string) => string): { tenant: string; key: string }[] {
   const inline = text(env, 'GATEWAY_API_KEYS');
   const file = text(env, 'GATEWAY_API_KEYS_FILE');

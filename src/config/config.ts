@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { err, ok, type Result } from '../shared/result.js';
-import { apiKeys, corsOrigins, metricsToken } from './access-config.js';
+import { apiKeys, corsOrigins, metricsToken, tenantWebhookUrls } from './access-config.js';
 import { type BlobStoreConfig, blobStore } from './blob-store-config.js';
 import {
   boolean,
@@ -83,6 +83,8 @@ export interface Config {
     readonly retryBaseMs: number;
     /** `WEBHOOK_SECRET_GRACE_SECONDS` in ms: how long a rotated-out secret keeps signing too. */
     readonly secretGraceMs: number;
+    /** `TENANT_WEBHOOK_URLS`: a tenant's `webhookUrl` for tasks that name none. */
+    readonly tenantDefaults: Readonly<Record<string, string>>;
   };
   readonly http: {
     /** `REQUEST_TIMEOUT_MS`: the longest a client may take to send one whole request. */
@@ -257,6 +259,7 @@ export function loadConfig(
         timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
         retryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 10, 3_600_000),
         secretGraceMs: integer(env, 'WEBHOOK_SECRET_GRACE_SECONDS', 86_400, 0, 2_592_000) * 1000,
+        tenantDefaults: tenantWebhookUrls(env),
       },
       http: {
         requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),

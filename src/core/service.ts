@@ -43,6 +43,8 @@ export interface TaskServiceOptions {
    * checks again at every try).
    */
   readonly webhookUrls: Pick<GuardedFetcher, 'check'>;
+  /** A tenant's `webhookUrl` for tasks that name none (`TENANT_WEBHOOK_URLS`). @default none */
+  readonly defaultWebhookUrls?: Readonly<Record<string, string>>;
   /** Called once per task really created (not for an idempotent replay), for the metrics. */
   readonly onCreated?: () => void;
 }
@@ -90,7 +92,7 @@ export class TaskService {
     params: GenerateParams,
     options: { readonly batchId?: string; readonly earlyLimitCheck?: boolean } = {},
   ): Promise<Result<Task, GatewayError>> {
-    const valid = validateParams(image, params);
+    const valid = validateParams(image, this.#withDefaultWebhook(tenantId, params));
     if (!valid.ok) return valid;
     const webhookChecked = await this.#checkWebhook(valid.value.webhook?.url ?? null);
     if (!webhookChecked.ok) return webhookChecked;
@@ -218,6 +220,12 @@ export class TaskService {
     this.options.onCreated?.();
     this.scheduler.track(created.value);
     return created;
+  }
+
+  /** The tenant's default webhook URL stands in for a `webhookUrl` the input does not give. */
+  #withDefaultWebhook(tenantId: string, params: GenerateParams): GenerateParams {
+    const fallback = this.options.defaultWebhookUrls?.[tenantId];
+    return fallback && (params.webhookUrl ?? null) === null ? { ...params, webhookUrl: fallback } : params;
   }
 
   /** A webhook URL's address, checked before anything is read or spent (DNS included). */

@@ -147,6 +147,7 @@ export function buildParts(options: {
     taskDeadlineMs: config.picwish.taskDeadlineMs,
     imageUrls,
     webhookUrls,
+    defaultWebhookUrls: config.webhooks.tenantDefaults,
     onCreated: () => metrics.tasksCreated.inc(),
   });
   const batches = new BatchService(tasks, shared.batches, shared.store);
