@@ -26,7 +26,12 @@ const LEFT_OUT: ReadonlySet<string> = new Set(['BackgroundTask.webhookDeliveries
 /** Nested objects are followed this deep (task → images → …). */
 const MAX_DEPTH = 3;
 
-function selectionOf(type: GraphQLObjectType, depth: number): string {
+/**
+ * Every field of `type` a body carries. A field leading back to a type already on the path is
+ * left out (a task's `batch { tasks }` would put the whole batch in every task's body).
+ */
+function selectionOf(type: GraphQLObjectType, depth: number, path: ReadonlySet<string> = new Set()): string {
+  const onPath = new Set([...path, type.name]);
   const fields = Object.values(type.getFields()).filter(
     (field: GraphQLField<unknown, unknown>) =>
       !LEFT_OUT.has(`${type.name}.${field.name}`) &&
@@ -36,7 +41,9 @@ function selectionOf(type: GraphQLObjectType, depth: number): string {
   for (const field of fields) {
     const named = getNamedType(field.type);
     if (isObjectType(named)) {
-      if (depth < MAX_DEPTH) parts.push(`${field.name} { ${selectionOf(named, depth + 1)} }`);
+      if (depth < MAX_DEPTH && !onPath.has(named.name)) {
+        parts.push(`${field.name} { ${selectionOf(named, depth + 1, onPath)} }`);
+      }
     } else if (isLeafType(named)) {
       parts.push(field.name);
     }
