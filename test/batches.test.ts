@@ -8,6 +8,7 @@ import {
   sendBatch,
   twentyWithThreeBad,
 } from './support/batch-ops.js';
+import { paddedPng } from './support/fixtures.js';
 import { startStack, type TestStack } from './support/harness.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
@@ -112,6 +113,19 @@ describe('generateBackgrounds', () => {
       'RATE_LIMITED',
     ]);
     await batchDone(stack, answer.data?.generateBackgrounds.batch.id as string);
+  });
+
+  it('takes one multipart request whose files add up past Yoga’s 25 MB default (4 × 7 MB), each file streamed in turn', async () => {
+    stack = await startStack({ engine: { durationMs: 300 } });
+    const large = await paddedPng(7 * 1024 * 1024, 1024, 1024);
+    const answer = await sendBatch(
+      stack,
+      Array.from({ length: 4 }, () => ({ file: large })),
+    );
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data?.generateBackgrounds.results.every((r) => r.task !== null)).toBe(true);
+    await batchDone(stack, answer.data?.generateBackgrounds.batch.id as string);
+    expect(stack.engine.stats().creates).toBe(4);
   });
 
   it('refuses 51 inputs as a whole with INVALID_INPUT_COUNT and creates nothing', async () => {

@@ -1,5 +1,7 @@
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { MAX_BATCH_ITEMS } from '../core/batches.js';
+import { PICWISH_PNG_LIMITS } from '../images/limits.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { decideCors } from '../shared/cors.js';
 import { createGraphiQLPage, type GraphiQLPage } from './graphiql-page.js';
@@ -21,6 +23,15 @@ export { MAX_OPERATION_LABELS } from './plugins/use-operation-metrics.js';
 
 /** The operation limits the gateway runs with (use-operation-limits.ts), Yoga's batch limit and the parser's nesting limit (use-max-nesting.ts). */
 export const OPERATION_LIMITS = { ...DEFAULT_OPERATION_LIMITS, maxBatch: 10, maxNesting: 64 } as const;
+
+/**
+ * The largest body Yoga lets through by its `Content-Length`: a `generateBackgrounds` multipart
+ * request with a 20 MB file for each of its 50 inputs, plus `operations` and `map` (1 MB each).
+ * Yoga's default (25 MB) would refuse a batch of uploads that upload.ts accepts part by part; the
+ * node handler bounds every body before Yoga sees it (JSON at 1 MB, multipart per part), so this
+ * only keeps Yoga's own check in step with those bounds.
+ */
+export const MAX_REQUEST_BODY_BYTES = MAX_BATCH_ITEMS * (PICWISH_PNG_LIMITS.maxBytes + 64 * 1024) + 2_000_000;
 
 const DEFAULT_QUERY = `# Generate a background from a URL, then follow it live.
 mutation Generate {
@@ -83,6 +94,7 @@ export function createGatewayYoga(options: {
     schema,
     graphqlEndpoint: '/graphql',
     multipart: false,
+    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
     landingPage: false,
     cors: (request) => {
       const decision = decideCors(request.headers.get('origin') ?? undefined, options.corsOrigins ?? null);
