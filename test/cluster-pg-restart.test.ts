@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
 import {
@@ -45,6 +46,18 @@ async function start(name: string): Promise<GatewayProcess> {
   });
   gateways.push(gateway);
   return gateway;
+}
+
+/** When the PostgreSQL server (re)started, as it says. */
+async function startedAt(): Promise<string> {
+  const client = new pg.Client({ connectionString: postgres.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ at: Date }>('select pg_postmaster_start_time() as at');
+    return (rows[0] as { at: Date }).at.toISOString();
+  } finally {
+    await client.end();
+  }
 }
 
 function settled(task: ClusterTask | null): ClusterTask | undefined {
@@ -93,7 +106,10 @@ describe('a PostgreSQL restart under a cluster', () => {
       return views.some((view) => view?.upstreamTaskId) ? true : undefined;
     }, 30_000);
 
+    const before = await startedAt();
     postgres.restart();
+    // A real restart: the server came back as a new postmaster, every session was cut.
+    expect(await startedAt()).not.toBe(before);
 
     const ends = await Promise.all(
       tasks.map((task) => eventually(async () => settled(await readAnywhere(task.id)), 90_000, 250)),
@@ -110,6 +126,7 @@ describe('a PostgreSQL restart under a cluster', () => {
       }, 30_000);
       expect(ready.body).toMatchObject({ checks: { store: { kind: 'postgres', ok: true } } });
     }
+    for (const g of gateways) console.log('STDERR', g.name, g.stderr().slice(0, 3000));
     // The restart did cut the leader's session, and with it the key's lock.
     expect(gateways.some((gateway) => gateway.stderr().includes('lost the scheduler lock'))).toBe(true);
     // Every gateway is still the one that started: none had to be restarted to recover.
