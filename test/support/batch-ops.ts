@@ -64,11 +64,11 @@ export interface Item {
 }
 
 /**
- * Sends `generateBackgrounds` as one GraphQL multipart request with a file part per input that has
+ * Sends `generateBackgrounds` to the gateway at `gateway.url` as one GraphQL multipart request with a file part per input that has
  * one, in input order (or as JSON when none has).
  */
 export async function sendBatch(
-  stack: TestStack,
+  gateway: { readonly url: string },
   items: Item[],
   options: { key?: string; tenant?: string } = {},
 ): Promise<Answer> {
@@ -80,8 +80,12 @@ export async function sendBatch(
   const variables = { inputs, key: options.key ?? null };
   const auth = options.tenant ? bearer(options.tenant) : {};
   if (!items.some((item) => item.file)) {
-    const answer = await stack.gql<Answer['data']>(GENERATE_BATCH, variables, auth);
-    return { status: answer.status, ...answer.body };
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      body: JSON.stringify({ query: GENERATE_BATCH, variables }),
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...auth },
+    });
+    return { status: response.status, ...(JSON.parse(await response.text()) as object) };
   }
   const form = new FormData();
   form.set('operations', JSON.stringify({ query: GENERATE_BATCH, variables }));
@@ -94,7 +98,7 @@ export async function sendBatch(
     if (item.file)
       form.set(String(index), new Blob([new Uint8Array(item.file)], { type: 'image/png' }), `${index}.png`);
   });
-  const response = await fetch(`${stack.url}/graphql`, {
+  const response = await fetch(`${gateway.url}/graphql`, {
     method: 'POST',
     body: form,
     headers: { 'apollo-require-preflight': 'true', ...auth },
