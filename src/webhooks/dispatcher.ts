@@ -29,8 +29,11 @@ export interface WebhookDispatcherOptions {
   readonly pollMs?: number;
 }
 
-/** Rows taken in one round; a full round is followed by another at once. */
-const BATCH = 16;
+/**
+ * Tries in flight at once per process. Slots are refilled as tries end, so one receiver that
+ * hangs until the timeout holds one slot, not everybody's next round.
+ */
+const MAX_IN_FLIGHT = 16;
 /** A lease outlives the try it covers by this much, so it never runs out mid-send. */
 const LEASE_MARGIN_MS = 5_000;
 
@@ -43,9 +46,12 @@ const LEASE_MARGIN_MS = 5_000;
  */
 export class WebhookDispatcher {
   readonly #options: WebhookDispatcherOptions;
+  readonly #sending = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
-  #round: Promise<void> | null = null;
+  #claiming: Promise<void> | null = null;
   #again = false;
+  /** The last claim filled every free slot: more rows may be due, so finished tries claim again. */
+  #backlog = false;
   #stopped = false;
 
   constructor(options: WebhookDispatcherOptions) {
@@ -60,15 +66,15 @@ export class WebhookDispatcher {
     this.wake();
   }
 
-  /** Runs a round now (or right after the current one): a delivery was just queued. */
+  /** Claims due rows for the free slots now (or right after the claim under way). */
   wake(): void {
     if (this.#stopped) return;
-    if (this.#round) {
+    if (this.#claiming) {
       this.#again = true;
       return;
     }
-    this.#round = this.#rounds().finally(() => {
-      this.#round = null;
+    this.#claiming = this.#claim().finally(() => {
+      this.#claiming = null;
     });
   }
 
@@ -77,7 +83,8 @@ export class WebhookDispatcher {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    await this.#round;
+    await this.#claiming;
+    await Promise.all(this.#sending);
   }
 
   /** A retry due before the next tick gets its own wake-up, so short back-offs are kept. */
@@ -87,17 +94,29 @@ export class WebhookDispatcher {
     setTimeout(() => this.wake(), Math.max(0, delay)).unref();
   }
 
-  async #rounds(): Promise<void> {
+  async #claim(): Promise<void> {
+    const { store, owner, timeoutMs, logger } = this.#options;
     do {
       this.#again = false;
+      const room = MAX_IN_FLIGHT - this.#sending.size;
+      // Full: the next try to end wakes a claim.
+      if (room <= 0) return;
+      let due: WebhookDelivery[];
       try {
-        const { store, owner, timeoutMs } = this.#options;
-        const due = await store.claimDue(Date.now(), BATCH, timeoutMs + LEASE_MARGIN_MS, owner);
-        await Promise.all(due.map((delivery) => this.#deliver(delivery)));
-        if (due.length === BATCH) this.#again = true;
+        due = await store.claimDue(Date.now(), room, timeoutMs + LEASE_MARGIN_MS, owner);
       } catch (error) {
         // The store did not answer: the rows stay due, and the next tick tries again.
-        this.#options.logger.warn({ err: (error as Error).message }, 'webhook round failed');
+        logger.warn({ err: (error as Error).message }, 'webhook claim failed');
+        return;
+      }
+      this.#backlog = due.length === room;
+      for (const delivery of due) {
+        const sending: Promise<void> = this.#deliver(delivery).finally(() => {
+          this.#sending.delete(sending);
+          // Refilled in batches (half the slots), not one claim per finished try.
+          if (this.#backlog && this.#sending.size <= MAX_IN_FLIGHT / 2) this.wake();
+        });
+        this.#sending.add(sending);
       }
     } while (this.#again && !this.#stopped);
   }
