@@ -1,4 +1,5 @@
 import type { BudgetBenchResult } from './budget.js';
+import type { ClusterBenchResult } from './cluster.js';
 import type { LoadResult } from './lib/load.js';
 import { median, quantile } from './lib/stats.js';
 import type { FanoutPhaseResult } from './phases/fanout.js';
@@ -27,6 +28,7 @@ export interface ReportInput {
   memoryOff: MemoryPhaseResult;
   upload: UploadPhaseResult;
   budget: BudgetBenchResult;
+  cluster: ClusterBenchResult;
 }
 
 const us = (value: number) => (Number.isFinite(value) ? `${value.toFixed(0)} µs` : 'n/a');
@@ -70,7 +72,7 @@ function queryRatios(round: { gateway: LoadResult; bare: LoadResult }) {
 }
 
 export function renderReport(input: ReportInput): string {
-  const { machine, fanout, fanoutOff, memoryOff, upload, budget } = input;
+  const { machine, fanout, fanoutOff, memoryOff, upload, budget, cluster } = input;
   const memory = (input.transports.find((t) => t.transport === 'yoga') ?? input.transports[0])
     ?.memory as MemoryPhaseResult;
   const largest = (t: TransportResult) => t.broadcast.at(-1);
@@ -110,6 +112,7 @@ export function renderReport(input: ReportInput): string {
     ),
     `| 5 | Upload memory: peak RSS growth ÷ bytes in flight (${upload.clients} × ${mib(upload.fileBytes)} PNG at once) | ${x(upload.ratio)} (${mib(upload.growthBytes)} for ${mib(upload.bytesInFlight)}) | ≤ 1× | ${verdict(upload.ratio <= 1)} |`,
     `| 6 | Budget: ${budget.tasks} tasks through a ${budget.qps}-QPS engine — 429s; polls per task; total time ÷ lower bound | ${budget.rateLimited}; ${budget.pollsPerTask.toFixed(2)}; ${x(budget.totalOverLowerBound)} | 0; —; ≤ 1.3× | ${verdict(budget.rateLimited === 0)}; —; ${verdict(budget.totalOverLowerBound <= 1.3)} |`,
+    `| 7 | Cluster (2 instances, PostgreSQL, S3): ${cluster.tasks} tasks with 2 PicWish keys ÷ with 1 — total time; 429s; polls per task (1 key, 2 keys); failover, leader SIGKILL → first resumed poll (median) | ${x(cluster.twoKeysOverOne)}; ${cluster.oneKey.rateLimited + cluster.twoKeys.rateLimited}; ${cluster.oneKey.pollsPerTask.toFixed(2)}, ${cluster.twoKeys.pollsPerTask.toFixed(2)}; ${ms(median([...cluster.failoverMs]))} | about 0.5×; 0; —; a few seconds | ${verdict(cluster.twoKeysOverOne <= 0.75)}; ${verdict(cluster.oneKey.rateLimited + cluster.twoKeys.rateLimited === 0)}; —; ${verdict(median([...cluster.failoverMs]) <= 5_000)} |`,
     '',
     'The fast paths (see "Optimisations") can be switched off with `GATEWAY_FAST_PATHS=off`; rows 1–4 were measured both ways in this run:',
     '',
@@ -192,6 +195,10 @@ export function renderReport(input: ReportInput): string {
     '### 6. Upstream budget',
     '',
     `bench/budget.ts (\`runBudgetBench\`): ${budget.tasks} tasks created at once (uploads, each watched by one SSE subscriber) through a local engine that enforces ${budget.qps} QPS strictly, engine duration ${budget.engineDurationMs} ms, gateway \`PICWISH_QPS=${budget.qps}\`. ${budget.succeeded}/${budget.tasks} succeeded; ${budget.rateLimited} 429s; ${budget.createsPerTask.toFixed(2)} creates and ${budget.pollsPerTask.toFixed(2)} polls per task (at most ${budget.maxPollsPerTask}); total ${(budget.totalMs / 1000).toFixed(1)} s against a lower bound of ${(budget.lowerBoundMs / 1000).toFixed(1)} s (every task needs a create and at least one poll: 2N calls at the budget's rate) = ${x(budget.totalOverLowerBound)}. Upstream completion → subscriber sees SUCCEEDED: median ${ms(budget.completionToSeenMs.median)}, p95 ${ms(budget.completionToSeenMs.p95)}.`,
+    '',
+    '### 7. Cluster',
+    '',
+    `bench/cluster.ts (\`runClusterBench\`): two gateway processes on one PostgreSQL and one s3rver against a local engine enforcing 2 QPS per key, \`PICWISH_QPS=2\`; the same ${cluster.tasks} uploads, created one after the other on alternating instances, first with one PicWish key (${(cluster.oneKey.totalMs / 1000).toFixed(1)} s, ${cluster.oneKey.succeeded}/${cluster.tasks} succeeded, ${cluster.oneKey.rateLimited} × 429, ${cluster.oneKey.pollsPerTask.toFixed(2)} polls per task), then with two (${(cluster.twoKeys.totalMs / 1000).toFixed(1)} s, ${cluster.twoKeys.succeeded}/${cluster.tasks}, ${cluster.twoKeys.rateLimited} × 429, ${cluster.twoKeys.pollsPerTask.toFixed(2)} polls per task): ${x(cluster.twoKeysOverOne)}. The fixed part (creating the batch, one task's engine time) keeps small batches above 0.5×. Failover: three instances and one key, the leader SIGKILLed while it polls; time to the first poll the engine sees afterwards: ${cluster.failoverMs.map((f) => ms(f)).join(', ')} (the lock is tried every 0.5 s, then a new leader waits one budget window before its first call).`,
     '',
     OPTIMISATIONS,
     '',
@@ -305,6 +312,6 @@ const HOW_TO_RUN = `## Running it
 
 \`npm run bench\` (\`tsx bench/run.ts\`) — about 20 minutes here (rows 2 and 3 at 10000 subscribers on three transports take most of it); \`BENCH_QUICK=1 npm run bench\` for a short
 development run. Parts: \`bench/phases/fanout.ts\` (rows 1, 3, 4), \`bench/phases/memory.ts\` (2), \`bench/phases/transports.ts\` (2 and 3 on each transport),
-\`bench/phases/upload.ts\` (5), \`bench/budget.ts\` (6), helpers in \`bench/lib/\` (gateway process with RSS and
+\`bench/phases/upload.ts\` (5), \`bench/budget.ts\` (6), \`bench/cluster.ts\` (7), helpers in \`bench/lib/\` (gateway process with RSS and
 an inspector hook, raw-socket SSE subscribers, an undici load generator and the bare server, the
 recording upstream proxy, PNG builders), \`bench/report.ts\` (this file).`;
