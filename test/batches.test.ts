@@ -128,6 +128,21 @@ describe('generateBackgrounds', () => {
     expect(stack.engine.stats().creates).toBe(4);
   });
 
+  it('mixes uploads and URLs in one batch: a refused URL between two files leaves both files their tasks', async () => {
+    stack = await startStack({ engine: { durationMs: 300 } });
+    const answer = await sendBatch(stack, [
+      { file: good },
+      { url: 'http://127.0.0.1:9/product.png' },
+      { file: good },
+    ]);
+    const results = answer.data?.generateBackgrounds.results ?? [];
+    expect(
+      results.map((r) => (r.task ? 'task' : r.problems.map((p) => `${p.reason} ${p.field}`).join())),
+    ).toEqual(['task', 'URL_NOT_ALLOWED inputs.1.image.url', 'task']);
+    await batchDone(stack, answer.data?.generateBackgrounds.batch.id as string);
+    expect(stack.engine.stats().creates).toBe(2);
+  });
+
   it('refuses 51 inputs as a whole with INVALID_INPUT_COUNT and creates nothing', async () => {
     stack = await startStack({ engine: { durationMs: 300 } });
     const items = Array.from({ length: 51 }, () => ({ url: 'http://127.0.0.1:9/product.png' }));

@@ -11,6 +11,9 @@ import { type GenerateParams, MAX_IDEMPOTENCY_KEY_LENGTH } from './validation.js
  * a thin record over ordinary tasks — each item is created exactly as `generateBackground` creates
  * one, with the same checks, the same problems and the same limits, counted per item — so
  * everything that drives, shows or cleans up tasks works for batch items unchanged.
+ *
+ * About 300 lines, in one file: the record, its store port, the counts and the service that keeps
+ * them consistent change together (the live side is batch-feeds.ts).
  */
 
 /** `generateBackgrounds` takes 1 to this many inputs. */
@@ -151,7 +154,7 @@ export class BatchService {
         idempotencyKey,
         Date.now() - IDEMPOTENCY_WINDOW_MS,
       )) !== null;
-    const prepared = await Promise.all(
+    const settled = await Promise.allSettled(
       inputs.map(async (input) => {
         try {
           return await this.tasks.prepare(tenantId, input.image, input.params, {
@@ -162,6 +165,17 @@ export class BatchService {
           input.release?.();
         }
       }),
+    );
+    const failed = settled.find((each) => each.status === 'rejected');
+    if (failed) {
+      // The store failed under one item: the others' uploads would have no task to remove them.
+      for (const each of settled) {
+        if (each.status === 'fulfilled' && each.value.ok) await this.tasks.discard(each.value.value);
+      }
+      throw failed.reason;
+    }
+    const prepared = settled.map(
+      (each) => (each as PromiseFulfilledResult<Result<Task, GatewayError>>).value,
     );
     const inputHash = createHash('sha256')
       .update(
