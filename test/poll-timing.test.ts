@@ -39,7 +39,7 @@ describe('the next step of a task', () => {
 describe('poll timing', () => {
   it('aims the first poll of a new task at the expected duration (10 s before any finished)', () => {
     const timing = new PollTiming(
-      () => false,
+      () => 'nobody',
       () => [],
     );
     const now = 100_000;
@@ -50,7 +50,7 @@ describe('poll timing', () => {
   it('a task that finished sooner than expected brings planned polls forward, never later', () => {
     const planned = [step({ kind: 'poll', dueAt: 110_000, earlyAt: 101_000, submittedAt: 100_000 })];
     const timing = new PollTiming(
-      () => false,
+      () => 'nobody',
       () => planned,
     );
     timing.finished(queuedTask('done', { submittedAt: 50_000 }), 52_000);

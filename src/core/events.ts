@@ -13,6 +13,24 @@ export type TaskEventTarget = PubSubEventTarget<Channels>;
 type Listener = (task: Task) => void;
 
 /**
+ * Where a task is watched, as the scheduler asks before planning a poll: watched tasks are polled
+ * more eagerly (poll-policy.ts), whether their watchers sit on this process or on another instance.
+ */
+export type WatchedBy = 'here' | 'elsewhere' | 'nobody';
+
+/**
+ * The port to the watchers of the other instances of a cluster: a cluster leader drives tasks
+ * whose subscribers may be connected to any instance, and sees only its own. PostgreSQL provides
+ * one (src/adapters/postgres/pg-watch-presence.ts); one process needs none.
+ */
+export interface WatchPresence {
+  /** This process's watchers of `taskId` went from none to some (`true`), or back to none (`false`). */
+  watchedHere(taskId: string, watched: boolean): void;
+  /** Whether another instance has announced a watcher of `taskId` that has not lapsed. */
+  watchedElsewhere(taskId: string): boolean;
+}
+
+/**
  * Task updates fanned out to subscribers. The scheduler publishes each committed change once;
  * every watcher of that task — on this process or, with the PostgreSQL event target, on any other —
  * receives it. Watchers never cause upstream traffic, which is what keeps polls at one per task.
@@ -24,9 +42,11 @@ export class TaskEvents {
   readonly #pubsub;
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #feeds = new Map<string, Repeater<Task>>();
+  readonly #presence: WatchPresence | undefined;
 
-  constructor(eventTarget?: TaskEventTarget) {
+  constructor(eventTarget?: TaskEventTarget, presence?: WatchPresence) {
     this.#pubsub = createPubSub<Channels>(eventTarget ? { eventTarget } : {});
+    this.#presence = presence;
   }
 
   publish(task: Task): void {
@@ -72,6 +92,7 @@ export class TaskEvents {
           }
         }
       })();
+      this.#presence?.watchedHere(taskId, true);
     }
     listeners.add(listener);
   }
@@ -84,6 +105,7 @@ export class TaskEvents {
     this.#listeners.delete(taskId);
     void this.#feeds.get(taskId)?.return();
     this.#feeds.delete(taskId);
+    this.#presence?.watchedHere(taskId, false);
   }
 
   /**
@@ -131,9 +153,10 @@ export class TaskEvents {
     return [...this.#listeners.keys()];
   }
 
-  /** Live subscriptions to `taskId` on this process: the scheduler polls watched tasks more eagerly. */
-  watcherCount(taskId: string): number {
-    return this.#listeners.get(taskId)?.size ?? 0;
+  /** Where `taskId` is watched: the scheduler polls watched tasks more eagerly. */
+  watchedBy(taskId: string): WatchedBy {
+    if (this.#listeners.has(taskId)) return 'here';
+    return this.#presence?.watchedElsewhere(taskId) ? 'elsewhere' : 'nobody';
   }
 
   /** Live subscriptions on this process, for the metrics endpoint. */

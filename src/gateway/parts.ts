@@ -87,7 +87,7 @@ export function buildParts(options: {
   const { blobs } = options;
   const keys = new GatewayKeys(config.auth.apiKeys);
   const metrics = new GatewayMetrics(keys.tenants);
-  const events = new TaskEvents(shared.eventTarget);
+  const events = new TaskEvents(shared.eventTarget, shared.watchPresence);
   metrics.countSubscriptionsWith(() => events.totalWatchers());
   let webhooks: WebhookDispatcher | null = null;
   const ledger = new TaskLedger(shared.store, events, () => webhooks?.wake());

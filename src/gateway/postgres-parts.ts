@@ -7,6 +7,7 @@ import { pgKeyScope } from '../adapters/postgres/pg-key-scope.js';
 import { PgTaskStore } from '../adapters/postgres/pg-store.js';
 import { PgTenantLimiter } from '../adapters/postgres/pg-tenant-limits.js';
 import { PgWaitingQueue } from '../adapters/postgres/pg-waiting-queue.js';
+import { PgWatchPresence } from '../adapters/postgres/pg-watch-presence.js';
 import { PgWebhookStore } from '../adapters/postgres/pg-webhooks.js';
 import type { Config } from '../config/config.js';
 import { SpacedBudget } from '../scheduler/budget.js';
@@ -21,8 +22,8 @@ export interface PostgresCluster {
 }
 
 /**
- * `DATABASE_URL`: tasks, tenant limits, queue positions and updates between instances in
- * PostgreSQL (schema migrated first, under a lock); one elected scheduler per PicWish key drives
+ * `DATABASE_URL`: tasks, tenant limits, queue positions, updates and who watches what between
+ * instances in PostgreSQL (schema migrated first, under a lock); one elected scheduler per PicWish key drives
  * that key's tasks, so each key's QPS budget is the in-process one of its leader.
  */
 export async function postgresParts(
@@ -36,12 +37,15 @@ export async function postgresParts(
   const store = new PgTaskStore(connection.pool, { limits });
   const target = new PgTaskEventTarget({ url, pool: connection.pool, load: (id) => store.get(id), logger });
   await target.start();
+  const watchPresence = new PgWatchPresence({ notices: target });
+  watchPresence.start();
   const adoptions = new Map<string, ElectedAdoption>();
   return {
     postgres: {
       connection,
       adoptions,
       async close() {
+        watchPresence.close();
         await target.close();
         await connection.close();
       },
@@ -50,6 +54,7 @@ export async function postgresParts(
     batches: store,
     webhooks: new PgWebhookStore(connection.pool),
     eventTarget: target,
+    watchPresence,
     forKey: (keyId, keyIds) => {
       const scope = pgKeyScope(keyId, keyIds);
       const queue = new PgWaitingQueue(connection.pool, scope);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { SqliteTaskStore } from '../adapters/sqlite/sqlite-store.js';
 import type { Config } from '../config/config.js';
 import type { BatchStore } from '../core/batches.js';
-import type { TaskEventTarget } from '../core/events.js';
+import type { TaskEventTarget, WatchPresence } from '../core/events.js';
 import type { TaskStore } from '../core/store.js';
 import { LocalTenantLimiter, type TenantLimiter } from '../core/tenant-limits.js';
 import type { WebhookStore } from '../core/webhooks.js';
@@ -36,6 +36,8 @@ export interface SharedParts {
   /** Webhook deliveries and secrets, in the tasks' database (a change and its deliveries commit together). */
   readonly webhooks: WebhookStore;
   readonly eventTarget: TaskEventTarget | undefined;
+  /** In a cluster, the watchers on the other instances (a leader polls tasks watched there eagerly too). */
+  readonly watchPresence: WatchPresence | undefined;
   /** The parts of key `keyId` among the pool's `keyIds` (configuration order); once per key. */
   forKey(keyId: string, keyIds: readonly string[]): KeyParts;
   /** With PostgreSQL the per-minute window is the cluster's, not each process's. */
@@ -56,6 +58,7 @@ export async function sharedParts(config: Config, logger: Logger): Promise<Share
     batches: store,
     webhooks: store.webhooks,
     eventTarget: undefined,
+    watchPresence: undefined,
     // One process: each key's scheduler keeps its own queue and budget in memory.
     forKey: () => ({ budget: new SpacedBudget(config.picwish.qps), queue: new LocalWaitingQueue() }),
     limiter: new LocalTenantLimiter(store, rateLimitPerMinute, maxActiveTasks),

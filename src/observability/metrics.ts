@@ -72,6 +72,12 @@ export class GatewayMetrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
     registers: [this.registry],
   });
+  readonly pollsPlanned = new Counter({
+    name: 'gateway_polls_planned_total',
+    help: 'Polls planned by the poll policy, by key id and where the task was watched: here, elsewhere (another instance of the cluster), nobody.',
+    labelNames: ['key', 'watched'] as const,
+    registers: [this.registry],
+  });
   readonly webhookAttempts = new Counter({
     name: 'gateway_webhook_attempts_total',
     help: 'Webhook delivery attempts by outcome: delivered (2xx), retry (will be tried again), gave_up (410 or retries ran out).',

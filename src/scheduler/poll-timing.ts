@@ -1,3 +1,4 @@
+import type { WatchedBy } from '../core/events.js';
 import type { Task } from '../core/model.js';
 import { nextStep, type ScheduledStep } from './next-step.js';
 import { DurationEstimate, planNextPoll } from './poll-policy.js';
@@ -9,23 +10,32 @@ import { DurationEstimate, planNextPoll } from './poll-policy.js';
  */
 export class PollTiming {
   readonly #durations = new DurationEstimate();
-  readonly #watched: (taskId: string) => boolean;
+  readonly #watchedBy: (taskId: string) => WatchedBy;
   readonly #planned: () => Iterable<ScheduledStep>;
+  readonly #decided: (watchedBy: WatchedBy) => void;
 
   /**
-   * @param watched whether somebody watches the task on this process (a cluster leader does not see
-   *   the watchers of other instances)
+   * @param watchedBy where somebody watches the task: on this process, or (in a cluster, as the
+   *   other instances announce) on another
    * @param planned the steps scheduled now, whose poll times may be brought forward
+   * @param decided told of each planned poll with where its task was watched (for the metrics)
    */
-  constructor(watched: (taskId: string) => boolean, planned: () => Iterable<ScheduledStep>) {
-    this.#watched = watched;
+  constructor(
+    watchedBy: (taskId: string) => WatchedBy,
+    planned: () => Iterable<ScheduledStep>,
+    decided: (watchedBy: WatchedBy) => void = () => {},
+  ) {
+    this.#watchedBy = watchedBy;
     this.#planned = planned;
+    this.#decided = decided;
   }
 
   /** The next poll of a submitted task. */
   next(task: Task, now: number): ScheduledStep {
     const submittedAt = task.submittedAt ?? task.createdAt;
-    const plan = planNextPoll(now - submittedAt, this.#durations.expectedMs, this.#watched(task.id));
+    const watchedBy = this.#watchedBy(task.id);
+    this.#decided(watchedBy);
+    const plan = planNextPoll(now - submittedAt, this.#durations.expectedMs, watchedBy !== 'nobody');
     return nextStep(task, {
       dueAt: now + plan.dueInMs,
       earlyAt: now + plan.earlyInMs,

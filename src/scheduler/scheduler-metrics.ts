@@ -1,4 +1,5 @@
 import { creditsCharged } from '../core/credits.js';
+import type { WatchedBy } from '../core/events.js';
 import type { Task, TaskState } from '../core/model.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 
@@ -47,6 +48,11 @@ export class SchedulerMetrics {
   /** A planned poll starts now; it was due at `dueAt`. */
   pollStarted(dueAt: number): void {
     this.#metrics.pollLag.observe(Math.max(0, Date.now() - dueAt) / 1000);
+  }
+
+  /** A poll was planned for a task watched `watchedBy` (a watched one is polled more eagerly). */
+  pollPlanned(watchedBy: WatchedBy): void {
+    this.#metrics.pollsPlanned.inc({ key: this.#key, watched: watchedBy });
   }
 
   /** How many tasks this process drives: `waiting` to be sent, `total` including those. */

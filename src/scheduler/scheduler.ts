@@ -84,8 +84,9 @@ export class TaskScheduler implements TaskDriver {
     this.#queue = new QueuePositions(queue, deps.events, deps.ledger.store, deps.budget.qps);
     this.#adoption = deps.adoption ?? new LocalAdoption(deps.ledger.store);
     const polls = new PollTiming(
-      (id) => deps.events.watcherCount(id) > 0,
+      (id) => deps.events.watchedBy(id),
       () => this.#loop.scheduledSteps(),
+      (watchedBy) => this.#metrics.pollPlanned(watchedBy),
     );
     this.#steps = new TaskSteps({
       ledger: deps.ledger,

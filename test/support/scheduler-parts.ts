@@ -165,7 +165,7 @@ export function stepsRig() {
   const queue = new QueuePositions(new LocalWaitingQueue(), events, store, budget.qps);
   const planned: ScheduledStep[] = [];
   const polls = new PollTiming(
-    () => false,
+    () => 'nobody',
     () => planned,
   );
   const slotsReleased: string[] = [];

@@ -11,9 +11,16 @@ const QUEUE_TOPIC = 'queue-moved';
 type Notice = { readonly o: string } & (
   | { readonly k: 't'; readonly id: string; readonly v: number }
   | { readonly k: 'q' }
+  | { readonly k: 'w'; readonly ids: readonly string[]; readonly on: boolean }
 );
 
 type Callback = (event: Event) => void;
+
+/** Hears another instance announce that it watches tasks `ids` (`on`), or no longer does. */
+export type WatchNoticeListener = (origin: string, ids: readonly string[], on: boolean) => void;
+
+/** How many bytes of task ids one watch notice carries at most, well under NOTIFY's 8000. */
+const WATCH_NOTICE_BYTES = 6_000;
 
 /** What the event target needs to run. */
 export interface PgEventTargetOptions {
@@ -48,6 +55,7 @@ export class PgTaskEventTarget implements TaskEventTarget {
   /** Tasks being re-read; `true` means another notice came meanwhile, so read once more. */
   readonly #loading = new Map<string, boolean>();
   readonly #noticeListeners = new Set<(taskId: string) => void>();
+  readonly #watchListeners = new Set<WatchNoticeListener>();
   #client: pg.Client | null = null;
   #closed = false;
   #down = false;
@@ -104,6 +112,32 @@ export class PgTaskEventTarget implements TaskEventTarget {
     this.#noticeListeners.add(listener);
   }
 
+  /**
+   * Tells the other instances that tasks `ids` are watched here (`on`), or no longer are: the
+   * messages of the watch presence (pg-watch-presence.ts), on this channel so that one listening
+   * connection carries everything. A long list goes in several notices.
+   */
+  announceWatches(ids: readonly string[], on: boolean): void {
+    let chunk: string[] = [];
+    let bytes = 0;
+    for (const id of ids) {
+      const size = Buffer.byteLength(id) + 3;
+      if (chunk.length > 0 && bytes + size > WATCH_NOTICE_BYTES) {
+        this.#notify({ o: this.#origin, k: 'w', ids: chunk, on });
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(id);
+      bytes += size;
+    }
+    if (chunk.length > 0) this.#notify({ o: this.#origin, k: 'w', ids: chunk, on });
+  }
+
+  /** Calls `listener` with every watch announcement of another instance. */
+  onWatchNotice(listener: WatchNoticeListener): void {
+    this.#watchListeners.add(listener);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const client = this.#client;
@@ -137,7 +171,7 @@ export class PgTaskEventTarget implements TaskEventTarget {
         this.#publishFailing = true;
         this.#options.logger.warn(
           { err: error.message },
-          'could not announce a task update (PostgreSQL unreachable)',
+          'could not notify the other instances (PostgreSQL unreachable)',
         );
       },
     );
@@ -153,6 +187,10 @@ export class PgTaskEventTarget implements TaskEventTarget {
     if (notice.o === this.#origin) return;
     if (notice.k === 'q') {
       this.#deliver(QUEUE_TOPIC, Date.now());
+      return;
+    }
+    if (notice.k === 'w') {
+      for (const listener of this.#watchListeners) listener(notice.o, notice.ids, notice.on);
       return;
     }
     for (const listener of this.#noticeListeners) listener(notice.id);
