@@ -8,7 +8,10 @@ import { StreamHub } from '../../src/http/live/stream-hub.js';
 
 type Listener = (task: Task) => void;
 
-function fixture(initial: Partial<Task> | null) {
+function fixture(
+  initial: Partial<Task> | null,
+  selects: 'state and version' | 'state only' = 'state and version',
+) {
   let stored: Task | null = initial
     ? ({ id: 't1', tenantId: 'a', version: 1, state: 'PROCESSING', ...initial } as Task)
     : null;
@@ -23,7 +26,9 @@ function fixture(initial: Partial<Task> | null) {
     },
     execute: async (_spec, task) => {
       executed.push(task.version);
-      const result = { data: { backgroundTaskUpdated: { state: task.state, version: task.version } } };
+      const selected =
+        selects === 'state only' ? { state: task.state } : { state: task.state, version: task.version };
+      const result = { data: { backgroundTaskUpdated: selected } };
       const final = ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(task.state);
       return { result, json: JSON.stringify(result), final };
     },
@@ -117,5 +122,21 @@ describe('stream hub', () => {
     await settle();
     expect(listeners.size).toBe(0);
     expect(hub.groupCount).toBe(0);
+  });
+
+  it('does not send a subscriber the same bytes twice when a change falls outside its selection', async () => {
+    const { hub, publish, executed } = fixture({}, 'state only');
+    const subscriber = recorder();
+    await hub.join(spec(), subscriber);
+    publish({ version: 2, progress: 10 });
+    publish({ version: 3, progress: 20 });
+    publish({ version: 4, state: 'SUCCEEDED' });
+    await settle();
+    expect(executed).toEqual([1, 2, 3, 4]);
+    expect(subscriber.events.map((e) => e.result.data)).toEqual([
+      { backgroundTaskUpdated: { state: 'PROCESSING' } },
+      { backgroundTaskUpdated: { state: 'SUCCEEDED' } },
+    ]);
+    expect(subscriber.completed).toBe(true);
   });
 });

@@ -44,6 +44,12 @@ interface Member {
   readonly subscriber: Subscriber;
   /** The version of the last task state this subscriber was sent. */
   version: number;
+  /**
+   * The bytes this subscriber was last sent (a reference to the group's shared string). A change
+   * the document does not select (a queue position, a version bump) executes to the same bytes;
+   * sending them again would cost a write per subscriber and tell nobody anything.
+   */
+  sent: string;
   unwatch: () => void;
 }
 
@@ -80,7 +86,7 @@ export class StreamGroup {
    * the tenant (or the store did not answer): the caller then lets Yoga answer as it would.
    */
   async join(subscriber: Subscriber): Promise<(() => void) | null> {
-    const member: Member = { subscriber, version: -1, unwatch: () => {} };
+    const member: Member = { subscriber, version: -1, sent: '', unwatch: () => {} };
     // Watch before reading the snapshot, as the schema's resolver does, so nothing falls between.
     member.unwatch = this.#deps.watch(this.spec.taskId, (task) => this.#onTask(task));
     this.#joining += 1;
@@ -100,11 +106,15 @@ export class StreamGroup {
       return null;
     }
     member.version = current.version;
+    member.sent = snapshot.json;
     subscriber.next(snapshot);
     const last = this.#last;
     if (!snapshot.final && last && last.version > member.version) {
       member.version = last.version;
-      subscriber.next(last.event);
+      if (last.event.json !== member.sent) {
+        member.sent = last.event.json;
+        subscriber.next(last.event);
+      }
       snapshot = last.event;
     }
     if (snapshot.final) {
@@ -154,6 +164,8 @@ export class StreamGroup {
     for (const member of this.#members) {
       if (task.version < member.version) continue;
       member.version = task.version;
+      if (!event.final && event.json === member.sent) continue;
+      member.sent = event.json;
       if (event.final) this.#members.delete(member);
       member.subscriber.next(event);
       if (event.final) {
