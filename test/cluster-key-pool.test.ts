@@ -13,8 +13,8 @@ import {
   spawnGateway,
   stopGateway,
 } from './support/cluster.js';
-import { transparentPng } from './support/fixtures.js';
-import { eventually } from './support/harness.js';
+import { generateUpload, transparentPng } from './support/fixtures.js';
+import { eventually, uploadOperation } from './support/harness.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
 import { startTestS3, type TestS3 } from './support/s3-server.js';
 
@@ -43,6 +43,7 @@ async function start(name: string): Promise<GatewayProcess> {
     PICWISH_BASE_URL: engine.url,
     PICWISH_QPS: '2',
     PICWISH_TIMEOUT_MS: '5000',
+    TENANT_MAX_ACTIVE_TASKS: '10',
   });
   gateways.push(gateway);
   return gateway;
@@ -128,4 +129,23 @@ describe('a PicWish key pool across gateway processes', () => {
       `pg key pool: polls per task ${(polls.reduce((a, b) => a + b, 0) / polls.length).toFixed(2)} with ${KEYS.length} keys`,
     );
   }, 120_000);
+
+  it('never lets two instances racing for one tenant go past its active-task limit', async () => {
+    // Every earlier task is finished: the tenant has none unfinished, and a limit of 10.
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        uploadOperation(
+          (gateways[i % gateways.length] as GatewayProcess).url,
+          generateUpload('id'),
+          { file: null, prompt: `pool race ${i}`, batch: 1 },
+          { variablePath: 'variables.file', bytes: png },
+        ),
+      ),
+    );
+    const accepted = answers.filter((answer) => answer.body.data?.generateBackground);
+    const refused = answers.filter((answer) => answer.body.errors);
+    expect(accepted).toHaveLength(10);
+    expect(refused).toHaveLength(6);
+    for (const answer of refused) expect(answer.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+  }, 60_000);
 });
