@@ -17,7 +17,7 @@ import { TaskScheduler } from '../src/scheduler/scheduler.js';
 import { err, ok } from '../src/shared/result.js';
 import type { UpstreamClient } from '../src/upstream/client.js';
 import { eventually } from './support/harness.js';
-import { queuedTask, STORED_IMAGE } from './support/scheduler-parts.js';
+import { PRICES, queuedTask, STORED_IMAGE } from './support/scheduler-parts.js';
 
 /**
  * Issue #5, the download half, against the real scheduler with a scripted upstream and fetcher:
@@ -87,7 +87,7 @@ function rig(options: {
     journal: new CreateJournal(new FsBlobStore(mkdtempSync(join(tmpdir(), 'result-fetch-journal-')))),
     logger: pino({ level: 'silent' }),
     metrics: new GatewayMetrics(),
-    creditsPerImage: 3,
+    credits: PRICES,
   });
   return state;
 }

@@ -4,7 +4,7 @@ import type { BudgetSlot, UpstreamBudget } from '../src/scheduler/budget.js';
 import type { ScheduledStep } from '../src/scheduler/next-step.js';
 import { RunLoop, type RunLoopDeps } from '../src/scheduler/run-loop.js';
 import { SchedulerMetrics } from '../src/scheduler/scheduler-metrics.js';
-import { silentLogger, step } from './support/scheduler-parts.js';
+import { PRICES, silentLogger, step } from './support/scheduler-parts.js';
 
 /**
  * The run loop (src/scheduler/run-loop.ts) with a budget the test grants by hand, a fake step
@@ -56,7 +56,7 @@ function harness(
   const take = overrides.take ?? (async () => null);
   const loop = new RunLoop({
     budget,
-    metrics: new SchedulerMetrics(new GatewayMetrics(), 3, 'k1'),
+    metrics: new SchedulerMetrics(new GatewayMetrics(), PRICES, 'k1'),
     logger: silentLogger,
     maxInFlight: 16,
     holds: () => true,

@@ -142,7 +142,7 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       expect(await store.countForTenant('nobody', null)).toBe(0);
     });
 
-    it('sums up a tenant’s tasks created in [from, to): counts by state now, images of the SUCCEEDED ones', async () => {
+    it('sums up a tenant’s tasks created in [from, to): counts by state now, images of the SUCCEEDED ones, cutouts stored', async () => {
       const image = (n: number) => ({
         key: `tasks/x/${n}.png`,
         width: 8,
@@ -161,7 +161,8 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       });
       const failed = sampleTask({ state: 'FAILED' });
       const queued = sampleTask();
-      const cancelled = sampleTask({ state: 'CANCELLED' });
+      // Its cutout came back (and was charged) before it was cancelled.
+      const cancelled = sampleTask({ state: 'CANCELLED', cutout: { status: 'stored', image: image(8) } });
       const after = sampleTask({ state: 'SUCCEEDED', images: [image(4)] });
       const foreign = sampleTask({
         tenantId: 'other',
@@ -176,13 +177,24 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       expect(usage).toEqual({
         byState: { QUEUED: 1, PROCESSING: 0, SUCCEEDED: 2, FAILED: 1, CANCELLED: 1 },
         imagesGenerated: 3,
+        cutouts: 1,
       });
       // States are counted as they are now; a task that succeeds later brings its images.
-      await store.update(next(queued, { state: 'SUCCEEDED', images: [image(6), image(7)] }));
-      expect((await store.usageForTenant('acme', two.createdAt, after.createdAt)).imagesGenerated).toBe(5);
+      await store.update(
+        next(queued, {
+          state: 'SUCCEEDED',
+          images: [image(6), image(7)],
+          cutout: { status: 'stored', image: image(9) },
+        }),
+      );
+      expect(await store.usageForTenant('acme', two.createdAt, after.createdAt)).toMatchObject({
+        imagesGenerated: 5,
+        cutouts: 2,
+      });
       expect(await store.usageForTenant('other', before.createdAt, after.createdAt + 1)).toEqual({
         byState: { QUEUED: 0, PROCESSING: 0, SUCCEEDED: 1, FAILED: 0, CANCELLED: 0 },
         imagesGenerated: 1,
+        cutouts: 0,
       });
       expect((await store.usageForTenant('nobody', 0, Number.MAX_SAFE_INTEGER)).imagesGenerated).toBe(0);
     });

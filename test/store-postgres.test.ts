@@ -51,7 +51,7 @@ describe('PostgreSQL schema migrations', () => {
 });
 
 describe('PostgreSQL usage migration', () => {
-  it('counts the images of tasks stored before it, NUL escapes in their documents included', async () => {
+  it('counts the images and stored cutouts of tasks stored before it, NUL escapes in their documents included', async () => {
     const fresh = await createTestDatabase();
     const old = openPostgres(fresh.url, silent);
     try {
@@ -68,6 +68,12 @@ describe('PostgreSQL usage migration', () => {
         sampleTask({ state: 'SUCCEEDED', images: [image, image], prompt: 'nul \u0000 and \\u0000' }),
         sampleTask({ state: 'SUCCEEDED', images: [image] }),
         sampleTask({ state: 'FAILED' }),
+        // A cutout charged before the generation failed; its NUL escape must not stop the count.
+        sampleTask({
+          state: 'FAILED',
+          cutout: { status: 'stored', image },
+          prompt: 'nul \u0000 and \\u0000',
+        }),
       ];
       for (const task of tasks) {
         await old.pool.query(
@@ -81,8 +87,9 @@ describe('PostgreSQL usage migration', () => {
       const store = new PgTaskStore(old.pool);
       const first = tasks[0] as (typeof tasks)[number];
       expect(await store.usageForTenant('acme', first.createdAt, Number.MAX_SAFE_INTEGER)).toMatchObject({
-        byState: { SUCCEEDED: 2, FAILED: 1 },
+        byState: { SUCCEEDED: 2, FAILED: 2 },
         imagesGenerated: 3,
+        cutouts: 1,
       });
       expect(await store.get(first.id)).toEqual(first);
     } finally {

@@ -19,7 +19,7 @@ describeTaskStoreContract('SQLite', async () => {
 });
 
 describe('SQLite files from earlier releases', () => {
-  it('gain the image counts of the tasks they hold, so usage counts their images', async () => {
+  it('gain the image and cutout counts of the tasks they hold, so usage counts what they were charged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-store-'));
     const file = join(dir, 'tasks.db');
     try {
@@ -32,6 +32,12 @@ describe('SQLite files from earlier releases', () => {
       const tasks = [
         sampleTask({ state: 'SUCCEEDED', images: [image, image], prompt: 'nul \u0000 here' }),
         sampleTask({ state: 'FAILED' }),
+        // A cutout charged before the generation failed; its NUL escape must not stop the count.
+        sampleTask({
+          state: 'FAILED',
+          cutout: { status: 'stored', image },
+          prompt: 'nul \u0000 and \\u0000',
+        }),
       ];
       tasks.forEach((task, seq) => {
         old
@@ -51,8 +57,9 @@ describe('SQLite files from earlier releases', () => {
       const store = new SqliteTaskStore(file);
       const first = tasks[0] as (typeof tasks)[number];
       expect(await store.usageForTenant('acme', first.createdAt, Number.MAX_SAFE_INTEGER)).toMatchObject({
-        byState: { SUCCEEDED: 1, FAILED: 1 },
+        byState: { SUCCEEDED: 1, FAILED: 2 },
         imagesGenerated: 2,
+        cutouts: 1,
       });
       expect(await store.get(first.id)).toEqual(first);
       await store.close();

@@ -1,7 +1,7 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ViewerUsageDocument, type ViewerUsageQuery } from '../src/generated/graphql.js';
-import { generateUpload, transparentPng } from './support/fixtures.js';
+import { generateUpload, productPhotoJpeg, transparentPng } from './support/fixtures.js';
 import { eventually, startStack, type TestStack, uploadOperation } from './support/harness.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
@@ -90,7 +90,8 @@ describe.each(stores)('viewer.usage and credits in /metrics on $name', ({ env })
     png = await transparentPng(400, 300);
     stack = await startStack({
       engine: { durationMs: 1_500 },
-      env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, METRICS_TOKEN, ...chosen.env },
+      // A cutout price apart from the image price, so a figure that leaves it out shows.
+      env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, METRICS_TOKEN, PICWISH_CUTOUT_CREDITS: '2', ...chosen.env },
     });
     createdFrom = new Date().toISOString();
     // The engine fails the next task it accepts (upstream state -1): that one, created alone.
@@ -171,5 +172,34 @@ describe.each(stores)('viewer.usage and credits in /metrics on $name', ({ env })
       reason: 'INVALID_PERIOD',
       field: 'from',
     });
+  });
+
+  // Last: it adds to beta's figures, which the tests above read.
+  it('adds to usage and /metrics what a removeBackground task says it was charged, cutout included', async () => {
+    const [before, metricsBefore] = await Promise.all([usage(TENANTS.beta), creditsMetric()]);
+    const answer = await uploadOperation(
+      stack.url,
+      `mutation($file: Upload!) { generateBackground(input: {
+        image: { file: $file }, background: { prompt: "oak table" }, batchSize: 1, removeBackground: true
+      }) { id } }`,
+      { file: null },
+      { variablePath: 'variables.file', bytes: await productPhotoJpeg(), name: 'photo.jpg' },
+      { 'apollo-require-preflight': 'true', ...bearer(TENANTS.beta) },
+    );
+    const id = (answer.body.data?.generateBackground as { id?: string } | undefined)?.id as string;
+    const task = await eventually(async () => {
+      const read = await stack.gql<{ backgroundTask: { state: string; creditsCharged: number | null } }>(
+        'query($id: ID!) { backgroundTask(id: $id) { state creditsCharged } }',
+        { id },
+        bearer(TENANTS.beta),
+      );
+      const found = read.body.data?.backgroundTask;
+      return found && FINAL.has(found.state) ? found : undefined;
+    }, 60_000);
+    // One image at 3 credits and the cutout at PICWISH_CUTOUT_CREDITS.
+    expect(task).toEqual({ state: 'SUCCEEDED', creditsCharged: 5 });
+    const [after, metricsAfter] = await Promise.all([usage(TENANTS.beta), creditsMetric()]);
+    expect(after.creditsCharged - before.creditsCharged).toBe(5);
+    expect((metricsAfter.beta ?? 0) - (metricsBefore.beta ?? 0)).toBe(5);
   });
 });

@@ -38,8 +38,11 @@ export interface Config {
     readonly taskDeadlineMs: number;
     /** `PICWISH_MAX_IMAGE_BYTES`: the largest input sent; bigger ones are fitted (downscaled). */
     readonly maxImageBytes: number;
-    /** `PICWISH_CREDITS_PER_IMAGE`: what PicWish charges per generated image, for the credit fields. */
-    readonly creditsPerImage: number;
+    /**
+     * What PicWish charges, for the credit fields and metrics: `PICWISH_CREDITS_PER_IMAGE` per
+     * generated image, `PICWISH_CUTOUT_CREDITS` per background removal that came back (#14).
+     */
+    readonly credits: { readonly perImage: number; readonly cutout: number };
   };
   readonly dataDir: string;
   readonly logLevel: LogLevel;
@@ -230,7 +233,10 @@ export function loadConfig(
         qps: decimal(env, 'PICWISH_QPS', 2, 0.01, 1000),
         taskDeadlineMs: integer(env, 'PICWISH_TASK_DEADLINE_MS', 300_000, 1_000, 86_400_000),
         maxImageBytes: integer(env, 'PICWISH_MAX_IMAGE_BYTES', 20 * 1024 * 1024, 1024, 20 * 1024 * 1024),
-        creditsPerImage: integer(env, 'PICWISH_CREDITS_PER_IMAGE', 3, 0, 1_000_000),
+        credits: {
+          perImage: integer(env, 'PICWISH_CREDITS_PER_IMAGE', 3, 0, 1_000_000),
+          cutout: integer(env, 'PICWISH_CUTOUT_CREDITS', 1, 0, 1_000_000),
+        },
       },
       dataDir: resolve(text(env, 'DATA_DIR') ?? './data'),
       logLevel: logLevelRaw as LogLevel,

@@ -13,16 +13,26 @@ export interface UsagePeriod {
 
 /**
  * What a tenant's tasks created in a period came to (issue #15): how many stand in each state now,
- * and the images the SUCCEEDED ones produced — what PicWish charges for.
+ * and what PicWish charged them for — the sums of each task's chargedUnits (core/credits.ts):
+ * the images the SUCCEEDED ones produced and the cutouts that came back.
  */
 export interface TaskUsage {
   readonly byState: Readonly<Record<TaskState, number>>;
   readonly imagesGenerated: number;
+  readonly cutouts: number;
 }
 
 /** A tally with nothing in it, for stores to count into. */
-export function emptyUsage(): { byState: Record<TaskState, number>; imagesGenerated: number } {
-  return { byState: { QUEUED: 0, PROCESSING: 0, SUCCEEDED: 0, FAILED: 0, CANCELLED: 0 }, imagesGenerated: 0 };
+export function emptyUsage(): {
+  byState: Record<TaskState, number>;
+  imagesGenerated: number;
+  cutouts: number;
+} {
+  return {
+    byState: { QUEUED: 0, PROCESSING: 0, SUCCEEDED: 0, FAILED: 0, CANCELLED: 0 },
+    imagesGenerated: 0,
+    cutouts: 0,
+  };
 }
 
 /**

@@ -127,7 +127,7 @@ export function buildParts(options: {
       journal,
       logger: logger.child({ keyId: key.id }),
       metrics,
-      creditsPerImage: config.picwish.creditsPerImage,
+      credits: config.picwish.credits,
       queue: perKey.queue,
       adoption: perKey.adoption,
     });
@@ -175,7 +175,7 @@ export function buildParts(options: {
     events,
     signer,
     sceneTypes: options.sceneTypes,
-    creditsPerImage: config.picwish.creditsPerImage,
+    credits: config.picwish.credits,
     webhooks: new TenantWebhooks(shared.webhooks, config.webhooks.secretGraceMs),
   };
   const render = createWebhookRenderer(schema, services);

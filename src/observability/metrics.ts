@@ -44,7 +44,7 @@ export class GatewayMetrics {
   });
   readonly creditsCharged = new Counter({
     name: 'gateway_credits_charged_total',
-    help: 'PicWish credits charged for tasks that SUCCEEDED here, by tenant (PICWISH_CREDITS_PER_IMAGE per image).',
+    help: 'PicWish credits charged here, by tenant (PICWISH_CREDITS_PER_IMAGE per image of a SUCCEEDED task, PICWISH_CUTOUT_CREDITS per cutout).',
     labelNames: ['tenant'] as const,
     registers: [this.registry],
   });

@@ -1,4 +1,4 @@
-import { creditsCharged } from '../core/credits.js';
+import { type CreditPrices, chargedUnits, creditsFor } from '../core/credits.js';
 import type { WatchedBy } from '../core/events.js';
 import type { Task, TaskState } from '../core/model.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -11,16 +11,16 @@ import type { GatewayMetrics } from '../observability/metrics.js';
  */
 export class SchedulerMetrics {
   readonly #metrics: GatewayMetrics;
-  readonly #creditsPerImage: number;
+  readonly #prices: CreditPrices;
   readonly #key: string;
 
   /**
-   * `creditsPerImage`: PICWISH_CREDITS_PER_IMAGE, what each image a task produced is charged;
+   * `prices`: what PicWish charges per image and per cutout, for the credits by tenant;
    * `keyId`: the PicWish key this scheduler drives, as its metrics' `key` label.
    */
-  constructor(metrics: GatewayMetrics, creditsPerImage: number, keyId: string) {
+  constructor(metrics: GatewayMetrics, prices: CreditPrices, keyId: string) {
     this.#metrics = metrics;
-    this.#creditsPerImage = creditsPerImage;
+    this.#prices = prices;
     this.#key = keyId;
   }
 
@@ -35,9 +35,15 @@ export class SchedulerMetrics {
     this.#metrics.tasksFinished.inc({ state, code });
   }
 
-  /** `task` ended SUCCEEDED here: its credits go to its tenant (FAILED and CANCELLED cost nothing). */
-  charged(task: Task): void {
-    this.#metrics.chargeCredits(task.tenantId, creditsCharged(task, this.#creditsPerImage) ?? 0);
+  /**
+   * A task's record went from `before` to `after` here (its cutout stored, or it SUCCEEDED): what
+   * that change was charged (chargedUnits, the rule of the task's own `creditsCharged`) goes to its
+   * tenant, so the running total is what `viewer.usage` sums.
+   */
+  charged(before: Task, after: Task): void {
+    const credits =
+      creditsFor(chargedUnits(after), this.#prices) - creditsFor(chargedUnits(before), this.#prices);
+    if (credits > 0) this.#metrics.chargeCredits(after.tenantId, credits);
   }
 
   /** The budget granted a slot. */

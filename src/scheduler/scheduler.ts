@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CreditPrices } from '../core/credits.js';
 import type { TaskEvents } from '../core/events.js';
 import type { TaskLedger } from '../core/ledger.js';
 import { isTerminal, isWaitingToBeSent, type Task } from '../core/model.js';
@@ -41,8 +42,8 @@ export interface SchedulerDeps {
   readonly journal: CreateJournal;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
-  /** PICWISH_CREDITS_PER_IMAGE, for the credits charged by tenant in the metrics. */
-  readonly creditsPerImage: number;
+  /** PicWish's prices (per image, per cutout), for the credits charged by tenant in the metrics. */
+  readonly credits: CreditPrices;
   /** Calls in flight at once (slow or hung answers must not stall everything). */
   readonly maxInFlight?: number;
   /** Where queue positions come from; default: this process's waiting tasks. */
@@ -79,7 +80,7 @@ export class TaskScheduler implements TaskDriver {
   constructor(deps: SchedulerDeps) {
     this.#keyId = deps.keyId;
     this.#drives = deps.drives ?? (() => true);
-    this.#metrics = new SchedulerMetrics(deps.metrics, deps.creditsPerImage, deps.keyId);
+    this.#metrics = new SchedulerMetrics(deps.metrics, deps.credits, deps.keyId);
     const queue = deps.queue ?? new LocalWaitingQueue();
     this.#queue = new QueuePositions(queue, deps.events, deps.ledger.store, deps.budget.qps);
     this.#adoption = deps.adoption ?? new LocalAdoption(deps.ledger.store);

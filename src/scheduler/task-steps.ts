@@ -263,6 +263,7 @@ export class TaskSteps {
             progress: Math.max(current.progress, CUTOUT_PROGRESS_SHARE),
           },
     );
+    if (cut) this.#deps.metrics.charged(sending, cut);
     this.#failures.delete(task.id);
     this.#deps.queue.leave(task.id);
     await spool.discard(sending.source);
@@ -380,7 +381,7 @@ export class TaskSteps {
     if (done?.state === 'SUCCEEDED') {
       this.#failures.delete(task.id);
       this.#deps.metrics.finished('SUCCEEDED');
-      this.#deps.metrics.charged(done);
+      this.#deps.metrics.charged(task, done);
     } else {
       // Cancelled or deleted while downloading: its late results are not kept.
       await fetcher.discard(task.id);

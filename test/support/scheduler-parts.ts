@@ -29,6 +29,9 @@ import type {
   UpstreamTaskStatus,
 } from '../../src/upstream/wire.js';
 
+/** PicWish's default prices (PICWISH_CREDITS_PER_IMAGE, PICWISH_CUTOUT_CREDITS), for scheduler parts built by hand. */
+export const PRICES = { perImage: 3, cutout: 1 } as const;
+
 /**
  * Fakes and a small rig for the scheduler's unit specs: its parts driven directly, with a scripted
  * upstream and fetcher in place of HTTP, on an in-memory SQLite store.
@@ -177,7 +180,7 @@ export function stepsRig() {
     journal,
     budget,
     logger: silentLogger,
-    metrics: new SchedulerMetrics(new GatewayMetrics(), 3, 'k1'),
+    metrics: new SchedulerMetrics(new GatewayMetrics(), PRICES, 'k1'),
     traces: new TaskTraces(),
     queue,
     polls,

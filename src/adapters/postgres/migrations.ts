@@ -116,6 +116,20 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
     version: 7,
     sql: 'create index batches_created on batches (created_at);',
   },
+  {
+    // Credits (#15): the row keeps a task's chargedUnits (core/credits.ts) — image_count only
+    // once SUCCEEDED, cutout_count once its cutout was stored — so usage sums columns alone.
+    version: 8,
+    sql: `
+      alter table tasks add column cutout_count integer not null default 0;
+      -- As in step 3: \\u0001 stands in for the NUL escape the json operators refuse.
+      update tasks set cutout_count = 1
+        where replace(doc::text, '\\u0000', '\\u0001')::json -> 'cutout' ->> 'status' = 'stored';
+      update tasks set image_count = 0 where state <> 'SUCCEEDED' and image_count <> 0;
+      drop index tasks_tenant_created;
+      create index tasks_tenant_charged on tasks (tenant_id, created_at) include (state, image_count, cutout_count);
+    `,
+  },
 ];
 
 /**

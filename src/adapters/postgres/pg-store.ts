@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Batch, BatchItem, BatchStore } from '../../core/batches.js';
+import { chargedUnits } from '../../core/credits.js';
 import type { Task, TaskState } from '../../core/model.js';
 import {
   IDEMPOTENCY_WINDOW_MS,
@@ -61,10 +62,11 @@ export class PgTaskStore implements TaskStore, BatchStore {
         if (rows[0]) throw new IdempotencyConflictError(rows[0].id);
       }
       if (this.options.limits) await enforceTenantLimits(client, task.tenantId, this.options.limits);
+      const units = chargedUnits(task);
       await client.query(
         `insert into tasks (id, tenant_id, state, version, created_at, idempotency_hash, upstream_task_id,
-                            image_count, picwish_key_id, doc)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::json)`,
+                            image_count, cutout_count, picwish_key_id, doc)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json)`,
         [
           task.id,
           task.tenantId,
@@ -73,7 +75,8 @@ export class PgTaskStore implements TaskStore, BatchStore {
           task.createdAt,
           hash,
           task.upstreamTaskId,
-          task.images.length,
+          units.images,
+          units.cutouts,
           task.picwishKeyId,
           JSON.stringify(task),
         ],
@@ -88,16 +91,19 @@ export class PgTaskStore implements TaskStore, BatchStore {
   }
 
   async update(next: Task, deliveries: readonly WebhookDelivery[] = []): Promise<boolean> {
+    const units = chargedUnits(next);
     const write = async (client: pg.Pool | pg.PoolClient): Promise<boolean> => {
       const { rowCount } = await client.query(
-        `update tasks set state = $2, version = $3, upstream_task_id = $4, image_count = $5, doc = $6::json
-         where id = $1 and version = $7`,
+        `update tasks set state = $2, version = $3, upstream_task_id = $4, image_count = $5, cutout_count = $6,
+                          doc = $7::json
+         where id = $1 and version = $8`,
         [
           next.id,
           next.state,
           next.version,
           next.upstreamTaskId,
-          next.images.length,
+          units.images,
+          units.cutouts,
           JSON.stringify(next),
           next.version - 1,
         ],
@@ -193,8 +199,8 @@ export class PgTaskStore implements TaskStore, BatchStore {
   }
 
   async usageForTenant(tenantId: string, from: number, to: number): Promise<TaskUsage> {
-    const { rows } = await this.pool.query<{ state: TaskState; n: string; images: string }>(
-      `select state, count(*) as n, coalesce(sum(image_count) filter (where state = 'SUCCEEDED'), 0) as images
+    const { rows } = await this.pool.query<{ state: TaskState; n: string; images: string; cutouts: string }>(
+      `select state, count(*) as n, sum(image_count) as images, sum(cutout_count) as cutouts
        from tasks where tenant_id = $1 and created_at >= $2 and created_at < $3 group by state`,
       [tenantId, from, to],
     );
@@ -202,6 +208,7 @@ export class PgTaskStore implements TaskStore, BatchStore {
     for (const row of rows) {
       usage.byState[row.state] = Number(row.n);
       usage.imagesGenerated += Number(row.images);
+      usage.cutouts += Number(row.cutouts);
     }
     return usage;
   }

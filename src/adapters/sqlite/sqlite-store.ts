@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Batch, BatchItem, BatchStore } from '../../core/batches.js';
+import { chargedUnits } from '../../core/credits.js';
 import type { Task, TaskState } from '../../core/model.js';
 import type { TaskPage, TaskPageQuery, TaskStore } from '../../core/store.js';
 import { emptyUsage, type TaskUsage } from '../../core/usage.js';
@@ -18,7 +19,8 @@ CREATE TABLE IF NOT EXISTS tasks (
   seq INTEGER NOT NULL,
   idempotency_key TEXT,
   doc TEXT NOT NULL,
-  image_count INTEGER NOT NULL DEFAULT 0
+  image_count INTEGER NOT NULL DEFAULT 0,
+  cutout_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tasks_tenant_seq ON tasks (tenant_id, seq DESC);
 CREATE INDEX IF NOT EXISTS tasks_unfinished ON tasks (state) WHERE state IN ('QUEUED', 'PROCESSING');
@@ -38,14 +40,21 @@ CREATE INDEX IF NOT EXISTS batches_idempotency ON batches (tenant_id, idempotenc
 ${WEBHOOK_SCHEMA}`;
 
 /**
- * Brings a file written by an earlier release up to SCHEMA: `image_count` (filled from the
- * documents once) and the usage index, which covers `viewer.usage` so it never opens a document —
- * reading `$.images` from each SUCCEEDED one took 90 ms for 5,000 tasks, on the event loop.
+ * Brings a file written by an earlier release up to SCHEMA: `image_count` and `cutout_count` (a
+ * task's chargedUnits, filled from the documents once) and the usage index, which covers
+ * `viewer.usage` so it never opens a document — reading `$.images` from each SUCCEEDED one took
+ * 90 ms for 5,000 tasks, on the event loop.
  */
 const UPGRADE = `
 DROP INDEX IF EXISTS tasks_tenant_created;
-CREATE INDEX IF NOT EXISTS tasks_tenant_usage ON tasks (tenant_id, created_at, state, image_count);
+CREATE INDEX IF NOT EXISTS tasks_tenant_charged ON tasks (tenant_id, created_at, state, image_count, cutout_count);
 `;
+
+/** What the columns of a task's row hold besides its document: what it was charged for. */
+function chargedColumns(task: Task): { imageCount: number; cutoutCount: number } {
+  const units = chargedUnits(task);
+  return { imageCount: units.images, cutoutCount: units.cutouts };
+}
 
 interface Row {
   doc: string;
@@ -83,15 +92,25 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
         );
       })();
     }
+    if (!columns.some((column) => column.name === 'cutout_count')) {
+      db.transaction(() => {
+        db.exec('ALTER TABLE tasks ADD COLUMN cutout_count INTEGER NOT NULL DEFAULT 0');
+        db.exec(`UPDATE tasks SET cutout_count = 1 WHERE json_extract(doc, '$.cutout.status') = 'stored'`);
+        // image_count becomes a task's charged images: none before it SUCCEEDED.
+        db.exec(`UPDATE tasks SET image_count = 0 WHERE state <> 'SUCCEEDED'`);
+        db.exec('DROP INDEX IF EXISTS tasks_tenant_usage');
+      })();
+    }
     db.exec(UPGRADE);
     this.#statements = {
       insert: db.prepare(
-        `INSERT INTO tasks (id, tenant_id, state, version, created_at, seq, idempotency_key, doc, image_count)
-         VALUES (@id, @tenantId, @state, @version, @createdAt, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks), @idempotencyKey, @doc, @imageCount)`,
+        `INSERT INTO tasks (id, tenant_id, state, version, created_at, seq, idempotency_key, doc, image_count, cutout_count)
+         VALUES (@id, @tenantId, @state, @version, @createdAt, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks), @idempotencyKey, @doc, @imageCount, @cutoutCount)`,
       ),
       get: db.prepare<[string], Row>('SELECT doc, seq FROM tasks WHERE id = ?'),
       update: db.prepare(
-        `UPDATE tasks SET state = @state, version = @version, doc = @doc, image_count = @imageCount
+        `UPDATE tasks SET state = @state, version = @version, doc = @doc, image_count = @imageCount,
+           cutout_count = @cutoutCount
          WHERE id = @id AND version = @previous`,
       ),
       delete: db.prepare('DELETE FROM tasks WHERE id = ?'),
@@ -122,8 +141,11 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
       active: db.prepare<[string], { n: number }>(
         `SELECT COUNT(*) AS n FROM tasks WHERE tenant_id = ? AND state IN ('QUEUED', 'PROCESSING')`,
       ),
-      usage: db.prepare<[string, number, number], { state: TaskState; n: number; images: number }>(
-        `SELECT state, COUNT(*) AS n, TOTAL(CASE WHEN state = 'SUCCEEDED' THEN image_count END) AS images
+      usage: db.prepare<
+        [string, number, number],
+        { state: TaskState; n: number; images: number; cutouts: number }
+      >(
+        `SELECT state, COUNT(*) AS n, TOTAL(image_count) AS images, TOTAL(cutout_count) AS cutouts
          FROM tasks WHERE tenant_id = ? AND created_at >= ? AND created_at < ? GROUP BY state`,
       ),
       createdBefore: db.prepare<[number, number], Row>(
@@ -155,7 +177,7 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
         createdAt: task.createdAt,
         idempotencyKey: task.idempotencyKey,
         doc: JSON.stringify(task),
-        imageCount: task.images.length,
+        ...chargedColumns(task),
       });
       this.#saveDeliveries(deliveries);
     })();
@@ -174,7 +196,7 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
         version: next.version,
         previous: next.version - 1,
         doc: JSON.stringify(next),
-        imageCount: next.images.length,
+        ...chargedColumns(next),
       });
       if (result.changes !== 1) return false;
       this.#saveDeliveries(deliveries);
@@ -235,6 +257,7 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
     for (const row of this.#statements.usage.all(tenantId, from, to)) {
       usage.byState[row.state] = row.n;
       usage.imagesGenerated += row.images;
+      usage.cutouts += row.cutouts;
     }
     return usage;
   }

@@ -1,6 +1,7 @@
 import type { SceneType } from '../../config/scene-types.js';
 import type { BatchFeeds } from '../../core/batch-feeds.js';
 import type { BatchService } from '../../core/batches.js';
+import type { CreditPrices } from '../../core/credits.js';
 import type { TaskEvents } from '../../core/events.js';
 import type { TaskService } from '../../core/service.js';
 import type { TaskDriver } from '../../core/task-driver.js';
@@ -17,8 +18,8 @@ export interface GatewayServices {
   readonly events: TaskEvents;
   readonly signer: UrlSigner;
   readonly sceneTypes: readonly SceneType[];
-  /** `PICWISH_CREDITS_PER_IMAGE`, for `estimatedCredits` and `creditsCharged`. */
-  readonly creditsPerImage: number;
+  /** PicWish's prices, for `estimatedCredits` and the `creditsCharged` of tasks and usage. */
+  readonly credits: CreditPrices;
   /** A task's webhook deliveries and the tenant's signing secret. */
   readonly webhooks: TenantWebhooks;
 }

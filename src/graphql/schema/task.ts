@@ -181,14 +181,14 @@ builder.node(BackgroundTaskRef, {
     batchSize: t.exposeInt('batchSize', { description: 'How many images were asked for (1 or 2).' }),
     estimatedCredits: t.int({
       description:
-        'What the task costs in PicWish credits if it succeeds: `batchSize` × PICWISH_CREDITS_PER_IMAGE, plus 1 for the background removal of a `removeBackground` task.',
-      resolve: (task, _args, ctx) => estimatedCredits(task, ctx.services.creditsPerImage),
+        'What the task costs in PicWish credits if it succeeds: `batchSize` × PICWISH_CREDITS_PER_IMAGE, plus PICWISH_CUTOUT_CREDITS (1) for the background removal of a `removeBackground` task.',
+      resolve: (task, _args, ctx) => estimatedCredits(task, ctx.services.credits),
     }),
     creditsCharged: t.int({
       nullable: true,
       description:
-        'The PicWish credits the task spent, once final: per image produced (0 for FAILED or CANCELLED), plus 1 once a `removeBackground` task’s cutout came back, whatever followed. Null until then.',
-      resolve: (task, _args, ctx) => creditsCharged(task, ctx.services.creditsPerImage),
+        'The PicWish credits the task spent, once final: per image produced (0 for FAILED or CANCELLED), plus PICWISH_CUTOUT_CREDITS (1) once a `removeBackground` task’s cutout came back, whatever followed. Null until then.',
+      resolve: (task, _args, ctx) => creditsCharged(task, ctx.services.credits),
     }),
     createdAt: t.field({
       type: 'DateTime',

@@ -1,4 +1,4 @@
-import { creditsForImages } from '../../core/credits.js';
+import { creditsFor } from '../../core/credits.js';
 import type { TenantStanding } from '../../core/tenant-limits.js';
 import type { TaskUsage, UsagePeriod } from '../../core/usage.js';
 import { builder } from './builder.js';
@@ -58,9 +58,9 @@ TenantUsageRef.implement({
     }),
     creditsCharged: t.int({
       description:
-        'PicWish credits those images cost (PICWISH_CREDITS_PER_IMAGE each); FAILED, CANCELLED and unfinished tasks cost nothing.',
+        'PicWish credits the period’s tasks were charged: those images (PICWISH_CREDITS_PER_IMAGE each) and each `removeBackground` cutout that came back (PICWISH_CUTOUT_CREDITS), whatever followed — the sum of the tasks’ own `creditsCharged` once they are final.',
       resolve: ({ usage }, _args, ctx) =>
-        creditsForImages(usage.imagesGenerated, ctx.services.creditsPerImage),
+        creditsFor({ images: usage.imagesGenerated, cutouts: usage.cutouts }, ctx.services.credits),
     }),
   }),
 });
