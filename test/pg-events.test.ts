@@ -103,6 +103,25 @@ describe('task updates between instances over LISTEN/NOTIFY', () => {
     await moved;
   });
 
+  it('carries the watch announcements of a thousand tasks to the other instances, within the NOTIFY size limit', async () => {
+    const one = await instance();
+    const two = await instance();
+    const ids = Array.from({ length: 1_000 }, (_, i) => `${sampleTask().id}-${i}`);
+    const heard = new Set<string>();
+    const all = new Promise<void>((resolve) => {
+      two.target.onWatchNotice((origin, announced, on) => {
+        expect(on).toBe(true);
+        expect(origin).not.toBe('');
+        for (const id of announced) heard.add(id);
+        if (heard.size === ids.length) resolve();
+      });
+    });
+    one.target.onWatchNotice(() => expect.fail('an instance hears its own announcements'));
+    one.target.announceWatches(ids, true);
+    await all;
+    expect([...heard].sort()).toEqual([...ids].sort());
+  });
+
   it('reconnects after its backend is terminated and re-reads every watched task', async () => {
     const one = await instance();
     const two = await instance();
