@@ -13,23 +13,39 @@ import { TaskEvents } from '../src/core/events.js';
 function bus() {
   const members: { origin: string; listeners: WatchNoticeListener[] }[] = [];
   const sent: { origin: string; ids: readonly string[]; on: boolean }[] = [];
+  const held: (() => void)[] = [];
   let up = true;
+  let holding = false;
   return {
     sent,
     /** PostgreSQL unreachable (`false`): notices are lost. */
     connected(value: boolean) {
       up = value;
     },
+    /** Keeps notices back until `release`, which delivers them newest first. */
+    hold() {
+      holding = true;
+    },
+    release() {
+      holding = false;
+      for (const deliver of held.splice(0).reverse()) deliver();
+    },
     notices(origin: string): WatchNotices {
       const member = { origin, listeners: [] as WatchNoticeListener[] };
       members.push(member);
+      let seq = 0;
       return {
         announceWatches(ids, on) {
           sent.push({ origin, ids, on });
           if (!up) return;
-          for (const other of members) {
-            if (other !== member) for (const listener of other.listeners) listener(origin, ids, on);
-          }
+          const s = ++seq;
+          const deliver = () => {
+            for (const other of members) {
+              if (other !== member) for (const listener of other.listeners) listener(origin, ids, on, s);
+            }
+          };
+          if (holding) held.push(deliver);
+          else deliver();
         },
         onWatchNotice(listener) {
           member.listeners.push(listener);
@@ -114,6 +130,23 @@ describe('watchers on other instances', () => {
     expect(leader.watchedElsewhere('t1')).toBe(false);
     net.connected(true);
     vi.advanceTimersByTime(5_000);
+    expect(leader.watchedElsewhere('t1')).toBe(true);
+  });
+
+  it('a late notice does not undo a later one of the same instance (they travel on different connections)', () => {
+    const net = bus();
+    const leader = presence(net.notices('leader'));
+    const follower = presence(net.notices('follower'));
+    net.hold();
+    follower.watchedHere('t1', true);
+    follower.watchedHere('t1', false);
+    net.release();
+    expect(leader.watchedElsewhere('t1')).toBe(false);
+    net.hold();
+    follower.watchedHere('t1', true);
+    follower.watchedHere('t1', false);
+    follower.watchedHere('t1', true);
+    net.release();
     expect(leader.watchedElsewhere('t1')).toBe(true);
   });
 

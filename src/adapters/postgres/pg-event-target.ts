@@ -1,3 +1,5 @@
+// Longer than most files: one listening connection carries every kind of notice between instances
+// (task updates, queue moves, watch announcements), so its reconnect logic exists once.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -11,13 +13,17 @@ const QUEUE_TOPIC = 'queue-moved';
 type Notice = { readonly o: string } & (
   | { readonly k: 't'; readonly id: string; readonly v: number }
   | { readonly k: 'q' }
-  | { readonly k: 'w'; readonly ids: readonly string[]; readonly on: boolean }
+  | { readonly k: 'w'; readonly ids: readonly string[]; readonly on: boolean; readonly s: number }
 );
 
 type Callback = (event: Event) => void;
 
-/** Hears another instance announce that it watches tasks `ids` (`on`), or no longer does. */
-export type WatchNoticeListener = (origin: string, ids: readonly string[], on: boolean) => void;
+/**
+ * Hears another instance announce that it watches tasks `ids` (`on`), or no longer does. `seq`
+ * grows with each announcement of that instance: notices sent over different pooled connections
+ * may arrive out of order, and a later one wins.
+ */
+export type WatchNoticeListener = (origin: string, ids: readonly string[], on: boolean, seq: number) => void;
 
 /** How many bytes of task ids one watch notice carries at most, well under NOTIFY's 8000. */
 const WATCH_NOTICE_BYTES = 6_000;
@@ -60,6 +66,7 @@ export class PgTaskEventTarget implements TaskEventTarget {
   #closed = false;
   #down = false;
   #publishFailing = false;
+  #watchSeq = 0;
 
   constructor(options: PgEventTargetOptions) {
     this.#options = options;
@@ -123,14 +130,14 @@ export class PgTaskEventTarget implements TaskEventTarget {
     for (const id of ids) {
       const size = Buffer.byteLength(id) + 3;
       if (chunk.length > 0 && bytes + size > WATCH_NOTICE_BYTES) {
-        this.#notify({ o: this.#origin, k: 'w', ids: chunk, on });
+        this.#notify({ o: this.#origin, k: 'w', ids: chunk, on, s: ++this.#watchSeq });
         chunk = [];
         bytes = 0;
       }
       chunk.push(id);
       bytes += size;
     }
-    if (chunk.length > 0) this.#notify({ o: this.#origin, k: 'w', ids: chunk, on });
+    if (chunk.length > 0) this.#notify({ o: this.#origin, k: 'w', ids: chunk, on, s: ++this.#watchSeq });
   }
 
   /** Calls `listener` with every watch announcement of another instance. */
@@ -190,7 +197,7 @@ export class PgTaskEventTarget implements TaskEventTarget {
       return;
     }
     if (notice.k === 'w') {
-      for (const listener of this.#watchListeners) listener(notice.o, notice.ids, notice.on);
+      for (const listener of this.#watchListeners) listener(notice.o, notice.ids, notice.on, notice.s);
       return;
     }
     for (const listener of this.#noticeListeners) listener(notice.id);

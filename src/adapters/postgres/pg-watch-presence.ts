@@ -29,7 +29,8 @@ export interface PgWatchPresenceOptions {
  * all of its watched tasks every heartbeat. What another instance announced counts for `lapseMs`
  * after it was last heard, on this instance's own clock; so nothing needs cleaning up when an
  * instance dies (SIGKILL, a lost machine) or cannot reach PostgreSQL: its watches lapse. A notice
- * missed while this instance's listening connection was down is made up by the next heartbeat.
+ * missed while this instance's listening connection was down is made up by the next heartbeat,
+ * and one overtaken by a later notice of the same instance is ignored (their sequence numbers).
  */
 export class PgWatchPresence implements WatchPresence {
   readonly #notices: WatchNotices;
@@ -37,15 +38,19 @@ export class PgWatchPresence implements WatchPresence {
   readonly #lapseMs: number;
   /** Tasks watched on this process. */
   readonly #here = new Set<string>();
-  /** Per task watched elsewhere: when each announcing instance's watch lapses (ms epoch). */
-  readonly #elsewhere = new Map<string, Map<string, number>>();
+  /**
+   * Per task watched elsewhere, per announcing instance: when its watch lapses (ms epoch; 0 once
+   * it said it stopped) and the sequence number of what it said last, so an older notice arriving
+   * late is ignored.
+   */
+  readonly #elsewhere = new Map<string, Map<string, { lapsesAt: number; seq: number }>>();
   #timer: NodeJS.Timeout | null = null;
 
   constructor(options: PgWatchPresenceOptions) {
     this.#notices = options.notices;
     this.#heartbeatMs = options.heartbeatMs ?? 5_000;
     this.#lapseMs = options.lapseMs ?? 3 * this.#heartbeatMs;
-    this.#notices.onWatchNotice((origin, ids, on) => this.#heard(origin, ids, on));
+    this.#notices.onWatchNotice((origin, ids, on, seq) => this.#heard(origin, ids, on, seq));
   }
 
   /** Starts the heartbeat: re-announcing this instance's watches and forgetting lapsed ones. */
@@ -67,23 +72,21 @@ export class PgWatchPresence implements WatchPresence {
 
   watchedElsewhere(taskId: string): boolean {
     const now = Date.now();
-    for (const lapsesAt of this.#elsewhere.get(taskId)?.values() ?? []) if (lapsesAt > now) return true;
+    for (const { lapsesAt } of this.#elsewhere.get(taskId)?.values() ?? []) if (lapsesAt > now) return true;
     return false;
   }
 
-  #heard(origin: string, ids: readonly string[], on: boolean): void {
-    const lapsesAt = Date.now() + this.#lapseMs;
+  #heard(origin: string, ids: readonly string[], on: boolean, seq: number): void {
+    const lapsesAt = on ? Date.now() + this.#lapseMs : 0;
     for (const id of ids) {
       let origins = this.#elsewhere.get(id);
-      if (on) {
-        if (!origins) {
-          origins = new Map();
-          this.#elsewhere.set(id, origins);
-        }
-        origins.set(origin, lapsesAt);
-      } else if (origins?.delete(origin) && origins.size === 0) {
-        this.#elsewhere.delete(id);
+      if (!origins) {
+        origins = new Map();
+        this.#elsewhere.set(id, origins);
       }
+      if ((origins.get(origin)?.seq ?? Number.NEGATIVE_INFINITY) > seq) continue;
+      // An end of watching stays (as lapsed) until the next heartbeat, to outrank a late older notice.
+      origins.set(origin, { lapsesAt, seq });
     }
   }
 
@@ -91,7 +94,7 @@ export class PgWatchPresence implements WatchPresence {
     if (this.#here.size > 0) this.#notices.announceWatches([...this.#here], true);
     const now = Date.now();
     for (const [id, origins] of this.#elsewhere) {
-      for (const [origin, lapsesAt] of origins) if (lapsesAt <= now) origins.delete(origin);
+      for (const [origin, { lapsesAt }] of origins) if (lapsesAt <= now) origins.delete(origin);
       if (origins.size === 0) this.#elsewhere.delete(id);
     }
   }
