@@ -15,15 +15,17 @@ import {
 import { transparentPng } from './support/fixtures.js';
 import { eventually } from './support/harness.js';
 import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
+import { startTestS3, type TestS3 } from './support/s3-server.js';
 
 /**
  * Issue #13: in the PostgreSQL cluster mode the elected leader drives a key's tasks, but their
  * subscribers may be connected to any instance. A task watched only on a follower is polled as a
  * watched one (poll-policy.ts), and the watch lapses once the follower is SIGKILLed. Two real
- * processes; what is asserted is the leader's decision for each poll it plans
+ * processes on one PostgreSQL and one S3-protocol server; what is asserted is the leader's decision for each poll it plans
  * (`gateway_polls_planned_total{watched}` on its /metrics), never how long anything took.
  */
 let database: TestDatabase;
+let s3: TestS3;
 let engine: LocalEngine;
 let dataDir: string;
 let png: Buffer;
@@ -32,7 +34,9 @@ const gateways: GatewayProcess[] = [];
 async function start(name: string): Promise<GatewayProcess> {
   const gateway = await spawnGateway(name, {
     DATABASE_URL: database.url,
-    DATA_DIR: dataDir,
+    ...s3.env('watchers'),
+    // Each instance its own working directory, as on separate machines.
+    DATA_DIR: join(dataDir, name),
     FILES_SIGNING_SECRET: 'cluster-test-signing-secret-0123456789abcdef',
     PICWISH_API_KEY: engine.apiKey,
     PICWISH_BASE_URL: engine.url,
@@ -62,6 +66,7 @@ async function plannedPolls(
 
 beforeAll(async () => {
   database = await createTestDatabase();
+  s3 = await startTestS3();
   // Long enough upstream that the leader plans many polls before, and after, the follower's death.
   engine = await startLocalEngine({ qps: 2, durationMs: 90_000 });
   dataDir = mkdtempSync(join(tmpdir(), 'gw-pg-watchers-'));
@@ -72,6 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(gateways.map((gateway) => stopGateway(gateway)));
   await engine?.close();
+  await s3?.stop();
   await database?.drop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
