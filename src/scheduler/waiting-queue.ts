@@ -5,7 +5,11 @@
 export interface WaitingQueue {
   add(taskId: string, createdAt: number): void;
   remove(taskId: string): void;
-  /** 1-based place, or null when the task is not waiting. */
+  /**
+   * 1-based place among the waiting tasks, by arrival; null when the queue does not know the task.
+   * A task that just left answers null here, while the cluster's queue (read from the tasks
+   * table) still answers the place it left: callers ask only for a task they read as waiting.
+   */
   position(taskId: string): Promise<number | null>;
   /** Which of `taskIds` are waiting. */
   waitingAmong(taskIds: readonly string[]): Promise<string[]>;

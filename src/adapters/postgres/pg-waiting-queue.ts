@@ -33,12 +33,18 @@ export class PgWaitingQueue implements WaitingQueue {
     // Leaving the queue is the task's own update.
   }
 
+  /**
+   * Counts the waiting tasks that arrived before this one, whether or not it still waits itself:
+   * the caller asks because the task it holds was waiting, and the leader may have sent it on
+   * another instance since that read. Its place is then the one it left (1, or more when the ones
+   * ahead were sent after it), not null beside a QUEUED state. Null only for an unknown task.
+   */
   async position(taskId: string): Promise<number | null> {
     const { rows } = await this.pool.query<{ ahead: string }>(
       `select (select count(*) from tasks w
                where ${waiting('w')} and ${this.scope.sql('w', 2)}
                  and (w.created_at, w.id) < (t.created_at, t.id)) as ahead
-       from tasks t where t.id = $1 and ${waiting('t')}`,
+       from tasks t where t.id = $1`,
       [taskId, this.scope.value],
     );
     return rows[0] ? Number(rows[0].ahead) + 1 : null;
