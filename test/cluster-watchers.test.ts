@@ -21,8 +21,9 @@ import { startTestS3, type TestS3 } from './support/s3-server.js';
  * Issue #13: in the PostgreSQL cluster mode the elected leader drives a key's tasks, but their
  * subscribers may be connected to any instance. A task watched only on a follower is polled as a
  * watched one (poll-policy.ts), and the watch lapses once the follower is SIGKILLed. Two real
- * processes on one PostgreSQL and one S3-protocol server; what is asserted is the leader's decision for each poll it plans
- * (`gateway_polls_planned_total{watched}` on its /metrics), never how long anything took.
+ * processes on one PostgreSQL and one S3-protocol server; what is asserted is the leader's
+ * decision for each poll it plans (`gateway_polls_planned_total{watched}` on its /metrics),
+ * never how long anything took.
  */
 let database: TestDatabase;
 let s3: TestS3;
