@@ -12,78 +12,66 @@ export const OTHER_TENANT = '(other)';
 export class GatewayMetrics {
   readonly #tenants: ReadonlySet<string>;
   readonly registry = new Registry();
-  readonly upstreamCalls = new Counter({
-    name: 'picwish_upstream_calls_total',
-    help: 'Calls to PicWish by kind (create, poll), outcome (ok, or the fault kind) and key id.',
-    labelNames: ['kind', 'outcome', 'key'] as const,
-    registers: [this.registry],
-  });
-  readonly upstreamLatency = new Histogram({
-    name: 'picwish_upstream_call_seconds',
-    help: 'Latency of calls to PicWish by kind.',
-    labelNames: ['kind'] as const,
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
-  readonly operations = new Counter({
-    name: 'graphql_operations_total',
-    help: 'GraphQL operations by operation name and outcome.',
-    labelNames: ['operation', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly tasksCreated = new Counter({
-    name: 'gateway_tasks_created_total',
-    help: 'Tasks accepted by generateBackground.',
-    registers: [this.registry],
-  });
-  readonly tasksFinished = new Counter({
-    name: 'gateway_tasks_finished_total',
-    help: 'Tasks that reached a terminal state, by state and error code.',
-    labelNames: ['state', 'code'] as const,
-    registers: [this.registry],
-  });
-  readonly creditsCharged = new Counter({
-    name: 'gateway_credits_charged_total',
-    help: 'PicWish credits charged here, by tenant (PICWISH_CREDITS_PER_IMAGE per image of a SUCCEEDED task, PICWISH_CUTOUT_CREDITS per cutout).',
-    labelNames: ['tenant'] as const,
-    registers: [this.registry],
-  });
-  readonly queueLength = new Gauge({
-    name: 'gateway_queue_length',
-    help: 'Tasks waiting to be submitted to PicWish, by key id.',
-    labelNames: ['key'] as const,
-    registers: [this.registry],
-  });
-  readonly runningTasks = new Gauge({
-    name: 'gateway_running_tasks',
-    help: 'Tasks submitted to PicWish and not yet finished, by key id.',
-    labelNames: ['key'] as const,
-    registers: [this.registry],
-  });
-  readonly budgetGranted = new Counter({
-    name: 'picwish_budget_slots_total',
-    help: 'Request slots taken from the PicWish QPS budget, by key id.',
-    labelNames: ['key'] as const,
-    registers: [this.registry],
-  });
-  readonly pollLag = new Histogram({
-    name: 'gateway_poll_lag_seconds',
-    help: 'How late a poll started against the time the poll policy asked for.',
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
-    registers: [this.registry],
-  });
-  readonly pollsPlanned = new Counter({
-    name: 'gateway_polls_planned_total',
-    help: 'Polls planned by the poll policy, by key id and where the task was watched: here, elsewhere (another instance of the cluster), nobody.',
-    labelNames: ['key', 'watched'] as const,
-    registers: [this.registry],
-  });
-  readonly webhookAttempts = new Counter({
-    name: 'gateway_webhook_attempts_total',
-    help: 'Webhook delivery attempts by outcome: delivered (2xx), retry (will be tried again), gave_up (410 or retries ran out).',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly upstreamCalls = this.#counter(
+    'picwish_upstream_calls_total',
+    'Calls to PicWish by kind (create, poll, cutout), outcome (ok, or the fault kind) and key id.',
+    ['kind', 'outcome', 'key'],
+  );
+  readonly upstreamLatency = this.#histogram(
+    'picwish_upstream_call_seconds',
+    'Latency of calls to PicWish by kind.',
+    [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    ['kind'],
+  );
+  readonly operations = this.#counter(
+    'graphql_operations_total',
+    'GraphQL operations by operation name and outcome.',
+    ['operation', 'outcome'],
+  );
+  readonly tasksCreated = this.#counter(
+    'gateway_tasks_created_total',
+    'Tasks accepted by generateBackground.',
+  );
+  readonly tasksFinished = this.#counter(
+    'gateway_tasks_finished_total',
+    'Tasks that reached a terminal state, by state and error code.',
+    ['state', 'code'],
+  );
+  readonly creditsCharged = this.#counter(
+    'gateway_credits_charged_total',
+    'PicWish credits charged here, by tenant (PICWISH_CREDITS_PER_IMAGE per image of a SUCCEEDED task, PICWISH_CUTOUT_CREDITS per cutout).',
+    ['tenant'],
+  );
+  readonly queueLength = this.#gauge(
+    'gateway_queue_length',
+    'Tasks waiting to be submitted to PicWish, by key id.',
+    ['key'],
+  );
+  readonly runningTasks = this.#gauge(
+    'gateway_running_tasks',
+    'Tasks submitted to PicWish and not yet finished, by key id.',
+    ['key'],
+  );
+  readonly budgetGranted = this.#counter(
+    'picwish_budget_slots_total',
+    'Request slots taken from the PicWish QPS budget, by key id.',
+    ['key'],
+  );
+  readonly pollLag = this.#histogram(
+    'gateway_poll_lag_seconds',
+    'How late a poll started against the time the poll policy asked for.',
+    [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+  );
+  readonly pollsPlanned = this.#counter(
+    'gateway_polls_planned_total',
+    'Polls planned by the poll policy, by key id and where the task was watched: here, elsewhere (another instance of the cluster), nobody.',
+    ['key', 'watched'],
+  );
+  readonly webhookAttempts = this.#counter(
+    'gateway_webhook_attempts_total',
+    'Webhook delivery attempts by outcome: delivered (2xx), retry (will be tried again), gave_up (410 or retries ran out).',
+    ['outcome'],
+  );
   #subscriptions: () => number = () => 0;
   readonly activeSubscriptions: Gauge = new Gauge({
     name: 'gateway_active_subscriptions',
@@ -107,5 +95,23 @@ export class GatewayMetrics {
   /** Where `gateway_active_subscriptions` reads its value at scrape time (the task events' watchers). */
   countSubscriptionsWith(source: () => number): void {
     this.#subscriptions = source;
+  }
+
+  // Every metric is registered in this instance's registry only, with its labels closed.
+  #counter<T extends string>(name: string, help: string, labelNames: readonly T[] = []): Counter<T> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  #gauge<T extends string>(name: string, help: string, labelNames: readonly T[] = []): Gauge<T> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  #histogram<T extends string>(
+    name: string,
+    help: string,
+    buckets: number[],
+    labelNames: readonly T[] = [],
+  ): Histogram<T> {
+    return new Histogram({ name, help, buckets, labelNames, registers: [this.registry] });
   }
 }
