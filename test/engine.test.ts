@@ -1,20 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../src/local-engine/index.js';
-
-interface TaskData {
-  task_id: string;
-  created_at: number;
-  processed_at: number;
-  completed_at: number;
-  image_1: string;
-  image_2: string;
-  progress: number;
-  state: number;
-  return_type: number;
-  state_detail: string;
-  time_elapsed: number;
-}
+import type { TaskView } from '../src/local-engine/tasks.js';
 
 interface Answer<T> {
   httpStatus: number;
@@ -74,11 +61,11 @@ function poll(engine: LocalEngine, taskId: string, key = engine.apiKey): Promise
 async function pollUntilTerminal(
   engine: LocalEngine,
   taskId: string,
-  seen: TaskData[] = [],
-): Promise<TaskData> {
+  seen: TaskView[] = [],
+): Promise<TaskView> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const polled = await answer<TaskData>(await poll(engine, taskId));
+    const polled = await answer<TaskView>(await poll(engine, taskId));
     expect(polled.httpStatus).toBe(200);
     const data = polled.body.data!;
     seen.push(data);
@@ -151,7 +138,7 @@ describe('local engine: a task from create to result', () => {
   it('walks a file create through the PicWish states to two distinct PNGs of the source size', async () => {
     const before = Date.now();
     const taskId = await createTask(engine, { image_file: subject, prompt: 'a warm wooden table' });
-    const seen: TaskData[] = [];
+    const seen: TaskView[] = [];
     const done = await pollUntilTerminal(engine, taskId, seen);
 
     const order = [0, 2, 3, 4, 1];
@@ -363,7 +350,7 @@ describe('local engine: limits and result delivery', () => {
     const limited = await engineWith({ qps: 1 });
     const taskId = await createTask(limited, { image_file: subject, prompt: 'red', batch_size: '1' });
     await sleep(DURATION_MS + 1000);
-    const done = (await answer<TaskData>(await poll(limited, taskId))).body.data!;
+    const done = (await answer<TaskView>(await poll(limited, taskId))).body.data!;
     expect(done.state).toBe(1);
     for (let i = 0; i < 3; i++) await download(done.image_1);
     expect(limited.stats().rateLimited).toBe(0);
@@ -481,7 +468,7 @@ describe('local engine: fault switches', () => {
     engine.faults.acceptCreatesWithoutProcessing = true;
     const taskId = await createTask(engine, { image_file: subject, prompt: 'red' });
     await sleep(DURATION_MS * 2);
-    const polled = (await answer<TaskData>(await poll(engine, taskId))).body.data!;
+    const polled = (await answer<TaskView>(await poll(engine, taskId))).body.data!;
     expect(polled).toMatchObject({ state: 4, image_1: '', completed_at: 0 });
     expect(polled.progress).toBeLessThan(100);
   });

@@ -119,110 +119,90 @@ builder.node(BackgroundTaskRef, {
     description: 'The gateway’s id for the task, which is also its global id.',
   },
   loadOne: (id, ctx) => ctx.services.tasks.get(ctx.tenantId, id),
-  fields: (t) => ({
-    upstreamTaskId: t.exposeString('upstreamTaskId', {
-      nullable: true,
-      description: 'PicWish’s task id, once submitted.',
-    }),
-    state: t.field({
-      type: BackgroundTaskStateEnum,
-      description: 'Where the task stands.',
-      resolve: (task) => task.state,
-    }),
-    upstreamState: t.exposeInt('upstreamState', {
-      nullable: true,
-      description: 'PicWish’s raw `state` from the last poll.',
-    }),
-    stateDetail: t.exposeString('stateDetail', {
-      nullable: true,
-      description: 'PicWish’s `state_detail` from the last poll.',
-    }),
-    stage: t.field({
-      type: BackgroundTaskStageEnum,
-      nullable: true,
-      description: 'The step the task is in (CUTOUT, GENERATING, STORING); null once final.',
-      resolve: (task) => stageOf(task),
-    }),
-    removeBackground: t.boolean({
-      description:
-        'Whether the task was created with `removeBackground` (the photo’s background is removed first).',
-      resolve: (task) => Boolean(task.cutout),
-    }),
-    progress: t.exposeInt('progress', {
-      description:
-        'Progress from 0 to 100 over every step (with `removeBackground`, the cutout is the first 20); never goes down.',
-    }),
-    queuePosition: t.int({
-      nullable: true,
-      description:
-        '1-based place in the gateway’s queue while waiting to be sent to PicWish; null once sent.',
-      resolve: (task, _args, ctx) =>
-        isWaitingToBeSent(task) ? ctx.services.scheduler.queuePosition(task) : null,
-    }),
-    estimatedStartAt: t.field({
-      type: 'DateTime',
-      nullable: true,
-      description: 'A hint for when a queued task will be sent to PicWish, given the upstream budget.',
-      resolve: (task, _args, ctx) =>
-        isWaitingToBeSent(task) ? ctx.services.scheduler.estimatedStartAt(task) : null,
-    }),
-    prompt: t.exposeString('prompt', {
-      nullable: true,
-      description: 'The background prompt, if one was given.',
-    }),
-    sceneType: t.exposeInt('sceneType', {
-      nullable: true,
-      description: 'The template id, if one was given.',
-    }),
-    negativePrompt: t.exposeString('negativePrompt', {
-      nullable: true,
-      description: 'What the background should avoid.',
-    }),
-    batchSize: t.exposeInt('batchSize', { description: 'How many images were asked for (1 or 2).' }),
-    estimatedCredits: t.int({
-      description:
-        'What the task costs in PicWish credits if it succeeds: `batchSize` × PICWISH_CREDITS_PER_IMAGE, plus PICWISH_CUTOUT_CREDITS (1) for the background removal of a `removeBackground` task.',
-      resolve: (task, _args, ctx) => estimatedCredits(task, ctx.services.credits),
-    }),
-    creditsCharged: t.int({
-      nullable: true,
-      description:
-        'The PicWish credits the task spent, once final: per image produced (0 for FAILED or CANCELLED), plus PICWISH_CUTOUT_CREDITS (1) once a `removeBackground` task’s cutout came back, whatever followed. Null until then.',
-      resolve: (task, _args, ctx) => creditsCharged(task, ctx.services.credits),
-    }),
-    createdAt: t.field({
-      type: 'DateTime',
-      description: 'When the gateway accepted the task.',
-      resolve: (task) => task.createdAt,
-    }),
-    processedAt: t.field({
-      type: 'DateTime',
-      nullable: true,
-      description: 'When PicWish started processing.',
-      resolve: (task) => task.processedAt,
-    }),
-    completedAt: t.field({
-      type: 'DateTime',
-      nullable: true,
-      description: 'When PicWish finished.',
-      resolve: (task) => task.completedAt,
-    }),
-    timeElapsedMs: t.exposeInt('timeElapsedMs', {
-      nullable: true,
-      description: 'PicWish’s processing time in milliseconds.',
-    }),
-    images: t.field({
-      type: [GeneratedImageRef],
-      description: 'Stored results; empty until SUCCEEDED.',
-      resolve: (task) => (task.state === 'SUCCEEDED' ? task.images : []),
-    }),
-    error: t.field({
-      type: TaskErrorRef,
-      nullable: true,
-      description: 'Why the task failed, when FAILED.',
-      resolve: (task) => task.error,
-    }),
-  }),
+  fields: (t) => {
+    // The record's optional figures, read as they are: null until PicWish (or the caller) gave them.
+    const optionalString = (
+      name: 'upstreamTaskId' | 'stateDetail' | 'prompt' | 'negativePrompt',
+      description: string,
+    ) => t.exposeString(name, { nullable: true, description });
+    const optionalInt = (name: 'upstreamState' | 'sceneType' | 'timeElapsedMs', description: string) =>
+      t.exposeInt(name, { nullable: true, description });
+    const optionalTime = (name: 'processedAt' | 'completedAt', description: string) =>
+      t.field({ type: 'DateTime', nullable: true, description, resolve: (task) => task[name] });
+    return {
+      upstreamTaskId: optionalString('upstreamTaskId', 'PicWish’s task id, once submitted.'),
+      state: t.field({
+        type: BackgroundTaskStateEnum,
+        description: 'Where the task stands.',
+        resolve: (task) => task.state,
+      }),
+      upstreamState: optionalInt('upstreamState', 'PicWish’s raw `state` from the last poll.'),
+      stateDetail: optionalString('stateDetail', 'PicWish’s `state_detail` from the last poll.'),
+      stage: t.field({
+        type: BackgroundTaskStageEnum,
+        nullable: true,
+        description: 'The step the task is in (CUTOUT, GENERATING, STORING); null once final.',
+        resolve: (task) => stageOf(task),
+      }),
+      removeBackground: t.boolean({
+        description:
+          'Whether the task was created with `removeBackground` (the photo’s background is removed first).',
+        resolve: (task) => Boolean(task.cutout),
+      }),
+      progress: t.exposeInt('progress', {
+        description:
+          'Progress from 0 to 100 over every step (with `removeBackground`, the cutout is the first 20); never goes down.',
+      }),
+      queuePosition: t.int({
+        nullable: true,
+        description:
+          '1-based place in the gateway’s queue while waiting to be sent to PicWish; null once sent.',
+        resolve: (task, _args, ctx) =>
+          isWaitingToBeSent(task) ? ctx.services.scheduler.queuePosition(task) : null,
+      }),
+      estimatedStartAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: 'A hint for when a queued task will be sent to PicWish, given the upstream budget.',
+        resolve: (task, _args, ctx) =>
+          isWaitingToBeSent(task) ? ctx.services.scheduler.estimatedStartAt(task) : null,
+      }),
+      prompt: optionalString('prompt', 'The background prompt, if one was given.'),
+      sceneType: optionalInt('sceneType', 'The template id, if one was given.'),
+      negativePrompt: optionalString('negativePrompt', 'What the background should avoid.'),
+      batchSize: t.exposeInt('batchSize', { description: 'How many images were asked for (1 or 2).' }),
+      estimatedCredits: t.int({
+        description:
+          'What the task costs in PicWish credits if it succeeds: `batchSize` × PICWISH_CREDITS_PER_IMAGE, plus PICWISH_CUTOUT_CREDITS (1) for the background removal of a `removeBackground` task.',
+        resolve: (task, _args, ctx) => estimatedCredits(task, ctx.services.credits),
+      }),
+      creditsCharged: t.int({
+        nullable: true,
+        description:
+          'The PicWish credits the task spent, once final: per image produced (0 for FAILED or CANCELLED), plus PICWISH_CUTOUT_CREDITS (1) once a `removeBackground` task’s cutout came back, whatever followed. Null until then.',
+        resolve: (task, _args, ctx) => creditsCharged(task, ctx.services.credits),
+      }),
+      createdAt: t.field({
+        type: 'DateTime',
+        description: 'When the gateway accepted the task.',
+        resolve: (task) => task.createdAt,
+      }),
+      processedAt: optionalTime('processedAt', 'When PicWish started processing.'),
+      completedAt: optionalTime('completedAt', 'When PicWish finished.'),
+      timeElapsedMs: optionalInt('timeElapsedMs', 'PicWish’s processing time in milliseconds.'),
+      images: t.field({
+        type: [GeneratedImageRef],
+        description: 'Stored results; empty until SUCCEEDED.',
+        resolve: (task) => (task.state === 'SUCCEEDED' ? task.images : []),
+      }),
+      error: t.field({
+        type: TaskErrorRef,
+        nullable: true,
+        description: 'Why the task failed, when FAILED.',
+        resolve: (task) => task.error,
+      }),
+    };
+  },
 });
 
 /** What `backgroundTasks` resolves to besides the page: how to count every task it pages through. */
