@@ -25,6 +25,7 @@ import { DEFAULT_SCENE_TYPES } from '../src/config/scene-types.js';
 import { startGateway } from '../src/gateway/app.js';
 import { startLocalEngine } from '../src/local-engine/index.js';
 import { generateUpload, transparentPng } from '../test/support/fixtures.js';
+import { uploadOperation } from '../test/support/harness.js';
 
 export interface BudgetBenchOptions {
   /** Tasks created at once (default 100). */
@@ -58,20 +59,13 @@ export interface BudgetBenchResult {
 const WATCH = `subscription($id: ID!) { backgroundTaskUpdated(id: $id) { id state } }`;
 
 async function create(url: string, png: Buffer, prompt: string): Promise<string> {
-  const form = new FormData();
-  form.set('operations', JSON.stringify({ query: generateUpload('id'), variables: { file: null, prompt } }));
-  form.set('map', JSON.stringify({ 0: ['variables.file'] }));
-  form.set('0', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'fg.png');
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    body: form,
-    headers: { 'apollo-require-preflight': 'true' },
-  });
-  const body = (await response.json()) as {
-    data?: { generateBackground?: { id: string } };
-    errors?: unknown;
-  };
-  const id = body.data?.generateBackground?.id;
+  const { body } = await uploadOperation(
+    url,
+    generateUpload('id'),
+    { file: null, prompt },
+    { variablePath: 'variables.file', bytes: png, name: 'fg.png' },
+  );
+  const id = (body.data?.generateBackground as { id?: string } | undefined)?.id;
   if (!id) throw new Error(`generateBackground failed: ${JSON.stringify(body.errors)}`);
   return id;
 }

@@ -1,6 +1,7 @@
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
 import { startLocalEngine } from '../../src/local-engine/index.js';
 import { paddedPng, transparentPng } from '../../test/support/fixtures.js';
+import { uploadOperation } from '../../test/support/harness.js';
 import { type GatewayProcess, spawnGateway } from '../lib/gateway-process.js';
 import { waitForTask } from '../lib/ops.js';
 import { log, sleep } from '../lib/stats.js';
@@ -23,24 +24,15 @@ const UPLOAD = `mutation Upload($file: Upload!) {
 }`;
 
 async function upload(url: string, png: Buffer): Promise<string | null> {
-  const form = new FormData();
-  form.set(
-    'operations',
-    JSON.stringify({ query: UPLOAD, variables: { file: null }, operationName: 'Upload' }),
+  const { body } = await uploadOperation(
+    url,
+    UPLOAD,
+    { file: null },
+    { variablePath: 'variables.file', bytes: png, name: 'product.png' },
   );
-  form.set('map', JSON.stringify({ 0: ['variables.file'] }));
-  form.set('0', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'product.png');
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    body: form,
-    headers: { 'apollo-require-preflight': 'true' },
-  });
-  const body = (await response.json()) as {
-    data?: { generateBackground?: { id: string } };
-    errors?: unknown;
-  };
-  if (!body.data?.generateBackground) log(`upload refused: ${JSON.stringify(body).slice(0, 300)}`);
-  return body.data?.generateBackground?.id ?? null;
+  const task = body.data?.generateBackground as { id: string } | undefined;
+  if (!task) log(`upload refused: ${JSON.stringify(body).slice(0, 300)}`);
+  return task?.id ?? null;
 }
 
 /**
