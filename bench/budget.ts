@@ -12,20 +12,13 @@
  *   one task duration).
  *
  * Run: `npx tsx bench/budget.ts [tasks] [qps] [engineDurationMs]`. Self-contained: it starts its
- * own engine and gateway (through the src APIs) on loopback and a throwaway DATA_DIR.
+ * own engine and gateway (the test suite's startStack) on loopback and a throwaway DATA_DIR.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import pino from 'pino';
-import { loadConfig } from '../src/config/config.js';
-import { DEFAULT_SCENE_TYPES } from '../src/config/scene-types.js';
-import { startGateway } from '../src/gateway/app.js';
-import { startLocalEngine } from '../src/local-engine/index.js';
 import { generateUpload, transparentPng } from '../test/support/fixtures.js';
-import { uploadOperation } from '../test/support/harness.js';
+import { startStack, uploadOperation } from '../test/support/harness.js';
 
 export interface BudgetBenchOptions {
   /** Tasks created at once (default 100). */
@@ -112,22 +105,19 @@ export async function runBudgetBench(options: BudgetBenchOptions = {}): Promise<
   const n = options.tasks ?? 100;
   const qps = options.qps ?? 2;
   const durationMs = options.engineDurationMs ?? 4_000;
-  const engine = await startLocalEngine({ qps, durationMs, maxConcurrentRenders: 2 });
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-budget-'));
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    PICWISH_API_KEY: engine.apiKey,
-    PICWISH_BASE_URL: engine.url,
-    PICWISH_QPS: String(qps),
-    PICWISH_TASK_DEADLINE_MS: String(Math.max(300_000, Math.ceil(((4 * n) / qps) * 1000))),
-    TENANT_RATE_LIMIT_PER_MINUTE: String(Math.max(60, n * 2)),
-    TENANT_MAX_ACTIVE_TASKS: String(Math.max(20, n * 2)),
-    LOG_LEVEL: 'silent',
+  // The test suite's stack: the gateway in process, its outbound fetches kept on loopback.
+  const stack = await startStack({
+    engine: { qps, durationMs, maxConcurrentRenders: 2 },
+    env: {
+      PICWISH_QPS: String(qps),
+      PICWISH_TIMEOUT_MS: '30000',
+      PICWISH_TASK_DEADLINE_MS: String(Math.max(300_000, Math.ceil(((4 * n) / qps) * 1000))),
+      TENANT_RATE_LIMIT_PER_MINUTE: String(Math.max(60, n * 2)),
+      TENANT_MAX_ACTIVE_TASKS: String(Math.max(20, n * 2)),
+    },
   });
-  if (!config.ok) throw new Error(config.error.message);
-  const gateway = await startGateway(config.value, pino({ level: 'silent' }), DEFAULT_SCENE_TYPES);
+  const { engine, dataDir } = stack;
+  const gateway = stack.gateway;
   try {
     const png = await transparentPng(400, 300);
     const started = Date.now();
@@ -191,9 +181,7 @@ export async function runBudgetBench(options: BudgetBenchOptions = {}): Promise<
     if (options.print ?? true) printReport(result);
     return result;
   } finally {
-    await gateway.close();
-    await engine.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stack.close();
   }
 }
 
