@@ -155,7 +155,9 @@ describe.each(stores)('viewer.usage and credits in /metrics on $name', ({ env })
     expect(Date.parse(whole.to)).toBeGreaterThan(Date.parse(createdFrom));
 
     const later = new Date(Date.parse(whole.to) + 1).toISOString();
-    expect((await usage(TENANTS.alpha, { from: later })).tasksByState.total).toBe(0);
+    // Both ends given: `to` defaulting to now could fall within the same millisecond as `later`.
+    const minuteLater = new Date(Date.parse(later) + 60_000).toISOString();
+    expect((await usage(TENANTS.alpha, { from: later, to: minuteLater })).tasksByState.total).toBe(0);
     expect((await usage(TENANTS.alpha, { to: createdFrom })).tasksByState.total).toBe(0);
     expect(await usage(TENANTS.alpha, { from: createdFrom, to: later })).toMatchObject({
       from: createdFrom,
