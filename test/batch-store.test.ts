@@ -1,12 +1,11 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgres, type PgConnection } from '../src/adapters/postgres/connection.js';
-import { migrate } from '../src/adapters/postgres/migrations.js';
+import { describe, expect, it } from 'vitest';
+import { openPostgres } from '../src/adapters/postgres/connection.js';
 import { PgTaskStore } from '../src/adapters/postgres/pg-store.js';
 import { SqliteTaskStore } from '../src/adapters/sqlite/sqlite-store.js';
 import type { Batch, BatchStore } from '../src/core/batches.js';
 import { IdempotencyConflictError } from '../src/core/store.js';
-import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
+import { useMigratedDatabase } from './support/pg-db.js';
 
 /** Issue #15 item 3: what SQLite and PostgreSQL keep of a batch, and the key's window. */
 
@@ -61,25 +60,15 @@ function describeBatchStore(name: string, open: () => Promise<BatchStore>): void
 describeBatchStore('SQLite', async () => new SqliteTaskStore(':memory:'));
 
 const silent = pino({ level: 'silent' });
-let database: TestDatabase;
-let db: PgConnection;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = openPostgres(database.url, silent);
-  await migrate(db.pool);
-});
-afterAll(async () => {
-  await db?.close();
-  await database?.drop();
-});
+const postgres = useMigratedDatabase();
 
-describeBatchStore('PostgreSQL', async () => new PgTaskStore(db.pool));
+describeBatchStore('PostgreSQL', async () => new PgTaskStore(postgres.db.pool));
 
 describe('PostgreSQL batch keys across instances', () => {
   it('let only one of two instances reserve a batch under one key; the other learns which batch holds it', async () => {
-    const other = openPostgres(database.url, silent);
+    const other = openPostgres(postgres.url, silent);
     try {
-      const stores = [new PgTaskStore(db.pool), new PgTaskStore(other.pool)];
+      const stores = [new PgTaskStore(postgres.db.pool), new PgTaskStore(other.pool)];
       const attempts = stores.map((store) =>
         store.insertBatch(batch({ tenantId: 'race', idempotencyKey: 'same' })),
       );

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openPostgres, type PgConnection } from '../src/adapters/postgres/connection.js';
 import { MIGRATIONS, migrate } from '../src/adapters/postgres/migrations.js';
 import { PgTaskStore } from '../src/adapters/postgres/pg-store.js';
@@ -7,29 +7,19 @@ import { PgTenantLimiter } from '../src/adapters/postgres/pg-tenant-limits.js';
 import { IdempotencyConflictError } from '../src/core/store.js';
 import { TenantLimitError } from '../src/core/tenant-limits.js';
 import { describeTaskStoreContract, sampleTask } from './store-contract.js';
-import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
+import { createTestDatabase, useMigratedDatabase } from './support/pg-db.js';
 
 const silent = pino({ level: 'silent' });
-let database: TestDatabase;
-let db: PgConnection;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = openPostgres(database.url, silent);
-  await migrate(db.pool);
-});
-afterAll(async () => {
-  await db?.close();
-  await database?.drop();
-});
+const postgres = useMigratedDatabase();
 
 describeTaskStoreContract('PostgreSQL', async () => {
-  await db.pool.query('truncate tasks, tenant_creations');
-  return { store: new PgTaskStore(db.pool), async dispose() {} };
+  await postgres.db.pool.query('truncate tasks, tenant_creations');
+  return { store: new PgTaskStore(postgres.db.pool), async dispose() {} };
 });
 
 /** A second gateway instance: its own pool on the same database. */
 function otherInstance(): PgConnection {
-  return openPostgres(database.url, silent);
+  return openPostgres(postgres.url, silent);
 }
 
 describe('PostgreSQL schema migrations', () => {
@@ -101,10 +91,10 @@ describe('PostgreSQL usage migration', () => {
 
 describe('PgTaskStore across instances', () => {
   it('refuses a second task for an idempotency key still in its window (two instances racing)', async () => {
-    await db.pool.query('truncate tasks, tenant_creations');
+    await postgres.db.pool.query('truncate tasks, tenant_creations');
     const other = otherInstance();
     try {
-      const one = new PgTaskStore(db.pool);
+      const one = new PgTaskStore(postgres.db.pool);
       const two = new PgTaskStore(other.pool);
       const first = sampleTask({ idempotencyKey: 'order-7\u0000' });
       const racer = sampleTask({ idempotencyKey: 'order-7\u0000', createdAt: first.createdAt + 10 });
@@ -126,8 +116,8 @@ describe('PgTaskStore across instances', () => {
   });
 
   it('never lets instances racing for one tenant go past its active-task limit', async () => {
-    await db.pool.query('truncate tasks, tenant_creations');
-    const instances = [db, otherInstance(), otherInstance()];
+    await postgres.db.pool.query('truncate tasks, tenant_creations');
+    const instances = [postgres.db, otherInstance(), otherInstance()];
     const limits = { perMinute: 1_000, maxActive: 5 };
     try {
       const stores = instances.map((each) => new PgTaskStore(each.pool, { limits }));
@@ -139,7 +129,7 @@ describe('PgTaskStore across instances', () => {
         expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(TenantLimitError);
       }
       expect(await stores[0]?.countActive('acme')).toBe(5);
-      const limiter = new PgTenantLimiter(db.pool, limits);
+      const limiter = new PgTenantLimiter(postgres.db.pool, limits);
       expect((await limiter.admit('acme')).ok).toBe(false);
       expect((await limiter.admit('other')).ok).toBe(true);
     } finally {
@@ -148,11 +138,11 @@ describe('PgTaskStore across instances', () => {
   });
 
   it('counts creations in a per-minute window shared by every instance', async () => {
-    await db.pool.query('truncate tasks, tenant_creations');
+    await postgres.db.pool.query('truncate tasks, tenant_creations');
     const other = otherInstance();
     const limits = { perMinute: 3, maxActive: 1_000 };
     try {
-      const one = new PgTaskStore(db.pool, { limits });
+      const one = new PgTaskStore(postgres.db.pool, { limits });
       const two = new PgTaskStore(other.pool, { limits });
       await one.insert(sampleTask({ state: 'SUCCEEDED' }));
       await two.insert(sampleTask({ state: 'SUCCEEDED' }));

@@ -1,45 +1,38 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgres, type PgConnection } from '../src/adapters/postgres/connection.js';
-import { migrate } from '../src/adapters/postgres/migrations.js';
+import { describe, expect, it } from 'vitest';
+import { openPostgres } from '../src/adapters/postgres/connection.js';
 import { PgTaskStore } from '../src/adapters/postgres/pg-store.js';
 import { PgWebhookStore } from '../src/adapters/postgres/pg-webhooks.js';
 import { deliveriesFor } from '../src/core/webhooks.js';
 import { sampleTask } from './store-contract.js';
-import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
+import { useMigratedDatabase } from './support/pg-db.js';
 import { describeWebhookStoreContract } from './webhook-store-contract.js';
 
 const silent = pino({ level: 'silent' });
-let database: TestDatabase;
-let db: PgConnection;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = openPostgres(database.url, silent);
-  await migrate(db.pool);
-});
-afterAll(async () => {
-  await db?.close();
-  await database?.drop();
-});
+const postgres = useMigratedDatabase();
 
 async function empty(): Promise<void> {
-  await db.pool.query('truncate tasks, webhook_deliveries, webhook_secrets');
+  await postgres.db.pool.query('truncate tasks, webhook_deliveries, webhook_secrets');
 }
 
 describeWebhookStoreContract('PostgreSQL', async () => {
   await empty();
-  return { tasks: new PgTaskStore(db.pool), webhooks: new PgWebhookStore(db.pool), async dispose() {} };
+  return {
+    tasks: new PgTaskStore(postgres.db.pool),
+    webhooks: new PgWebhookStore(postgres.db.pool),
+    async dispose() {},
+  };
 });
 
 describe('PgWebhookStore across instances', () => {
   it('never hands one due row to two instances claiming at the same moment (FOR UPDATE SKIP LOCKED)', async () => {
     await empty();
-    const tasks = new PgTaskStore(db.pool);
+    const tasks = new PgTaskStore(postgres.db.pool);
     for (let i = 0; i < 40; i++) {
       const task = sampleTask({ webhook: { url: 'https://hooks.example/h', events: ['QUEUED'] } });
       await tasks.insert(task, deliveriesFor(null, task));
     }
-    const pools = Array.from({ length: 4 }, () => openPostgres(database.url, silent));
+    const pools = Array.from({ length: 4 }, () => openPostgres(postgres.url, silent));
     try {
       const now = Date.now() + 1_000;
       const rounds = await Promise.all(

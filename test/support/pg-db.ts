@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
+import { openPostgres, type PgConnection } from '../../src/adapters/postgres/connection.js';
+import { migrate } from '../../src/adapters/postgres/migrations.js';
 
 /**
  * A throwaway PostgreSQL database for one test file, on the server of TEST_DATABASE_URL (default:
@@ -33,5 +37,34 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     url: url.toString(),
     drop: () => admin(`drop database if exists ${name} with (force)`),
+  };
+}
+
+/**
+ * The setup every PostgreSQL store spec shares: a throwaway database brought to the latest schema
+ * before the file's tests and dropped after them. Read `db` and `url` inside tests and hooks, once
+ * `beforeAll` has run.
+ */
+export function useMigratedDatabase(): { readonly db: PgConnection; readonly url: string } {
+  let database: TestDatabase | undefined;
+  let db: PgConnection | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    db = openPostgres(database.url, pino({ level: 'silent' }));
+    await migrate(db.pool);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+  return {
+    get db() {
+      if (!db) throw new Error('useMigratedDatabase: read db inside a test or hook');
+      return db;
+    },
+    get url() {
+      if (!database) throw new Error('useMigratedDatabase: read url inside a test or hook');
+      return database.url;
+    },
   };
 }
