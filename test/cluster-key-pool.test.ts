@@ -6,6 +6,7 @@ import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js
 import { picwishKeyId } from '../src/upstream/key-id.js';
 import {
   type ClusterTask,
+  clusterEnv,
   createTask,
   type GatewayProcess,
   getTask,
@@ -34,17 +35,13 @@ let png: Buffer;
 const gateways: GatewayProcess[] = [];
 
 async function start(name: string): Promise<GatewayProcess> {
-  const gateway = await spawnGateway(name, {
-    DATABASE_URL: database.url,
-    ...s3.env('pool'),
-    DATA_DIR: dataDir,
-    FILES_SIGNING_SECRET: 'cluster-test-signing-secret-0123456789abcdef',
-    PICWISH_API_KEYS: KEYS.join(','),
-    PICWISH_BASE_URL: engine.url,
-    PICWISH_QPS: '2',
-    PICWISH_TIMEOUT_MS: '5000',
-    TENANT_MAX_ACTIVE_TASKS: '10',
-  });
+  const gateway = await spawnGateway(
+    name,
+    clusterEnv(
+      { databaseUrl: database.url, storage: s3.env('pool'), dataDir, engine, keys: KEYS },
+      { TENANT_MAX_ACTIVE_TASKS: '10' },
+    ),
+  );
   gateways.push(gateway);
   return gateway;
 }

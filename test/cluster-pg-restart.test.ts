@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
 import {
   type ClusterTask,
+  clusterEnv,
   createTask,
   type GatewayProcess,
   getTask,
@@ -34,16 +35,10 @@ const gateways: GatewayProcess[] = [];
 async function start(name: string): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), `gw-pg-restart-${name}-`));
   dataDirs.push(dataDir);
-  const gateway = await spawnGateway(name, {
-    DATABASE_URL: postgres.url,
-    ...s3.env('restart'),
-    DATA_DIR: dataDir,
-    FILES_SIGNING_SECRET: 'cluster-test-signing-secret-0123456789abcdef',
-    PICWISH_API_KEY: engine.apiKey,
-    PICWISH_BASE_URL: engine.url,
-    PICWISH_QPS: '2',
-    PICWISH_TIMEOUT_MS: '5000',
-  });
+  const gateway = await spawnGateway(
+    name,
+    clusterEnv({ databaseUrl: postgres.url, storage: s3.env('restart'), dataDir, engine }),
+  );
   gateways.push(gateway);
   return gateway;
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
 import {
   type ClusterTask,
+  clusterEnv,
   createTask,
   type GatewayProcess,
   getTask,
@@ -32,16 +33,10 @@ let png: Buffer;
 const gateways: GatewayProcess[] = [];
 
 async function start(name: string): Promise<GatewayProcess> {
-  const gateway = await spawnGateway(name, {
-    DATABASE_URL: database.url,
-    ...s3.env('cluster'),
-    DATA_DIR: dataDir,
-    FILES_SIGNING_SECRET: 'cluster-test-signing-secret-0123456789abcdef',
-    PICWISH_API_KEY: engine.apiKey,
-    PICWISH_BASE_URL: engine.url,
-    PICWISH_QPS: '2',
-    PICWISH_TIMEOUT_MS: '5000',
-  });
+  const gateway = await spawnGateway(
+    name,
+    clusterEnv({ databaseUrl: database.url, storage: s3.env('cluster'), dataDir, engine }),
+  );
   gateways.push(gateway);
   return gateway;
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
 import {
   type ClusterTask,
+  clusterEnv,
   createTask,
   type GatewayProcess,
   getTask,
@@ -33,17 +34,14 @@ const gateways: GatewayProcess[] = [];
 async function start(name: string): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), `gw-s3-spool-${name}-`));
   dataDirs.push(dataDir);
-  const gateway = await spawnGateway(name, {
-    DATABASE_URL: database.url,
-    ...s3.env('spool'),
-    DATA_DIR: dataDir,
-    FILES_SIGNING_SECRET: 'cluster-test-signing-secret-0123456789abcdef',
-    PICWISH_API_KEY: engine.apiKey,
-    PICWISH_BASE_URL: engine.url,
-    // One call a second: the tasks queued first keep the leader busy while the follower dies.
-    PICWISH_QPS: '1',
-    PICWISH_TIMEOUT_MS: '5000',
-  });
+  const gateway = await spawnGateway(
+    name,
+    clusterEnv(
+      { databaseUrl: database.url, storage: s3.env('spool'), dataDir, engine },
+      // One call a second: the tasks queued first keep the leader busy while the follower dies.
+      { PICWISH_QPS: '1' },
+    ),
+  );
   gateways.push(gateway);
   return gateway;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
 import {
+  clusterEnv,
   createTask,
   type GatewayProcess,
   getTask,
@@ -33,17 +34,16 @@ let png: Buffer;
 const gateways: GatewayProcess[] = [];
 
 async function start(name: string): Promise<GatewayProcess> {
-  const gateway = await spawnGateway(name, {
-    DATABASE_URL: database.url,
-    ...s3.env('watchers'),
+  const gateway = await spawnGateway(
+    name,
     // Each instance its own working directory, as on separate machines.
-    DATA_DIR: join(dataDir, name),
-    FILES_SIGNING_SECRET: 'cluster-test-signing-secret-0123456789abcdef',
-    PICWISH_API_KEY: engine.apiKey,
-    PICWISH_BASE_URL: engine.url,
-    PICWISH_QPS: '2',
-    PICWISH_TIMEOUT_MS: '5000',
-  });
+    clusterEnv({
+      databaseUrl: database.url,
+      storage: s3.env('watchers'),
+      dataDir: join(dataDir, name),
+      engine,
+    }),
+  );
   gateways.push(gateway);
   return gateway;
 }

@@ -34,6 +34,40 @@ function inheritedEnv(): Record<string, string> {
   return env;
 }
 
+/** What a cluster member is wired to: one PostgreSQL, one bucket, its data folder, the local engine. */
+export interface ClusterWiring {
+  readonly databaseUrl: string;
+  /** The bucket's variables (`TestS3.env(prefix)`). */
+  readonly storage: Record<string, string>;
+  readonly dataDir: string;
+  readonly engine: { readonly url: string; readonly apiKey: string };
+  /** The PicWish keys, when not just the engine's own: several go in PICWISH_API_KEYS. */
+  readonly keys?: readonly string[];
+}
+
+/**
+ * The environment every cluster spec gives its gateway processes, so that each spec states only
+ * what it changes (`overrides`): a strict 2 QPS, a 5 s upstream timeout, one signing secret for
+ * every instance (a link signed by one is served by all).
+ */
+export function clusterEnv(
+  wiring: ClusterWiring,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  const keys = wiring.keys ?? [wiring.engine.apiKey];
+  return {
+    DATABASE_URL: wiring.databaseUrl,
+    ...wiring.storage,
+    DATA_DIR: wiring.dataDir,
+    FILES_SIGNING_SECRET: 'cluster-test-signing-secret-0123456789abcdef',
+    ...(keys.length === 1 ? { PICWISH_API_KEY: keys[0] as string } : { PICWISH_API_KEYS: keys.join(',') }),
+    PICWISH_BASE_URL: wiring.engine.url,
+    PICWISH_QPS: '2',
+    PICWISH_TIMEOUT_MS: '5000',
+    ...overrides,
+  };
+}
+
 /** Spawns a gateway and waits for its "GraphiQL at <url>/graphql" line. */
 export async function spawnGateway(name: string, env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
