@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchDone, batchImages, sendBatch } from './support/batch-ops.js';
 import { eventually, readSse, startStack, type TestStack } from './support/harness.js';
 import { bearer, mustGenerate, TENANTS, TWO_TENANT_KEYS } from './support/tenancy.js';
 
@@ -47,6 +48,26 @@ describe('fast paths', () => {
     const deleted = await post(stack, { query: DELETE, variables: { id } }, alpha);
     expect(JSON.parse(deleted.text).data.deleteBackgroundTask).toBe(true);
     expect(JSON.parse((await post(stack, read, alpha)).text).data.backgroundTask).toBeNull();
+  });
+
+  it('reads a finished task’s batch fresh: its counts move when another task of the batch is deleted', async () => {
+    const { good } = await batchImages();
+    const sent = await sendBatch(stack, [{ file: good }, { file: good }], { tenant: TENANTS.alpha });
+    const batch = sent.data?.generateBackgrounds.batch;
+    const [kept, removed] = batch?.tasks.map((task) => task.id) ?? [];
+    await batchDone(stack, batch?.id as string, TENANTS.alpha);
+    const read = {
+      query: 'query Task($id: ID!) { backgroundTask(id: $id) { id state batch { counts { deleted } } } }',
+      variables: { id: kept },
+      operationName: 'Task',
+    };
+    const deletedCount = async () =>
+      JSON.parse((await post(stack, read, alpha)).text).data.backgroundTask.batch.counts.deleted as number;
+    expect(await deletedCount()).toBe(0);
+    expect(await deletedCount()).toBe(0);
+    const deleted = await post(stack, { query: DELETE, variables: { id: removed } }, alpha);
+    expect(JSON.parse(deleted.text).data.deleteBackgroundTask).toBe(true);
+    expect(await deletedCount()).toBe(1);
   });
 
   it('streams the same events to later subscribers of a task as Yoga streams to the first', async () => {

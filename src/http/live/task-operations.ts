@@ -60,17 +60,57 @@ export function taskReadIds(operation: Operation): string[] | null {
 }
 
 /**
- * Fields of a finished task that still change: its webhook deliveries are tried after the task
- * ended. A read selecting one (anywhere in the document, fragments included) is not a
- * finished-task read.
+ * The fields whose value is fixed once a task is final — an allow-list, so that a field added to
+ * the schema later is not cached until somebody decides it may be. Left out on purpose: `batch`
+ * (its counts and tasks move while the batch's other tasks run or are deleted) and
+ * `webhookDeliveries` (tried after the task ended). Result links (`url`, `thumbnailUrl`,
+ * `expiresAt`) are re-signed by the cache's own expiry, not by this list.
  */
-const STILL_CHANGING: ReadonlySet<string> = new Set(['webhookDeliveries']);
+const FIXED_ONCE_FINAL: ReadonlySet<string> = new Set([
+  '__typename',
+  'backgroundTask',
+  // BackgroundTask
+  'batchSize',
+  'completedAt',
+  'createdAt',
+  'creditsCharged',
+  'error',
+  'estimatedCredits',
+  'estimatedStartAt',
+  'id',
+  'images',
+  'negativePrompt',
+  'processedAt',
+  'progress',
+  'prompt',
+  'queuePosition',
+  'removeBackground',
+  'sceneType',
+  'stage',
+  'state',
+  'stateDetail',
+  'timeElapsedMs',
+  'upstreamState',
+  'upstreamTaskId',
+  // GeneratedImage
+  'bytes',
+  'contentType',
+  'expiresAt',
+  'height',
+  'thumbnailUrl',
+  'url',
+  'width',
+  // TaskError
+  'code',
+  'message',
+]);
 
+/** Whether the document (fragments included) selects any field outside FIXED_ONCE_FINAL. */
 function selectsChangingField(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     Field(node) {
-      if (!STILL_CHANGING.has(node.name.value)) return undefined;
+      if (FIXED_ONCE_FINAL.has(node.name.value)) return undefined;
       found = true;
       return BREAK;
     },
