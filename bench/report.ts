@@ -2,6 +2,7 @@ import type { BudgetBenchResult } from './budget.js';
 import type { ClusterBenchResult } from './cluster.js';
 import type { LoadResult } from './lib/load.js';
 import { median, quantile } from './lib/stats.js';
+import type { BareBroadcastResult } from './phases/bare-broadcast.js';
 import type { FanoutPhaseResult } from './phases/fanout.js';
 import type { MemoryPhaseResult } from './phases/memory.js';
 import type { TransportResult } from './phases/transports.js';
@@ -25,6 +26,8 @@ export interface ReportInput {
   fanoutOff: FanoutPhaseResult;
   /** Rows 2 and 3 on each SSE transport (Yoga's SSE first, the transport of rows 1, 3 and 4). */
   transports: TransportResult[];
+  /** Row 3's floor: a bare node:http process writing one frame to as many SSE responses. */
+  bareBroadcast: BareBroadcastResult[];
   memoryOff: MemoryPhaseResult;
   upload: UploadPhaseResult;
   budget: BudgetBenchResult;
@@ -80,6 +83,8 @@ export function renderReport(input: ReportInput): string {
   const memoryRowOk = memoryAtMost.every((m) => (m.step?.perSubscriptionBytes ?? Number.NaN) <= 16 * 1024);
   const castAtMost = input.transports.map((t) => ({ transport: t.transport, cast: largest(t) }));
   const castRowOk = castAtMost.every((c) => quantile(c.cast?.lastMs ?? [], 0.99) <= 100);
+  const bareAtMost = input.bareBroadcast.at(-1);
+  const bareP99 = quantile(bareAtMost?.lastMs ?? [], 0.99);
   const fanIn = fanout.fanIn;
   const b = fanout.broadcast;
   const bOff = fanoutOff.broadcast;
@@ -106,6 +111,7 @@ export function renderReport(input: ReportInput): string {
     `| 2 | Memory per idle subscription at ${memoryAtMost[0]?.step?.subscriptions ?? '?'} subscribers (RSS growth ÷ subscriptions, after a full GC), per transport | ${memoryAtMost.map((m) => `${m.transport}: ${kib(m.step?.perSubscriptionBytes ?? Number.NaN)}`).join('; ')} | ≤ 16 KiB each | ${verdict(memoryRowOk)} |`,
     `| 3 | Broadcast latency: upstream poll answer → last of ${b.subscribers} subscribers has the update (Yoga SSE) | p50 ${ms(bP50)}, p99 ${ms(bP99)} (${b.updates} updates) | p99 ≤ 100 ms | ${verdict(bP99 <= 100)} |`,
     `| 3 | Broadcast latency to ${castAtMost[0]?.cast?.subscribers ?? '?'} subscribers, p99 (p50), per transport | ${castAtMost.map((c) => `${c.transport}: ${ms(quantile(c.cast?.lastMs ?? [], 0.99))} (${ms(median(c.cast?.lastMs ?? []))})`).join('; ')} | p99 ≤ 100 ms each | ${verdict(castRowOk)} |`,
+    `| 3 | The same beside its floor: a bare node:http process writing one frame to ${bareAtMost?.subscribers ?? '?'} SSE responses, read the same way (p99 ${ms(bareP99)}, p50 ${ms(median(bareAtMost?.lastMs ?? []))}) — gateway p99 ÷ bare p99, per transport | ${castAtMost.map((c) => `${c.transport}: ${x(quantile(c.cast?.lastMs ?? [], 0.99) / bareP99)}`).join('; ')} | — | — |`,
     ...q.map(
       (r) =>
         `| 4 | \`backgroundTask\` of a finished task, concurrency ${r.concurrency}: p50 ÷ bare p50; throughput ÷ bare | ${x(r.p50Ratio)}; ${x(r.throughputRatio)} | ≤ 2×; ≥ 0.8× | ${verdict(r.p50Ratio <= 2)}; ${verdict(r.throughputRatio >= 0.8)} |`,
@@ -163,7 +169,7 @@ export function renderReport(input: ReportInput): string {
     '',
     `Every subscriber received every update: ${b.allReceivedEveryUpdate ? 'yes' : 'no'}. With ~1–2 s between polls there are only a dozen updates per task, so "p99" is close to the maximum and one scheduling hiccup of the shared machine shows in it.`,
     '',
-    ...transportSection(input.transports),
+    ...transportSection(input.transports, input.bareBroadcast),
     '### 4. Query latency and throughput',
     '',
     `\`query Task($id: ID!) { backgroundTask(id: $id) { id state progress upstreamTaskId images { url width height } error { code message } } }\` for a SUCCEEDED task (${fanout.queryBodyBytes}-byte answer), POSTed as JSON with \`accept: application/graphql-response+json\`. The bare server is a \`node:http\` server in its own process answering the gateway's exact bytes and content type. Closed-loop load from undici pools (one keep-alive connection per worker); ${input.quick ? 2 : 3} alternating rounds of ${input.quick ? 1 : 2} s per side after a warm-up, pooled.`,
@@ -208,7 +214,7 @@ export function renderReport(input: ReportInput): string {
 }
 
 /** Rows 2 and 3 on each transport, with what the broadcast's accounting found. */
-function transportSection(results: TransportResult[]): string[] {
+function transportSection(results: TransportResult[], bare: BareBroadcastResult[]): string[] {
   return [
     '### 2 and 3 per transport',
     '',
@@ -229,6 +235,7 @@ function transportSection(results: TransportResult[]): string[] {
         .join('; ');
       return `| ${transport} | ${steps} | ${casts} | ${accounting} |`;
     }),
+    `| bare node:http writer (bench/lib/bare-broadcaster.ts) | — | ${bare.map((c) => `${c.subscribers}: p50 ${ms(median(c.lastMs))}, p99 ${ms(quantile(c.lastMs, 0.99))}, first → last p50 ${ms(median(c.spreadMs))} (${c.updates} updates)`).join('; ')} | ${bare.map((c) => `${c.subscribers}: ${c.missed} / — / —`).join('; ')} |`,
     '',
   ];
 }

@@ -15,9 +15,10 @@ import { runClusterBench } from './cluster.js';
 import { BENCH_DIST, buildGateway } from './lib/gateway-process.js';
 import { TRANSPORTS, type Transport } from './lib/sse.js';
 import { log } from './lib/stats.js';
+import { type BareBroadcastResult, runBareBroadcast } from './phases/bare-broadcast.js';
 import { type FanoutPhaseResult, runFanoutPhase } from './phases/fanout.js';
 import { type MemoryPhaseResult, runMemoryPhase } from './phases/memory.js';
-import { runTransportsPhase } from './phases/transports.js';
+import { runTransportsPhase, TRANSPORT_BROADCAST_COUNTS } from './phases/transports.js';
 import { runUploadPhase, type UploadPhaseResult } from './phases/upload.js';
 import { renderReport } from './report.js';
 
@@ -67,6 +68,9 @@ async function main(): Promise<void> {
   log('phase 2/7: the same through Yoga alone (GATEWAY_FAST_PATHS=off)');
   const fanoutOff: FanoutPhaseResult = await runFanoutPhase({ ...fanoutOptions, env: OFF });
   log(`phase 3/7: memory per idle subscription and broadcast on each transport (${transports.join(', ')})`);
+  const bareBroadcast: BareBroadcastResult[] = [];
+  for (const subscribers of quick ? [1000] : TRANSPORT_BROADCAST_COUNTS)
+    bareBroadcast.push(await runBareBroadcast({ subscribers }));
   const perTransport = await runTransportsPhase({ transports, quick });
   log('phase 4/7: memory per idle subscription through Yoga alone');
   const memoryOff: MemoryPhaseResult = await runMemoryPhase({ counts: [2000], tasks: 20, env: OFF });
@@ -85,6 +89,7 @@ async function main(): Promise<void> {
     fanout,
     fanoutOff,
     transports: perTransport,
+    bareBroadcast,
     memoryOff,
     upload,
     budget,
