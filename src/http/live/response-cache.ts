@@ -82,7 +82,9 @@ export class ResponseCache {
     const tenantId = req.tenantId ?? '';
     const key = `${tenantId}\u0000${req.headers.accept ?? ''}\u0000${req.headers.origin ?? ''}\u0000${text}`;
     const cached = this.#answers.get(key);
-    if (cached && cached.expiry === this.#signerBucket() && (await this.#confirmed(cached))) {
+    const fresh = cached !== undefined && cached.expiry === this.#signerBucket();
+    // The common hit (no mutation here since the entry was confirmed) awaits nothing.
+    if (fresh && (cached.checkedGeneration === this.#generation || (await this.#confirmed(cached)))) {
       cached.counter.inc();
       res.writeHead(cached.status, cached.headers);
       res.end(cached.body);
@@ -160,7 +162,6 @@ export class ResponseCache {
 
   /** Whether no mutation finished here since the entry's tasks were confirmed, or they still exist. */
   async #confirmed(answer: Answer): Promise<boolean> {
-    if (answer.checkedGeneration === this.#generation) return true;
     const generation = this.#generation;
     if (!(await this.#allExist(answer))) return false;
     answer.checkedGeneration = generation;
