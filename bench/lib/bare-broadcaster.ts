@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawnScriptServer } from './script-server.js';
 
 /**
  * Row 3's baseline: a bare `node:http` server in its own process that holds every request as an
@@ -37,32 +37,16 @@ const server = http.createServer((req, res) => {
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
 `;
-  const child: ChildProcess = spawn(process.execPath, ['-e', source], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /PORT (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`bare broadcaster exited with ${code}`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
+  const server = await spawnScriptServer('bare broadcaster', source);
+  const url = server.url;
   return {
     url,
-    port,
+    port: server.port,
     async broadcast(text) {
       const answer = await fetch(`${url}/broadcast`, { method: 'POST', body: text });
       await answer.arrayBuffer();
       if (answer.status !== 204) throw new Error(`bare broadcast answered ${answer.status}`);
     },
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => server.stop(),
   };
 }

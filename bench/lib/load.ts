@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { type ScriptServer, spawnScriptServer } from './script-server.js';
 
 /** What one load round measured. */
 export interface LoadResult {
@@ -87,10 +87,7 @@ export async function runLoad(options: {
  * A bare `node:http` server in its own process answering every request with the same bytes and
  * content type: the floor a GraphQL server cannot beat.
  */
-export async function spawnBareServer(
-  body: string,
-  contentType: string,
-): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+export async function spawnBareServer(body: string, contentType: string): Promise<ScriptServer> {
   const source = `
 const http = require('node:http');
 const body = Buffer.from(process.env.BARE_BODY, 'utf8');
@@ -105,27 +102,5 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 60000;
 server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
 `;
-  const child: ChildProcess = spawn(process.execPath, ['-e', source], {
-    env: { ...process.env, BARE_BODY: body, BARE_TYPE: contentType },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /PORT (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pid: child.pid as number,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return spawnScriptServer('bare server', source, { BARE_BODY: body, BARE_TYPE: contentType });
 }
