@@ -1,49 +1,26 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
 import { batchImages, sendBatch } from './support/batch-ops.js';
-import { type GatewayProcess, spawnGateway, stopGateway } from './support/cluster.js';
+import { type ClusterRig, type GatewayProcess, startClusterRig } from './support/cluster.js';
 import { readSse } from './support/harness.js';
-import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
-import { startTestS3, type TestS3 } from './support/s3-server.js';
 
 /**
  * Issue #15 item 3 in a cluster: a batch created on one gateway process is followed to its end on
  * another, which hears the task updates over PostgreSQL (whichever instance leads the scheduler).
  */
-let database: TestDatabase;
-let s3: TestS3;
-let engine: LocalEngine;
-let dataDir: string;
-const gateways: GatewayProcess[] = [];
+let rig: ClusterRig;
+let gateways: GatewayProcess[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  s3 = await startTestS3();
-  engine = await startLocalEngine({ durationMs: 1_500 });
-  dataDir = mkdtempSync(join(tmpdir(), 'gw-batch-cluster-'));
-  const env = {
-    DATABASE_URL: database.url,
-    ...s3.env('batches'),
-    DATA_DIR: dataDir,
-    FILES_SIGNING_SECRET: 'batch-cluster-signing-secret-0123456789abcdef',
-    PICWISH_API_KEY: engine.apiKey,
-    PICWISH_BASE_URL: engine.url,
-    PICWISH_QPS: '20',
-    PICWISH_TIMEOUT_MS: '5000',
-  };
-  gateways.push(...(await Promise.all([spawnGateway('a', env), spawnGateway('b', env)])));
+  rig = await startClusterRig({
+    name: 'batch-cluster',
+    engine: { durationMs: 1_500 },
+    env: { PICWISH_QPS: '20' },
+  });
+  gateways = rig.gateways;
+  await Promise.all([rig.start('a'), rig.start('b')]);
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all(gateways.map((gateway) => stopGateway(gateway)));
-  await engine?.close();
-  await s3?.stop();
-  await database?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => rig?.close(), 60_000);
 
 describe('batches on a PostgreSQL cluster', () => {
   it('follows a batch created on one instance to its end from another, and reads it there', async () => {
@@ -79,6 +56,6 @@ describe('batches on a PostgreSQL cluster', () => {
       done: true,
       tasks: [{ state: 'SUCCEEDED' }, { state: 'SUCCEEDED' }, { state: 'SUCCEEDED' }],
     });
-    expect(engine.stats().creates).toBe(3);
+    expect(rig.engine.stats().creates).toBe(3);
   });
 });

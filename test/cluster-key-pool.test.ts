@@ -1,23 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
 import { picwishKeyId } from '../src/upstream/key-id.js';
 import {
+  type ClusterRig,
   type ClusterTask,
-  clusterEnv,
   createTask,
   type GatewayProcess,
   getTask,
   readyz,
-  spawnGateway,
-  stopGateway,
+  startClusterRig,
 } from './support/cluster.js';
 import { generateUpload, transparentPng } from './support/fixtures.js';
 import { eventually, uploadOperation } from './support/harness.js';
-import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
-import { startTestS3, type TestS3 } from './support/s3-server.js';
 
 /**
  * Issue #13: a PicWish key pool in cluster mode. Two gateway processes on one PostgreSQL and one
@@ -27,24 +20,9 @@ import { startTestS3, type TestS3 } from './support/s3-server.js';
  * (`npm run bench`), asserted here by its cause: both keys drove half the batch each, 0 × 429.
  */
 const KEYS = ['cluster-pool-key-one-0123456789abcdef', 'cluster-pool-key-two-0123456789abcdef'];
-let database: TestDatabase;
-let s3: TestS3;
-let engine: LocalEngine;
-let dataDir: string;
+let rig: ClusterRig;
 let png: Buffer;
-const gateways: GatewayProcess[] = [];
-
-async function start(name: string): Promise<GatewayProcess> {
-  const gateway = await spawnGateway(
-    name,
-    clusterEnv(
-      { databaseUrl: database.url, storage: s3.env('pool'), dataDir, engine, keys: KEYS },
-      { TENANT_MAX_ACTIVE_TASKS: '10' },
-    ),
-  );
-  gateways.push(gateway);
-  return gateway;
-}
+let gateways: GatewayProcess[] = [];
 
 interface KeyLeadership {
   keyId: string;
@@ -65,26 +43,23 @@ function leaders(): Promise<Map<string, GatewayProcess>> {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  s3 = await startTestS3();
-  engine = await startLocalEngine({
-    qps: 2,
-    durationMs: 3_000,
-    apiKey: KEYS[0],
-    extraApiKeys: KEYS.slice(1),
+  rig = await startClusterRig({
+    name: 'pg-pool',
+    engine: {
+      qps: 2,
+      durationMs: 3_000,
+      apiKey: KEYS[0],
+      extraApiKeys: KEYS.slice(1),
+    },
+    keys: KEYS,
+    env: { TENANT_MAX_ACTIVE_TASKS: '10' },
   });
-  dataDir = mkdtempSync(join(tmpdir(), 'gw-pg-pool-'));
+  gateways = rig.gateways;
   png = await transparentPng(400, 300);
-  await Promise.all([start('a'), start('b')]);
+  await Promise.all([rig.start('a'), rig.start('b')]);
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all(gateways.map((gateway) => stopGateway(gateway)));
-  await engine?.close();
-  await s3?.stop();
-  await database?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => rig?.close(), 60_000);
 
 describe('a PicWish key pool across gateway processes', () => {
   it('elects one leader per key, named by key id on /readyz, never by the key', async () => {
@@ -98,7 +73,7 @@ describe('a PicWish key pool across gateway processes', () => {
 
   it('drives a batch created on both instances with both keys: half each, each task polled by its own key, 0 × 429 per key, none sent twice', async () => {
     await leaders();
-    engine.resetStats();
+    rig.engine.resetStats();
     const tasks: ClusterTask[] = [];
     for (let i = 0; i < 8; i += 1) {
       const on = gateways[i % gateways.length] as GatewayProcess;
@@ -113,7 +88,7 @@ describe('a PicWish key pool across gateway processes', () => {
       ),
     );
     expect(ends.map((end) => end.state)).toEqual(Array(8).fill('SUCCEEDED'));
-    const stats = engine.stats();
+    const stats = rig.engine.stats();
     expect(stats.creates).toBe(8);
     for (const key of KEYS) {
       // Created one after the other, the tasks alternate between the keys (the lighter one wins).

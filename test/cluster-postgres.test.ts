@@ -2,22 +2,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
+import type { LocalEngine } from '../src/local-engine/index.js';
 import {
+  type ClusterRig,
   type ClusterTask,
-  clusterEnv,
   createTask,
   type GatewayProcess,
   getTask,
   readyz,
   spawnGateway,
+  startClusterRig,
   stopGateway,
   watchTask,
 } from './support/cluster.js';
 import { transparentPng } from './support/fixtures.js';
 import { eventually } from './support/harness.js';
-import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
-import { startTestS3, type TestS3 } from './support/s3-server.js';
 
 /**
  * Issue #13: gateway processes on one PostgreSQL and one S3-protocol server act as one gateway,
@@ -25,21 +24,12 @@ import { startTestS3, type TestS3 } from './support/s3-server.js';
  * 2 QPS strictly (an overfilled window shows up as a 429 in its stats). The upload spool is still
  * a shared DATA_DIR; results live in the bucket.
  */
-let database: TestDatabase;
-let s3: TestS3;
+let rig: ClusterRig;
 let engine: LocalEngine;
-let dataDir: string;
 let png: Buffer;
-const gateways: GatewayProcess[] = [];
+let gateways: GatewayProcess[] = [];
 
-async function start(name: string): Promise<GatewayProcess> {
-  const gateway = await spawnGateway(
-    name,
-    clusterEnv({ databaseUrl: database.url, storage: s3.env('cluster'), dataDir, engine }),
-  );
-  gateways.push(gateway);
-  return gateway;
-}
+const start = (name: string): Promise<GatewayProcess> => rig.start(name);
 
 function alive(): GatewayProcess[] {
   return gateways.filter((g) => g.child.exitCode === null && g.child.signalCode === null);
@@ -90,22 +80,14 @@ function withHost(link: string, base: string): string {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  s3 = await startTestS3();
-  engine = await startLocalEngine({ qps: 2, durationMs: 4_000 });
-  dataDir = mkdtempSync(join(tmpdir(), 'gw-pg-cluster-'));
+  rig = await startClusterRig({ name: 'pg-cluster', engine: { qps: 2, durationMs: 4_000 } });
+  ({ engine, gateways } = rig);
   png = await transparentPng(400, 300);
   // Started together: the schema migration must not race.
   await Promise.all([start('a'), start('b'), start('c')]);
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all(gateways.map((gateway) => stopGateway(gateway)));
-  await engine?.close();
-  await s3?.stop();
-  await database?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => rig?.close(), 60_000);
 
 describe('a cluster of gateway processes on PostgreSQL and S3', () => {
   let clusterPollsPerTask = 0;

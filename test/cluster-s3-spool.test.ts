@@ -1,22 +1,17 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
 import {
+  type ClusterRig,
   type ClusterTask,
-  clusterEnv,
   createTask,
   type GatewayProcess,
   getTask,
   readyz,
-  spawnGateway,
-  stopGateway,
+  startClusterRig,
 } from './support/cluster.js';
 import { transparentPng } from './support/fixtures.js';
 import { eventually } from './support/harness.js';
-import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
-import { startTestS3, type TestS3 } from './support/s3-server.js';
 
 /**
  * Issue #13: with `BLOB_STORE_URL=s3://…` spooled uploads live in the bucket too, so the elected
@@ -24,27 +19,9 @@ import { startTestS3, type TestS3 } from './support/s3-server.js';
  * gateway has a DATA_DIR of its own (no shared volume): the leader can only have the upload
  * from the bucket.
  */
-let database: TestDatabase;
-let s3: TestS3;
-let engine: LocalEngine;
+let rig: ClusterRig;
 let png: Buffer;
-const dataDirs: string[] = [];
-const gateways: GatewayProcess[] = [];
-
-async function start(name: string): Promise<GatewayProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), `gw-s3-spool-${name}-`));
-  dataDirs.push(dataDir);
-  const gateway = await spawnGateway(
-    name,
-    clusterEnv(
-      { databaseUrl: database.url, storage: s3.env('spool'), dataDir, engine },
-      // One call a second: the tasks queued first keep the leader busy while the follower dies.
-      { PICWISH_QPS: '1' },
-    ),
-  );
-  gateways.push(gateway);
-  return gateway;
-}
+let gateways: GatewayProcess[] = [];
 
 async function isLeader(gateway: GatewayProcess): Promise<boolean> {
   const ready = await readyz(gateway.url);
@@ -56,23 +33,22 @@ function settled(task: ClusterTask | null): ClusterTask | undefined {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  s3 = await startTestS3();
-  engine = await startLocalEngine({ qps: 1, durationMs: 2_000 });
+  rig = await startClusterRig({
+    name: 's3-spool',
+    engine: { qps: 1, durationMs: 2_000 },
+    // One call a second: the tasks queued first keep the leader busy while the follower dies.
+    env: { PICWISH_QPS: '1' },
+    ownDataDirs: true,
+  });
+  gateways = rig.gateways;
   png = await transparentPng(400, 300);
   // One after the other: the first wins the key's lock, the second follows.
-  await start('leader');
+  await rig.start('leader');
   await eventually(async () => ((await isLeader(gateways[0] as GatewayProcess)) ? true : undefined));
-  await start('follower');
+  await rig.start('follower');
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all(gateways.map((gateway) => stopGateway(gateway)));
-  await engine?.close();
-  await s3?.stop();
-  await database?.drop();
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => rig?.close(), 60_000);
 
 describe('spooled uploads in S3', () => {
   it('sends an upload the follower accepted after the follower was SIGKILLed: the leader takes it from the bucket and the task succeeds', async () => {
@@ -90,7 +66,7 @@ describe('spooled uploads in S3', () => {
 
     const end = await eventually(async () => settled(await getTask(leader.url, task.id)), 60_000, 250);
     expect(end.state).toBe('SUCCEEDED');
-    const sent = engine
+    const sent = rig.engine
       .stats()
       .creates_log.find((entry) => entry.fields.prompt === 'spool from the follower');
     expect(sent?.hadFile).toBe(true);
@@ -100,6 +76,6 @@ describe('spooled uploads in S3', () => {
       ).toBe('SUCCEEDED');
     }
     // Sent, so the copies are gone: the leader's own spool holds nothing any more.
-    expect(readdirSync(join(dataDirs[0] as string, 'spool'))).toEqual([]);
+    expect(readdirSync(join(rig.dataDir, 'leader', 'spool'))).toEqual([]);
   }, 120_000);
 });

@@ -1,22 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
+import type { LocalEngine } from '../src/local-engine/index.js';
 import {
-  clusterEnv,
+  type ClusterRig,
   createTask,
   type GatewayProcess,
   getTask,
   readyz,
-  spawnGateway,
-  stopGateway,
+  startClusterRig,
   watchTask,
 } from './support/cluster.js';
 import { transparentPng } from './support/fixtures.js';
 import { eventually } from './support/harness.js';
-import { createTestDatabase, type TestDatabase } from './support/pg-db.js';
-import { startTestS3, type TestS3 } from './support/s3-server.js';
 
 /**
  * Issue #13: in the PostgreSQL cluster mode the elected leader drives a key's tasks, but their
@@ -26,27 +20,10 @@ import { startTestS3, type TestS3 } from './support/s3-server.js';
  * decision for each poll it plans (`gateway_polls_planned_total{watched}` on its /metrics),
  * never how long anything took.
  */
-let database: TestDatabase;
-let s3: TestS3;
+let rig: ClusterRig;
 let engine: LocalEngine;
-let dataDir: string;
 let png: Buffer;
-const gateways: GatewayProcess[] = [];
-
-async function start(name: string): Promise<GatewayProcess> {
-  const gateway = await spawnGateway(
-    name,
-    // Each instance its own working directory, as on separate machines.
-    clusterEnv({
-      databaseUrl: database.url,
-      storage: s3.env('watchers'),
-      dataDir: join(dataDir, name),
-      engine,
-    }),
-  );
-  gateways.push(gateway);
-  return gateway;
-}
+let gateways: GatewayProcess[] = [];
 
 function isLeader(ready: { body: Record<string, unknown> }): boolean {
   return (ready.body.checks as { scheduler?: { leader?: boolean } } | undefined)?.scheduler?.leader === true;
@@ -66,22 +43,19 @@ async function plannedPolls(
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  s3 = await startTestS3();
-  // Long enough upstream that the leader plans many polls before, and after, the follower's death.
-  engine = await startLocalEngine({ qps: 2, durationMs: 90_000 });
-  dataDir = mkdtempSync(join(tmpdir(), 'gw-pg-watchers-'));
+  // Long enough upstream that the leader plans many polls before, and after, the follower's death;
+  // each instance its own working directory, as on separate machines.
+  rig = await startClusterRig({
+    name: 'pg-watchers',
+    engine: { qps: 2, durationMs: 90_000 },
+    ownDataDirs: true,
+  });
+  ({ engine, gateways } = rig);
   png = await transparentPng(400, 300);
-  await Promise.all([start('a'), start('b')]);
+  await Promise.all([rig.start('a'), rig.start('b')]);
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all(gateways.map((gateway) => stopGateway(gateway)));
-  await engine?.close();
-  await s3?.stop();
-  await database?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => rig?.close(), 60_000);
 
 describe('watchers on a follower of the PostgreSQL cluster', () => {
   it('make the leader poll the task as a watched one, until the follower is SIGKILLed and its watch lapses', async () => {

@@ -1,8 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../../src/local-engine/index.js';
 import { generateUpload } from './fixtures.js';
 import { readSse, uploadOperation } from './harness.js';
+import { createTestDatabase, type TestDatabase } from './pg-db.js';
+import { startTestS3, type TestS3 } from './s3-server.js';
 
 /** The repository root, where `src/main.ts` lives. */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -190,4 +196,66 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (!address || typeof address === 'string') throw new Error('no port from the OS');
   return address.port;
+}
+
+/** What a cluster spec runs against: one database, one bucket, one engine, its gateway processes. */
+export interface ClusterRig {
+  readonly database: TestDatabase;
+  readonly s3: TestS3;
+  readonly engine: LocalEngine;
+  readonly dataDir: string;
+  /** Every instance `start` spawned, in order, dead ones included. */
+  readonly gateways: GatewayProcess[];
+  /** Spawns instance `name` with the rig's `clusterEnv` plus `overrides`, and keeps it in `gateways`. */
+  start(name: string, overrides?: Record<string, string>): Promise<GatewayProcess>;
+  /** Stops every instance, then the engine, the bucket and the database, and removes the data folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * The lifecycle every cluster spec shares, so that each states only what its cluster is made of:
+ * a throwaway database, an S3-protocol server, a local engine, a data folder, and instances on them.
+ */
+export async function startClusterRig(options: {
+  /** Names the data folder and the bucket prefix. */
+  readonly name: string;
+  readonly engine?: LocalEngineOptions;
+  /** The PicWish keys, when not just the engine's own (ClusterWiring.keys). */
+  readonly keys?: readonly string[];
+  /** Settings every instance gets on top of `clusterEnv`'s. @default {} */
+  readonly env?: Record<string, string>;
+  /** Each instance its own data folder, as on separate machines. @default false */
+  readonly ownDataDirs?: boolean;
+}): Promise<ClusterRig> {
+  const database = await createTestDatabase();
+  const s3 = await startTestS3();
+  const engine = await startLocalEngine(options.engine);
+  const dataDir = mkdtempSync(join(tmpdir(), `gw-${options.name}-`));
+  const gateways: GatewayProcess[] = [];
+  return {
+    database,
+    s3,
+    engine,
+    dataDir,
+    gateways,
+    async start(name, overrides = {}) {
+      const wiring: ClusterWiring = {
+        databaseUrl: database.url,
+        storage: s3.env(options.name),
+        dataDir: options.ownDataDirs ? join(dataDir, name) : dataDir,
+        engine,
+        ...(options.keys ? { keys: options.keys } : {}),
+      };
+      const gateway = await spawnGateway(name, clusterEnv(wiring, { ...options.env, ...overrides }));
+      gateways.push(gateway);
+      return gateway;
+    },
+    async close() {
+      await Promise.all(gateways.map((gateway) => stopGateway(gateway)));
+      await engine.close();
+      await s3.stop();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
