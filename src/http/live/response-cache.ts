@@ -160,7 +160,10 @@ export class ResponseCache {
     return { key, tenantId, taskIds, expiry: this.#signerBucket(), operationName };
   }
 
-  /** Whether no mutation finished here since the entry's tasks were confirmed, or they still exist. */
+  /**
+   * Whether the entry's tasks still exist, read from the store; called only when a mutation
+   * finished here since they were last confirmed (the caller checks the generation first).
+   */
   async #confirmed(answer: Answer): Promise<boolean> {
     const generation = this.#generation;
     if (!(await this.#allExist(answer))) return false;
