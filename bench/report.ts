@@ -252,7 +252,7 @@ server's p50 and 0.3× its throughput at concurrency 1 (6.9× and 0.11× at 50).
 stream: two \`Request\`s, a ReadableStream, generators, ~33 promises and ~95 closure contexts) showed
 where. The fixes are in \`src/http/live/\` (wire contract in its \`PROTOCOL.md\`), wired through
 \`gateway/transports.ts\`, \`http/server.ts\` and \`createGatewayYoga({ plugins })\`;
-\`test/live-streams.test.ts\` and \`test/fast-paths.test.ts\` check that they answer what Yoga answers.
+\`test/e2e/live-streams.test.ts\` and \`test/e2e/fast-paths.test.ts\` check that they answer what Yoga answers.
 
 - **Live task streams, executed once per group.** Every SSE transport's \`backgroundTaskUpdated\`
   subscribers — Yoga's SSE on \`/graphql\`, graphql-sse's distinct connections and its

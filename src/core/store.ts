@@ -23,7 +23,7 @@ export interface TaskPageQuery {
 
 /**
  * Where tasks live. The embedded SQLite store and the PostgreSQL store implement one
- * contract (test/store-contract.ts runs against both), so the services above never know which one runs.
+ * contract (test/support/store-contract.ts runs against both), so the services above never know which one runs.
  *
  * `update` is a compare-and-set on `version`: a writer that lost a race gets `false` and must
  * re-read, which is what keeps two pollers (or a poller and a cancel) from overwriting each other.

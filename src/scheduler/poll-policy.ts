@@ -35,7 +35,7 @@ export interface PollPlan {
 /** Minimum spacing of two polls of one task. */
 const MIN_POLL_INTERVAL_MS = 1_000;
 
-/** The table above as code, so the scheduler and the doc cannot drift apart (test/poll-policy.test.ts). */
+/** The table above as code, so the scheduler and the doc cannot drift apart (test/unit/scheduler/poll-policy.test.ts). */
 export function planNextPoll(sinceSubmitMs: number, expectedMs: number, watched: boolean): PollPlan {
   let due: number;
   if (sinceSubmitMs < expectedMs) due = expectedMs - sinceSubmitMs;

@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transparentPng } from './fixtures.js';
 import { type GraphQLErrorShape, uploadOperation } from './harness.js';
 
-/** GraphQL documents and helpers the webhook tests share (test/webhooks*.test.ts). */
+/** GraphQL documents and helpers the webhook tests share (test/e2e/webhooks*.test.ts and test/e2e/cluster/webhooks-restart.test.ts). */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

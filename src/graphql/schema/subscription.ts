@@ -15,7 +15,7 @@ type Event = Task | typeof NOT_FOUND;
  * the two arrives as an event; versions older than what was sent are dropped.
  *
  * A missing task is an event, not a thrown error: thrown from `subscribe`, graphql-sse 2.6.1 turns
- * it into an HTTP 400 and the client never sees NOT_FOUND (test/subscription-not-found.test.ts).
+ * it into an HTTP 400 and the client never sees NOT_FOUND (test/e2e/subscription-not-found.test.ts).
  */
 builder.subscriptionFields((t) => ({
   backgroundTaskUpdated: t.field({

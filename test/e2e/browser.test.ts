@@ -1,0 +1,257 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildKitBundle } from '../../scripts/build-kit.js';
+import {
+  dropFile,
+  hasChromium,
+  launchChromium,
+  onlyGateway,
+  pageProblems,
+  seriousAccessibilityViolations,
+} from '../support/browser.js';
+import { productPhotoJpeg, transparentPng } from '../support/fixtures.js';
+import { startStack, type TestStack } from '../support/harness.js';
+
+/**
+ * The demo page (built on the client kit) and GraphiQL in a real browser (Debian's headless
+ * Chromium driven by playwright-core), with every request to anything but the gateway refused:
+ * both pages must work with no CDN at all. Screenshots go to test-results/.
+ */
+
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+if (!hasChromium)
+  console.warn('browser tests skipped: /usr/bin/chromium is not installed (apt-get install -y chromium)');
+
+describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () => {
+  let browser: Browser;
+  let stack: TestStack;
+  let product: Buffer;
+  let tiny: Buffer;
+  let photo: Buffer;
+
+  beforeAll(async () => {
+    // The page imports the kit's browser bundle, which `npm run build` writes; build it first.
+    await buildKitBundle();
+    // No PICWISH_API_KEY: the gateway runs on its own built-in local engine, as `npm start` would.
+    [stack, browser] = await Promise.all([
+      startStack({ env: { PICWISH_API_KEY: '', LOCAL_ENGINE_DURATION_MS: '3000' } }),
+      launchChromium(),
+    ]);
+    [product, tiny, photo] = await Promise.all([
+      transparentPng(600, 400),
+      transparentPng(64, 64),
+      productPhotoJpeg(),
+    ]);
+    mkdirSync('test-results', { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  async function openDemo(
+    gatewayUrl: string,
+    viewport = DESKTOP,
+  ): Promise<{ context: BrowserContext; page: Page; refused: string[]; problems: string[] }> {
+    const context = await browser.newContext({ viewport, acceptDownloads: true });
+    const page = await context.newPage();
+    const refused = await onlyGateway(page, gatewayUrl);
+    const problems = pageProblems(page);
+    await page.goto(`${gatewayUrl}/`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    return { context, page, refused, problems };
+  }
+
+  async function bothResultsLoaded(page: Page): Promise<void> {
+    await page.waitForFunction(
+      () => {
+        const images = [...document.querySelectorAll<HTMLImageElement>('#results img.result')];
+        return images.length === 2 && images.every((image) => image.complete && image.naturalWidth > 0);
+      },
+      null,
+      { timeout: 90_000 },
+    );
+  }
+
+  it('demo page: a dropped PNG is followed live to two results with sliders, downloads and a history entry; accessible at desktop and phone widths', async () => {
+    const { context, page, refused, problems } = await openDemo(stack.url);
+    try {
+      expect(await page.locator('#engine-note').textContent()).toMatch(/LOCAL engine.*not PicWish AI/);
+      expect(await page.locator('input[name="scene"]').count()).toBeGreaterThan(1);
+
+      await dropFile(page, '#drop-zone', product, 'product.png');
+      await expect.poll(() => page.locator('#preview').isVisible()).toBe(true);
+      await page.fill('#prompt', 'white marble counter, soft daylight');
+      await page.click('#submit');
+
+      // Live progress: the stage list moves past the upload while the task runs.
+      await page.waitForFunction(
+        () => ['QUEUED', 'PROCESSING'].includes(document.getElementById('stages')?.dataset.state ?? ''),
+        null,
+        { timeout: 30_000 },
+      );
+      expect(await page.locator('#cancel').isVisible()).toBe(true);
+      await page.screenshot({ path: 'test-results/demo-progress.png' });
+      await bothResultsLoaded(page);
+      expect(await page.locator('#progress').evaluate((bar: HTMLProgressElement) => bar.value)).toBe(100);
+      expect(await page.locator('#status').textContent()).toMatch(/Succeeded, 100%/);
+      expect(await page.locator('#error').isVisible()).toBe(false);
+
+      // The before/after slider answers the keyboard.
+      const slider = page.locator('.compare-range').first();
+      expect(await page.locator('.compare-range').count()).toBe(2);
+      await slider.focus();
+      await page.keyboard.press('Home');
+      expect(await slider.inputValue()).toBe('0');
+      expect(
+        await page
+          .locator('.compare')
+          .first()
+          .evaluate((el) => getComputedStyle(el).getPropertyValue('--split')),
+      ).toBe('0%');
+
+      // Download: the browser saves a PNG from the gateway's own origin.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('.download >> nth=0')]);
+      expect(download.suggestedFilename()).toBe('background-1.png');
+      expect(new URL(download.url()).origin).toBe(new URL(stack.url).origin);
+      const saved = readFileSync((await download.path())!);
+      expect(saved.subarray(1, 4).toString()).toBe('PNG');
+
+      // The task shows up in the history, with a thumbnail.
+      const entry = page.locator('#history li').first();
+      await expect.poll(() => entry.locator('.badge').textContent(), { timeout: 30_000 }).toBe('Done');
+      await expect
+        .poll(() => entry.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth))
+        .toBeGreaterThan(0);
+
+      await page.locator('.compare-range').first().fill('50');
+      // Full-page shots from the top: the results panel is sticky on wide screens.
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: 'test-results/demo-desktop.png', fullPage: true });
+      expect(await seriousAccessibilityViolations(page)).toEqual([]);
+
+      await page.setViewportSize(PHONE);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        PHONE.width,
+      );
+      await page.screenshot({ path: 'test-results/demo-phone.png', fullPage: true });
+      expect(await seriousAccessibilityViolations(page)).toEqual([]);
+
+      expect(refused).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('demo page: Cancel stops a running task and says so', async () => {
+    const { context, page } = await openDemo(stack.url);
+    try {
+      await page.setInputFiles('#image', { name: 'product.png', mimeType: 'image/png', buffer: product });
+      await page.locator('input[name="scene"]').nth(1).check({ force: true });
+      await page.click('#submit');
+      await page
+        .locator('#status')
+        .filter({ hasText: /Queued|Processing/ })
+        .waitFor({ timeout: 30_000 });
+      await page.click('#cancel');
+      await page.locator('#status').filter({ hasText: 'Cancelled.' }).waitFor({ timeout: 30_000 });
+      expect(await page.locator('#results img').count()).toBe(0);
+      expect(await page.locator('#submit').isEnabled()).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('demo page: a refused image is explained in words and marked, with no results', async () => {
+    const { context, page, refused } = await openDemo(stack.url);
+    try {
+      await page.setInputFiles('#image', { name: 'tiny.png', mimeType: 'image/png', buffer: tiny });
+      await page.fill('#prompt', 'a sunny beach');
+      await page.click('#submit');
+      const error = page.locator('#error');
+      await error.waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await error.textContent()).toMatch(/at least 256 px.*IMAGE_TOO_SMALL/);
+      expect(await page.locator('#image').getAttribute('aria-invalid')).toBe('true');
+      expect(await page.locator('#results img').count()).toBe(0);
+      expect(await page.locator('#submit').isEnabled()).toBe(true);
+      expect(refused).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('demo page: a JPEG photo is taken with “Remove the background first” through the cutout to results', async () => {
+    const { context, page, refused, problems } = await openDemo(stack.url);
+    try {
+      await page.setInputFiles('#image', { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: photo });
+      // A JPEG cannot be transparent: the page turns background removal on by itself.
+      expect(await page.locator('#remove-background').isChecked()).toBe(true);
+      await page.fill('#prompt', 'oak table, morning light');
+      await page.click('#submit');
+      await bothResultsLoaded(page);
+      expect(await page.locator('#status').textContent()).toMatch(/Succeeded, 100%/);
+      const cutoutStep = page.locator('#stages [data-stage="CUTOUT"]');
+      expect(await cutoutStep.isVisible()).toBe(true);
+      expect(await cutoutStep.getAttribute('class')).toContain('done');
+      expect(await page.locator('.download', { hasText: 'WebP' }).count()).toBe(2);
+      expect(refused).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('demo page: on a gateway with keys, explains that a key is needed, then works with the key entered', async () => {
+    const key = 'demo-key-0123456789abcdef';
+    const keyed = await startStack({ env: { GATEWAY_API_KEYS: `web:${key}` } });
+    const { context, page, refused } = await openDemo(keyed.url);
+    try {
+      expect(await page.locator('#key-section').getAttribute('open')).not.toBeNull();
+      expect(await page.locator('#engine-note').isVisible()).toBe(false);
+      const error = page.locator('#error');
+      await error.waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await error.textContent()).toMatch(/Authorization: Bearer/);
+
+      await page.fill('#api-key', key);
+      await page.press('#api-key', 'Tab');
+      await expect
+        .poll(() => page.locator('input[name="scene"]').count(), { timeout: 30_000 })
+        .toBeGreaterThan(1);
+      expect(await error.isVisible()).toBe(false);
+
+      await page.setInputFiles('#image', { name: 'product.png', mimeType: 'image/png', buffer: product });
+      await page.locator('input[name="scene"]').nth(1).check({ force: true });
+      await page.click('#submit');
+      await bothResultsLoaded(page);
+      expect(refused).toEqual([]);
+    } finally {
+      await context.close();
+      await keyed.close();
+    }
+  });
+
+  it('GraphiQL: runs a prefilled query with every asset served by the gateway itself', async () => {
+    const page = await browser.newPage();
+    const refused = await onlyGateway(page, stack.url);
+    const problems = pageProblems(page);
+    try {
+      const query = '{ sceneTypes { id name } }';
+      await page.goto(`${stack.url}/graphql?query=${encodeURIComponent(query)}`);
+      const execute = page.locator('.graphiql-execute-button');
+      await execute.waitFor({ state: 'visible', timeout: 60_000 });
+      await execute.click();
+      await expect
+        .poll(() => page.locator('.graphiql-response').textContent(), { timeout: 30_000, interval: 250 })
+        .toContain('"sceneTypes"');
+      expect(await page.locator('.graphiql-response').textContent()).toContain('"name"');
+      expect(refused).toEqual([]);
+      expect(problems.filter((problem) => /Content Security Policy|Refused/i.test(problem))).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -1,0 +1,174 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGatewayClient, type GatewayClient, GatewayError, type Task } from '../../client/index.js';
+import { noOpenStreams, pngFile } from '../support/client-kit.js';
+import { transparentPng } from '../support/fixtures.js';
+import { startStack, type TestStack } from '../support/harness.js';
+
+/**
+ * The client kit (client/) against a real gateway on the local engine: generate from a file and
+ * from a URL, a live stream that drops mid-task, cancel, refusals as typed errors, the task list.
+ */
+
+const PROMPT = 'white marble counter, soft daylight';
+
+let stack: TestStack;
+let png: Buffer;
+let imageHost: Server;
+let imageUrl: string;
+let client: GatewayClient;
+
+beforeAll(async () => {
+  // IMAGE_URL_ALLOW_PRIVATE: the gateway may fetch URL inputs itself behind an SSRF guard; the
+  // image host here is on loopback.
+  stack = await startStack({ engine: { durationMs: 1_200 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } });
+  png = await transparentPng(512, 384);
+  imageHost = createServer((_req, res) => void res.writeHead(200, { 'content-type': 'image/png' }).end(png));
+  await new Promise<void>((resolve) => imageHost.listen(0, '127.0.0.1', resolve));
+  imageUrl = `http://127.0.0.1:${(imageHost.address() as AddressInfo).port}/product.png`;
+  client = createGatewayClient({ url: `${stack.url}/graphql` });
+}, 60_000);
+
+afterAll(async () => {
+  client?.dispose();
+  await stack?.close();
+  if (imageHost) await new Promise((resolve) => imageHost.close(resolve));
+});
+
+async function expectStoredImages(task: Task): Promise<void> {
+  expect(task.state).toBe('SUCCEEDED');
+  expect(task.progress).toBe(100);
+  expect(task.images).toHaveLength(2);
+  for (const image of task.images) {
+    const response = await fetch(image.url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe(image.contentType);
+  }
+}
+
+/** A fetch whose first graphql-sse stream breaks off after its first event, like a dropped connection. */
+function fetchThatDropsTheFirstStream(): { fetch: typeof fetch; streams: () => number } {
+  let streams = 0;
+  const dropping: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    const url = String(input instanceof Request ? input.url : input);
+    if (!url.endsWith('/graphql/stream') || init?.method === 'DELETE' || !response.body) return response;
+    streams += 1;
+    if (streams > 1) return response;
+    const reader = response.body.getReader();
+    const cut = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const { value, done } = await reader.read();
+        if (done) return controller.close();
+        controller.enqueue(value);
+        if (new TextDecoder().decode(value).includes('event: next')) {
+          await reader.cancel();
+          controller.error(new TypeError('network connection lost'));
+        }
+      },
+    });
+    return new Response(cut, { status: response.status, headers: response.headers });
+  };
+  return { fetch: dropping, streams: () => streams };
+}
+
+describe('createGatewayClient', () => {
+  it('generate() uploads a File, reports every update and resolves with the SUCCEEDED task and its images', async () => {
+    const updates: Task[] = [];
+    const task = await client.generate(
+      { image: pngFile(png), background: { prompt: PROMPT } },
+      { onUpdate: (update) => updates.push(update) },
+    );
+    await expectStoredImages(task);
+    expect(updates[0]?.state).toBe('QUEUED');
+    expect(updates.at(-1)).toEqual(task);
+    const progress = updates.map((update) => update.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    await noOpenStreams(stack.url);
+  });
+
+  it('generate() with an image URL lets the gateway fetch it and ends SUCCEEDED', async () => {
+    const task = await client.generate({ image: imageUrl, background: { sceneType: 1 }, batchSize: 2 });
+    await expectStoredImages(task);
+    expect(task.sceneType).toBe(1);
+  });
+
+  it('a stream that drops mid-task is reopened, resumes from the snapshot and still ends SUCCEEDED', async () => {
+    const network = fetchThatDropsTheFirstStream();
+    const flaky = createGatewayClient({ url: `${stack.url}/graphql`, fetch: network.fetch });
+    try {
+      const states: string[] = [];
+      const task = await flaky.generate(
+        { image: pngFile(png), background: { prompt: PROMPT } },
+        { onUpdate: (update) => states.push(update.state), reconnectDelayMs: 50 },
+      );
+      await expectStoredImages(task);
+      expect(network.streams()).toBeGreaterThanOrEqual(2);
+      expect(states.at(-1)).toBe('SUCCEEDED');
+    } finally {
+      flaky.dispose();
+    }
+  });
+
+  it('cancel() of a task being followed ends generate() with CANCELLED', async () => {
+    const cancels: Promise<Task | null>[] = [];
+    const task = await client.generate(
+      { image: pngFile(png), background: { prompt: PROMPT } },
+      {
+        onUpdate: (update) => {
+          if (cancels.length === 0) cancels.push(client.cancel(update.id));
+        },
+      },
+    );
+    expect(task.state).toBe('CANCELLED');
+    expect(task.images).toEqual([]);
+    expect((await cancels[0])?.id).toBe(task.id);
+  });
+
+  it('a refused input rejects with a GatewayError carrying code, reason and field', async () => {
+    const tiny = await transparentPng(64, 64);
+    const refusal = await client.generate({ image: pngFile(tiny), background: { prompt: PROMPT } }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(GatewayError);
+    const error = refusal as GatewayError;
+    expect(error.code).toBe('BAD_USER_INPUT');
+    expect(error.reason).toBe('IMAGE_TOO_SMALL');
+    expect(error.field).toBe('input.image.file');
+    expect(error.problems[0]).toMatchObject({ reason: 'IMAGE_TOO_SMALL', field: 'input.image.file' });
+    expect(error.message).toMatch(/at least 256 px/);
+  });
+
+  it('follow() of an unknown task rejects with NOT_FOUND instead of reconnecting', async () => {
+    const refusal = await client.follow('no-such-task').then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(GatewayError);
+    expect((refusal as GatewayError).code).toBe('NOT_FOUND');
+  });
+
+  it('an aborted signal stops following and closes the stream on the gateway', async () => {
+    const controller = new AbortController();
+    const following = client.generate(
+      { image: pngFile(png), background: { prompt: PROMPT } },
+      { onUpdate: () => controller.abort(new Error('left the page')), signal: controller.signal },
+    );
+    await expect(following).rejects.toThrow('left the page');
+    await noOpenStreams(stack.url);
+  });
+
+  it('task(), tasks() and remove() read and delete the caller’s tasks', async () => {
+    const done = await client.generate({ image: pngFile(png), background: { prompt: PROMPT }, batchSize: 1 });
+    expect((await client.task(done.id))?.state).toBe('SUCCEEDED');
+    const page = await client.tasks({ first: 50 });
+    expect(page.tasks.map((task) => task.id)).toContain(done.id);
+    expect(page.tasks[0]?.id).toBe(done.id);
+    expect(await client.remove(done.id)).toBe(true);
+    expect(await client.task(done.id)).toBeNull();
+    expect(await client.remove(done.id)).toBe(false);
+    expect((await client.sceneTypes()).length).toBeGreaterThan(0);
+  });
+});

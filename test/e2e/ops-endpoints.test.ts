@@ -1,0 +1,117 @@
+import { print } from 'graphql';
+import { createClient } from 'graphql-sse';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GenerateFromFileDocument, type GenerateFromFileMutation } from '../../src/generated/graphql.js';
+import { transparentPng } from '../support/fixtures.js';
+import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+
+/** What operators and browsers get besides GraphQL: probes, metrics, the demo page and its labels. */
+
+async function gauge(url: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+describe('operations endpoints', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    // Slow enough that a task stays unfinished while the subscription is counted.
+    stack = await startStack({ engine: { durationMs: 20_000 } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('/healthz and /readyz answer ready', async () => {
+    const health = await fetch(`${stack.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${stack.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready' });
+  });
+
+  it('/metrics counts created tasks, and a live subscription while it is open but not after it ends', async () => {
+    expect(await gauge(stack.url, 'gateway_active_subscriptions')).toBe(0);
+    const created = await uploadOperation(
+      stack.url,
+      print(GenerateFromFileDocument),
+      { file: null, prompt: 'a quiet library' },
+      { variablePath: 'variables.file', bytes: await transparentPng() },
+    );
+    const { id } = (created.body.data as GenerateFromFileMutation).generateBackground;
+    expect(await gauge(stack.url, 'gateway_tasks_created_total')).toBe(1);
+    const client = createClient({ url: `${stack.url}/graphql/stream`, fetchFn: fetch, retryAttempts: 0 });
+    const first = new Promise<void>((resolve, reject) => {
+      client.subscribe(
+        { query: 'subscription($id: ID!) { backgroundTaskUpdated(id: $id) { state } }', variables: { id } },
+        { next: () => resolve(), error: reject, complete: () => {} },
+      );
+    });
+    try {
+      await first;
+      await eventually(async () =>
+        (await gauge(stack.url, 'gateway_active_subscriptions')) === 1 ? true : undefined,
+      );
+    } finally {
+      client.dispose();
+    }
+    await eventually(async () =>
+      (await gauge(stack.url, 'gateway_active_subscriptions')) === 0 ? true : undefined,
+    );
+    const text = await (await fetch(`${stack.url}/metrics`)).text();
+    for (const name of ['gateway_queue_length', 'gateway_running_tasks', 'graphql_operations_total']) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
+  });
+
+  it('GET / serves the demo page with a same-origin content security policy, and its assets', async () => {
+    const page = await fetch(`${stack.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const html = await page.text();
+    expect(html).toContain('<input id="image" name="image" type="file"');
+    expect(html).not.toMatch(/https?:\/\//);
+    for (const [path, type] of [
+      ['/demo.js', /^text\/javascript/],
+      ['/demo.css', /^text\/css/],
+      ['/kit/gateway-client.js', /^text\/javascript/],
+    ] as const) {
+      const asset = await fetch(`${stack.url}${path}`);
+      expect(asset.status, path).toBe(200);
+      expect(asset.headers.get('content-type'), path).toMatch(type);
+      expect((await asset.text()).length, path).toBeGreaterThan(0);
+    }
+    const head = await fetch(`${stack.url}/demo.js`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect((await fetch(`${stack.url}/`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('/about.json says the gateway talks to PicWish when it has a PicWish key, and that no key is needed', async () => {
+    const about = await fetch(`${stack.url}/about.json`);
+    expect(about.status).toBe(200);
+    expect(await about.json()).toEqual({ engine: 'picwish', apiKeyRequired: false });
+  });
+});
+
+describe('/about.json on other configurations', () => {
+  it('says "local" without a PicWish key, and that a gateway key is required when keys are configured', async () => {
+    const stack = await startStack({
+      env: { PICWISH_API_KEY: '', GATEWAY_API_KEYS: 'acme:0123456789abcdef0123456789' },
+    });
+    try {
+      expect(await (await fetch(`${stack.url}/about.json`)).json()).toEqual({
+        engine: 'local',
+        apiKeyRequired: true,
+      });
+      // The page itself loads without a key; its GraphQL calls are what need one.
+      expect((await fetch(`${stack.url}/`)).status).toBe(200);
+    } finally {
+      await stack.close();
+    }
+  });
+});

@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type TestStack } from '../support/harness.js';
+import { bearer, mustGenerate, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
+
+/**
+ * Issue #15 item 4: `BackgroundTask` is a Relay `Node` whose global id is the task id it always
+ * had; `node`/`nodes` find a tenant's own tasks only; `backgroundTasks` counts what it pages.
+ */
+
+const NODE = `query Node($id: ID!) {
+  node(id: $id) { __typename id ... on BackgroundTask { state batchSize } }
+}`;
+const NODES = `query Nodes($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`;
+const PAGE = `query Page($first: Int!, $after: String, $state: BackgroundTaskState) {
+  backgroundTasks(first: $first, after: $after, state: $state) {
+    totalCount
+    edges { node { id } }
+    pageInfo { endCursor hasNextPage }
+  }
+}`;
+
+/** The Relay-standard form of a global id: what graphql-relay's `toGlobalId` makes. */
+function relayForm(typename: string, id: string): string {
+  return Buffer.from(`${typename}:${id}`).toString('base64');
+}
+
+interface Page {
+  totalCount: number;
+  edges: { node: { id: string } }[];
+  pageInfo: { endCursor: string | null; hasNextPage: boolean };
+}
+
+describe('Relay nodes and totalCount', () => {
+  let stack: TestStack;
+  const alpha: string[] = [];
+  let betaTask: string;
+
+  async function ask<T>(query: string, variables: Record<string, unknown>, key: string) {
+    const answer = await stack.gql<T>(query, variables, bearer(key));
+    expect(answer.status).toBe(200);
+    return answer.body;
+  }
+
+  async function page(key: string, variables: Record<string, unknown>): Promise<Page> {
+    const body = await ask<{ backgroundTasks: Page }>(PAGE, variables, key);
+    if (!body.data) throw new Error(JSON.stringify(body));
+    return body.data.backgroundTasks;
+  }
+
+  beforeAll(async () => {
+    // Long enough that nothing finishes while the counts are read.
+    stack = await startStack({ engine: { durationMs: 60_000 }, env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
+    for (let i = 0; i < 5; i += 1) alpha.push(await mustGenerate(stack, TENANTS.alpha));
+    betaTask = await mustGenerate(stack, TENANTS.beta);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('reads an own task by its task id and by the Relay form of it, and another tenant’s as null', async () => {
+    const id = alpha[0] as string;
+    for (const globalId of [id, relayForm('BackgroundTask', id)]) {
+      const own = await ask<{ node: unknown }>(NODE, { id: globalId }, TENANTS.alpha);
+      expect(own).toEqual({
+        data: { node: { __typename: 'BackgroundTask', id, state: expect.any(String), batchSize: 1 } },
+      });
+      // The same id read by another tenant is simply not there: no error that would reveal it.
+      expect(await ask(NODE, { id: globalId }, TENANTS.beta)).toEqual({ data: { node: null } });
+    }
+    // The global id is the id every other field takes, unchanged.
+    const task = await ask<{ backgroundTask: { id: string } }>(
+      'query($id: ID!) { backgroundTask(id: $id) { id } }',
+      { id },
+      TENANTS.alpha,
+    );
+    expect(task.data?.backgroundTask.id).toBe(id);
+  });
+
+  it('answers nodes in order, with null for another tenant’s, unknown and malformed ids', async () => {
+    const ids = [
+      alpha[1],
+      betaTask,
+      'not-an-id',
+      '00000000-0000-4000-8000-000000000000',
+      relayForm('BackgroundTask', betaTask),
+      relayForm('GeneratedImage', 'x'),
+      relayForm('Query', 'x'),
+      relayForm('NoSuchType', alpha[2] as string),
+      'Zm9v',
+      '',
+      relayForm('BackgroundTask', alpha[2] as string),
+    ];
+    const body = await ask<{ nodes: unknown[] }>(NODES, { ids }, TENANTS.alpha);
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.nodes).toEqual([
+      { __typename: 'BackgroundTask', id: alpha[1] },
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      { __typename: 'BackgroundTask', id: alpha[2] },
+    ]);
+  });
+
+  it('refuses more than 100 ids in one nodes call', async () => {
+    const ids = Array.from({ length: 101 }, () => alpha[0]);
+    const body = await ask(NODES, { ids }, TENANTS.alpha);
+    expect(body.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'TOO_MANY_IDS',
+      field: 'ids',
+    });
+  });
+
+  it('gives the same totalCount on every page, per tenant and per state', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const current: Page = await page(TENANTS.alpha, { first: 2, after });
+      expect(current.totalCount).toBe(5);
+      seen.push(...current.edges.map((edge) => edge.node.id));
+      if (!current.pageInfo.hasNextPage) break;
+      after = current.pageInfo.endCursor;
+    }
+    expect(seen.sort()).toEqual([...alpha].sort());
+    expect((await page(TENANTS.beta, { first: 1 })).totalCount).toBe(1);
+
+    const cancelled = await ask(
+      'mutation($id: ID!) { cancelBackgroundTask(id: $id) { state } }',
+      { id: alpha[3] },
+      TENANTS.alpha,
+    );
+    expect(cancelled).toEqual({ data: { cancelBackgroundTask: { state: 'CANCELLED' } } });
+    const onlyCancelled = await page(TENANTS.alpha, { first: 5, state: 'CANCELLED' });
+    expect(onlyCancelled.totalCount).toBe(1);
+    expect(onlyCancelled.edges.map((edge) => edge.node.id)).toEqual([alpha[3]]);
+    expect((await page(TENANTS.alpha, { first: 1 })).totalCount).toBe(5);
+    expect((await page(TENANTS.beta, { first: 1, state: 'CANCELLED' })).totalCount).toBe(0);
+  });
+});
