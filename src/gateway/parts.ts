@@ -27,7 +27,7 @@ import { KeyPool, keyOfTask } from '../scheduler/key-pool.js';
 import { TaskScheduler } from '../scheduler/scheduler.js';
 import { PicWishClient } from '../upstream/client.js';
 import { WebhookDispatcher } from '../webhooks/dispatcher.js';
-import type { SharedParts } from './shared-parts.js';
+import type { SharedParts } from './shared-part-types.js';
 import type { UpstreamChoice } from './upstream-choice.js';
 
 /** Results PicWish hands back are refused above this size. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { openPostgres, type PgConnection } from '../adapters/postgres/connection.js';
+import { openPostgres } from '../adapters/postgres/connection.js';
 import { ElectedAdoption } from '../adapters/postgres/elected-adoption.js';
 import { migrate } from '../adapters/postgres/migrations.js';
 import { PgTaskEventTarget } from '../adapters/postgres/pg-event-target.js';
@@ -11,15 +11,7 @@ import { PgWatchPresence } from '../adapters/postgres/pg-watch-presence.js';
 import { PgWebhookStore } from '../adapters/postgres/pg-webhooks.js';
 import type { Config } from '../config/config.js';
 import { SpacedBudget } from '../scheduler/budget.js';
-import type { SharedParts } from './shared-parts.js';
-
-/** What the PostgreSQL cluster mode adds to the shared parts: its connections, to report and close. */
-export interface PostgresCluster {
-  readonly connection: PgConnection;
-  /** One election per PicWish key, by key id, as `forKey` made them (for /readyz). */
-  readonly adoptions: ReadonlyMap<string, ElectedAdoption>;
-  close(): Promise<void>;
-}
+import type { PostgresCluster, SharedParts } from './shared-part-types.js';
 
 /**
  * `DATABASE_URL`: tasks, tenant limits, queue positions, updates and who watches what between

@@ -3,7 +3,7 @@ import type { TaskStore } from '../core/store.js';
 import type { Readiness } from '../http/server.js';
 import { withoutCredentials } from '../shared/secrets.js';
 import type { BlobStoreChoice } from './blob-store-choice.js';
-import type { PostgresCluster } from './postgres-parts.js';
+import type { PostgresCluster } from './shared-part-types.js';
 import type { UpstreamChoice } from './upstream-choice.js';
 
 /** How long /readyz waits for the store or the blob store before calling it unreachable. */

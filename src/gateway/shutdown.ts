@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { EventStreams } from '../http/event-streams.js';
 import type { BlobStoreChoice } from './blob-store-choice.js';
 import type { GatewayParts } from './parts.js';
-import type { SharedParts } from './shared-parts.js';
+import type { SharedParts } from './shared-part-types.js';
 import type { UpstreamChoice } from './upstream-choice.js';
 
 /** How long a shutdown waits for requests in flight before cutting their connections. */
