@@ -19,11 +19,12 @@ const config: CodegenConfig = {
   schema: 'schema/schema.graphql',
   ignoreNoDocuments: false,
   generates: {
-    'src/generated/': {
+    'test/generated/': {
       documents: ['test/operations/*.graphql'],
       preset: 'client',
-      // persisted-documents.json (sha256 → document): the trusted documents the tests and the demo
-      // load with PERSISTED_OPERATIONS_FILE (src/graphql/plugins/use-trusted-documents.ts).
+      // Test code only, so it lives under test/ and stays out of dist/. persisted-documents.json
+      // (sha256 → document): the trusted documents the tests load with PERSISTED_OPERATIONS_FILE
+      // (src/graphql/plugins/use-trusted-documents.ts).
       presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
       config: shared,
     },

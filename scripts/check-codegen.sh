@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when schema/schema.graphql, src/generated/ or client/generated/ are stale: regenerates them
+# Fails when schema/schema.graphql, test/generated/ or client/generated/ are stale: regenerates them
 # the one way (`npm run codegen`: print the schema from the Pothos code, then graphql-codegen) and
 # asks git whether anything changed, including new or deleted files.
 set -euo pipefail
@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 
 npm run --silent codegen >/dev/null
 
-drift="$(git status --porcelain -- schema src/generated client/generated)"
+drift="$(git status --porcelain -- schema test/generated client/generated)"
 if [[ -n "$drift" ]]; then
   echo "Generated files are out of date; run \`npm run codegen\` and commit the result:" >&2
   echo "$drift" >&2
-  git --no-pager diff --stat -- schema src/generated client/generated >&2 || true
+  git --no-pager diff --stat -- schema test/generated client/generated >&2 || true
   exit 1
 fi
-echo "schema/schema.graphql, src/generated/ and client/generated/ are up to date."
+echo "schema/schema.graphql, test/generated/ and client/generated/ are up to date."

@@ -8,7 +8,7 @@ import {
   type FollowTaskSubscription,
   GenerateFromFileDocument,
   SceneTypesDocument,
-} from '../../src/generated/graphql.js';
+} from '../generated/graphql.js';
 import { pngFile } from '../support/client-kit.js';
 import { transparentPng } from '../support/fixtures.js';
 import { startStack, type TestStack } from '../support/harness.js';

@@ -13,7 +13,7 @@ import {
   type GenerateFromFileMutation,
   SceneTypesDocument,
   TaskNodeDocument,
-} from '../../src/generated/graphql.js';
+} from '../generated/graphql.js';
 import { transparentPng } from '../support/fixtures.js';
 import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
 

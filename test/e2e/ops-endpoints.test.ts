@@ -1,7 +1,7 @@
 import { print } from 'graphql';
 import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GenerateFromFileDocument, type GenerateFromFileMutation } from '../../src/generated/graphql.js';
+import { GenerateFromFileDocument, type GenerateFromFileMutation } from '../generated/graphql.js';
 import { transparentPng } from '../support/fixtures.js';
 import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
 

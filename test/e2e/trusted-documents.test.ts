@@ -1,11 +1,7 @@
 import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FollowTaskDocument,
-  GenerateFromFileDocument,
-  TaskByIdDocument,
-} from '../../src/generated/graphql.js';
-import persisted from '../../src/generated/persisted-documents.json' with { type: 'json' };
+import { FollowTaskDocument, GenerateFromFileDocument, TaskByIdDocument } from '../generated/graphql.js';
+import persisted from '../generated/persisted-documents.json' with { type: 'json' };
 import { transparentPng } from '../support/fixtures.js';
 import { type GraphQLErrorShape, startStack, type TestStack } from '../support/harness.js';
 
@@ -24,7 +20,7 @@ describe('trusted documents only', () => {
   beforeAll(async () => {
     stack = await startStack({
       env: {
-        PERSISTED_OPERATIONS_FILE: 'src/generated/persisted-documents.json',
+        PERSISTED_OPERATIONS_FILE: 'test/generated/persisted-documents.json',
         PERSISTED_OPERATIONS_ONLY: 'true',
       },
     });

@@ -1,6 +1,6 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ViewerUsageDocument, type ViewerUsageQuery } from '../../src/generated/graphql.js';
+import { ViewerUsageDocument, type ViewerUsageQuery } from '../generated/graphql.js';
 import { generateUpload, productPhotoJpeg, transparentPng } from '../support/fixtures.js';
 import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-db.js';
