@@ -50,6 +50,7 @@ fi
 
 echo "==> type-check";  npx tsc --noEmit
 echo "==> lint and format check"; npx biome ci .
+echo "==> settings drift check"; npx tsx scripts/settings-example.ts --check
 if [ -f scripts/check-codegen.sh ]; then
   echo "==> codegen drift check"; bash scripts/check-codegen.sh
 fi
