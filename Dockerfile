@@ -12,7 +12,7 @@
 # PUBLIC_URL to the address clients reach: result links are signed against it (without it they
 # would name 0.0.0.0). Without PICWISH_API_KEY the gateway runs its built-in local engine (not AI).
 
-ARG NODE_IMAGE=node:22-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Toolchain for native modules: better-sqlite3 (and sharp) run install scripts; when no prebuilt
 # binary matches, better-sqlite3 compiles with node-gyp.

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # `npm start`: installs packages on a fresh clone, builds (the gateway, and the client kit bundle
 # the demo page loads), and runs the gateway. With no PICWISH_API_KEY it runs on the built-in
-# local (non-AI) engine, offline.
+# local (non-AI) engine, offline. It runs on Node 24 LTS when the machine's node is not a supported
+# line (scripts/node-runtime.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+source scripts/node-runtime.sh
+node_runtime_use_supported
+node_runtime_install_packages
 npx tsc -p tsconfig.build.json
 npm run --silent build:kit
 exec node dist/main.js

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # `npm test`: installs what the tests need (npm packages, Debian's chromium for the browser tests,
 # a running PostgreSQL for the PostgreSQL tests), runs the checks that keep the code honest, then
-# the whole suite on Node 20 and on Node 22 LTS.
-# It needs only npm and bash to start, so it works on a fresh clone.
+# the whole suite on each supported Node line: 24 LTS (or the machine's node when it is a
+# supported line), then 22 and 26. A machine with an older node (say 20) gets Node 24 from the npm
+# registry (scripts/node-runtime.sh says how). It needs only npm and bash to start, so it works on
+# a fresh clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "==> installing npm packages"
-  npm ci --no-audit --no-fund
-fi
+source scripts/node-runtime.sh
+node_runtime_use_supported
+node_runtime_install_packages
 
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -50,18 +51,24 @@ fi
 
 echo "==> type-check";  npx tsc --noEmit
 echo "==> lint and format check"; npx biome ci .
+echo "==> settings drift check"; npx tsx scripts/settings-example.ts --check
 if [ -f scripts/check-codegen.sh ]; then
   echo "==> codegen drift check"; bash scripts/check-codegen.sh
 fi
-# The suite runs on Node 20 (the machine's node), then on Node 22 LTS in a copy of the tree
-# (scripts/with-node-22.sh); TEST_NODE_22=false skips the second run. The type-check, lint and
-# codegen check do not depend on the runtime and run once.
+# The suite runs on the runtime chosen above, then on each other supported line in a copy of the
+# tree (scripts/with-node.sh); TEST_OTHER_NODES lists those lines (default "22 24 26" minus the
+# main one; empty skips them). The type-check, lint and drift checks do not depend on the runtime
+# and run once.
 rm -rf test-results && mkdir -p test-results
+main="$(node -p 'process.versions.node.split(".")[0]')"
+reports=("test-results/vitest-node-$main.json")
 status=0
-bash scripts/run-tests.sh "$PWD/test-results/vitest-node-20.json" "$@" || status=$?
-if [ "${TEST_NODE_22:-true}" != false ]; then
-  bash scripts/with-node-22.sh bash scripts/run-tests.sh "$PWD/test-results/vitest-node-22.json" "$@" || status=$?
-fi
+bash scripts/run-tests.sh "$PWD/${reports[0]}" "$@" || status=$?
+for major in ${TEST_OTHER_NODES-22 24 26}; do
+  [ "$major" = "$main" ] && continue
+  reports+=("test-results/vitest-node-$major.json")
+  bash scripts/with-node.sh "$major" bash scripts/run-tests.sh "$PWD/test-results/vitest-node-$major.json" "$@" || status=$?
+done
 node -e '
   const fs = require("node:fs");
   const sum = { passed: 0, failed: 0, skipped: 0 };
@@ -76,5 +83,5 @@ node -e '
     sum.passed += r.numPassedTests; sum.failed += failed; sum.skipped += skipped;
   }
   console.log(`${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
-' test-results/vitest-node-20.json $([ "${TEST_NODE_22:-true}" != false ] && echo test-results/vitest-node-22.json) || true
+' "${reports[@]}" || true
 exit $status

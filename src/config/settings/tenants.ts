@@ -1,0 +1,87 @@
+import { custom, flag, integer, refuse, text } from './define.js';
+import { family } from './family.js';
+
+/** Who may call the gateway: gateway keys (inline or from a file). Keys are never echoed. */
+export const tenants = family(
+  'Tenants',
+  {
+    GATEWAY_API_KEYS: custom({
+      meaning: 'tenant:key pairs, comma-separated (keys of 16+ characters). Empty: single-tenant local mode.',
+      parse: (raw, name) => keyPairs(raw ?? '', name),
+    }),
+    GATEWAY_API_KEYS_FILE: text({
+      meaning: 'A file of tenant:key pairs, one per line (instead of GATEWAY_API_KEYS).',
+    }),
+    ALLOW_ANONYMOUS: flag({
+      meaning:
+        'Allow keyless use on a non-loopback HOST (anyone reaching the port can spend the PicWish key).',
+    }),
+    TENANT_RATE_LIMIT_PER_MINUTE: integer({
+      meaning: 'Task creates per tenant per minute (a batch counts each of its inputs).',
+      default: 60,
+      min: 1,
+      max: 1_000_000,
+    }),
+    TENANT_MAX_ACTIVE_TASKS: integer({
+      meaning: 'Unfinished tasks per tenant (a batch counts each of its inputs).',
+      default: 20,
+      min: 1,
+      max: 1_000_000,
+    }),
+  },
+  (v, io) => ({
+    auth: {
+      /** Raw `tenant:key` pairs; hashed by the auth module, never logged. */
+      apiKeys: apiKeys(v.GATEWAY_API_KEYS, v.GATEWAY_API_KEYS_FILE, io.readText),
+      allowAnonymous: v.ALLOW_ANONYMOUS,
+      rateLimitPerMinute: v.TENANT_RATE_LIMIT_PER_MINUTE,
+      maxActiveTasks: v.TENANT_MAX_ACTIVE_TASKS,
+    },
+  }),
+);
+
+type KeyPair = { tenant: string; key: string };
+
+function apiKeys(inline: KeyPair[], file: string | null, readText: (path: string) => string): KeyPair[] {
+  if (file === null) return inline;
+  if (inline.length > 0) {
+    refuse('GATEWAY_API_KEYS_FILE', 'set GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE, not both');
+  }
+  let contents: string;
+  try {
+    contents = readText(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    return refuse('GATEWAY_API_KEYS_FILE', `GATEWAY_API_KEYS_FILE=${file} cannot be read (${code})`);
+  }
+  return keyPairs(contents, 'GATEWAY_API_KEYS_FILE');
+}
+
+/** Parses `tenant:key` pairs separated by commas or new lines; `#` starts a comment line. */
+function keyPairs(source: string, variable: string): KeyPair[] {
+  const pairs: KeyPair[] = [];
+  for (const entry of source.split(/[,\n]/)) {
+    const item = entry.trim();
+    if (!item || item.startsWith('#')) continue;
+    const colon = item.indexOf(':');
+    const tenant = colon > 0 ? item.slice(0, colon).trim() : '';
+    const key = colon > 0 ? item.slice(colon + 1).trim() : '';
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(tenant) || key.length < 16) {
+      // The entry is not echoed: it may hold a secret.
+      refuse(
+        variable,
+        `${variable} entry ${pairs.length + 1} must be tenant:key with a tenant of letters, digits, . _ - and a key of at least 16 characters`,
+      );
+    }
+    const earlier = pairs.findIndex((pair) => pair.key === key);
+    if (earlier >= 0) {
+      // One key naming two tenants would make whose tasks a caller sees depend on entry order.
+      refuse(
+        variable,
+        `${variable} entry ${pairs.length + 1} repeats the key of entry ${earlier + 1}; every key must be distinct (a tenant may have several keys, e.g. while rotating)`,
+      );
+    }
+    pairs.push({ tenant, key });
+  }
+  return pairs;
+}
