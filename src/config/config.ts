@@ -15,6 +15,7 @@ import {
   postgresUrl,
   text,
 } from './env-values.js';
+import { type IdentityConfig, identity } from './identity-config.js';
 
 /**
  * Everything the gateway reads from its environment, parsed once at start-up so that a bad value
@@ -59,6 +60,8 @@ export interface Config {
     readonly rateLimitPerMinute: number;
     readonly maxActiveTasks: number;
   };
+  /** End-user sessions and identity providers (#23). */
+  readonly identity: IdentityConfig;
   /** `DATABASE_URL`: PostgreSQL as the cluster's system of record; null: SQLite under DATA_DIR. */
   readonly databaseUrl: string | null;
   /** Where results (and, in a cluster, spooled uploads) live. */
@@ -207,8 +210,9 @@ export function loadConfig(
       );
     }
     const keys = apiKeys(env, readText);
+    const ids = identity(env, readText);
     const allowAnonymous = boolean(env, 'ALLOW_ANONYMOUS');
-    if (keys.length === 0 && !allowAnonymous && !isLoopback(host)) {
+    if (keys.length === 0 && ids.jwtIssuers.length === 0 && !allowAnonymous && !isLoopback(host)) {
       throw new ConfigProblem(
         'HOST',
         `HOST=${host} is reachable from other machines, but no GATEWAY_API_KEYS are set: anyone could spend the PicWish key. Set GATEWAY_API_KEYS, bind to 127.0.0.1, or set ALLOW_ANONYMOUS=true to accept anonymous use on purpose.`,
@@ -252,6 +256,7 @@ export function loadConfig(
         rateLimitPerMinute: integer(env, 'TENANT_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000),
         maxActiveTasks: integer(env, 'TENANT_MAX_ACTIVE_TASKS', 20, 1, 1_000_000),
       },
+      identity: ids,
       databaseUrl: postgresUrl(env, 'DATABASE_URL'),
       blobStore: blobStore(env),
       fastPaths: onOff(env, 'GATEWAY_FAST_PATHS'),

@@ -11,6 +11,7 @@ import { SpacedBudget, type UpstreamBudget } from '../scheduler/budget.js';
 import type { KeyLoad } from '../scheduler/key-pool.js';
 import type { TaskAdoption } from '../scheduler/task-adoption.js';
 import { LocalWaitingQueue, type WaitingQueue } from '../scheduler/waiting-queue.js';
+import { tenantLimits } from './limits.js';
 import { type PostgresCluster, postgresParts } from './postgres-parts.js';
 
 /** What one PicWish key of the pool gets: its own budget and queue, and in a cluster its own election. */
@@ -50,7 +51,7 @@ export interface SharedParts {
  */
 export async function sharedParts(config: Config, logger: Logger): Promise<SharedParts> {
   if (config.databaseUrl) return postgresParts(config, config.databaseUrl, logger);
-  const { rateLimitPerMinute, maxActiveTasks } = config.auth;
+
   const store = new SqliteTaskStore(join(config.dataDir, 'tasks.db'));
   return {
     postgres: null,
@@ -61,6 +62,6 @@ export async function sharedParts(config: Config, logger: Logger): Promise<Share
     watchPresence: undefined,
     // One process: each key's scheduler keeps its own queue and budget in memory.
     forKey: () => ({ budget: new SpacedBudget(config.picwish.qps), queue: new LocalWaitingQueue() }),
-    limiter: new LocalTenantLimiter(store, rateLimitPerMinute, maxActiveTasks),
+    limiter: new LocalTenantLimiter(store, tenantLimits(config), tenantLimits(config).subject),
   };
 }
