@@ -90,6 +90,7 @@ const FIXED_ONCE_FINAL: ReadonlySet<string> = new Set([
   'stage',
   'state',
   'stateDetail',
+  'subject',
   'timeElapsedMs',
   'upstreamState',
   'upstreamTaskId',
