@@ -255,6 +255,41 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       expect(await store.listForTenant('nobody', { first: 5 })).toEqual({ tasks: [], hasNextPage: false });
     });
 
+    it('keeps each end user’s tasks apart: pages, counts, active tasks, usage and idempotency keys by subject', async () => {
+      const alice = sampleTask({ subject: 'alice', idempotencyKey: 'k' });
+      const bob = sampleTask({ subject: 'bob', idempotencyKey: 'k' });
+      const server = sampleTask({ idempotencyKey: 'k' });
+      for (const task of [alice, bob, server]) await store.insert(task);
+      const page = (subject: string | null) =>
+        store.listForTenant('acme', { first: 10, subject }).then((p) => p.tasks.map((t) => t.id));
+      expect(await page('alice')).toEqual([alice.id]);
+      expect(await page(null)).toEqual([server.id, bob.id, alice.id]);
+      // A cursor of another subject's task gives nothing to that subject.
+      expect(await store.listForTenant('acme', { first: 10, subject: 'alice', after: bob.id })).toEqual({
+        tasks: [],
+        hasNextPage: false,
+      });
+      expect(await store.countForTenant({ tenantId: 'acme', subject: 'bob' }, null)).toBe(1);
+      expect(await store.countForTenant({ tenantId: 'acme', subject: null }, null)).toBe(3);
+      expect(await store.countActive({ tenantId: 'acme', subject: 'alice' })).toBe(1);
+      expect(await store.countActive({ tenantId: 'acme', subject: 'carol' })).toBe(0);
+      const usage = await store.usageForTenant(
+        { tenantId: 'acme', subject: 'alice' },
+        0,
+        Number.MAX_SAFE_INTEGER,
+      );
+      expect(usage.byState.QUEUED).toBe(1);
+      // The same key names a different task for each owner, the server keys' included.
+      const byKey = (subject: string | null) =>
+        store.findByIdempotencyKey({ tenantId: 'acme', subject }, 'k', 0).then((t) => t?.id ?? null);
+      expect([await byKey('alice'), await byKey('bob'), await byKey(null), await byKey('carol')]).toEqual([
+        alice.id,
+        bob.id,
+        server.id,
+        null,
+      ]);
+    });
+
     it('orders tasks created in the same millisecond by insertion', async () => {
       const a = sampleTask();
       const b = sampleTask({ createdAt: a.createdAt });
