@@ -145,6 +145,32 @@ describe('PgTaskStore across instances', () => {
     }
   });
 
+  it('never lets instances racing for one end user go past its own active-task limit, nor hold back another', async () => {
+    await postgres.db.pool.query('truncate tasks, tenant_creations');
+    const instances = [postgres.db, otherInstance(), otherInstance()];
+    const limits = { perMinute: 1_000, maxActive: 1_000, subject: { perMinute: 1_000, maxActive: 3 } };
+    try {
+      const stores = instances.map((each) => new PgTaskStore(each.pool, { limits }));
+      const results = await Promise.allSettled(
+        Array.from({ length: 24 }, (_, i) =>
+          stores[i % stores.length]?.insert(sampleTask({ subject: 'alice' })),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+      expect(await stores[0]?.countActive({ tenantId: 'acme', subject: 'alice' })).toBe(3);
+      await stores[1]?.insert(sampleTask({ subject: 'bob' }));
+      const limiter = new PgTenantLimiter(postgres.db.pool, limits);
+      expect((await limiter.admit({ tenantId: 'acme', subject: 'alice' })).ok).toBe(false);
+      expect((await limiter.admit({ tenantId: 'acme', subject: 'bob' })).ok).toBe(true);
+      expect(await limiter.standing({ tenantId: 'acme', subject: 'alice' })).toMatchObject({
+        maxActive: 3,
+        active: 3,
+      });
+    } finally {
+      await Promise.all(instances.slice(1).map((each) => each.close()));
+    }
+  });
+
   it('counts creations in a per-minute window shared by every instance', async () => {
     await postgres.db.pool.query('truncate tasks, tenant_creations');
     const other = otherInstance();
