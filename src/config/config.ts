@@ -43,8 +43,13 @@ export function loadConfig(
 ): Result<Config, ConfigError> {
   const config = parseFamilies<Config>(GATEWAY_FAMILIES, env, readText && { readText });
   if (!config.ok) return config;
-  const { host, auth } = config.value;
-  if (auth.apiKeys.length === 0 && !auth.allowAnonymous && !isLoopback(host)) {
+  const { host, auth, identity } = config.value;
+  if (
+    auth.apiKeys.length === 0 &&
+    identity.jwtIssuers.length === 0 &&
+    !auth.allowAnonymous &&
+    !isLoopback(host)
+  ) {
     return err({
       variable: 'HOST',
       message: `HOST=${host} is reachable from other machines, but no GATEWAY_API_KEYS are set: anyone could spend the PicWish key. Set GATEWAY_API_KEYS, bind to 127.0.0.1, or set ALLOW_ANONYMOUS=true to accept anonymous use on purpose.`,

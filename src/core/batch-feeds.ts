@@ -6,6 +6,7 @@ import {
   type FilledBatch,
   isBatchDone,
 } from './batches.js';
+import { type Caller, canSee, serverCaller } from './caller.js';
 import type { TaskEvents } from './events.js';
 import type { Task } from './model.js';
 
@@ -49,13 +50,14 @@ export class BatchFeeds {
   ) {}
 
   /**
-   * Follows the tenant's batch: `listener.next` with the view now, then on every change of the
+   * Follows the caller's batch: `listener.next` with the view now, then on every change of the
    * counts, then `complete` once the batch is done (at once when it already is). Resolves to the
-   * function that stops following, or null when the tenant has no such batch.
+   * function that stops following, or null when the caller has no such batch.
    */
-  async follow(tenantId: string, id: string, listener: BatchListener): Promise<(() => void) | null> {
-    const feed = await this.#feed(tenantId, id);
-    if (!feed || feed.tenantId !== tenantId) return null;
+  async follow(caller: Caller, id: string, listener: BatchListener): Promise<(() => void) | null> {
+    // The feed is the tenant's (one per batch, whoever follows it); who may follow it is checked here.
+    const feed = await this.#feed(caller.tenantId, id);
+    if (!feed || !canSee(caller, feed.batch)) return null;
     listener.next(feed.view);
     if (isBatchDone(feed.view)) {
       listener.complete();
@@ -86,7 +88,7 @@ export class BatchFeeds {
   }
 
   async #open(tenantId: string, id: string): Promise<Feed | null> {
-    const view = await this.batches.get(tenantId, id);
+    const view = await this.batches.get(serverCaller(tenantId), id);
     if (!view) return null;
     const feed: Feed = {
       tenantId,
@@ -110,7 +112,7 @@ export class BatchFeeds {
         feed.unwatch.push(this.events.watch(item.taskId, (task) => this.#onTask(feed, task)));
     }
     this.#feeds.set(id, feed);
-    const current = (await this.batches.get(tenantId, id)) ?? view;
+    const current = (await this.batches.get(serverCaller(tenantId), id)) ?? view;
     for (const task of current.tasks) {
       const seen = feed.tasks.get(task.id);
       if (!seen || seen.version < task.version) feed.tasks.set(task.id, task);

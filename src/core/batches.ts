@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { err, ok, type Result } from '../shared/result.js';
+import { type Caller, canSee } from './caller.js';
 import { badInput, type GatewayError } from './errors.js';
 import { isTerminal, type Task, type TaskState } from './model.js';
 import type { ImageInput, TaskService } from './service.js';
-import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type TaskStore } from './store.js';
+import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type OwnerScope, type TaskStore } from './store.js';
 import { type GenerateParams, MAX_IDEMPOTENCY_KEY_LENGTH } from './validation.js';
 
 /**
@@ -37,6 +38,8 @@ export type BatchItem = { readonly taskId: string } | { readonly refusal: Gatewa
 export interface Batch {
   readonly id: string;
   readonly tenantId: string;
+  /** The end user (session subject) that made the batch; null for a server key (#23). */
+  readonly subject?: string | null;
   readonly createdAt: number;
   readonly idempotencyKey: string | null;
   /** Hash of the inputs, to tell a replay from a key reused for another batch. */
@@ -57,7 +60,8 @@ export interface BatchStore {
   /** Records the items of a batch inserted with `items: null`. */
   fillBatch(id: string, items: readonly BatchItem[]): Promise<void>;
   getBatch(id: string): Promise<Batch | null>;
-  findBatchByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Batch | null>;
+  /** The batch made by exactly this owner (subject null: a server key) with `key` since `since`. */
+  findBatchByIdempotencyKey(owner: OwnerScope, key: string, since: number): Promise<Batch | null>;
   /** Removes batches created before `before` (the retention sweep, after their tasks); returns how many. */
   deleteBatchesBefore(before: number): Promise<number>;
 }
@@ -136,7 +140,7 @@ export class BatchService {
    * and records the batch. One bad item never sinks the others.
    */
   async generate(
-    tenantId: string,
+    caller: Caller,
     inputs: readonly BatchInput[],
     idempotencyKey: string | null,
   ): Promise<Result<BatchOutcome, GatewayError>> {
@@ -146,18 +150,19 @@ export class BatchService {
       return err(refused);
     }
     const id = randomUUID();
+    const owner = { tenantId: caller.tenantId, subject: caller.subject };
     // A replay must spend nothing and must not be refused by the limits its original used up.
     const likelyReplay =
       idempotencyKey !== null &&
       (await this.store.findBatchByIdempotencyKey(
-        tenantId,
+        caller,
         idempotencyKey,
         Date.now() - IDEMPOTENCY_WINDOW_MS,
       )) !== null;
     const settled = await Promise.allSettled(
       inputs.map(async (input) => {
         try {
-          return await this.tasks.prepare(tenantId, input.image, input.params, {
+          return await this.tasks.prepare(caller, input.image, input.params, {
             batchId: id,
             earlyLimitCheck: !likelyReplay,
           });
@@ -202,12 +207,12 @@ export class BatchService {
       }
     };
     try {
-      return await this.tasks.creating(tenantId, async (create) => {
+      return await this.tasks.creating(caller, async (create) => {
         const earlier =
           idempotencyKey === null
             ? null
             : await this.store.findBatchByIdempotencyKey(
-                tenantId,
+                caller,
                 idempotencyKey,
                 createdAt - IDEMPOTENCY_WINDOW_MS,
               );
@@ -215,7 +220,7 @@ export class BatchService {
         // Reserved under the key before any task exists, so two instances racing with the same
         // key cannot both create the items.
         try {
-          await this.store.insertBatch({ id, tenantId, createdAt, idempotencyKey, inputHash, items: null });
+          await this.store.insertBatch({ ...owner, id, createdAt, idempotencyKey, inputHash, items: null });
         } catch (error) {
           if (!(error instanceof IdempotencyConflictError)) throw error;
           const other = await this.store.getBatch(error.existingId);
@@ -234,7 +239,7 @@ export class BatchService {
           });
         }
         await this.store.fillBatch(id, items);
-        const batch: FilledBatch = { id, tenantId, createdAt, idempotencyKey, inputHash, items };
+        const batch: FilledBatch = { ...owner, id, createdAt, idempotencyKey, inputHash, items };
         const tasks = results.flatMap((result) => (result.task ? [result.task] : []));
         return ok({ view: { batch, tasks }, results });
       });
@@ -244,10 +249,10 @@ export class BatchService {
     }
   }
 
-  /** The tenant's batch with its tasks as they are now; null for a missing or foreign one. */
-  async get(tenantId: string, id: string): Promise<BatchView | null> {
+  /** The caller's batch with its tasks as they are now; null for a missing or foreign one. */
+  async get(caller: Caller, id: string): Promise<BatchView | null> {
     const batch = await this.store.getBatch(id);
-    if (!batch || batch.tenantId !== tenantId || batch.items === null) return null;
+    if (!batch || !canSee(caller, batch) || batch.items === null) return null;
     return this.#view(batch as FilledBatch);
   }
 

@@ -31,6 +31,8 @@ export const INPUT_REASONS = [
   'INVALID_RENDITION',
   'WEBHOOK_URL_REQUIRED',
   'WEBHOOK_EVENTS_EMPTY',
+  'INVALID_SUBJECT',
+  'INVALID_TTL',
 ] as const;
 
 /** One of `INPUT_REASONS`. */
@@ -48,7 +50,13 @@ export type GatewayError =
   | { readonly kind: 'BAD_USER_INPUT'; readonly problems: readonly [InputProblem, ...InputProblem[]] }
   | { readonly kind: 'NOT_FOUND'; readonly message: string }
   | { readonly kind: 'RATE_LIMITED'; readonly message: string; readonly retryAfterSeconds: number }
-  | { readonly kind: 'UNAUTHENTICATED'; readonly message: string };
+  | { readonly kind: 'FORBIDDEN'; readonly message: string }
+  | {
+      readonly kind: 'UNAUTHENTICATED';
+      readonly message: string;
+      /** Why a token was refused (#23): an expired one can be renewed, an invalid one cannot. */
+      readonly reason?: 'TOKEN_EXPIRED' | 'TOKEN_INVALID';
+    };
 
 /** Shorthand for a BAD_USER_INPUT with one problem. */
 export function badInput(reason: InputReason, field: readonly string[], message: string): GatewayError {

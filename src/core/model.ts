@@ -126,6 +126,8 @@ export interface WebhookSubscription {
 export interface Task {
   readonly id: string;
   readonly tenantId: string;
+  /** The end user (session subject) that made the task; null when made with a server key (#23). */
+  readonly subject?: string | null;
   readonly version: number;
   readonly state: TaskState;
   readonly upstreamTaskId: string | null;
@@ -183,6 +185,7 @@ export type NewTask = Pick<
   Task,
   | 'id'
   | 'tenantId'
+  | 'subject'
   | 'source'
   | 'prompt'
   | 'sceneType'

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { GuardedFetcher } from '../outbound/index.js';
 import { type BlobStore, taskBlobPrefix } from '../results/blob-store.js';
 import { err, ok, type Result } from '../shared/result.js';
+import { type Caller, canSee, requireServerScope, subjectFilter } from './caller.js';
 import { badInput, type GatewayError } from './errors.js';
 import type { TaskLedger } from './ledger.js';
 import { isTerminal, newQueuedTask, type Task, type TaskSource, type TaskState } from './model.js';
@@ -50,8 +51,9 @@ export interface TaskServiceOptions {
 }
 
 /**
- * What the schema can do with tasks. Every call names the tenant: a task of another tenant is
- * simply not there (null, false, NOT_FOUND), never "forbidden", so its existence does not leak.
+ * What the schema can do with tasks. Every call names the caller: a task of another tenant, or of
+ * another end user for a session, is simply not there (null, false, NOT_FOUND), never
+ * "forbidden", so its existence does not leak.
  */
 export class TaskService {
   readonly #locks = new Map<string, Promise<unknown>>();
@@ -70,13 +72,13 @@ export class TaskService {
    * spent upstream. An idempotent replay returns the original task and sends nothing.
    */
   async generate(
-    tenantId: string,
+    caller: Caller,
     image: ImageInput,
     params: GenerateParams,
   ): Promise<Result<Task, GatewayError>> {
-    const prepared = await this.prepare(tenantId, image, params);
+    const prepared = await this.prepare(caller, image, params);
     if (!prepared.ok) return prepared;
-    return this.creating(tenantId, (create) => create(prepared.value));
+    return this.creating(caller, (create) => create(prepared.value));
   }
 
   /**
@@ -87,11 +89,18 @@ export class TaskService {
    * task to `creating`'s `create` or to `discard`.
    */
   async prepare(
-    tenantId: string,
+    caller: Caller,
     image: ImageInput,
     params: GenerateParams,
     options: { readonly batchId?: string; readonly earlyLimitCheck?: boolean } = {},
   ): Promise<Result<Task, GatewayError>> {
+    // Where webhooks go is the tenant's choice, not an end user's: a session's tasks still get the
+    // tenant's default webhook, but a session may not name one (#23).
+    if ((params.webhookUrl ?? null) !== null || (params.webhookEvents ?? null) !== null) {
+      const allowed = requireServerScope(caller, 'webhookUrl and webhookEvents');
+      if (!allowed.ok) return allowed;
+    }
+    const { tenantId } = caller;
     const valid = validateParams(image, this.#withDefaultWebhook(tenantId, params));
     if (!valid.ok) return valid;
     const webhookChecked = await this.#checkWebhook(valid.value.webhook?.url ?? null);
@@ -109,12 +118,12 @@ export class TaskService {
     const replay =
       valid.value.idempotencyKey !== null &&
       (await this.ledger.store.findByIdempotencyKey(
-        tenantId,
+        caller,
         valid.value.idempotencyKey,
         Date.now() - IDEMPOTENCY_WINDOW_MS,
       )) !== null;
     if (!replay && options.earlyLimitCheck !== false) {
-      const allowed = await this.limiter.admit(tenantId);
+      const allowed = await this.limiter.admit(caller);
       if (!allowed.ok) return allowed;
     }
 
@@ -166,6 +175,7 @@ export class TaskService {
       newQueuedTask({
         id,
         tenantId,
+        subject: caller.subject,
         source,
         ...rest,
         webhook,
@@ -190,10 +200,11 @@ export class TaskService {
    * upload of a task that was not created is removed. A batch holds the lock for all its items.
    */
   creating<T>(
-    tenantId: string,
+    caller: Caller,
     work: (create: (task: Task) => Promise<Result<Task, GatewayError>>) => Promise<T>,
   ): Promise<T> {
-    return this.#exclusive(tenantId, () => work((task) => this.#create(task)));
+    // The tenant's lock, not the subject's: the tenant's limits bind its end users together.
+    return this.#exclusive(caller.tenantId, () => work((task) => this.#create(task)));
   }
 
   /** Removes the upload of a prepared task that will not be created. */
@@ -239,14 +250,11 @@ export class TaskService {
 
   /** Replays an idempotent request, or checks the tenant's limits and creates; run under the lock. */
   async #createOnce(task: Task, key: string | null): Promise<Result<Task, GatewayError>> {
+    const owner: Caller = { tenantId: task.tenantId, subject: task.subject ?? null };
     const earlier =
       key === null
         ? null
-        : await this.ledger.store.findByIdempotencyKey(
-            task.tenantId,
-            key,
-            task.createdAt - IDEMPOTENCY_WINDOW_MS,
-          );
+        : await this.ledger.store.findByIdempotencyKey(owner, key, task.createdAt - IDEMPOTENCY_WINDOW_MS);
     if (earlier) {
       if (earlier.inputHash === task.inputHash) return ok(earlier);
       return err(
@@ -257,7 +265,7 @@ export class TaskService {
         ),
       );
     }
-    const allowed = await this.limiter.admit(task.tenantId);
+    const allowed = await this.limiter.admit(owner);
     if (!allowed.ok) return allowed;
     let created: Task;
     try {
@@ -269,7 +277,7 @@ export class TaskService {
       if (error instanceof TenantLimitError) return err(error.refusal);
       throw error;
     }
-    this.limiter.record(task.tenantId);
+    this.limiter.record(owner);
     return ok(created);
   }
 
@@ -285,31 +293,39 @@ export class TaskService {
     }
   }
 
-  /** Where `tenantId` stands against its creation limits now. */
-  standing(tenantId: string): Promise<TenantStanding> {
-    return this.limiter.standing(tenantId);
+  /** Where the caller stands against its creation limits now (a session: its own end user's). */
+  standing(caller: Caller): Promise<TenantStanding> {
+    return this.limiter.standing(caller);
   }
 
-  /** The task if it exists and belongs to `tenantId`. */
-  async get(tenantId: string, id: string): Promise<Task | null> {
+  /** The task if it exists and the caller may see it (its tenant's, and a session's own). */
+  async get(caller: Caller, id: string): Promise<Task | null> {
     const task = await this.ledger.store.get(id);
-    return task && task.tenantId === tenantId ? task : null;
+    return task && canSee(caller, task) ? task : null;
   }
 
-  /** The tenant's tasks, newest first. */
+  /**
+   * The caller's tasks, newest first; a server key may narrow them to one end user (`subject`),
+   * a session always sees only its own.
+   */
   async list(
-    tenantId: string,
+    caller: Caller,
     first: number,
     after: string | null,
     state: TaskState | null,
+    subject: string | null = null,
   ): Promise<Result<TaskPage, GatewayError>> {
     if (!Number.isInteger(first) || first < 1 || first > 100) {
       return err(badInput('INVALID_PAGE_SIZE', ['first'], 'first must be between 1 and 100.'));
     }
-    if (after !== null && !(await this.get(tenantId, after))) {
+    const scope = subjectFilter(caller, subject);
+    const cursor = after === null ? null : await this.get(caller, after);
+    if (after !== null && (!cursor || (scope !== null && cursor.subject !== scope))) {
       return err(badInput('INVALID_CURSOR', ['after'], 'The cursor does not name one of your tasks.'));
     }
-    return ok(await this.ledger.store.listForTenant(tenantId, { first, after, state }));
+    return ok(
+      await this.ledger.store.listForTenant(caller.tenantId, { first, after, state, subject: scope }),
+    );
   }
 
   /**
@@ -317,27 +333,30 @@ export class TaskService {
    * the store, so deleted tasks — and those past RESULT_RETENTION_DAYS — no longer count.
    */
   async usage(
-    tenantId: string,
+    caller: Caller,
     from: Date | null,
     to: Date | null,
   ): Promise<Result<{ readonly period: UsagePeriod; readonly usage: TaskUsage }, GatewayError>> {
     const period = usagePeriod(from, to, Date.now());
     if (!period.ok) return period;
-    const usage = await this.ledger.store.usageForTenant(tenantId, period.value.from, period.value.to);
+    const usage = await this.ledger.store.usageForTenant(caller, period.value.from, period.value.to);
     return ok({ period: period.value, usage });
   }
 
-  /** How many tasks the tenant has, in `state` when given. */
-  count(tenantId: string, state: TaskState | null): Promise<number> {
-    return this.ledger.store.countForTenant(tenantId, state);
+  /** How many tasks the caller has (a server key: of `subject` when given), in `state` when given. */
+  count(caller: Caller, state: TaskState | null, subject: string | null = null): Promise<number> {
+    return this.ledger.store.countForTenant(
+      { tenantId: caller.tenantId, subject: subjectFilter(caller, subject) },
+      state,
+    );
   }
 
   /**
    * Cancels an unfinished task: a queued one is never sent, a running one stops being polled and
    * its late results are dropped. A finished task is returned unchanged (its state says so).
    */
-  async cancel(tenantId: string, id: string): Promise<Task | null> {
-    if (!(await this.get(tenantId, id))) return null;
+  async cancel(caller: Caller, id: string): Promise<Task | null> {
+    if (!(await this.get(caller, id))) return null;
     const task = await this.ledger.update(id, (current) =>
       isTerminal(current.state) ? null : { state: 'CANCELLED', pendingImages: [], submitInFlight: false },
     );
@@ -349,10 +368,10 @@ export class TaskService {
   }
 
   /** Removes the task and its files at once; afterwards it reads as null and its links answer 404. */
-  async delete(tenantId: string, id: string): Promise<boolean> {
-    const task = await this.get(tenantId, id);
+  async delete(caller: Caller, id: string): Promise<boolean> {
+    const task = await this.get(caller, id);
     if (!task) return false;
-    await this.cancel(tenantId, id);
+    await this.cancel(caller, id);
     await this.ledger.store.delete(id);
     this.ledger.events.announceRemoved(id);
     this.scheduler.untrack(id);

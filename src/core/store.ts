@@ -19,6 +19,19 @@ export interface TaskPageQuery {
   readonly first: number;
   readonly after?: string | null;
   readonly state?: TaskState | null;
+  /** Only this end user's tasks (#23); null or absent: the whole tenant's. */
+  readonly subject?: string | null;
+}
+
+/**
+ * Whose records a count or a look-up covers: a tenant, and within it one end user's (`subject`)
+ * or, with subject null, the whole tenant's. Idempotency keys are looked up per exact owner: a
+ * session's keys and the server keys' are separate spaces, so one end user can never replay (or
+ * learn of) another's task by guessing its key.
+ */
+export interface OwnerScope {
+  readonly tenantId: string;
+  readonly subject: string | null;
 }
 
 /**
@@ -43,12 +56,13 @@ export interface TaskStore {
   /** Just their ids, in the same order: what a cluster's takeover scan looks at every second or so. */
   listUnfinishedIds(): Promise<string[]>;
   listForTenant(tenantId: string, query: TaskPageQuery): Promise<TaskPage>;
-  findByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Task | null>;
-  /** How many tasks the tenant has (in `state`, when given): `backgroundTasks`' `totalCount`. */
-  countForTenant(tenantId: string, state: TaskState | null): Promise<number>;
-  countActive(tenantId: string): Promise<number>;
-  /** What the tenant's tasks created in `[from, to)` came to, counted in the store (`viewer.usage`). */
-  usageForTenant(tenantId: string, from: number, to: number): Promise<TaskUsage>;
+  /** The task made by exactly this owner (subject null: a server key) with `key` since `since`. */
+  findByIdempotencyKey(owner: OwnerScope, key: string, since: number): Promise<Task | null>;
+  /** How many tasks the scope has (in `state`, when given): `backgroundTasks`' `totalCount`. */
+  countForTenant(scope: OwnerScope, state: TaskState | null): Promise<number>;
+  countActive(scope: OwnerScope): Promise<number>;
+  /** What the scope's tasks created in `[from, to)` came to, counted in the store (`viewer.usage`). */
+  usageForTenant(scope: OwnerScope, from: number, to: number): Promise<TaskUsage>;
   /** Tasks created before `before`, for the retention sweep. */
   listCreatedBefore(before: number, limit: number): Promise<Task[]>;
   /** Answers whether the store is reachable, for /readyz. */

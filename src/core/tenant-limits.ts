@@ -1,19 +1,29 @@
 import { err, ok, type Result } from '../shared/result.js';
+import type { Caller } from './caller.js';
 import type { GatewayError } from './errors.js';
-import type { TaskStore } from './store.js';
+import type { OwnerScope, TaskStore } from './store.js';
 
 /**
  * Per-tenant abuse limits on creating tasks: so many per minute (`TENANT_RATE_LIMIT_PER_MINUTE`)
  * and so many unfinished at once (`TENANT_MAX_ACTIVE_TASKS`). TaskService checks before the upload
  * is read, so a refused request costs almost nothing, and again right before creating, one
  * creation per tenant at a time, so a burst of parallel requests cannot slip past together.
+ *
+ * A session's creations (#23) also count against its end user's own, smaller limits
+ * (`SUBJECT_RATE_LIMIT_PER_MINUTE`, `SUBJECT_MAX_ACTIVE_TASKS`), inside the tenant's.
  */
 export interface TenantLimiter {
-  admit(tenantId: string): Promise<Result<void, GatewayError>>;
-  /** Counts a created task against the per-minute window. */
-  record(tenantId: string): void;
-  /** Where the tenant stands against its limits now, for the `viewer` query. */
-  standing(tenantId: string): Promise<TenantStanding>;
+  admit(caller: Caller): Promise<Result<void, GatewayError>>;
+  /** Counts a created task against the per-minute windows (the tenant's, and its subject's). */
+  record(caller: Caller): void;
+  /** Where the caller stands against its limits now (a session: its end user's), for `viewer`. */
+  standing(caller: Caller): Promise<TenantStanding>;
+}
+
+/** The limits of one tenant, or of one end user inside it. */
+export interface CreationLimits {
+  readonly perMinute: number;
+  readonly maxActive: number;
 }
 
 /**
@@ -61,13 +71,13 @@ export function activeTasksRefusal(maxActive: number): Result<never, GatewayErro
   });
 }
 
-/** Refuses a tenant that already has `maxActive` unfinished tasks in the store. */
+/** Refuses a scope that already has `maxActive` unfinished tasks in the store. */
 export async function checkActiveTasks(
   store: TaskStore,
-  tenantId: string,
+  scope: OwnerScope,
   maxActive: number,
 ): Promise<Result<void, GatewayError>> {
-  if ((await store.countActive(tenantId)) < maxActive) return ok(undefined);
+  if ((await store.countActive(scope)) < maxActive) return ok(undefined);
   return activeTasksRefusal(maxActive);
 }
 
@@ -83,37 +93,72 @@ export class TenantLimitError extends Error {
   }
 }
 
-/** The in-process limiter: a sliding one-minute window of creation times per tenant. */
+/** The scopes a caller's creation counts against: its tenant, and for a session its end user. */
+function scopesOf(caller: Caller): OwnerScope[] {
+  const tenant = { tenantId: caller.tenantId, subject: null };
+  return caller.subject === null
+    ? [tenant]
+    : [tenant, { tenantId: caller.tenantId, subject: caller.subject }];
+}
+
+/** The in-process limiter: a sliding one-minute window of creation times per tenant and per subject. */
 export class LocalTenantLimiter implements TenantLimiter {
   readonly #recent = new Map<string, number[]>();
 
   constructor(
     private readonly store: TaskStore,
-    private readonly perMinute: number,
-    private readonly maxActive: number,
+    private readonly tenant: CreationLimits,
+    private readonly subject: CreationLimits,
   ) {}
 
-  async admit(tenantId: string): Promise<Result<void, GatewayError>> {
+  async admit(caller: Caller): Promise<Result<void, GatewayError>> {
     const now = Date.now();
-    const recent = (this.#recent.get(tenantId) ?? []).filter((t) => t > now - 60_000);
-    this.#recent.set(tenantId, recent);
-    if (recent.length >= this.perMinute) return perMinuteRefusal(this.perMinute, now - (recent[0] ?? now));
-    return checkActiveTasks(this.store, tenantId, this.maxActive);
+    for (const scope of scopesOf(caller)) {
+      const limits = this.#limitsOf(scope);
+      const recent = this.#window(scope, now);
+      if (recent.length >= limits.perMinute)
+        return perMinuteRefusal(limits.perMinute, now - (recent[0] ?? now));
+      const active = await checkActiveTasks(this.store, scope, limits.maxActive);
+      if (!active.ok) return active;
+    }
+    return ok(undefined);
   }
 
-  record(tenantId: string): void {
-    const list = this.#recent.get(tenantId) ?? [];
-    list.push(Date.now());
-    this.#recent.set(tenantId, list);
+  record(caller: Caller): void {
+    for (const scope of scopesOf(caller)) {
+      const key = windowKey(scope);
+      const list = this.#recent.get(key) ?? [];
+      list.push(Date.now());
+      this.#recent.set(key, list);
+    }
   }
 
-  async standing(tenantId: string): Promise<TenantStanding> {
+  async standing(caller: Caller): Promise<TenantStanding> {
     const now = Date.now();
-    const recent = (this.#recent.get(tenantId) ?? []).filter((t) => t > now - 60_000);
-    const active = await this.store.countActive(tenantId);
-    return tenantStanding(
-      { perMinute: this.perMinute, maxActive: this.maxActive },
-      { recent: recent.length, oldestAgeMs: now - (recent[0] ?? now), active },
-    );
+    const scope: OwnerScope = { tenantId: caller.tenantId, subject: caller.subject };
+    const recent = this.#window(scope, now);
+    const active = await this.store.countActive(scope);
+    return tenantStanding(this.#limitsOf(scope), {
+      recent: recent.length,
+      oldestAgeMs: now - (recent[0] ?? now),
+      active,
+    });
   }
+
+  #limitsOf(scope: OwnerScope): CreationLimits {
+    return scope.subject === null ? this.tenant : this.subject;
+  }
+
+  /** The scope's creations of the last minute, oldest first (older ones are dropped on the way). */
+  #window(scope: OwnerScope, now: number): number[] {
+    const key = windowKey(scope);
+    const recent = (this.#recent.get(key) ?? []).filter((t) => t > now - 60_000);
+    if (recent.length > 0) this.#recent.set(key, recent);
+    else this.#recent.delete(key);
+    return recent;
+  }
+}
+
+function windowKey(scope: OwnerScope): string {
+  return scope.subject === null ? scope.tenantId : `${scope.tenantId}\u0000${scope.subject}`;
 }

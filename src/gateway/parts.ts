@@ -1,10 +1,14 @@
 import type { Logger } from 'pino';
+import { Authenticator } from '../auth/authenticator.js';
 import { GatewayKeys } from '../auth/gateway-keys.js';
+import { JwtIssuers } from '../auth/jwt-issuers.js';
+import { SessionTokens } from '../auth/session-tokens.js';
 import type { Config } from '../config/config.js';
 import type { SceneType } from '../config/scene-types.js';
 import { configuredSecrets } from '../config/secrets.js';
 import { BatchFeeds } from '../core/batch-feeds.js';
 import { BatchService } from '../core/batches.js';
+import { serverCaller } from '../core/caller.js';
 import { TaskEvents } from '../core/events.js';
 import { TaskLedger } from '../core/ledger.js';
 import { RetentionSweeper } from '../core/retention.js';
@@ -52,11 +56,15 @@ export interface GatewayParts {
   readonly webhookUrls: GuardedFetcher;
   /** Sends the stored webhook deliveries. */
   readonly webhooks: WebhookDispatcher;
-  readonly keys: GatewayKeys;
+  /** Who is calling: server keys, session tokens, identity providers' JWTs (#23). */
+  readonly auth: Authenticator;
   readonly signer: UrlSigner;
   /** What the resolvers see. */
   readonly services: GatewayServices;
 }
+
+/** Where the generated session-token secret is kept under DATA_DIR (unless SESSION_TOKEN_SECRET is set). */
+const SESSION_SECRET_FILE = 'session-token-secret';
 
 /**
  * Where outbound fetches (image URLs, result links) resolve names and open sockets. Only tests
@@ -85,8 +93,15 @@ export function buildParts(options: {
 }): GatewayParts {
   const { config, logger, shared } = options;
   const { blobs } = options;
-  const keys = new GatewayKeys(config.auth.apiKeys);
-  const metrics = new GatewayMetrics(keys.tenants);
+  const sessions = new SessionTokens(
+    resolveSigningSecret(config.identity.sessionTokenSecret, config.dataDir, SESSION_SECRET_FILE),
+  );
+  const auth = new Authenticator(
+    new GatewayKeys(config.auth.apiKeys),
+    sessions,
+    new JwtIssuers(config.identity.jwtIssuers),
+  );
+  const metrics = new GatewayMetrics(auth.tenants);
   const events = new TaskEvents(shared.eventTarget, shared.watchPresence);
   metrics.countSubscriptionsWith(() => events.totalWatchers());
   let webhooks: WebhookDispatcher | null = null;
@@ -160,7 +175,7 @@ export function buildParts(options: {
     {
       store: shared.store,
       purge: async (task) => {
-        await tasks.delete(task.tenantId, task.id);
+        await tasks.delete(serverCaller(task.tenantId), task.id);
       },
       purgeBatches: (before) => shared.batches.deleteBatchesBefore(before),
       logger,
@@ -177,6 +192,7 @@ export function buildParts(options: {
     sceneTypes: options.sceneTypes,
     credits: config.picwish.credits,
     webhooks: new TenantWebhooks(shared.webhooks, config.webhooks.secretGraceMs),
+    sessions,
   };
   const render = createWebhookRenderer(schema, services);
   const dispatcher = new WebhookDispatcher({
@@ -200,7 +216,7 @@ export function buildParts(options: {
     retention,
     webhookUrls,
     webhooks: dispatcher,
-    keys,
+    auth,
     signer,
     services,
   };

@@ -11,6 +11,7 @@ import { PgWatchPresence } from '../adapters/postgres/pg-watch-presence.js';
 import { PgWebhookStore } from '../adapters/postgres/pg-webhooks.js';
 import type { Config } from '../config/config.js';
 import { SpacedBudget } from '../scheduler/budget.js';
+import { tenantLimits } from './limits.js';
 import type { PostgresCluster, SharedParts } from './shared-part-types.js';
 
 /**
@@ -25,7 +26,7 @@ export async function postgresParts(
 ): Promise<SharedParts & { readonly postgres: PostgresCluster }> {
   const connection = openPostgres(url, logger);
   await migrate(connection.pool);
-  const limits = { perMinute: config.auth.rateLimitPerMinute, maxActive: config.auth.maxActiveTasks };
+  const limits = tenantLimits(config);
   const store = new PgTaskStore(connection.pool, { limits });
   const target = new PgTaskEventTarget({ url, pool: connection.pool, load: (id) => store.get(id), logger });
   await target.start();

@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import { LocalTenantLimiter } from '../core/tenant-limits.js';
 import { SpacedBudget } from '../scheduler/budget.js';
 import { LocalWaitingQueue } from '../scheduler/waiting-queue.js';
+import { tenantLimits } from './limits.js';
 import { postgresParts } from './postgres-parts.js';
 import type { SharedParts } from './shared-part-types.js';
 
@@ -14,7 +15,6 @@ import type { SharedParts } from './shared-part-types.js';
  */
 export async function sharedParts(config: Config, logger: Logger): Promise<SharedParts> {
   if (config.databaseUrl) return postgresParts(config, config.databaseUrl, logger);
-  const { rateLimitPerMinute, maxActiveTasks } = config.auth;
   const store = new SqliteTaskStore(join(config.dataDir, 'tasks.db'));
   return {
     postgres: null,
@@ -25,6 +25,6 @@ export async function sharedParts(config: Config, logger: Logger): Promise<Share
     watchPresence: undefined,
     // One process: each key's scheduler keeps its own queue and budget in memory.
     forKey: () => ({ budget: new SpacedBudget(config.picwish.qps), queue: new LocalWaitingQueue() }),
-    limiter: new LocalTenantLimiter(store, rateLimitPerMinute, maxActiveTasks),
+    limiter: new LocalTenantLimiter(store, tenantLimits(config), tenantLimits(config).subject),
   };
 }

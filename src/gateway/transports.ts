@@ -26,7 +26,7 @@ export function buildTransports(options: {
   readonly readiness: () => Promise<Readiness>;
 }): Transports {
   const { config, logger, parts } = options;
-  const { services, metrics, keys } = parts;
+  const { services, metrics, auth } = parts;
   // Shortcuts past Yoga for finished-task reads and live task streams (docs/benchmarks.md);
   // GATEWAY_FAST_PATHS=off turns them off, for the benchmark's before/after comparison.
   // They answer query texts without Yoga's parser, so they are off when only trusted documents may run.
@@ -64,17 +64,17 @@ export function buildTransports(options: {
   const streams = new EventStreams();
   const routes = createRequestHandler({
     yoga,
-    keys,
+    auth,
     blobs: parts.blobs,
     signer: parts.signer,
     metrics,
     logger,
     readiness: options.readiness,
-    operator: createOperatorCheck({ token: config.http.metricsToken, keysRequired: keys.required }),
-    about: { engine: options.upstream.engine ? 'local' : 'picwish', apiKeyRequired: keys.required },
+    operator: createOperatorCheck({ token: config.http.metricsToken, keysRequired: auth.required }),
+    about: { engine: options.upstream.engine ? 'local' : 'picwish', apiKeyRequired: auth.required },
     // Without keys on loopback, nothing authenticates a request: keep other sites' pages out.
     localOnly:
-      !keys.required && isLoopbackHostname(config.host) ? { publicUrl: config.publicUrl } : undefined,
+      !auth.required && isLoopbackHostname(config.host) ? { publicUrl: config.publicUrl } : undefined,
     shortcuts,
     assets: graphiql.assets,
   });

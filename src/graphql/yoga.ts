@@ -109,7 +109,7 @@ export function createGatewayYoga(options: {
     ...errorMasking({ logger: options.logger, production: options.production }),
     context: ({ req }) => ({
       services,
-      tenantId: req.tenantId ?? '',
+      caller: req.caller ?? { tenantId: '', subject: null },
       requestId: req.requestId ?? '',
     }),
     plugins: [

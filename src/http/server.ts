@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { GatewayKeys } from '../auth/gateway-keys.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { ServerContext } from '../graphql/server-context.js';
 import type { createGatewayYoga } from '../graphql/yoga.js';
 import { requestIdFrom, runInRequestScope } from '../observability/logging.js';
@@ -27,7 +27,8 @@ export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /** What the routes need. */
 export interface HttpDeps {
   readonly yoga: ReturnType<typeof createGatewayYoga>;
-  readonly keys: GatewayKeys;
+  /** Who is calling: server keys, session tokens, identity providers' JWTs. */
+  readonly auth: Pick<Authenticator, 'required' | 'authenticate'>;
   readonly blobs: BlobStore;
   readonly signer: UrlSigner;
   readonly metrics: GatewayMetrics;
@@ -80,7 +81,7 @@ export interface Readiness {
  */
 export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const guard = deps.localOnly ? createLocalModeGuard(deps.localOnly.publicUrl) : null;
-  const demo = createDemoRoutes(deps.about ?? { engine: 'picwish', apiKeyRequired: deps.keys.required });
+  const demo = createDemoRoutes(deps.about ?? { engine: 'picwish', apiKeyRequired: deps.auth.required });
   const operator = deps.operator ?? (() => true);
   const files = new Renditions(deps.blobs);
   const assets = createImmutableAssets(deps.assets ?? new Map());
@@ -165,12 +166,16 @@ async function handleGraphQL(
     await runYoga(deps, request, res);
     return;
   }
-  const who = deps.keys.authenticate(req.headers.authorization);
+  const who = await deps.auth.authenticate(req.headers.authorization);
   if (!who.ok) {
-    refuse(req, res, 401, who.error.message, { code: 'UNAUTHENTICATED' });
+    res.setHeader('www-authenticate', `Bearer error="invalid_token"`);
+    refuse(req, res, 401, who.error.message, {
+      code: 'UNAUTHENTICATED',
+      ...(who.error.reason ? { reason: who.error.reason } : {}),
+    });
     return;
   }
-  request.tenantId = who.value;
+  request.caller = who.value;
   if (isUnguardedSimpleRequest(req)) {
     refuse(
       req,

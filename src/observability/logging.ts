@@ -67,6 +67,10 @@ export const REDACTED_PATHS = [
   'signingSecret',
   '*.signingSecret',
   'files.signingSecret',
+  'sessionTokenSecret',
+  'identity.sessionTokenSecret',
+  'token',
+  '*.token',
   'auth.apiKeys',
   'key',
 ];

@@ -7,11 +7,12 @@ const SECRET_FILE = 'files-signing-secret';
 
 /**
  * The HMAC secret for result links (`UrlSigner`): the configured one, or one generated once and
- * kept under DATA_DIR, so links handed out before a restart still work after it.
+ * kept under DATA_DIR (in the file `name`), so links handed out before a restart still work after
+ * it. The session-token secret (#23) is kept the same way, in a file of its own.
  */
-export function resolveSigningSecret(configured: string | null, dataDir: string): string {
+export function resolveSigningSecret(configured: string | null, dataDir: string, name = SECRET_FILE): string {
   if (configured) return configured;
-  const file = join(dataDir, SECRET_FILE);
+  const file = join(dataDir, name);
   try {
     const existing = readFileSync(file, 'utf8').trim();
     if (existing.length >= 32) return existing;

@@ -37,11 +37,29 @@ function describeBatchStore(name: string, open: () => Promise<BatchStore>): void
       await store.fillBatch(reserved.id, items);
       expect((await store.getBatch(reserved.id))?.items).toEqual(items);
       const now = Date.now();
-      expect((await store.findBatchByIdempotencyKey('alpha', 'key\u0000with nul', now - DAY_MS))?.id).toBe(
-        reserved.id,
-      );
-      expect(await store.findBatchByIdempotencyKey('beta', 'key\u0000with nul', now - DAY_MS)).toBeNull();
-      expect(await store.findBatchByIdempotencyKey('alpha', 'key\u0000with nul', now + 1)).toBeNull();
+      expect(
+        (
+          await store.findBatchByIdempotencyKey(
+            { tenantId: 'alpha', subject: null },
+            'key\u0000with nul',
+            now - DAY_MS,
+          )
+        )?.id,
+      ).toBe(reserved.id);
+      expect(
+        await store.findBatchByIdempotencyKey(
+          { tenantId: 'beta', subject: null },
+          'key\u0000with nul',
+          now - DAY_MS,
+        ),
+      ).toBeNull();
+      expect(
+        await store.findBatchByIdempotencyKey(
+          { tenantId: 'alpha', subject: null },
+          'key\u0000with nul',
+          now + 1,
+        ),
+      ).toBeNull();
     });
 
     it('drop batches older than the retention cutoff and keep newer ones', async () => {

@@ -76,7 +76,13 @@ describe('PostgreSQL usage migration', () => {
       );
       const store = new PgTaskStore(old.pool);
       const first = tasks[0] as (typeof tasks)[number];
-      expect(await store.usageForTenant('acme', first.createdAt, Number.MAX_SAFE_INTEGER)).toMatchObject({
+      expect(
+        await store.usageForTenant(
+          { tenantId: 'acme', subject: null },
+          first.createdAt,
+          Number.MAX_SAFE_INTEGER,
+        ),
+      ).toMatchObject({
         byState: { SUCCEEDED: 2, FAILED: 2 },
         imagesGenerated: 3,
         cutouts: 1,
@@ -109,7 +115,9 @@ describe('PgTaskStore across instances', () => {
       await one.delete(winner.id);
       const later = sampleTask({ idempotencyKey: 'order-7\u0000' });
       await two.insert(later);
-      expect((await one.findByIdempotencyKey('acme', 'order-7\u0000', 0))?.id).toBe(later.id);
+      expect(
+        (await one.findByIdempotencyKey({ tenantId: 'acme', subject: null }, 'order-7\u0000', 0))?.id,
+      ).toBe(later.id);
     } finally {
       await other.close();
     }
@@ -118,7 +126,7 @@ describe('PgTaskStore across instances', () => {
   it('never lets instances racing for one tenant go past its active-task limit', async () => {
     await postgres.db.pool.query('truncate tasks, tenant_creations');
     const instances = [postgres.db, otherInstance(), otherInstance()];
-    const limits = { perMinute: 1_000, maxActive: 5 };
+    const limits = { perMinute: 1_000, maxActive: 5, subject: { perMinute: 1_000, maxActive: 5 } };
     try {
       const stores = instances.map((each) => new PgTaskStore(each.pool, { limits }));
       const results = await Promise.allSettled(
@@ -128,10 +136,36 @@ describe('PgTaskStore across instances', () => {
       for (const refused of results.filter((r) => r.status === 'rejected')) {
         expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(TenantLimitError);
       }
-      expect(await stores[0]?.countActive('acme')).toBe(5);
+      expect(await stores[0]?.countActive({ tenantId: 'acme', subject: null })).toBe(5);
       const limiter = new PgTenantLimiter(postgres.db.pool, limits);
-      expect((await limiter.admit('acme')).ok).toBe(false);
-      expect((await limiter.admit('other')).ok).toBe(true);
+      expect((await limiter.admit({ tenantId: 'acme', subject: null })).ok).toBe(false);
+      expect((await limiter.admit({ tenantId: 'other', subject: null })).ok).toBe(true);
+    } finally {
+      await Promise.all(instances.slice(1).map((each) => each.close()));
+    }
+  });
+
+  it('never lets instances racing for one end user go past its own active-task limit, nor hold back another', async () => {
+    await postgres.db.pool.query('truncate tasks, tenant_creations');
+    const instances = [postgres.db, otherInstance(), otherInstance()];
+    const limits = { perMinute: 1_000, maxActive: 1_000, subject: { perMinute: 1_000, maxActive: 3 } };
+    try {
+      const stores = instances.map((each) => new PgTaskStore(each.pool, { limits }));
+      const results = await Promise.allSettled(
+        Array.from({ length: 24 }, (_, i) =>
+          stores[i % stores.length]?.insert(sampleTask({ subject: 'alice' })),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+      expect(await stores[0]?.countActive({ tenantId: 'acme', subject: 'alice' })).toBe(3);
+      await stores[1]?.insert(sampleTask({ subject: 'bob' }));
+      const limiter = new PgTenantLimiter(postgres.db.pool, limits);
+      expect((await limiter.admit({ tenantId: 'acme', subject: 'alice' })).ok).toBe(false);
+      expect((await limiter.admit({ tenantId: 'acme', subject: 'bob' })).ok).toBe(true);
+      expect(await limiter.standing({ tenantId: 'acme', subject: 'alice' })).toMatchObject({
+        maxActive: 3,
+        active: 3,
+      });
     } finally {
       await Promise.all(instances.slice(1).map((each) => each.close()));
     }
@@ -140,7 +174,7 @@ describe('PgTaskStore across instances', () => {
   it('counts creations in a per-minute window shared by every instance', async () => {
     await postgres.db.pool.query('truncate tasks, tenant_creations');
     const other = otherInstance();
-    const limits = { perMinute: 3, maxActive: 1_000 };
+    const limits = { perMinute: 3, maxActive: 1_000, subject: { perMinute: 3, maxActive: 1_000 } };
     try {
       const one = new PgTaskStore(postgres.db.pool, { limits });
       const two = new PgTaskStore(other.pool, { limits });
@@ -150,7 +184,7 @@ describe('PgTaskStore across instances', () => {
       const refused = await two.insert(sampleTask()).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(TenantLimitError);
       expect((refused as TenantLimitError).refusal).toMatchObject({ kind: 'RATE_LIMITED' });
-      const answer = await new PgTenantLimiter(other.pool, limits).admit('acme');
+      const answer = await new PgTenantLimiter(other.pool, limits).admit({ tenantId: 'acme', subject: null });
       expect(answer.ok ? null : answer.error).toMatchObject({ kind: 'RATE_LIMITED' });
     } finally {
       await other.close();

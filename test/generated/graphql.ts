@@ -29,6 +29,8 @@ export type BackgroundTaskState =
 export type BatchItemProblemCode =
   /** The input is wrong; `reason` and `field` say where. */
   | 'BAD_USER_INPUT'
+  /** The input needs a server key: a session may not set `webhookUrl` or `webhookEvents`. */
+  | 'FORBIDDEN'
   /** Not used for items today; listed so every refusal has its code. */
   | 'NOT_FOUND'
   /** A per-tenant limit refused this item (limits count items); retry after `retryAfterSeconds`. */
@@ -85,6 +87,8 @@ export type InputProblemReason =
   | 'INVALID_PAGE_SIZE'
   | 'INVALID_PERIOD'
   | 'INVALID_RENDITION'
+  | 'INVALID_SUBJECT'
+  | 'INVALID_TTL'
   | 'INVALID_URL'
   | 'INVALID_VARIABLE'
   | 'INVALID_WAIT_SECONDS'

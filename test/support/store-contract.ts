@@ -115,12 +115,12 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       await store.insert(b);
       await store.insert(sampleTask({ tenantId: 'other' }));
       await store.insert(sampleTask({ state: 'FAILED' }));
-      expect(await store.countActive('acme')).toBe(2);
+      expect(await store.countActive({ tenantId: 'acme', subject: null })).toBe(2);
       await store.update(next(a, { state: 'SUCCEEDED' }));
-      expect(await store.countActive('acme')).toBe(1);
+      expect(await store.countActive({ tenantId: 'acme', subject: null })).toBe(1);
       await store.delete(b.id);
-      expect(await store.countActive('acme')).toBe(0);
-      expect(await store.countActive('nobody')).toBe(0);
+      expect(await store.countActive({ tenantId: 'acme', subject: null })).toBe(0);
+      expect(await store.countActive({ tenantId: 'nobody', subject: null })).toBe(0);
     });
 
     it('counts all of a tenant’s tasks, or those in one state, whatever their state changes to', async () => {
@@ -129,17 +129,17 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       );
       for (const task of tasks) await store.insert(task);
       await store.insert(sampleTask({ tenantId: 'other' }));
-      expect(await store.countForTenant('acme', null)).toBe(5);
-      expect(await store.countForTenant('acme', 'SUCCEEDED')).toBe(2);
-      expect(await store.countForTenant('acme', 'QUEUED')).toBe(3);
-      expect(await store.countForTenant('acme', 'FAILED')).toBe(0);
+      expect(await store.countForTenant({ tenantId: 'acme', subject: null }, null)).toBe(5);
+      expect(await store.countForTenant({ tenantId: 'acme', subject: null }, 'SUCCEEDED')).toBe(2);
+      expect(await store.countForTenant({ tenantId: 'acme', subject: null }, 'QUEUED')).toBe(3);
+      expect(await store.countForTenant({ tenantId: 'acme', subject: null }, 'FAILED')).toBe(0);
       await store.update(next(tasks[4] as Task, { state: 'FAILED' }));
       await store.delete((tasks[0] as Task).id);
-      expect(await store.countForTenant('acme', null)).toBe(4);
-      expect(await store.countForTenant('acme', 'QUEUED')).toBe(2);
-      expect(await store.countForTenant('acme', 'FAILED')).toBe(1);
-      expect(await store.countForTenant('other', null)).toBe(1);
-      expect(await store.countForTenant('nobody', null)).toBe(0);
+      expect(await store.countForTenant({ tenantId: 'acme', subject: null }, null)).toBe(4);
+      expect(await store.countForTenant({ tenantId: 'acme', subject: null }, 'QUEUED')).toBe(2);
+      expect(await store.countForTenant({ tenantId: 'acme', subject: null }, 'FAILED')).toBe(1);
+      expect(await store.countForTenant({ tenantId: 'other', subject: null }, null)).toBe(1);
+      expect(await store.countForTenant({ tenantId: 'nobody', subject: null }, null)).toBe(0);
     });
 
     it('sums up a tenant’s tasks created in [from, to): counts by state now, images of the SUCCEEDED ones, cutouts stored', async () => {
@@ -173,7 +173,11 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       for (const task of [before, two, one, failed, queued, cancelled, after, foreign])
         await store.insert(task);
 
-      const usage = await store.usageForTenant('acme', two.createdAt, after.createdAt);
+      const usage = await store.usageForTenant(
+        { tenantId: 'acme', subject: null },
+        two.createdAt,
+        after.createdAt,
+      );
       expect(usage).toEqual({
         byState: { QUEUED: 1, PROCESSING: 0, SUCCEEDED: 2, FAILED: 1, CANCELLED: 1 },
         imagesGenerated: 3,
@@ -187,16 +191,27 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
           cutout: { status: 'stored', image: image(9) },
         }),
       );
-      expect(await store.usageForTenant('acme', two.createdAt, after.createdAt)).toMatchObject({
+      expect(
+        await store.usageForTenant({ tenantId: 'acme', subject: null }, two.createdAt, after.createdAt),
+      ).toMatchObject({
         imagesGenerated: 5,
         cutouts: 2,
       });
-      expect(await store.usageForTenant('other', before.createdAt, after.createdAt + 1)).toEqual({
+      expect(
+        await store.usageForTenant(
+          { tenantId: 'other', subject: null },
+          before.createdAt,
+          after.createdAt + 1,
+        ),
+      ).toEqual({
         byState: { QUEUED: 0, PROCESSING: 0, SUCCEEDED: 1, FAILED: 0, CANCELLED: 0 },
         imagesGenerated: 1,
         cutouts: 0,
       });
-      expect((await store.usageForTenant('nobody', 0, Number.MAX_SAFE_INTEGER)).imagesGenerated).toBe(0);
+      expect(
+        (await store.usageForTenant({ tenantId: 'nobody', subject: null }, 0, Number.MAX_SAFE_INTEGER))
+          .imagesGenerated,
+      ).toBe(0);
     });
 
     it('pages a tenant’s tasks newest first, with a cursor and a state filter', async () => {
@@ -240,6 +255,41 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       expect(await store.listForTenant('nobody', { first: 5 })).toEqual({ tasks: [], hasNextPage: false });
     });
 
+    it('keeps each end user’s tasks apart: pages, counts, active tasks, usage and idempotency keys by subject', async () => {
+      const alice = sampleTask({ subject: 'alice', idempotencyKey: 'k' });
+      const bob = sampleTask({ subject: 'bob', idempotencyKey: 'k' });
+      const server = sampleTask({ idempotencyKey: 'k' });
+      for (const task of [alice, bob, server]) await store.insert(task);
+      const page = (subject: string | null) =>
+        store.listForTenant('acme', { first: 10, subject }).then((p) => p.tasks.map((t) => t.id));
+      expect(await page('alice')).toEqual([alice.id]);
+      expect(await page(null)).toEqual([server.id, bob.id, alice.id]);
+      // A cursor of another subject's task gives nothing to that subject.
+      expect(await store.listForTenant('acme', { first: 10, subject: 'alice', after: bob.id })).toEqual({
+        tasks: [],
+        hasNextPage: false,
+      });
+      expect(await store.countForTenant({ tenantId: 'acme', subject: 'bob' }, null)).toBe(1);
+      expect(await store.countForTenant({ tenantId: 'acme', subject: null }, null)).toBe(3);
+      expect(await store.countActive({ tenantId: 'acme', subject: 'alice' })).toBe(1);
+      expect(await store.countActive({ tenantId: 'acme', subject: 'carol' })).toBe(0);
+      const usage = await store.usageForTenant(
+        { tenantId: 'acme', subject: 'alice' },
+        0,
+        Number.MAX_SAFE_INTEGER,
+      );
+      expect(usage.byState.QUEUED).toBe(1);
+      // The same key names a different task for each owner, the server keys' included.
+      const byKey = (subject: string | null) =>
+        store.findByIdempotencyKey({ tenantId: 'acme', subject }, 'k', 0).then((t) => t?.id ?? null);
+      expect([await byKey('alice'), await byKey('bob'), await byKey(null), await byKey('carol')]).toEqual([
+        alice.id,
+        bob.id,
+        server.id,
+        null,
+      ]);
+    });
+
     it('orders tasks created in the same millisecond by insertion', async () => {
       const a = sampleTask();
       const b = sampleTask({ createdAt: a.createdAt });
@@ -252,12 +302,24 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
     it('finds a task by idempotency key within its window, per tenant', async () => {
       const task = sampleTask({ idempotencyKey: 'order-42' });
       await store.insert(task);
-      expect((await store.findByIdempotencyKey('acme', 'order-42', task.createdAt - 1))?.id).toBe(task.id);
-      expect(await store.findByIdempotencyKey('acme', 'order-42', task.createdAt + 1)).toBeNull();
-      expect(await store.findByIdempotencyKey('other', 'order-42', 0)).toBeNull();
-      expect(await store.findByIdempotencyKey('acme', 'order-43', 0)).toBeNull();
+      expect(
+        (
+          await store.findByIdempotencyKey(
+            { tenantId: 'acme', subject: null },
+            'order-42',
+            task.createdAt - 1,
+          )
+        )?.id,
+      ).toBe(task.id);
+      expect(
+        await store.findByIdempotencyKey({ tenantId: 'acme', subject: null }, 'order-42', task.createdAt + 1),
+      ).toBeNull();
+      expect(
+        await store.findByIdempotencyKey({ tenantId: 'other', subject: null }, 'order-42', 0),
+      ).toBeNull();
+      expect(await store.findByIdempotencyKey({ tenantId: 'acme', subject: null }, 'order-43', 0)).toBeNull();
       await store.delete(task.id);
-      expect(await store.findByIdempotencyKey('acme', 'order-42', 0)).toBeNull();
+      expect(await store.findByIdempotencyKey({ tenantId: 'acme', subject: null }, 'order-42', 0)).toBeNull();
     });
 
     it('deletes a task and its index entries', async () => {

@@ -130,6 +130,18 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       create index tasks_tenant_charged on tasks (tenant_id, created_at) include (state, image_count, cutout_count);
     `,
   },
+  {
+    // Sessions (#23): the end user that made a task or batch (null: a server key, and every row
+    // from before), and the subject of each creation in the per-minute window.
+    version: 9,
+    sql: `
+      alter table tasks add column subject text;
+      alter table batches add column subject text;
+      alter table tenant_creations add column subject text;
+      create index tasks_subject_seq on tasks (tenant_id, subject, seq desc) where subject is not null;
+      create index tenant_creations_subject on tenant_creations (tenant_id, subject, at) where subject is not null;
+    `,
+  },
 ];
 
 /**

@@ -6,6 +6,7 @@ import type { Task, TaskState } from '../../core/model.js';
 import {
   IDEMPOTENCY_WINDOW_MS,
   IdempotencyConflictError,
+  type OwnerScope,
   type TaskPage,
   type TaskPageQuery,
   type TaskStore,
@@ -52,21 +53,22 @@ export class PgTaskStore implements TaskStore, BatchStore {
     await inTransaction(this.pool, async (client) => {
       await lockTenant(client, task.tenantId);
       const hash = task.idempotencyKey === null ? null : keyHash(task.idempotencyKey);
+      const owner = { tenantId: task.tenantId, subject: task.subject ?? null };
       if (hash !== null) {
         const since = task.createdAt - IDEMPOTENCY_WINDOW_MS;
         const { rows } = await client.query<{ id: string }>(
-          `select id from tasks where tenant_id = $1 and idempotency_hash = $2 and created_at >= $3
-           order by seq desc limit 1`,
-          [task.tenantId, hash, since],
+          `select id from tasks where tenant_id = $1 and subject is not distinct from $2 and idempotency_hash = $3
+             and created_at >= $4 order by seq desc limit 1`,
+          [owner.tenantId, owner.subject, hash, since],
         );
         if (rows[0]) throw new IdempotencyConflictError(rows[0].id);
       }
-      if (this.options.limits) await enforceTenantLimits(client, task.tenantId, this.options.limits);
+      if (this.options.limits) await enforceTenantLimits(client, owner, this.options.limits);
       const units = chargedUnits(task);
       await client.query(
         `insert into tasks (id, tenant_id, state, version, created_at, idempotency_hash, upstream_task_id,
-                            image_count, cutout_count, picwish_key_id, doc)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json)`,
+                            image_count, cutout_count, picwish_key_id, doc, subject)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json, $12)`,
         [
           task.id,
           task.tenantId,
@@ -79,6 +81,7 @@ export class PgTaskStore implements TaskStore, BatchStore {
           units.cutouts,
           task.picwishKeyId,
           JSON.stringify(task),
+          owner.subject,
         ],
       );
       await insertDeliveries(client, deliveries);
@@ -155,8 +158,8 @@ export class PgTaskStore implements TaskStore, BatchStore {
     let before: string | null = null;
     if (query.after) {
       const { rows } = await this.pool.query<{ seq: string }>(
-        'select seq from tasks where id = $1 and tenant_id = $2',
-        [query.after, tenantId],
+        'select seq from tasks where id = $1 and tenant_id = $2 and ($3::text is null or subject = $3)',
+        [query.after, tenantId, query.subject ?? null],
       );
       if (!rows[0]) return { tasks: [], hasNextPage: false };
       before = rows[0].seq;
@@ -164,8 +167,9 @@ export class PgTaskStore implements TaskStore, BatchStore {
     const { rows } = await this.pool.query<DocRow>(
       `select doc from tasks
        where tenant_id = $1 and ($2::bigint is null or seq < $2) and ($3::text is null or state = $3)
+         and ($5::text is null or subject = $5)
        order by seq desc limit $4`,
-      [tenantId, before, query.state ?? null, query.first + 1],
+      [tenantId, before, query.state ?? null, query.first + 1, query.subject ?? null],
     );
     return {
       tasks: rows.slice(0, query.first).map((row) => row.doc),
@@ -173,36 +177,38 @@ export class PgTaskStore implements TaskStore, BatchStore {
     };
   }
 
-  async findByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Task | null> {
+  async findByIdempotencyKey(owner: OwnerScope, key: string, since: number): Promise<Task | null> {
     const { rows } = await this.pool.query<DocRow>(
-      `select doc from tasks where tenant_id = $1 and idempotency_hash = $2 and created_at >= $3
-       order by seq desc limit 1`,
-      [tenantId, keyHash(key), since],
+      `select doc from tasks where tenant_id = $1 and subject is not distinct from $2 and idempotency_hash = $3
+         and created_at >= $4 order by seq desc limit 1`,
+      [owner.tenantId, owner.subject, keyHash(key), since],
     );
     return rows[0]?.doc ?? null;
   }
 
-  async countForTenant(tenantId: string, state: TaskState | null): Promise<number> {
+  async countForTenant(scope: OwnerScope, state: TaskState | null): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(
-      'select count(*) as n from tasks where tenant_id = $1 and ($2::text is null or state = $2)',
-      [tenantId, state],
+      `select count(*) as n from tasks
+       where tenant_id = $1 and ($2::text is null or subject = $2) and ($3::text is null or state = $3)`,
+      [scope.tenantId, scope.subject, state],
     );
     return Number(rows[0]?.n ?? 0);
   }
 
-  async countActive(tenantId: string): Promise<number> {
+  async countActive(scope: OwnerScope): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(
-      `select count(*) as n from tasks where tenant_id = $1 and ${UNFINISHED}`,
-      [tenantId],
+      `select count(*) as n from tasks where tenant_id = $1 and ($2::text is null or subject = $2) and ${UNFINISHED}`,
+      [scope.tenantId, scope.subject],
     );
     return Number(rows[0]?.n ?? 0);
   }
 
-  async usageForTenant(tenantId: string, from: number, to: number): Promise<TaskUsage> {
+  async usageForTenant(scope: OwnerScope, from: number, to: number): Promise<TaskUsage> {
     const { rows } = await this.pool.query<{ state: TaskState; n: string; images: string; cutouts: string }>(
       `select state, count(*) as n, sum(image_count) as images, sum(cutout_count) as cutouts
-       from tasks where tenant_id = $1 and created_at >= $2 and created_at < $3 group by state`,
-      [tenantId, from, to],
+       from tasks where tenant_id = $1 and ($4::text is null or subject = $4) and created_at >= $2 and created_at < $3
+       group by state`,
+      [scope.tenantId, from, to, scope.subject],
     );
     const usage = emptyUsage();
     for (const row of rows) {
@@ -227,15 +233,16 @@ export class PgTaskStore implements TaskStore, BatchStore {
       const hash = batch.idempotencyKey === null ? null : keyHash(batch.idempotencyKey);
       if (hash !== null) {
         const { rows } = await client.query<{ id: string }>(
-          `select id from batches where tenant_id = $1 and idempotency_hash = $2 and created_at >= $3
-           order by created_at desc limit 1`,
-          [batch.tenantId, hash, batch.createdAt - IDEMPOTENCY_WINDOW_MS],
+          `select id from batches where tenant_id = $1 and subject is not distinct from $2 and idempotency_hash = $3
+             and created_at >= $4 order by created_at desc limit 1`,
+          [batch.tenantId, batch.subject ?? null, hash, batch.createdAt - IDEMPOTENCY_WINDOW_MS],
         );
         if (rows[0]) throw new IdempotencyConflictError(rows[0].id);
       }
       await client.query(
-        `insert into batches (id, tenant_id, created_at, idempotency_hash, doc) values ($1, $2, $3, $4, $5::json)`,
-        [batch.id, batch.tenantId, batch.createdAt, hash, JSON.stringify(batch)],
+        `insert into batches (id, tenant_id, created_at, idempotency_hash, doc, subject)
+         values ($1, $2, $3, $4, $5::json, $6)`,
+        [batch.id, batch.tenantId, batch.createdAt, hash, JSON.stringify(batch), batch.subject ?? null],
       );
     });
   }
@@ -254,11 +261,11 @@ export class PgTaskStore implements TaskStore, BatchStore {
     return rows[0]?.doc ?? null;
   }
 
-  async findBatchByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Batch | null> {
+  async findBatchByIdempotencyKey(owner: OwnerScope, key: string, since: number): Promise<Batch | null> {
     const { rows } = await this.pool.query<{ doc: Batch }>(
-      `select doc from batches where tenant_id = $1 and idempotency_hash = $2 and created_at >= $3
-       order by created_at desc limit 1`,
-      [tenantId, keyHash(key), since],
+      `select doc from batches where tenant_id = $1 and subject is not distinct from $2 and idempotency_hash = $3
+         and created_at >= $4 order by created_at desc limit 1`,
+      [owner.tenantId, owner.subject, keyHash(key), since],
     );
     return rows[0]?.doc ?? null;
   }

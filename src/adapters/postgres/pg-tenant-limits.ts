@@ -1,7 +1,10 @@
 import type pg from 'pg';
+import type { Caller } from '../../core/caller.js';
 import type { GatewayError } from '../../core/errors.js';
+import type { OwnerScope } from '../../core/store.js';
 import {
   activeTasksRefusal,
+  type CreationLimits,
   perMinuteRefusal,
   TenantLimitError,
   type TenantLimiter,
@@ -10,10 +13,12 @@ import {
 } from '../../core/tenant-limits.js';
 import { ok, type Result } from '../../shared/result.js';
 
-/** A tenant's limits (`TENANT_RATE_LIMIT_PER_MINUTE`, `TENANT_MAX_ACTIVE_TASKS`). */
-export interface TenantLimits {
-  readonly perMinute: number;
-  readonly maxActive: number;
+/**
+ * A tenant's limits (`TENANT_RATE_LIMIT_PER_MINUTE`, `TENANT_MAX_ACTIVE_TASKS`) and each end
+ * user's inside it (`SUBJECT_RATE_LIMIT_PER_MINUTE`, `SUBJECT_MAX_ACTIVE_TASKS`, #23).
+ */
+export interface TenantLimits extends CreationLimits {
+  readonly subject: CreationLimits;
 }
 
 interface Usage {
@@ -23,16 +28,20 @@ interface Usage {
   readonly oldestAgeMs: number;
 }
 
-/** The tenant's unfinished tasks and its creations of the last minute, on the database's clock. */
-async function usage(db: pg.Pool | pg.PoolClient, tenantId: string): Promise<Usage> {
+/**
+ * The scope's unfinished tasks and its creations of the last minute, on the database's clock: the
+ * whole tenant's with subject null, else that end user's.
+ */
+async function usage(db: pg.Pool | pg.PoolClient, scope: OwnerScope): Promise<Usage> {
   const { rows } = await db.query<{ active: string; recent: string; oldest_age_ms: string | null }>(
     `select
-       (select count(*) from tasks where tenant_id = $1 and state in ('QUEUED', 'PROCESSING')) as active,
+       (select count(*) from tasks where tenant_id = $1 and ($2::text is null or subject = $2)
+          and state in ('QUEUED', 'PROCESSING')) as active,
        count(*) as recent,
        extract(epoch from clock_timestamp() - min(at)) * 1000 as oldest_age_ms
      from tenant_creations
-     where tenant_id = $1 and at > clock_timestamp() - interval '60 seconds'`,
-    [tenantId],
+     where tenant_id = $1 and ($2::text is null or subject = $2) and at > clock_timestamp() - interval '60 seconds'`,
+    [scope.tenantId, scope.subject],
   );
   const row = rows[0];
   return {
@@ -42,36 +51,51 @@ async function usage(db: pg.Pool | pg.PoolClient, tenantId: string): Promise<Usa
   };
 }
 
-function verdict(found: Usage, limits: TenantLimits): Result<void, GatewayError> {
+function verdict(found: Usage, limits: CreationLimits): Result<void, GatewayError> {
   if (found.recent >= limits.perMinute) return perMinuteRefusal(limits.perMinute, found.oldestAgeMs);
   if (found.active >= limits.maxActive) return activeTasksRefusal(limits.maxActive);
   return ok(undefined);
 }
 
+/** The tenant's verdict, then (for a session) its end user's: the first refusal wins. */
+async function verdictFor(
+  db: pg.Pool | pg.PoolClient,
+  caller: Caller,
+  limits: TenantLimits,
+): Promise<Result<void, GatewayError>> {
+  const tenant = verdict(await usage(db, { tenantId: caller.tenantId, subject: null }), limits);
+  if (!tenant.ok || caller.subject === null) return tenant;
+  return verdict(await usage(db, caller), limits.subject);
+}
+
 /**
  * The binding check, inside the insert's transaction and under the tenant's advisory lock (taken
  * by the caller): throws `TenantLimitError` when the task would go past a limit, else counts the
- * creation in the window. Old window rows of the tenant are pruned on the way.
+ * creation in the window (with its subject, which the tenant's count includes). Old window rows
+ * of the tenant are pruned on the way.
  */
 export async function enforceTenantLimits(
   client: pg.PoolClient,
-  tenantId: string,
+  caller: Caller,
   limits: TenantLimits,
 ): Promise<void> {
   await client.query(
     `delete from tenant_creations where tenant_id = $1 and at <= clock_timestamp() - interval '60 seconds'`,
-    [tenantId],
+    [caller.tenantId],
   );
-  const result = verdict(await usage(client, tenantId), limits);
+  const result = await verdictFor(client, caller, limits);
   if (!result.ok) throw new TenantLimitError(result.error);
-  await client.query('insert into tenant_creations (tenant_id) values ($1)', [tenantId]);
+  await client.query('insert into tenant_creations (tenant_id, subject) values ($1, $2)', [
+    caller.tenantId,
+    caller.subject,
+  ]);
 }
 
 /**
- * The per-tenant limits of a cluster on PostgreSQL: the window and the active count are the
- * cluster's, read from the tables every instance writes. `admit` is the cheap early answer; the
- * binding one is `enforceTenantLimits`, which `PgTaskStore.insert` runs in the insert's own
- * transaction, so instances admitting one tenant at the same instant cannot overshoot together.
+ * The per-tenant (and per-subject) limits of a cluster on PostgreSQL: the window and the active
+ * count are the cluster's, read from the tables every instance writes. `admit` is the cheap early
+ * answer; the binding one is `enforceTenantLimits`, which `PgTaskStore.insert` runs in the insert's
+ * own transaction, so instances admitting one tenant at the same instant cannot overshoot together.
  */
 export class PgTenantLimiter implements TenantLimiter {
   constructor(
@@ -79,12 +103,13 @@ export class PgTenantLimiter implements TenantLimiter {
     private readonly limits: TenantLimits,
   ) {}
 
-  async admit(tenantId: string): Promise<Result<void, GatewayError>> {
-    return verdict(await usage(this.pool, tenantId), this.limits);
+  admit(caller: Caller): Promise<Result<void, GatewayError>> {
+    return verdictFor(this.pool, caller, this.limits);
   }
 
-  async standing(tenantId: string): Promise<TenantStanding> {
-    return tenantStanding(this.limits, await usage(this.pool, tenantId));
+  async standing(caller: Caller): Promise<TenantStanding> {
+    const limits = caller.subject === null ? this.limits : this.limits.subject;
+    return tenantStanding(limits, await usage(this.pool, caller));
   }
 
   record(): void {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { Batch, BatchItem, BatchStore } from '../../core/batches.js';
 import { chargedUnits } from '../../core/credits.js';
 import type { Task, TaskState } from '../../core/model.js';
-import type { TaskPage, TaskPageQuery, TaskStore } from '../../core/store.js';
+import type { OwnerScope, TaskPage, TaskPageQuery, TaskStore } from '../../core/store.js';
 import { emptyUsage, type TaskUsage } from '../../core/usage.js';
 import type { WebhookDelivery } from '../../core/webhooks.js';
 import { insertDeliveries, SqliteWebhookStore, WEBHOOK_SCHEMA } from './sqlite-webhooks.js';
@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS tasks (
   idempotency_key TEXT,
   doc TEXT NOT NULL,
   image_count INTEGER NOT NULL DEFAULT 0,
-  cutout_count INTEGER NOT NULL DEFAULT 0
+  cutout_count INTEGER NOT NULL DEFAULT 0,
+  subject TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_tenant_seq ON tasks (tenant_id, seq DESC);
 CREATE INDEX IF NOT EXISTS tasks_unfinished ON tasks (state) WHERE state IN ('QUEUED', 'PROCESSING');
@@ -32,7 +33,8 @@ CREATE TABLE IF NOT EXISTS batches (
   tenant_id TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   idempotency_key TEXT,
-  doc TEXT NOT NULL
+  doc TEXT NOT NULL,
+  subject TEXT
 );
 CREATE INDEX IF NOT EXISTS batches_created ON batches (created_at);
 CREATE INDEX IF NOT EXISTS batches_idempotency ON batches (tenant_id, idempotency_key, created_at)
@@ -48,6 +50,7 @@ ${WEBHOOK_SCHEMA}`;
 const UPGRADE = `
 DROP INDEX IF EXISTS tasks_tenant_created;
 CREATE INDEX IF NOT EXISTS tasks_tenant_charged ON tasks (tenant_id, created_at, state, image_count, cutout_count);
+CREATE INDEX IF NOT EXISTS tasks_subject_seq ON tasks (tenant_id, subject, seq DESC) WHERE subject IS NOT NULL;
 `;
 
 /** What the columns of a task's row hold besides its document: what it was charged for. */
@@ -101,11 +104,17 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
         db.exec('DROP INDEX IF EXISTS tasks_tenant_usage');
       })();
     }
+    // Sessions (#23): the end user that made a task or batch; rows from before are the server's (null).
+    for (const table of ['tasks', 'batches']) {
+      const found = db.pragma(`table_info(${table})`) as { name: string }[];
+      if (!found.some((column) => column.name === 'subject'))
+        db.exec(`ALTER TABLE ${table} ADD COLUMN subject TEXT`);
+    }
     db.exec(UPGRADE);
     this.#statements = {
       insert: db.prepare(
-        `INSERT INTO tasks (id, tenant_id, state, version, created_at, seq, idempotency_key, doc, image_count, cutout_count)
-         VALUES (@id, @tenantId, @state, @version, @createdAt, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks), @idempotencyKey, @doc, @imageCount, @cutoutCount)`,
+        `INSERT INTO tasks (id, tenant_id, subject, state, version, created_at, seq, idempotency_key, doc, image_count, cutout_count)
+         VALUES (@id, @tenantId, @subject, @state, @version, @createdAt, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks), @idempotencyKey, @doc, @imageCount, @cutoutCount)`,
       ),
       get: db.prepare<[string], Row>('SELECT doc, seq FROM tasks WHERE id = ?'),
       update: db.prepare(
@@ -121,46 +130,54 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
       unfinishedIds: db.prepare<[], { id: string }>(
         `SELECT id FROM tasks WHERE state IN ('QUEUED', 'PROCESSING') ORDER BY seq ASC`,
       ),
-      seqOf: db.prepare<[string, string], { seq: number }>(
-        'SELECT seq FROM tasks WHERE id = ? AND tenant_id = ?',
+      // `@subject IS NULL OR subject = @subject`: one end user's rows, or with no subject the tenant's.
+      seqOf: db.prepare<[{ id: string; tenantId: string; subject: string | null }], { seq: number }>(
+        `SELECT seq FROM tasks WHERE id = @id AND tenant_id = @tenantId AND (@subject IS NULL OR subject = @subject)`,
       ),
-      page: db.prepare<[string, number, number], Row>(
-        'SELECT doc, seq FROM tasks WHERE tenant_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+      page: db.prepare<
+        [{ tenantId: string; subject: string | null; before: number; state: string | null; limit: number }],
+        Row
+      >(
+        `SELECT doc, seq FROM tasks WHERE tenant_id = @tenantId AND (@subject IS NULL OR subject = @subject)
+           AND seq < @before AND (@state IS NULL OR state = @state) ORDER BY seq DESC LIMIT @limit`,
       ),
-      pageByState: db.prepare<[string, number, string, number], Row>(
-        'SELECT doc, seq FROM tasks WHERE tenant_id = ? AND seq < ? AND state = ? ORDER BY seq DESC LIMIT ?',
+      // An idempotency key belongs to exactly one owner: `IS` matches null (a server key's) too.
+      byKey: db.prepare<[{ tenantId: string; subject: string | null; key: string; since: number }], Row>(
+        `SELECT doc, seq FROM tasks WHERE tenant_id = @tenantId AND subject IS @subject AND idempotency_key = @key
+           AND created_at >= @since ORDER BY seq DESC LIMIT 1`,
       ),
-      byKey: db.prepare<[string, string, number], Row>(
-        `SELECT doc, seq FROM tasks WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ?
-         ORDER BY seq DESC LIMIT 1`,
+      count: db.prepare<[{ tenantId: string; subject: string | null; state: string | null }], { n: number }>(
+        `SELECT COUNT(*) AS n FROM tasks WHERE tenant_id = @tenantId AND (@subject IS NULL OR subject = @subject)
+           AND (@state IS NULL OR state = @state)`,
       ),
-      count: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM tasks WHERE tenant_id = ?'),
-      countByState: db.prepare<[string, string], { n: number }>(
-        'SELECT COUNT(*) AS n FROM tasks WHERE tenant_id = ? AND state = ?',
-      ),
-      active: db.prepare<[string], { n: number }>(
-        `SELECT COUNT(*) AS n FROM tasks WHERE tenant_id = ? AND state IN ('QUEUED', 'PROCESSING')`,
+      active: db.prepare<[{ tenantId: string; subject: string | null }], { n: number }>(
+        `SELECT COUNT(*) AS n FROM tasks WHERE tenant_id = @tenantId AND (@subject IS NULL OR subject = @subject)
+           AND state IN ('QUEUED', 'PROCESSING')`,
       ),
       usage: db.prepare<
-        [string, number, number],
+        [{ tenantId: string; subject: string | null; from: number; to: number }],
         { state: TaskState; n: number; images: number; cutouts: number }
       >(
         `SELECT state, COUNT(*) AS n, TOTAL(image_count) AS images, TOTAL(cutout_count) AS cutouts
-         FROM tasks WHERE tenant_id = ? AND created_at >= ? AND created_at < ? GROUP BY state`,
+         FROM tasks WHERE tenant_id = @tenantId AND (@subject IS NULL OR subject = @subject)
+           AND created_at >= @from AND created_at < @to GROUP BY state`,
       ),
       createdBefore: db.prepare<[number, number], Row>(
         'SELECT doc, seq FROM tasks WHERE created_at < ? ORDER BY created_at ASC LIMIT ?',
       ),
       insertBatch: db.prepare(
-        `INSERT INTO batches (id, tenant_id, created_at, idempotency_key, doc)
-         VALUES (@id, @tenantId, @createdAt, @idempotencyKey, @doc)`,
+        `INSERT INTO batches (id, tenant_id, subject, created_at, idempotency_key, doc)
+         VALUES (@id, @tenantId, @subject, @createdAt, @idempotencyKey, @doc)`,
       ),
       fillBatch: db.prepare<[string, string]>('UPDATE batches SET doc = ? WHERE id = ?'),
       getBatch: db.prepare<[string], { doc: string }>('SELECT doc FROM batches WHERE id = ?'),
       deleteBatches: db.prepare<[number]>('DELETE FROM batches WHERE created_at < ?'),
-      batchByKey: db.prepare<[string, string, number], { doc: string }>(
-        `SELECT doc FROM batches WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ?
-         ORDER BY created_at DESC LIMIT 1`,
+      batchByKey: db.prepare<
+        [{ tenantId: string; subject: string | null; key: string; since: number }],
+        { doc: string }
+      >(
+        `SELECT doc FROM batches WHERE tenant_id = @tenantId AND subject IS @subject AND idempotency_key = @key
+           AND created_at >= @since ORDER BY created_at DESC LIMIT 1`,
       ),
     };
     this.#saveDeliveries = insertDeliveries(db);
@@ -172,6 +189,7 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
       this.#statements.insert.run({
         id: task.id,
         tenantId: task.tenantId,
+        subject: task.subject ?? null,
         state: task.state,
         version: task.version,
         createdAt: task.createdAt,
@@ -222,39 +240,43 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
   async listForTenant(tenantId: string, query: TaskPageQuery): Promise<TaskPage> {
     let before = Number.MAX_SAFE_INTEGER;
     if (query.after) {
-      const cursor = this.#statements.seqOf.get(query.after, tenantId);
+      const cursor = this.#statements.seqOf.get({
+        id: query.after,
+        tenantId,
+        subject: query.subject ?? null,
+      });
       if (!cursor) return { tasks: [], hasNextPage: false };
       before = cursor.seq;
     }
-    const limit = query.first + 1;
-    const rows = query.state
-      ? this.#statements.pageByState.all(tenantId, before, query.state, limit)
-      : this.#statements.page.all(tenantId, before, limit);
+    const rows = this.#statements.page.all({
+      tenantId,
+      subject: query.subject ?? null,
+      before,
+      state: query.state ?? null,
+      limit: query.first + 1,
+    });
     return {
       tasks: rows.slice(0, query.first).map((row) => JSON.parse(row.doc) as Task),
       hasNextPage: rows.length > query.first,
     };
   }
 
-  async findByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Task | null> {
-    const row = this.#statements.byKey.get(tenantId, key, since);
+  async findByIdempotencyKey(owner: OwnerScope, key: string, since: number): Promise<Task | null> {
+    const row = this.#statements.byKey.get({ ...owner, key, since });
     return row ? (JSON.parse(row.doc) as Task) : null;
   }
 
-  async countForTenant(tenantId: string, state: TaskState | null): Promise<number> {
-    const row = state
-      ? this.#statements.countByState.get(tenantId, state)
-      : this.#statements.count.get(tenantId);
-    return row?.n ?? 0;
+  async countForTenant(scope: OwnerScope, state: TaskState | null): Promise<number> {
+    return this.#statements.count.get({ ...scope, state })?.n ?? 0;
   }
 
-  async countActive(tenantId: string): Promise<number> {
-    return this.#statements.active.get(tenantId)?.n ?? 0;
+  async countActive(scope: OwnerScope): Promise<number> {
+    return this.#statements.active.get(scope)?.n ?? 0;
   }
 
-  async usageForTenant(tenantId: string, from: number, to: number): Promise<TaskUsage> {
+  async usageForTenant(scope: OwnerScope, from: number, to: number): Promise<TaskUsage> {
     const usage = emptyUsage();
-    for (const row of this.#statements.usage.all(tenantId, from, to)) {
+    for (const row of this.#statements.usage.all({ ...scope, from, to })) {
       usage.byState[row.state] = row.n;
       usage.imagesGenerated += row.images;
       usage.cutouts += row.cutouts;
@@ -271,6 +293,7 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
     this.#statements.insertBatch.run({
       id: batch.id,
       tenantId: batch.tenantId,
+      subject: batch.subject ?? null,
       createdAt: batch.createdAt,
       idempotencyKey: batch.idempotencyKey,
       doc: JSON.stringify(batch),
@@ -287,8 +310,8 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
     return row ? (JSON.parse(row.doc) as Batch) : null;
   }
 
-  async findBatchByIdempotencyKey(tenantId: string, key: string, since: number): Promise<Batch | null> {
-    const row = this.#statements.batchByKey.get(tenantId, key, since);
+  async findBatchByIdempotencyKey(owner: OwnerScope, key: string, since: number): Promise<Batch | null> {
+    const row = this.#statements.batchByKey.get({ ...owner, key, since });
     return row ? (JSON.parse(row.doc) as Batch) : null;
   }
 

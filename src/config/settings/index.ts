@@ -3,6 +3,7 @@ import { imageUrls, webhooks } from './outbound.js';
 import { picwish } from './picwish.js';
 import { results } from './results.js';
 import { server } from './server.js';
+import { sessions } from './sessions.js';
 import { standaloneEngine } from './standalone-engine.js';
 import { objectStorage, retired, scaleOut } from './storage.js';
 import { tenants } from './tenants.js';
@@ -28,6 +29,7 @@ export const GATEWAY_FAMILIES = [
   imageUrls,
   webhooks,
   tenants,
+  sessions,
   objectStorage,
   performance,
   http,

@@ -6,7 +6,8 @@ export const tenants = family(
   'Tenants',
   {
     GATEWAY_API_KEYS: custom({
-      meaning: 'tenant:key pairs, comma-separated (keys of 16+ characters). Empty: single-tenant local mode.',
+      meaning:
+        'Server keys: tenant:key pairs, comma-separated (keys of 16+ characters). Empty: single-tenant\nlocal mode. They speak for the whole tenant: keep them on your backend, never in a browser.',
       parse: (raw, name) => keyPairs(raw ?? '', name),
     }),
     GATEWAY_API_KEYS_FILE: text({

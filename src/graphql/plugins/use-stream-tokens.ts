@@ -2,6 +2,7 @@ import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { GraphQLSSEPluginOptions } from '@graphql-yoga/plugin-graphql-sse';
 import type { Response as SseResponse } from 'graphql-sse';
 import type { Plugin } from 'graphql-yoga';
+import { callerKey } from '../../core/caller.js';
 import type { ServerContext } from '../server-context.js';
 import { STREAM_TOKEN_HEADER, useGraphQLSSEWithErrors } from './use-graphql-sse.js';
 
@@ -208,7 +209,9 @@ export function useStreamTokens(options: StreamTokensOptions = {}): Plugin {
     },
     // Runs before graphql-sse's own onRequest, which answers the protocol's requests.
     onRequest: ({ request, serverContext }) => {
-      tenantOf.set(request, (serverContext as Partial<ServerContext>).req?.tenantId ?? '');
+      // Reservations belong to the caller (tenant and end user, #23), not only to the tenant.
+      const caller = (serverContext as Partial<ServerContext>).req?.caller;
+      tenantOf.set(request, caller ? callerKey(caller) : '');
     },
   };
 }

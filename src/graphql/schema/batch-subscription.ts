@@ -22,7 +22,7 @@ builder.subscriptionFields((t) => ({
     args: { id: t.arg.id({ required: true, description: 'The batch id from generateBackgrounds.' }) },
     subscribe: (_root, { id }, ctx) =>
       new Repeater<BatchView | typeof NOT_FOUND>(async (push, stop) => {
-        const leave = await ctx.services.batchFeeds.follow(ctx.tenantId, batchIdArgument(String(id)), {
+        const leave = await ctx.services.batchFeeds.follow(ctx.caller, batchIdArgument(String(id)), {
           next: (view) => void push(view),
           complete: () => stop(),
         });

@@ -29,6 +29,9 @@ const ItemProblemCodeEnum = builder.enumType('BatchItemProblemCode', {
     },
     NOT_FOUND: { description: 'Not used for items today; listed so every refusal has its code.' },
     UNAUTHENTICATED: { description: 'Not used for items today; listed so every refusal has its code.' },
+    FORBIDDEN: {
+      description: 'The input needs a server key: a session may not set `webhookUrl` or `webhookEvents`.',
+    },
   } as const satisfies Record<ItemProblem['code'], { description: string }>,
 });
 
@@ -106,12 +109,17 @@ builder.node(BackgroundBatchRef, {
   description: 'Many generateBackground inputs under one handle; each accepted input is an ordinary task.',
   id: { resolve: (view) => view.batch.id },
   // Another tenant's batch loads as null, as `batch(id)` answers.
-  loadOne: (id, ctx) => ctx.services.batches.get(ctx.tenantId, id),
+  loadOne: (id, ctx) => ctx.services.batches.get(ctx.caller, id),
   fields: (t) => ({
     createdAt: t.field({
       type: 'DateTime',
       description: 'When the gateway accepted the batch.',
       resolve: (view) => view.batch.createdAt,
+    }),
+    subject: t.string({
+      nullable: true,
+      description: 'The end user whose session made the batch; null when made with a server key.',
+      resolve: (view) => view.batch.subject ?? null,
     }),
     counts: t.field({ type: CountsRef, description: 'Items by outcome and state.', resolve: (view) => view }),
     done: t.boolean({
@@ -168,7 +176,7 @@ builder.mutationFields((t) => ({
         const upload = input.image.file ? batchUpload(input.image.file) : null;
         return { ...serviceInput(input, upload ? () => upload.open() : null), release: upload?.release };
       });
-      const result = await ctx.services.batches.generate(ctx.tenantId, items, idempotencyKey ?? null);
+      const result = await ctx.services.batches.generate(ctx.caller, items, idempotencyKey ?? null);
       if (!result.ok) throw toGraphQLError(result.error);
       return result.value;
     },
@@ -181,7 +189,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A batch of yours by id; null if there is none (another tenant’s batches read as null too).',
     args: { id: t.arg.id({ required: true, description: 'The id from generateBackgrounds’ `batch.id`.' }) },
-    resolve: (_root, { id }, ctx) => ctx.services.batches.get(ctx.tenantId, batchIdArgument(String(id))),
+    resolve: (_root, { id }, ctx) => ctx.services.batches.get(ctx.caller, batchIdArgument(String(id))),
   }),
 }));
 
@@ -190,7 +198,6 @@ builder.objectFields(BackgroundTaskRef, (t) => ({
     type: BackgroundBatchRef,
     nullable: true,
     description: 'The batch that created the task (generateBackgrounds); null for a task made alone.',
-    resolve: (task, _args, ctx) =>
-      task.batchId ? ctx.services.batches.get(ctx.tenantId, task.batchId) : null,
+    resolve: (task, _args, ctx) => (task.batchId ? ctx.services.batches.get(ctx.caller, task.batchId) : null),
   }),
 }));

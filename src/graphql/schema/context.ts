@@ -1,6 +1,7 @@
 import type { SceneType } from '../../config/scene-types.js';
 import type { BatchFeeds } from '../../core/batch-feeds.js';
 import type { BatchService } from '../../core/batches.js';
+import type { Caller, SessionMinter } from '../../core/caller.js';
 import type { CreditPrices } from '../../core/credits.js';
 import type { TaskEvents } from '../../core/events.js';
 import type { TaskService } from '../../core/service.js';
@@ -22,14 +23,16 @@ export interface GatewayServices {
   readonly credits: CreditPrices;
   /** A task's webhook deliveries and the tenant's signing secret. */
   readonly webhooks: TenantWebhooks;
+  /** Mints the session tokens a server key hands its end users (`createSessionToken`, #23). */
+  readonly sessions: SessionMinter;
 }
 
 /**
- * Per-operation context. `tenantId` is set by the auth step before execution; resolvers pass it
- * to every service call, which is how tenants stay apart.
+ * Per-operation context. `caller` is set by the auth step before execution; resolvers pass it to
+ * every service call, which is how tenants — and a tenant's end users (#23) — stay apart.
  */
 export interface GatewayContext {
   readonly services: GatewayServices;
-  readonly tenantId: string;
+  readonly caller: Caller;
   readonly requestId: string;
 }

@@ -29,9 +29,15 @@ export function toGraphQLError(error: GatewayError): GraphQLError {
       });
     case 'NOT_FOUND':
       return new GraphQLError(error.message, { extensions: { code: 'NOT_FOUND' } });
+    case 'FORBIDDEN':
+      return new GraphQLError(error.message, { extensions: { code: 'FORBIDDEN' } });
     case 'UNAUTHENTICATED':
       return new GraphQLError(error.message, {
-        extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+        extensions: {
+          code: 'UNAUTHENTICATED',
+          ...(error.reason ? { reason: error.reason } : {}),
+          http: { status: 401 },
+        },
       });
   }
 }
@@ -71,6 +77,7 @@ export function toItemProblems(error: GatewayError, index: number): ItemProblem[
         },
       ];
     case 'NOT_FOUND':
+    case 'FORBIDDEN':
     case 'UNAUTHENTICATED':
       return [
         { code: error.kind, reason: null, field: null, message: error.message, retryAfterSeconds: null },

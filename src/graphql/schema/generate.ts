@@ -115,11 +115,11 @@ builder.mutationFields((t) => ({
         input,
         upload ? async () => (await upload).createReadStream() as unknown as Readable : null,
       );
-      const result = await ctx.services.tasks.generate(ctx.tenantId, image, params);
+      const result = await ctx.services.tasks.generate(ctx.caller, image, params);
       if (!result.ok) throw toGraphQLError(result.error);
       const task = result.value;
       return waitUntilFinal(ctx.services.events, task, wait.value * 1000, () =>
-        ctx.services.tasks.get(ctx.tenantId, task.id),
+        ctx.services.tasks.get(ctx.caller, task.id),
       );
     },
   }),
@@ -129,11 +129,11 @@ builder.mutationFields((t) => ({
     description:
       'Cancels an unfinished task of yours: a queued one is never sent, a running one stops being polled. A finished task comes back unchanged (its state tells). Null if there is no such task.',
     args: { id: t.arg.id({ required: true, description: 'The task id.' }) },
-    resolve: (_root, { id }, ctx) => ctx.services.tasks.cancel(ctx.tenantId, String(id)),
+    resolve: (_root, { id }, ctx) => ctx.services.tasks.cancel(ctx.caller, String(id)),
   }),
   deleteBackgroundTask: t.boolean({
     description: 'Deletes a task of yours and its stored images at once. False if there is no such task.',
     args: { id: t.arg.id({ required: true, description: 'The task id.' }) },
-    resolve: (_root, { id }, ctx) => ctx.services.tasks.delete(ctx.tenantId, String(id)),
+    resolve: (_root, { id }, ctx) => ctx.services.tasks.delete(ctx.caller, String(id)),
   }),
 }));

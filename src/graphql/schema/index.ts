@@ -10,6 +10,7 @@ import './viewer.js';
 import './batch.js';
 import './webhooks.js';
 import './batch-subscription.js';
+import './sessions.js';
 
 builder.queryType({ description: 'Reading tasks and templates.' });
 builder.mutationType({ description: 'Creating, cancelling and deleting tasks.' });

@@ -1,4 +1,5 @@
 import { Repeater } from 'graphql-yoga';
+import { canSee } from '../../core/caller.js';
 import { isTerminal, type Task } from '../../core/model.js';
 import { builder } from './builder.js';
 import { toGraphQLError } from './errors.js';
@@ -27,7 +28,7 @@ builder.subscriptionFields((t) => ({
       new Repeater<Event>(async (push, stop) => {
         const updates = ctx.services.events.subscribe(String(id));
         stop.then(() => updates.return());
-        const current = await ctx.services.tasks.get(ctx.tenantId, String(id));
+        const current = await ctx.services.tasks.get(ctx.caller, String(id));
         if (!current) {
           await push(NOT_FOUND);
           stop();
@@ -40,7 +41,7 @@ builder.subscriptionFields((t) => ({
         }
         let last = current.version;
         for await (const task of updates) {
-          if (task.tenantId !== ctx.tenantId || task.version < last) continue;
+          if (!canSee(ctx.caller, task) || task.version < last) continue;
           last = task.version;
           await push(task);
           if (isTerminal(task.state)) break;

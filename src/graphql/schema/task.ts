@@ -118,7 +118,7 @@ builder.node(BackgroundTaskRef, {
     resolve: (task) => task.id,
     description: 'The gateway’s id for the task, which is also its global id.',
   },
-  loadOne: (id, ctx) => ctx.services.tasks.get(ctx.tenantId, id),
+  loadOne: (id, ctx) => ctx.services.tasks.get(ctx.caller, id),
   fields: (t) => {
     // The record's optional figures, read as they are: null until PicWish (or the caller) gave them.
     const optionalString = (
@@ -131,6 +131,12 @@ builder.node(BackgroundTaskRef, {
       t.field({ type: 'DateTime', nullable: true, description, resolve: (task) => task[name] });
     return {
       upstreamTaskId: optionalString('upstreamTaskId', 'PicWish’s task id, once submitted.'),
+      subject: t.string({
+        nullable: true,
+        description:
+          'The end user whose session made the task (the `subject` of its session token or identity-provider JWT); null when made with a server key.',
+        resolve: (task) => task.subject ?? null,
+      }),
       state: t.field({
         type: BackgroundTaskStateEnum,
         description: 'Where the task stands.',
@@ -238,7 +244,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A task of yours by id; null if there is none (another tenant’s tasks read as null too).',
     args: { id: t.arg.id({ required: true, description: 'The task id from generateBackground.' }) },
-    resolve: (_root, { id }, ctx) => ctx.services.tasks.get(ctx.tenantId, String(id)),
+    resolve: (_root, { id }, ctx) => ctx.services.tasks.get(ctx.caller, String(id)),
   }),
   backgroundTasks: t.field({
     type: ConnectionRef,
@@ -247,20 +253,25 @@ builder.queryFields((t) => ({
       first: t.arg.int({ defaultValue: 20, required: true, description: 'Page size, 1 to 100.' }),
       after: t.arg.string({ description: 'The endCursor of the previous page.' }),
       state: t.arg({ type: BackgroundTaskStateEnum, description: 'Only tasks in this state.' }),
+      subject: t.arg.string({
+        description:
+          'Only this end user’s tasks (server keys; a session always sees only its own and this narrows nothing else).',
+      }),
     },
     resolve: async (_root, args, ctx) => {
       const page = await ctx.services.tasks.list(
-        ctx.tenantId,
+        ctx.caller,
         args.first,
         args.after ?? null,
         args.state ?? null,
+        args.subject ?? null,
       );
       if (!page.ok) throw toGraphQLError(page.error);
       // The cursor is the task's id, as it always was: `after` takes it back unchanged.
       const { tasks, hasNextPage } = page.value;
       const state = args.state ?? null;
       return {
-        totalCount: () => ctx.services.tasks.count(ctx.tenantId, state),
+        totalCount: () => ctx.services.tasks.count(ctx.caller, state, args.subject ?? null),
         edges: tasks.map((task) => ({ cursor: task.id, node: task })),
         pageInfo: {
           hasNextPage,

@@ -1,3 +1,4 @@
+import { type Caller, isSession } from '../../core/caller.js';
 import { creditsFor } from '../../core/credits.js';
 import type { TenantStanding } from '../../core/tenant-limits.js';
 import type { TaskUsage, UsagePeriod } from '../../core/usage.js';
@@ -65,27 +66,51 @@ TenantUsageRef.implement({
   }),
 });
 
-/** The caller as the gateway knows it: the tenant its key names (webhooks.ts adds its secret). */
-export const ViewerRef = builder.objectRef<{ readonly tenantId: string }>('Viewer');
+const ViewerScopeEnum = builder.enumType('ViewerScope', {
+  description: 'What a credential speaks for (docs/sessions.md).',
+  values: {
+    SERVER: {
+      description: 'A server key: the whole tenant. Keep it on your backend; never ship it to a browser.',
+    },
+    SESSION: {
+      description:
+        'A session token (from createSessionToken or your identity provider): one end user of the tenant, for a limited time.',
+    },
+  },
+});
+
+/** The caller as the gateway knows it: its tenant and, for a session, its end user (webhooks.ts adds the secret). */
+export const ViewerRef = builder.objectRef<Caller>('Viewer');
 ViewerRef.implement({
-  description: 'The tenant making the request (named by its gateway key; `local` without keys).',
+  description:
+    'Who is making the request: the tenant (named by its server key or its session; `local` without keys) and, for a session, the end user.',
   fields: (t) => ({
     name: t.string({ description: 'The tenant’s name.', resolve: (viewer) => viewer.tenantId }),
+    scope: t.field({
+      type: ViewerScopeEnum,
+      description: 'SERVER for a server key, SESSION for an end user’s token.',
+      resolve: (viewer) => (isSession(viewer) ? 'SESSION' : 'SERVER'),
+    }),
+    subject: t.string({
+      nullable: true,
+      description: 'The end user a session speaks for; null for a server key.',
+      resolve: (viewer) => viewer.subject,
+    }),
     limits: t.field({
       type: TenantLimitsRef,
-      description: 'Its creation limits now.',
-      resolve: (viewer, _args, ctx) => ctx.services.tasks.standing(viewer.tenantId),
+      description: 'Its creation limits now (a session: its end user’s own, inside the tenant’s).',
+      resolve: (viewer, _args, ctx) => ctx.services.tasks.standing(viewer),
     }),
     usage: t.field({
       type: TenantUsageRef,
       description:
-        'What its tasks created in `[from, to)` came to. `to` defaults to now and `from` to 24 hours before `to`; `from` must be before `to` (else BAD_USER_INPUT, reason INVALID_PERIOD).',
+        'What its tasks (a session: its end user’s) created in `[from, to)` came to. `to` defaults to now and `from` to 24 hours before `to`; `from` must be before `to` (else BAD_USER_INPUT, reason INVALID_PERIOD).',
       args: {
         from: t.arg({ type: 'DateTime', description: 'Start of the period (included).' }),
         to: t.arg({ type: 'DateTime', description: 'End of the period (excluded).' }),
       },
       resolve: async (viewer, args, ctx) => {
-        const usage = await ctx.services.tasks.usage(viewer.tenantId, args.from ?? null, args.to ?? null);
+        const usage = await ctx.services.tasks.usage(viewer, args.from ?? null, args.to ?? null);
         if (!usage.ok) throw toGraphQLError(usage.error);
         return usage.value;
       },
@@ -96,7 +121,8 @@ ViewerRef.implement({
 builder.queryFields((t) => ({
   viewer: t.field({
     type: ViewerRef,
-    description: 'The calling tenant, where it stands against its limits, and what it has used.',
-    resolve: (_root, _args, ctx) => ({ tenantId: ctx.tenantId }),
+    description:
+      'The caller (tenant, scope, end user), where it stands against its limits, and what it has used.',
+    resolve: (_root, _args, ctx) => ctx.caller,
   }),
 }));

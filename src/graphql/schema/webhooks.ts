@@ -1,3 +1,4 @@
+import { requireServerScope } from '../../core/caller.js';
 import type {
   WebhookAttempt,
   WebhookDelivery,
@@ -5,6 +6,7 @@ import type {
   WebhookSecrets,
 } from '../../core/webhooks.js';
 import { builder } from './builder.js';
+import { toGraphQLError } from './errors.js';
 import { BackgroundTaskRef, BackgroundTaskStateEnum } from './task.js';
 import { ViewerRef } from './viewer.js';
 
@@ -108,7 +110,11 @@ builder.objectField(ViewerRef, 'webhookSecret', (t) =>
   t.field({
     type: WebhookSecretRef,
     description: 'Your webhook signing secret (made on first read).',
-    resolve: (viewer, _args, ctx) => ctx.services.webhooks.secrets(viewer.tenantId),
+    resolve: (viewer, _args, ctx) => {
+      const allowed = requireServerScope(ctx.caller, 'viewer.webhookSecret');
+      if (!allowed.ok) throw toGraphQLError(allowed.error);
+      return ctx.services.webhooks.secrets(viewer.tenantId);
+    },
   }),
 );
 
@@ -117,6 +123,10 @@ builder.mutationField('rotateWebhookSecret', (t) =>
     type: WebhookSecretRef,
     description:
       'Makes a new webhook signing secret. The old one keeps signing as well (a second signature) for WEBHOOK_SECRET_GRACE_SECONDS, so receivers can switch without missing a delivery.',
-    resolve: (_root, _args, ctx) => ctx.services.webhooks.rotate(ctx.tenantId),
+    resolve: (_root, _args, ctx) => {
+      const allowed = requireServerScope(ctx.caller, 'rotateWebhookSecret');
+      if (!allowed.ok) throw toGraphQLError(allowed.error);
+      return ctx.services.webhooks.rotate(ctx.caller.tenantId);
+    },
   }),
 );

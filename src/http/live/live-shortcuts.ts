@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { Caller } from '../../core/caller.js';
 import type { GatewayContext, GatewayServices } from '../../graphql/schema/context.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { bufferedBody } from '../buffered-body.js';
@@ -48,7 +49,7 @@ export class LiveShortcuts {
 
   constructor(deps: LiveShortcutDeps) {
     this.hub = new StreamHub({
-      readTask: (tenantId, taskId) => deps.services.tasks.get(tenantId, taskId),
+      readTask: (caller, taskId) => deps.services.tasks.get(caller, taskId),
       watch: (taskId, listener) => deps.services.events.watch(taskId, listener),
       execute: (spec, task) => this.#operations.execute(spec, task),
       onError: (error, taskId) => deps.logger.error({ err: error, taskId }, 'live stream delivery failed'),
@@ -76,7 +77,7 @@ export class LiveShortcuts {
    * Takes a GraphQL request the node handler already authenticated. True when it answered; false
    * when Yoga must (a body it read is then handed on in `req.body`).
    */
-  async handle(req: IncomingMessage & { tenantId?: string }, res: ServerResponse): Promise<boolean> {
+  async handle(req: IncomingMessage & { caller?: Caller }, res: ServerResponse): Promise<boolean> {
     const target = req.url ?? '/';
     const mark = target.indexOf('?');
     const path = mark < 0 ? target : target.slice(0, mark);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { type Caller, callerKey } from '../../core/caller.js';
 import { isTerminal } from '../../core/model.js';
 import type { GatewayContext, GatewayServices } from '../../graphql/schema/context.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
@@ -13,14 +14,14 @@ const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
 interface Pending {
   readonly key: string;
-  readonly tenantId: string;
+  readonly caller: Caller;
   readonly taskIds: readonly string[];
   readonly expiry: number;
   readonly operationName: string;
 }
 
 interface Answer {
-  readonly tenantId: string;
+  readonly caller: Caller;
   readonly status: number;
   readonly headers: Record<string, string>;
   /**
@@ -73,14 +74,15 @@ export class ResponseCache {
 
   /** Answers from the cache (true), or notes the request as a candidate for Yoga's answer (false). */
   async answer(
-    req: IncomingMessage & { tenantId?: string },
+    req: IncomingMessage & { caller?: Caller },
     res: ServerResponse,
     text: string,
     /** The body's parameters, read only on a miss (a hit needs the bytes alone). */
     paramsOf: () => GraphQLParams | null,
   ): Promise<boolean> {
-    const tenantId = req.tenantId ?? '';
-    const key = `${tenantId}\u0000${req.headers.accept ?? ''}\u0000${req.headers.origin ?? ''}\u0000${text}`;
+    const caller = req.caller ?? { tenantId: '', subject: null };
+    // Per caller, not per tenant: a session's answer must never be another end user's hit (#23).
+    const key = `${callerKey(caller)}\u0000${req.headers.accept ?? ''}\u0000${req.headers.origin ?? ''}\u0000${text}`;
     const cached = this.#answers.get(key);
     const fresh = cached !== undefined && cached.expiry === this.#signerBucket();
     // The common hit (no mutation here since the entry was confirmed) awaits nothing.
@@ -94,7 +96,7 @@ export class ResponseCache {
     const params = paramsOf();
     if (!params) return false;
     try {
-      const pending = await this.#candidate(key, tenantId, params);
+      const pending = await this.#candidate(key, caller, params);
       if (pending) this.#pending.set(req, pending);
     } catch {
       // The store did not answer: Yoga runs the operation and answers as it would.
@@ -127,7 +129,7 @@ export class ResponseCache {
             // A deletion may have happened while Yoga answered.
             if (pending.expiry !== this.#signerBucket() || !(await this.#allExist(pending))) return;
             this.#remember(pending, {
-              tenantId: pending.tenantId,
+              caller: pending.caller,
               status: response.status,
               headers: Object.fromEntries(response.headers),
               body,
@@ -143,8 +145,8 @@ export class ResponseCache {
     };
   }
 
-  async #candidate(key: string, tenantId: string, params: GraphQLParams): Promise<Pending | null> {
-    const prepared = this.operations.prepare(params, tenantId);
+  async #candidate(key: string, caller: Caller, params: GraphQLParams): Promise<Pending | null> {
+    const prepared = this.operations.prepare(params, caller);
     if (!prepared) return null;
     const taskIds = taskReadIds({
       ...prepared,
@@ -153,11 +155,11 @@ export class ResponseCache {
     });
     if (!taskIds) return null;
     for (const id of taskIds) {
-      const task = await this.services.tasks.get(tenantId, id);
+      const task = await this.services.tasks.get(caller, id);
       if (!task || !isTerminal(task.state)) return null;
     }
     const operationName = (params.operationName ?? 'anonymous').slice(0, 64);
-    return { key, tenantId, taskIds, expiry: this.#signerBucket(), operationName };
+    return { key, caller, taskIds, expiry: this.#signerBucket(), operationName };
   }
 
   /**
@@ -171,11 +173,8 @@ export class ResponseCache {
     return true;
   }
 
-  async #allExist(entry: {
-    readonly tenantId: string;
-    readonly taskIds: readonly string[];
-  }): Promise<boolean> {
-    for (const id of entry.taskIds) if (!(await this.services.tasks.get(entry.tenantId, id))) return false;
+  async #allExist(entry: { readonly caller: Caller; readonly taskIds: readonly string[] }): Promise<boolean> {
+    for (const id of entry.taskIds) if (!(await this.services.tasks.get(entry.caller, id))) return false;
     return true;
   }
 

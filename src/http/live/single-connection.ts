@@ -5,8 +5,10 @@
  * graphql-sse's per-request pipelines. The protocol's answers are graphql-sse 2.6's (PROTOCOL.md);
  * this file is long because it is one protocol, answer by answer.
  */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExecutionResult } from 'graphql';
+import { type Caller, callerKey } from '../../core/caller.js';
 import { STREAM_TOKEN_HEADER } from '../../graphql/plugins/use-graphql-sse.js';
 import {
   type ReservationRefusal,
@@ -195,7 +197,9 @@ export class SingleConnectionStreams {
     const token = (Array.isArray(header) ? header.join('') : header) || search?.get('token') || null;
     const accept = req.headers.accept || '*/*';
     if (token === null && (req.method !== 'PUT' || accept === 'text/event-stream')) return false;
-    const tenantId = req.tenantId ?? '';
+    const caller = req.caller ?? { tenantId: '', subject: null };
+    // A reservation belongs to its caller: another end user of the tenant cannot use its token.
+    const tenantId = callerKey(caller);
     const cors = corsHeaders(req.headers.origin, this.corsOrigins);
     const found = token === null ? undefined : this.#reservations.get(token);
     const reservation = found?.tenantId === tenantId ? found : undefined;
@@ -245,7 +249,7 @@ export class SingleConnectionStreams {
       return answer(409, JSON.stringify({ errors: [{ message: 'Operation with ID already exists' }] }));
     const op = new Operation(id, reservation);
     reservation.ops.set(id, op);
-    const refused = await this.#start(op, params, req, res, tenantId);
+    const refused = await this.#start(op, params, req, res, caller);
     if (refused) return answer(refused.status, refused.body, refused.headers);
     // Stopped (DELETE, or the stream closed) before it started: graphql-sse answers 204.
     return answer(op.stopped ? 204 : 202);
@@ -272,11 +276,11 @@ export class SingleConnectionStreams {
     params: OperationParams,
     req: ServerContext['req'],
     res: ServerResponse,
-    tenantId: string,
+    caller: Caller,
   ): Promise<{ status: number; body: string; headers?: Readonly<Record<string, string>> } | null> {
     const gql = { ...params, documentHash: null };
-    const prepared = this.operations.prepare(gql, tenantId);
-    const spec = prepared && taskStreamSpec({ ...prepared, ...params, tenantId });
+    const prepared = this.operations.prepare(gql, caller);
+    const spec = prepared && taskStreamSpec({ ...prepared, ...params, caller });
     if (spec) {
       const leave = await this.hub.join(spec, op);
       if (leave) {

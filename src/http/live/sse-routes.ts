@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Caller } from '../../core/caller.js';
 import { STREAM_TOKEN_HEADER } from '../../graphql/plugins/use-graphql-sse.js';
 import { corsHeaders } from '../../shared/cors.js';
 import type { GraphQLParams } from '../graphql-params.js';
@@ -46,17 +47,17 @@ export class SseRoutes {
 
   /** Serves the stream through the hub; false (nothing written) when Yoga must answer. */
   async serve(
-    req: IncomingMessage & { tenantId?: string },
+    req: IncomingMessage & { caller?: Caller },
     res: ServerResponse,
     framing: Framing,
     params: GraphQLParams,
   ): Promise<boolean> {
-    const tenantId = req.tenantId ?? '';
-    const prepared = this.operations.prepare(params, tenantId);
+    const caller = req.caller ?? { tenantId: '', subject: null };
+    const prepared = this.operations.prepare(params, caller);
     if (!prepared) return false;
     const spec = taskStreamSpec({
       ...prepared,
-      tenantId,
+      caller,
       variables: params.variables,
       operationName: params.operationName,
     });

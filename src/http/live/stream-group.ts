@@ -1,13 +1,15 @@
 import type { DocumentNode, ExecutionResult } from 'graphql';
+import { type Caller, canSee } from '../../core/caller.js';
 import { isTerminal, type Task } from '../../core/model.js';
 
 /**
  * One `backgroundTaskUpdated` subscription as the hub shares it: subscribers with equal `key`
- * (tenant, task, document, variables, operation name) get the same events.
+ * (caller, task, document, variables, operation name) get the same events.
  */
 export interface StreamSpec {
   readonly key: string;
-  readonly tenantId: string;
+  /** Who subscribed: the group reads and follows the task as this caller (#23). */
+  readonly caller: Caller;
   readonly taskId: string;
   /** The document's text (after a persisted operation's hash was resolved). */
   readonly query: string;
@@ -33,7 +35,7 @@ export interface Subscriber {
 
 /** What a group needs from the rest of the gateway. */
 export interface GroupDeps {
-  readonly readTask: (tenantId: string, taskId: string) => Promise<Task | null>;
+  readonly readTask: (caller: Caller, taskId: string) => Promise<Task | null>;
   readonly watch: (taskId: string, listener: (task: Task) => void) => () => void;
   /** Runs the spec's document with `task` as the root value, through Yoga's plugins. */
   readonly execute: (spec: StreamSpec, task: Task) => Promise<SharedEvent>;
@@ -93,7 +95,7 @@ export class StreamGroup {
     let current: Task | null = null;
     let snapshot: SharedEvent | null = null;
     try {
-      current = await this.#deps.readTask(this.spec.tenantId, this.spec.taskId);
+      current = await this.#deps.readTask(this.spec.caller, this.spec.taskId);
       if (current) snapshot = await this.#snapshotEvent(current);
     } catch (error) {
       this.#deps.onError(error, this.spec.taskId);
@@ -150,7 +152,7 @@ export class StreamGroup {
   }
 
   #onTask(task: Task): void {
-    if (task === this.#lastSeen || task.tenantId !== this.spec.tenantId) return;
+    if (task === this.#lastSeen || !canSee(this.spec.caller, task)) return;
     this.#lastSeen = task;
     // Resolvers may be asynchronous (a shared queue's position): deliver in publish order.
     this.#delivering = this.#delivering

@@ -18,7 +18,7 @@ export function useSharedTaskStreams(hub: StreamHub): Plugin<GatewayContext> {
       const query = context.params?.query;
       if (typeof query !== 'string') return;
       const spec = taskStreamSpec({
-        tenantId: context.tenantId,
+        caller: context.caller,
         query,
         document: args.document,
         variables: (args.variableValues as Record<string, unknown> | null | undefined) ?? null,

@@ -7,6 +7,7 @@ import {
   getVariableValues,
 } from 'graphql';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import type { Caller } from '../../core/caller.js';
 import { isTerminal, type Task } from '../../core/model.js';
 import { parseFailureBody } from '../../graphql/plugins/use-graphql-sse.js';
 import type { GatewayContext } from '../../graphql/schema/context.js';
@@ -88,12 +89,12 @@ export class YogaOperations {
    * resolved before), with variables that coerce; null when Yoga must answer (it then reports
    * whatever is wrong, as it would without the shortcut).
    */
-  prepare(params: GraphQLParams, tenantId: string): { query: string; document: DocumentNode } | null {
+  prepare(params: GraphQLParams, caller: Caller): { query: string; document: DocumentNode } | null {
     const query = params.query ?? (params.documentHash ? this.#hashes.get(params.documentHash) : undefined);
     if (query === undefined || !this.#yoga) return null;
     let document = this.#documents.get(query);
     if (document === undefined) {
-      document = this.#parseAndValidate(query, params, tenantId);
+      document = this.#parseAndValidate(query, params, caller);
       if (this.#documents.size >= MAX_DOCUMENTS) this.#documents.clear();
       this.#documents.set(query, document);
     }
@@ -122,7 +123,7 @@ export class YogaOperations {
     const yoga = this.#yoga;
     if (!yoga) return UNEXPECTED;
     try {
-      const enveloped = yoga.getEnveloped(this.#initialContext(spec.tenantId, spec));
+      const enveloped = yoga.getEnveloped(this.#initialContext(spec.caller, spec));
       const contextValue = await enveloped.contextFactory();
       return (await enveloped.execute({
         schema: enveloped.schema,
@@ -182,11 +183,11 @@ export class YogaOperations {
     return { result: (await run(args)) as ExecutionResult | AsyncIterable<ExecutionResult> };
   }
 
-  #parseAndValidate(query: string, params: GraphQLParams, tenantId: string): DocumentNode | null {
+  #parseAndValidate(query: string, params: GraphQLParams, caller: Caller): DocumentNode | null {
     const yoga = this.#yoga;
     if (!yoga) return null;
     try {
-      const enveloped = yoga.getEnveloped(this.#initialContext(tenantId, { ...params, query }));
+      const enveloped = yoga.getEnveloped(this.#initialContext(caller, { ...params, query }));
       const document = enveloped.parse(query);
       return enveloped.validate(enveloped.schema, document).length === 0 ? document : null;
     } catch {
@@ -196,13 +197,13 @@ export class YogaOperations {
 
   /** What Yoga's context factory reads from a request (the node handler authenticated it). */
   #initialContext(
-    tenantId: string,
+    caller: Caller,
     params: { query: string; variables: Record<string, unknown> | null; operationName: string | null },
   ): never {
     return {
       [SHARED_EXECUTION]: true,
       request: REQUEST,
-      req: { tenantId, requestId: '' },
+      req: { caller, requestId: '' },
       params: { query: params.query, variables: params.variables, operationName: params.operationName },
     } as never;
   }

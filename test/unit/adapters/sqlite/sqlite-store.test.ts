@@ -56,7 +56,13 @@ describe('SQLite files from earlier releases', () => {
 
       const store = new SqliteTaskStore(file);
       const first = tasks[0] as (typeof tasks)[number];
-      expect(await store.usageForTenant('acme', first.createdAt, Number.MAX_SAFE_INTEGER)).toMatchObject({
+      expect(
+        await store.usageForTenant(
+          { tenantId: 'acme', subject: null },
+          first.createdAt,
+          Number.MAX_SAFE_INTEGER,
+        ),
+      ).toMatchObject({
         byState: { SUCCEEDED: 1, FAILED: 2 },
         imagesGenerated: 2,
         cutouts: 1,
@@ -65,7 +71,10 @@ describe('SQLite files from earlier releases', () => {
       await store.close();
       // Opening it again finds nothing left to do.
       const again = new SqliteTaskStore(file);
-      expect((await again.usageForTenant('acme', 0, Number.MAX_SAFE_INTEGER)).imagesGenerated).toBe(2);
+      expect(
+        (await again.usageForTenant({ tenantId: 'acme', subject: null }, 0, Number.MAX_SAFE_INTEGER))
+          .imagesGenerated,
+      ).toBe(2);
       await again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,14 @@
+import type { TenantLimits } from '../adapters/postgres/pg-tenant-limits.js';
+import type { Config } from '../config/config.js';
+
+/** The creation limits of a tenant and of each end user inside it, as both limiters take them. */
+export function tenantLimits(config: Config): TenantLimits {
+  return {
+    perMinute: config.auth.rateLimitPerMinute,
+    maxActive: config.auth.maxActiveTasks,
+    subject: {
+      perMinute: config.identity.subjectRateLimitPerMinute,
+      maxActive: config.identity.subjectMaxActiveTasks,
+    },
+  };
+}
