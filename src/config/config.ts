@@ -63,7 +63,7 @@ export interface Config {
   readonly databaseUrl: string | null;
   /** Where results (and, in a cluster, spooled uploads) live. */
   readonly blobStore: BlobStoreConfig;
-  /** Shortcuts past Yoga for live task streams and finished-task reads (docs/benchmarks.md). */
+  /** `GATEWAY_FAST_PATHS`: equal subscriptions share executions, finished-task reads are cached (docs/benchmarks.md). */
   readonly fastPaths: boolean;
   readonly sceneTypesFile: string | null;
   /** Fetching URLs clients give (image inputs) and result links off the upstream's own origin. */

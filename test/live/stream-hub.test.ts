@@ -18,8 +18,8 @@ function fixture(
   const listeners = new Set<Listener>();
   const executed: number[] = [];
   const hub = new StreamHub({
-    readTask: async (tenantId, id) =>
-      stored && stored.tenantId === tenantId && stored.id === id ? stored : null,
+    readTask: async (caller, id) =>
+      stored && stored.tenantId === caller.tenantId && stored.id === id ? stored : null,
     watch: (_id, listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -47,7 +47,7 @@ function spec(tenantId = 'a'): StreamSpec {
   const query = 'subscription { backgroundTaskUpdated(id: "t1") { state } }';
   return {
     key: `${tenantId}|t1|${query}`,
-    tenantId,
+    caller: { tenantId },
     taskId: 't1',
     query,
     document: parse(query),

@@ -7,6 +7,7 @@ import {
   type ValueNode,
   visit,
 } from 'graphql';
+import { callerKey, type StreamCaller } from './caller.js';
 import type { StreamSpec } from './stream-group.js';
 
 /** What an operation is, as far as the shortcuts care; anything else is Yoga's alone. */
@@ -21,7 +22,12 @@ interface Operation {
  * literal or variable id and no directives; null for any other operation.
  */
 export function taskStreamSpec(
-  operation: Operation & { readonly tenantId: string; readonly query: string },
+  operation: Operation & {
+    readonly caller: StreamCaller;
+    readonly query: string;
+    /** Appended to the key: a unique one per subscriber keeps every group to one (no sharing). */
+    readonly unshared?: string;
+  },
 ): StreamSpec | null {
   const definition = soleOperation(operation);
   if (definition?.operation !== 'subscription') return null;
@@ -31,11 +37,12 @@ export function taskStreamSpec(
   if (field.directives?.length || definition.directives?.length) return null;
   const taskId = idArgument(field, operation.variables);
   if (taskId === null) return null;
-  const { tenantId, query, document, variables, operationName } = operation;
+  const { caller, query, document, variables, operationName } = operation;
   // Keyed by the operation's own name: naming the sole operation or not asks the same thing.
   const named = definition.name?.value ?? '';
-  const key = [tenantId, taskId, named, JSON.stringify(variables ?? null), query].join('\u0000');
-  return { key, tenantId, taskId, query, document, variables, operationName };
+  const parts = [callerKey(caller), taskId, named, JSON.stringify(variables ?? null), query];
+  const key = (operation.unshared === undefined ? parts : [...parts, operation.unshared]).join('\u0000');
+  return { key, caller, taskId, query, document, variables, operationName };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   type DocumentNode,
   type ExecutionResult,
@@ -5,10 +6,10 @@ import {
   GraphQLError,
   getOperationAST,
   getVariableValues,
+  type OperationDefinitionNode,
 } from 'graphql';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import { isTerminal, type Task } from '../../core/model.js';
-import { parseFailureBody } from '../../graphql/plugins/use-graphql-sse.js';
 import type { GatewayContext } from '../../graphql/schema/context.js';
 import type { ServerContext } from '../../graphql/server-context.js';
 import { requestScope } from '../../observability/logging.js';
@@ -42,6 +43,18 @@ const REQUEST = new Request('http://gateway.invalid/graphql', { method: 'POST' }
 
 /** Marks the context of a shared execution (see `plugin`). */
 const SHARED_EXECUTION = Symbol('shared-execution');
+/** Marks the context of an operation the stream layer runs (see `plugin`). */
+const STREAM_OPERATION = Symbol('stream-operation');
+
+/** Yoga's own pipeline never subscribes: the stream layer (PROTOCOL.md) serves every subscription. */
+const NOT_HERE: ExecutionResult = {
+  errors: [
+    new GraphQLError(
+      'Send a subscription on its own as JSON (or GET), with Accept: text/event-stream or multipart/mixed;subscriptionSpec=1.0, or to /graphql/stream.',
+      { extensions: { code: 'BAD_REQUEST' } },
+    ),
+  ],
+};
 
 /** What Yoga would answer for an execution that threw instead of returning errors (maskError). */
 const UNEXPECTED: ExecutionResult = {
@@ -58,21 +71,17 @@ const UNEXPECTED: ExecutionResult = {
 export class YogaOperations {
   #yoga: GatewayYoga | null = null;
   readonly #documents = new Map<string, DocumentNode | null>();
-  readonly #hashes = new Map<string, string>();
 
-  /** Captures the Yoga instance and learns `hash → document` from Yoga's resolved parameters. */
+  constructor(
+    /** Trusted documents by id (PERSISTED_OPERATIONS_FILE), for operations sent by hash. @default none */
+    private readonly trusted: Readonly<Record<string, string>> = {},
+  ) {}
+
+  /** Captures the Yoga instance; keeps subscriptions out of Yoga's own request pipeline. */
   plugin(): Plugin<GatewayContext> {
     return {
       onYogaInit: ({ yoga }) => {
         this.#yoga = yoga as unknown as GatewayYoga;
-      },
-      onParams: ({ params }) => {
-        // Yoga hands batch members over as they came: `[null]` is a member that is not an object.
-        if (typeof params !== 'object' || params === null) return;
-        const hash = (params.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
-        if (typeof hash !== 'string' || typeof params.query !== 'string' || this.#hashes.has(hash)) return;
-        if (this.#hashes.size >= MAX_DOCUMENTS) this.#hashes.clear();
-        this.#hashes.set(hash, params.query);
       },
       // Yoga's executor would subscribe for a subscription document; a shared execution runs the
       // operation once for one event, as graphql-js does for each event of a subscription.
@@ -80,7 +89,18 @@ export class YogaOperations {
         if ((args.contextValue as unknown as Record<symbol, unknown>)[SHARED_EXECUTION])
           setExecuteFn(execute);
       },
+      // What reaches Yoga's own pipeline as a subscription is one the node handler could not read
+      // (a batch, a form upload): refused, so subscriptions have one implementation.
+      onSubscribe: ({ args, setSubscribeFn }) => {
+        if (!(args.contextValue as unknown as Record<symbol, unknown>)[STREAM_OPERATION])
+          setSubscribeFn(() => NOT_HERE);
+      },
     };
+  }
+
+  /** The text of a trusted document sent by its id (with or without the `sha256:` prefix). */
+  #byHash(hash: string): string | undefined {
+    return this.trusted[hash] ?? this.trusted[`sha256:${hash}`];
   }
 
   /**
@@ -88,8 +108,11 @@ export class YogaOperations {
    * resolved before), with variables that coerce; null when Yoga must answer (it then reports
    * whatever is wrong, as it would without the shortcut).
    */
-  prepare(params: GraphQLParams, tenantId: string): { query: string; document: DocumentNode } | null {
-    const query = params.query ?? (params.documentHash ? this.#hashes.get(params.documentHash) : undefined);
+  prepare(
+    params: GraphQLParams,
+    tenantId: string,
+  ): { query: string; document: DocumentNode; operation: OperationDefinitionNode } | null {
+    const query = params.query ?? (params.documentHash ? this.#byHash(params.documentHash) : undefined);
     if (query === undefined || !this.#yoga) return null;
     let document = this.#documents.get(query);
     if (document === undefined) {
@@ -105,7 +128,7 @@ export class YogaOperations {
       operation.variableDefinitions ?? [],
       params.variables ?? {},
     );
-    return coerced.errors ? null : { query, document };
+    return coerced.errors ? null : { query, document, operation };
   }
 
   /**
@@ -122,7 +145,7 @@ export class YogaOperations {
     const yoga = this.#yoga;
     if (!yoga) return UNEXPECTED;
     try {
-      const enveloped = yoga.getEnveloped(this.#initialContext(spec.tenantId, spec));
+      const enveloped = yoga.getEnveloped(this.#initialContext(spec.caller.tenantId, spec));
       const contextValue = await enveloped.contextFactory();
       return (await enveloped.execute({
         schema: enveloped.schema,
@@ -139,9 +162,10 @@ export class YogaOperations {
   }
 
   /**
-   * Runs any operation as `@graphql-yoga/plugin-graphql-sse` does for graphql-sse: Yoga's enveloped
-   * parse, validate, context and execute (or subscribe), so every plugin sees it and errors are
-   * masked. For the operations of the gateway's single-connection streams the hub does not share.
+   * Runs any operation through Yoga's enveloped parse, validate, context and execute (or
+   * subscribe), so every plugin sees it and errors are masked: the operations of the stream
+   * transports that the hub does not share (another field, a task the caller cannot see, a query
+   * over graphql-sse, or any subscription when sharing is off).
    */
   async perform(
     params: { query: string; variables: Record<string, unknown> | null; operationName: string | null },
@@ -150,7 +174,12 @@ export class YogaOperations {
   ): Promise<Performed> {
     const yoga = this.#yoga;
     if (!yoga) return { result: UNEXPECTED };
-    const enveloped = yoga.getEnveloped({ ...serverContext, request, params } as never);
+    const enveloped = yoga.getEnveloped({
+      ...serverContext,
+      request,
+      params,
+      [STREAM_OPERATION]: true,
+    } as never);
     let document: DocumentNode;
     try {
       document = enveloped.parse(params.query);
@@ -179,7 +208,12 @@ export class YogaOperations {
       operationName: params.operationName,
     };
     const run = operation.operation === 'subscription' ? enveloped.subscribe : enveloped.execute;
-    return { result: (await run(args)) as ExecutionResult | AsyncIterable<ExecutionResult> };
+    try {
+      return { result: (await run(args)) as ExecutionResult | AsyncIterable<ExecutionResult> };
+    } catch (error) {
+      yoga.logger.error(error);
+      return { result: UNEXPECTED };
+    }
   }
 
   #parseAndValidate(query: string, params: GraphQLParams, tenantId: string): DocumentNode | null {
@@ -206,4 +240,23 @@ export class YogaOperations {
       params: { query: params.query, variables: params.variables, operationName: params.operationName },
     } as never;
   }
+}
+
+/** The 400 body for a document that does not parse, on every stream transport. */
+export function parseFailureBody(error: GraphQLError): string {
+  return JSON.stringify({
+    errors: [
+      { message: error.message, extensions: { code: error.extensions.code ?? 'GRAPHQL_PARSE_FAILED' } },
+    ],
+  });
+}
+
+/** A fetch `Request` with the node request's method and headers, for Yoga's plugins to read. */
+export function requestOf(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
+  return new Request(`http://gateway.invalid${req.url ?? '/'}`, { method: req.method ?? 'GET', headers });
 }

@@ -1,8 +1,8 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BUFFERED_BYTES, SseSink, YOGA_SSE } from '../../src/http/live/sse-sink.js';
 import type { SharedEvent } from '../../src/http/live/stream-group.js';
+import { MAX_BUFFERED_BYTES, StreamSink, YOGA_SSE } from '../../src/http/live/stream-sink.js';
 
 // The raw SSE subscriber over a real loopback HTTP connection.
 
@@ -41,7 +41,7 @@ describe('SSE sink', () => {
 
   it('frames events as Yoga does and ends the stream after completion', async () => {
     const { socket, res, received } = await open(true);
-    const sink = new SseSink(res, YOGA_SSE, {});
+    const sink = new StreamSink(res, YOGA_SSE, {});
     sink.next(event(3));
     sink.complete();
     await new Promise((resolve) => socket.once('end', resolve));
@@ -53,7 +53,7 @@ describe('SSE sink', () => {
 
   it('drops a client that stops reading once its unsent data passes the bound', async () => {
     const { socket, res } = await open(false);
-    const sink = new SseSink(res, YOGA_SSE, {});
+    const sink = new StreamSink(res, YOGA_SSE, {});
     const big = event(16 * 1024);
     let writes = 0;
     while (!res.destroyed && writes < 10_000) {
