@@ -24,7 +24,7 @@ export interface ReportInput {
   quick: boolean;
   fanout: FanoutPhaseResult;
   fanoutOff: FanoutPhaseResult;
-  /** Rows 2 and 3 on each SSE transport (Yoga's SSE first, the transport of rows 1, 3 and 4). */
+  /** Rows 2 and 3 on each subscription transport (Yoga's SSE first, the transport of rows 1, 3 and 4). */
   transports: TransportResult[];
   /** Row 3's floor: a bare node:http process writing one frame to as many SSE responses. */
   bareBroadcast: BareBroadcastResult[];
@@ -218,7 +218,7 @@ function transportSection(results: TransportResult[], bare: BareBroadcastResult[
   return [
     '### 2 and 3 per transport',
     '',
-    'Each SSE transport on a fresh gateway process per phase, the fast paths on: Yoga\'s SSE on `/graphql`, graphql-sse distinct connections and single-connection mode on `/graphql/stream` (single: one reservation, stream and operation per subscriber, the most a subscription costs there; a client that multiplexes pays the stream once). Memory as in row 2 (20 running tasks); broadcast as in row 3 (one task, the engine\'s run long enough for every stream to open before most updates). Broadcast latency includes the bench process reading every socket on the same 2 CPUs. "Missed" counts (subscriber, update) pairs never received; "dropped" counts streams that ended without `complete` (a slow reader the gateway cut off, or a reset); "duplicates" counts updates received twice with the same bytes (an equal version re-sent when only a queue position moved).',
+    'Each subscription transport on a fresh gateway process per phase, the fast paths on: Yoga\'s SSE and Apollo\'s multipart (`subscriptionSpec=1.0`) on `/graphql`, graphql-sse distinct connections and single-connection mode on `/graphql/stream` (single: one reservation, stream and operation per subscriber, the most a subscription costs there; a client that multiplexes pays the stream once). Memory as in row 2 (20 running tasks); broadcast as in row 3 (one task, the engine\'s run long enough for every stream to open before most updates). Broadcast latency includes the bench process reading every socket on the same 2 CPUs. "Missed" counts (subscriber, update) pairs never received; "dropped" counts streams that ended without `complete` (a slow reader the gateway cut off, or a reset); "duplicates" counts updates received twice with the same bytes (an equal version re-sent when only a queue position moved).',
     '',
     '| transport | memory per idle subscription (after GC) | broadcast: poll answer → last subscriber | missed / dropped / duplicates |',
     '|---|---|---|---|',
