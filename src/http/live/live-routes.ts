@@ -45,8 +45,9 @@ export interface LiveRoutesDeps {
  * The gateway's live routes in front of Yoga (PROTOCOL.md):
  *
  * - **Every subscription transport**: Yoga's SSE and Apollo's multipart on `/graphql`, graphql-sse
- *   (both modes) on `/graphql/stream`. A `backgroundTaskUpdated` subscription joins the stream hub
- *   (stream-hub.ts): one execution per group and update, through Yoga's plugins.
+ *   (both modes) on `/graphql/stream`. A `backgroundTaskUpdated` or `backgroundBatchUpdated`
+ *   subscription joins the stream hub (stream-hub.ts): one execution per group and update,
+ *   through Yoga's plugins.
  * - **Finished-task reads** answered from Yoga's earlier answer (response-cache.ts).
  *
  * The http layer hands `plugins()` to `createGatewayYoga` and calls `handle` for each
@@ -65,7 +66,10 @@ export class LiveRoutes {
       readTask: (caller, taskId) => deps.services.tasks.get(caller.tenantId, taskId),
       watch: (taskId, listener) => deps.services.events.watch(taskId, listener),
       execute: (spec, task) => this.#operations.execute(spec, task),
-      onError: (error, taskId) => deps.logger.error({ err: error, taskId }, 'live stream delivery failed'),
+      followBatch: (caller, batchId, listener) =>
+        deps.services.batchFeeds.follow(caller.tenantId, batchId, listener),
+      executeBatch: (spec, view) => this.#operations.execute(spec, view),
+      onError: (error, id) => deps.logger.error({ err: error, id }, 'live stream delivery failed'),
     });
     const fastPaths = deps.fastPaths ?? true;
     this.#routes = new StreamRoutes(this.hub, this.#operations, fastPaths, deps.corsOrigins ?? null);

@@ -6,7 +6,7 @@ import type { GraphQLParams } from '../graphql-params.js';
 import type { StreamCaller } from './caller.js';
 import type { StreamHub } from './stream-hub.js';
 import { APOLLO_MULTIPART, type Framing, StreamSink, YOGA_SSE } from './stream-sink.js';
-import { taskStreamSpec } from './task-operations.js';
+import { streamSpec } from './task-operations.js';
 import { requestOf, type YogaOperations } from './yoga-operations.js';
 
 /** Yoga's refusal of an operation, as an HTTP answer. */
@@ -57,8 +57,8 @@ export function refuseNotAcceptable(res: ServerResponse, cors: Readonly<Record<s
 /**
  * The stream layer's one way to serve an operation on a streaming response, for every transport
  * that holds one connection per operation: Yoga's SSE and Apollo's multipart on `/graphql`,
- * graphql-sse's distinct connections on `/graphql/stream`. A task subscription joins the hub
- * (one execution per group and update); anything else runs through Yoga's enveloped functions
+ * graphql-sse's distinct connections on `/graphql/stream`. A task or batch subscription joins the
+ * hub (one execution per group and update); anything else runs through Yoga's enveloped functions
  * for this stream alone. An idle stream costs a socket and a few small records.
  */
 export class StreamRoutes {
@@ -101,8 +101,8 @@ export class StreamRoutes {
   }
 
   /**
-   * Runs `params` for `subscriber`: through the hub when it is a task subscription the caller
-   * may follow, else through Yoga. Resolves to how to stop it, or to Yoga's refusal.
+   * Runs `params` for `subscriber`: through the hub when it is a task or batch subscription the
+   * caller may follow, else through Yoga. Resolves to how to stop it, or to Yoga's refusal.
    */
   async subscribe(
     req: ServerContext['req'],
@@ -116,7 +116,7 @@ export class StreamRoutes {
     const prepared = this.operations.prepare(params, caller.tenantId);
     const spec =
       prepared &&
-      taskStreamSpec({
+      streamSpec({
         ...prepared,
         caller,
         variables: params.variables,

@@ -9,12 +9,23 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import { type BatchView, isBatchDone } from '../../core/batches.js';
 import { isTerminal, type Task } from '../../core/model.js';
 import type { GatewayContext } from '../../graphql/schema/context.js';
 import type { ServerContext } from '../../graphql/server-context.js';
 import { requestScope } from '../../observability/logging.js';
 import type { GraphQLParams } from '../graphql-params.js';
-import type { SharedEvent, StreamSpec } from './stream-group.js';
+import type { StreamCaller } from './caller.js';
+import type { SharedEvent } from './stream-group.js';
+
+/** What a shared execution runs: a group's document for its caller. */
+type SharedSpec = {
+  readonly caller: StreamCaller;
+  readonly query: string;
+  readonly document: DocumentNode;
+  readonly variables: Record<string, unknown> | null;
+  readonly operationName: string | null;
+};
 
 type GatewayYoga = YogaServerInstance<ServerContext, GatewayContext>;
 
@@ -132,16 +143,17 @@ export class YogaOperations {
   }
 
   /**
-   * One execution of a spec with `task` as the root value, serialised once. It runs outside any
+   * One execution of a spec with a task or batch view as the root value, serialised once. It runs outside any
    * request's scope: the update was published by whatever request changed the task, and its id
    * must not end up in (masked) errors sent to everybody watching.
    */
-  async execute(spec: StreamSpec, task: Task): Promise<SharedEvent> {
-    const result = await requestScope.exit(() => this.#execute(spec, task));
-    return { result, json: JSON.stringify(result), final: isTerminal(task.state) };
+  async execute(spec: SharedSpec, root: Task | BatchView): Promise<SharedEvent> {
+    const result = await requestScope.exit(() => this.#execute(spec, root));
+    const final = 'batch' in root ? isBatchDone(root) : isTerminal(root.state);
+    return { result, json: JSON.stringify(result), final };
   }
 
-  async #execute(spec: StreamSpec, task: Task): Promise<ExecutionResult> {
+  async #execute(spec: SharedSpec, root: Task | BatchView): Promise<ExecutionResult> {
     const yoga = this.#yoga;
     if (!yoga) return UNEXPECTED;
     try {
@@ -150,7 +162,7 @@ export class YogaOperations {
       return (await enveloped.execute({
         schema: enveloped.schema,
         document: spec.document,
-        rootValue: task,
+        rootValue: root,
         contextValue,
         variableValues: spec.variables,
         operationName: spec.operationName,
