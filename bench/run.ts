@@ -71,14 +71,14 @@ async function main(): Promise<void> {
   };
   log('phase 1/7: fan-in, broadcast and queries with the fast paths');
   const fanout: FanoutPhaseResult = await runFanoutPhase(fanoutOptions);
-  log('phase 2/7: the same through Yoga alone (GATEWAY_FAST_PATHS=off)');
+  log('phase 2/7: the same without sharing or the read cache (GATEWAY_FAST_PATHS=off)');
   const fanoutOff: FanoutPhaseResult = await runFanoutPhase({ ...fanoutOptions, env: OFF });
   log(`phase 3/7: memory per idle subscription and broadcast on each transport (${transports.join(', ')})`);
   const bareBroadcast: BareBroadcastResult[] = [];
   for (const subscribers of quick ? [1000] : TRANSPORT_BROADCAST_COUNTS)
     bareBroadcast.push(await runBareBroadcast({ subscribers }));
   const perTransport = await runTransportsPhase({ transports, quick });
-  log('phase 4/7: memory per idle subscription through Yoga alone');
+  log('phase 4/7: memory per idle subscription without sharing (GATEWAY_FAST_PATHS=off)');
   const memoryOff: MemoryPhaseResult = await runMemoryPhase({ counts: [2000], tasks: 20, env: OFF });
   log('phase 5/7: upload memory');
   const upload: UploadPhaseResult = await runUploadPhase({ clients: 8, fileBytes: 16 * 1024 * 1024 });

@@ -67,7 +67,7 @@ export function createGatewayYoga(options: {
   /** The GraphiQL page (createGatewayGraphiQL), whose assets the node handler serves. */
   graphiql: GraphiQLPage;
   /**
-   * More plugins, after the gateway's own: the http layer's shortcuts (src/http/live/) pass theirs
+   * More plugins, after the gateway's own: the http layer's live routes (src/http/live/) pass theirs
    * here, so this layer need not know about them.
    * @default []
    */

@@ -127,7 +127,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
 /**
  * Hands a request to Yoga inside its request scope (logging.ts), which stays open until the
  * response is closed: log lines and masked errors of the operation name the request id. Only
- * Yoga's requests need the scope; the routes and shortcuts in front of it log nothing per request.
+ * Yoga's requests need the scope; the routes and live streams in front of it log nothing per request.
  */
 function runYoga(deps: HttpDeps, req: ServerContext['req'], res: ServerResponse): Promise<void> {
   const closed = res.closed ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', resolve));

@@ -3,7 +3,8 @@ import type { Task } from '../../core/model.js';
 /**
  * Who follows a stream. The one place that says which callers may share a group's execution
  * (`callerKey`, part of every group key) and what a caller may follow (`mayFollow`, checked on the
- * snapshot and on every update), so a new part of the caller is a change here only.
+ * snapshot and on every update; `batchOwner`, the tenant a batch is followed for), so a new part of
+ * the caller is a change here only.
  */
 export interface StreamCaller {
   readonly tenantId: string;
@@ -17,4 +18,9 @@ export function callerKey(caller: StreamCaller): string {
 /** Whether `caller` may follow `task` (a task it may not is answered NOT_FOUND). */
 export function mayFollow(caller: StreamCaller, task: Task): boolean {
   return task.tenantId === caller.tenantId;
+}
+
+/** The tenant whose batch `caller` may follow (BatchFeeds.follow answers null for another's). */
+export function batchOwner(caller: StreamCaller): string {
+  return caller.tenantId;
 }

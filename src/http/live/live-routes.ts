@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../../observability/metrics.js';
 import { bufferedBody } from '../buffered-body.js';
 import { type GraphQLParams, paramsFromJson, paramsFromSearch } from '../graphql-params.js';
 import { readUpTo } from '../refusal.js';
+import { batchOwner } from './caller.js';
 import { GraphqlSse } from './graphql-sse.js';
 import { ResponseCache } from './response-cache.js';
 import { StreamHub } from './stream-hub.js';
@@ -67,7 +68,7 @@ export class LiveRoutes {
       watch: (taskId, listener) => deps.services.events.watch(taskId, listener),
       execute: (spec, task) => this.#operations.execute(spec, task),
       followBatch: (caller, batchId, listener) =>
-        deps.services.batchFeeds.follow(caller.tenantId, batchId, listener),
+        deps.services.batchFeeds.follow(batchOwner(caller), batchId, listener),
       executeBatch: (spec, view) => this.#operations.execute(spec, view),
       onError: (error, id) => deps.logger.error({ err: error, id }, 'live stream delivery failed'),
     });

@@ -12,7 +12,7 @@ import type { BatchStreamSpec } from './batch-group.js';
 import { callerKey, type StreamCaller } from './caller.js';
 import type { StreamSpec } from './stream-group.js';
 
-/** What an operation is, as far as the shortcuts care; anything else is Yoga's alone. */
+/** What an operation is, as far as the live routes care; anything else is Yoga's alone. */
 interface Operation {
   readonly document: DocumentNode;
   readonly variables: Record<string, unknown> | null;

@@ -46,7 +46,7 @@ export type Performed =
 const MAX_DOCUMENTS = 1_000;
 
 /**
- * The request Yoga's own plugins see in a shortcut's context: they mark parse and validation
+ * The request Yoga's own plugins see in a shared execution's context: they mark parse and validation
  * errors for the HTTP status only in a request's context, and Yoga caches those errors for the
  * next request with the same text.
  */
@@ -73,7 +73,7 @@ const UNEXPECTED: ExecutionResult = {
 };
 
 /**
- * The shortcuts' way into Yoga: documents parsed and validated through Yoga's own (enveloped)
+ * The live routes' way into Yoga: documents parsed and validated through Yoga's own (enveloped)
  * parse and validate — so the operation limits and every plugin apply — and executions through
  * its enveloped execute, so plugins see each shared execution once and errors come out masked as
  * Yoga masks them. Also learns which document a persisted operation's hash names, from the
@@ -117,7 +117,7 @@ export class YogaOperations {
   /**
    * The document text and its parsed, validated form for `params` (by text or by a hash Yoga has
    * resolved before), with variables that coerce; null when Yoga must answer (it then reports
-   * whatever is wrong, as it would without the shortcut).
+   * whatever is wrong, as it would on its own).
    */
   prepare(
     params: GraphQLParams,
