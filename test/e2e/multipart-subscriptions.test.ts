@@ -196,4 +196,17 @@ describe('Apollo multipart subscriptions on /graphql', () => {
     expect(response.headers.get('content-type')).toContain('json');
     expect(JSON.stringify(await response.json())).toContain('noSuchField');
   });
+
+  it("never subscribes in Yoga's own pipeline: a subscription inside a batch is refused with a fix", async () => {
+    const response = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify([{ query: FOLLOW_TASK, variables: { id: 'x' } }]),
+    });
+    const [answer] = (await response.json()) as {
+      errors?: { message: string; extensions: { code: string } }[];
+    }[];
+    expect(answer?.errors?.[0]?.extensions.code).toBe('BAD_REQUEST');
+    expect(answer?.errors?.[0]?.message).toContain('multipart/mixed');
+  });
 });
