@@ -209,4 +209,19 @@ describe('Apollo multipart subscriptions on /graphql', () => {
     expect(answer?.errors?.[0]?.extensions.code).toBe('BAD_REQUEST');
     expect(answer?.errors?.[0]?.message).toContain('multipart/mixed');
   });
+
+  it('answers a CORS preflight on both stream paths', async () => {
+    for (const path of ['/graphql', '/graphql/stream']) {
+      const preflight = await fetch(`${stack.url}${path}`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://shop.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type',
+        },
+      });
+      expect({ path, status: preflight.status }).toEqual({ path, status: 204 });
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    }
+  });
 });
