@@ -24,7 +24,7 @@ export interface ReportInput {
   quick: boolean;
   fanout: FanoutPhaseResult;
   fanoutOff: FanoutPhaseResult;
-  /** Rows 2 and 3 on each SSE transport (Yoga's SSE first, the transport of rows 1, 3 and 4). */
+  /** Rows 2 and 3 on each subscription transport (Yoga's SSE first, the transport of rows 1, 3 and 4). */
   transports: TransportResult[];
   /** Row 3's floor: a bare node:http process writing one frame to as many SSE responses. */
   bareBroadcast: BareBroadcastResult[];
@@ -122,7 +122,7 @@ export function renderReport(input: ReportInput): string {
     '',
     'The fast paths (see "Optimisations") can be switched off with `GATEWAY_FAST_PATHS=off`; rows 1–4 were measured both ways in this run:',
     '',
-    '| # | measurement | Yoga alone (`GATEWAY_FAST_PATHS=off`) | with the fast paths |',
+    '| # | measurement | unshared, no read cache (`GATEWAY_FAST_PATHS=off`) | with the fast paths |',
     '|---|---|---|---|',
     `| 1 | poll fan-in | ${x(fanoutOff.fanIn.ratio, 3)} | ${x(fanIn.ratio, 3)} |`,
     `| 2 | memory per idle subscription at ${memoryOff.steps[0]?.subscriptions ?? '?'} | ${kib(memoryOff.steps[0]?.perSubscriptionBytes ?? Number.NaN)} | ${kib(mem[0]?.perSubscriptionBytes ?? Number.NaN)} |`,
@@ -150,7 +150,7 @@ export function renderReport(input: ReportInput): string {
     ),
     ...memoryOff.steps.map(
       (s) =>
-        `| ${s.subscriptions}, Yoga alone | ${mib(s.rssBytes)} | ${kib(s.perSubscriptionBytes)} | ${kib(s.heapPerSubscriptionBytes)} | ${kib(s.rawPerSubscriptionBytes)} |`,
+        `| ${s.subscriptions}, unshared | ${mib(s.rssBytes)} | ${kib(s.perSubscriptionBytes)} | ${kib(s.heapPerSubscriptionBytes)} | ${kib(s.rawPerSubscriptionBytes)} |`,
     ),
     '',
     '"Before the GC" is what a metrics scrape right after the burst of subscribes would show: garbage from setting up the streams that V8 has not collected yet, not memory the streams hold.',
@@ -164,8 +164,8 @@ export function renderReport(input: ReportInput): string {
     `| poll answer → last of ${b.subscribers} | ${ms(bP50)} | ${ms(bP99)} | ${ms(Math.max(...b.lastMs))} | ${b.lastMs.length} |`,
     `| first → last of ${b.subscribers} (spread) | ${ms(median(b.spreadMs))} | ${ms(quantile(b.spreadMs, 0.99))} | ${ms(Math.max(...b.spreadMs))} | ${b.spreadMs.length} |`,
     `| poll answer → the single subscriber of a control task | ${ms(median(b.singleMs))} | ${ms(quantile(b.singleMs, 0.99))} | ${ms(Math.max(...b.singleMs))} | ${b.singleMs.length} |`,
-    `| Yoga alone: poll answer → last of ${bOff.subscribers} | ${ms(median(bOff.lastMs))} | ${ms(quantile(bOff.lastMs, 0.99))} | ${ms(Math.max(...bOff.lastMs))} | ${bOff.lastMs.length} |`,
-    `| Yoga alone: single subscriber | ${ms(median(bOff.singleMs))} | ${ms(quantile(bOff.singleMs, 0.99))} | ${ms(Math.max(...bOff.singleMs))} | ${bOff.singleMs.length} |`,
+    `| unshared: poll answer → last of ${bOff.subscribers} | ${ms(median(bOff.lastMs))} | ${ms(quantile(bOff.lastMs, 0.99))} | ${ms(Math.max(...bOff.lastMs))} | ${bOff.lastMs.length} |`,
+    `| unshared: single subscriber | ${ms(median(bOff.singleMs))} | ${ms(quantile(bOff.singleMs, 0.99))} | ${ms(Math.max(...bOff.singleMs))} | ${bOff.singleMs.length} |`,
     '',
     `Every subscriber received every update: ${b.allReceivedEveryUpdate ? 'yes' : 'no'}. With ~1–2 s between polls there are only a dozen updates per task, so "p99" is close to the maximum and one scheduling hiccup of the shared machine shows in it.`,
     '',
@@ -184,7 +184,7 @@ export function renderReport(input: ReportInput): string {
         ...(off
           ? [
               `| ${r.concurrency} | bare (Yoga-alone run) | ${ms(off.bareP50)} | ${ms(off.bareP99)} | ${off.bareRps.toFixed(0)} | ${us(off.bareCpuUs)} |`,
-              `| ${r.concurrency} | gateway, Yoga alone | ${ms(off.gatewayP50)} | ${ms(off.gatewayP99)} | ${off.gatewayRps.toFixed(0)} | ${us(off.gatewayCpuUs)} |`,
+              `| ${r.concurrency} | gateway, no read cache | ${ms(off.gatewayP50)} | ${ms(off.gatewayP99)} | ${off.gatewayRps.toFixed(0)} | ${us(off.gatewayCpuUs)} |`,
             ]
           : []),
       ];
@@ -218,7 +218,7 @@ function transportSection(results: TransportResult[], bare: BareBroadcastResult[
   return [
     '### 2 and 3 per transport',
     '',
-    'Each SSE transport on a fresh gateway process per phase, the fast paths on: Yoga\'s SSE on `/graphql`, graphql-sse distinct connections and single-connection mode on `/graphql/stream` (single: one reservation, stream and operation per subscriber, the most a subscription costs there; a client that multiplexes pays the stream once). Memory as in row 2 (20 running tasks); broadcast as in row 3 (one task, the engine\'s run long enough for every stream to open before most updates). Broadcast latency includes the bench process reading every socket on the same 2 CPUs. "Missed" counts (subscriber, update) pairs never received; "dropped" counts streams that ended without `complete` (a slow reader the gateway cut off, or a reset); "duplicates" counts updates received twice with the same bytes (an equal version re-sent when only a queue position moved).',
+    'Each subscription transport on a fresh gateway process per phase, the fast paths on: Yoga\'s SSE and Apollo\'s multipart (`subscriptionSpec=1.0`) on `/graphql`, graphql-sse distinct connections and single-connection mode on `/graphql/stream` (single: one reservation, stream and operation per subscriber, the most a subscription costs there; a client that multiplexes pays the stream once). Memory as in row 2 (20 running tasks); broadcast as in row 3 (one task, the engine\'s run long enough for every stream to open before most updates). Broadcast latency includes the bench process reading every socket on the same 2 CPUs. "Missed" counts (subscriber, update) pairs never received; "dropped" counts streams that ended without `complete` (a slow reader the gateway cut off, or a reset); "duplicates" counts updates received twice with the same bytes (an equal version re-sent when only a queue position moved).',
     '',
     '| transport | memory per idle subscription (after GC) | broadcast: poll answer → last subscriber | missed / dropped / duplicates |',
     '|---|---|---|---|',
@@ -242,8 +242,9 @@ function transportSection(results: TransportResult[], bare: BareBroadcastResult[
 
 const OPTIMISATIONS = `## Optimisations
 
-First measured with every request going through Yoga (the "Yoga alone" column above is the same
-code with \`GATEWAY_FAST_PATHS=off\`, measured again in this run). In the first development runs here:
+First measured with every request going through Yoga (the "unshared" column above is the same code
+with \`GATEWAY_FAST_PATHS=off\`, measured again in this run: since issue #24 it keeps the stream
+layer and only stops sharing and the read cache, so it is no longer Yoga alone). In the first development runs here:
 1000 subscribers of one task got each update 0.3–1.2 s after the poll answer (p50 ≈ 0.5 s) — the
 gateway executed and serialised the same update once per subscriber, ~1 ms each; an idle
 subscription held ~46 KiB of JS heap (~50 KiB RSS); a finished-task query ran at 3.3× the bare
@@ -254,21 +255,22 @@ where. The fixes are in \`src/http/live/\` (wire contract in its \`PROTOCOL.md\`
 \`gateway/transports.ts\`, \`http/server.ts\` and \`createGatewayYoga({ plugins })\`;
 \`test/e2e/live-streams.test.ts\` and \`test/e2e/fast-paths.test.ts\` check that they answer what Yoga answers.
 
-- **Live task streams, executed once per group.** Every SSE transport's \`backgroundTaskUpdated\`
-  subscribers — Yoga's SSE on \`/graphql\`, graphql-sse's distinct connections and its
-  single-connection mode on \`/graphql/stream\`, same-origin or cross-origin — join one hub.
-  Subscribers of the same tenant, task, document, variables and operation form a group; each
-  published update is executed once for the group through Yoga's enveloped \`execute\` (so plugins
-  see it and errors are masked as Yoga masks them), serialised once, and handed to every member.
-  The first two transports are served by the node handler with public \`ServerResponse\` calls: the
-  same encoded bytes are one \`res.write\` per stream (the body ends with the connection rather than
-  being chunked), and a stream with more than 256 KiB unsent is dropped. An idle stream there is the
-  socket, Node's request/response pair and a small record with one listener in \`TaskEvents\`.
-  Single-connection mode is served by the node handler as well (\`single-connection.ts\`): the
-  gateway holds the reservations, streams and operations itself, so a subscription there costs
-  what it costs on the other two instead of Yoga's and graphql-sse's per-request pipelines
-  (41.6 KiB at 10000 before). Missing tasks (NOT_FOUND) and documents or variables Yoga would refuse
-  still go through Yoga.
+- **Live streams, executed once per group.** Every subscription transport — Yoga's SSE and
+  Apollo's multipart on \`/graphql\`, graphql-sse's distinct connections and its single-connection
+  mode on \`/graphql/stream\`, same-origin or cross-origin — is served by the node handler
+  (\`src/http/live/\`), and \`backgroundTaskUpdated\` and \`backgroundBatchUpdated\` subscribers join
+  one hub. Subscribers of the same caller, task or batch, document, variables and operation form a
+  group; each published update is executed once for the group through Yoga's enveloped
+  \`execute\` (so plugins see it and errors are masked as Yoga masks them), serialised once, and
+  handed to every member. Streams are written with public \`ServerResponse\` calls: the same
+  encoded bytes are one \`res.write\` per stream (the body ends with the connection rather than
+  being chunked), and a stream with more than 256 KiB unsent is dropped. An idle stream is the
+  socket, Node's request/response pair and a small record with one listener in \`TaskEvents\`. The
+  gateway holds graphql-sse's single-connection reservations, streams and operations itself
+  (\`graphql-sse.ts\`), so a subscription there costs what it costs on the others (41.6 KiB at
+  10000 when graphql-sse inside Yoga served it). Missing tasks (NOT_FOUND) and other subscriptions
+  run through Yoga's enveloped \`subscribe\` for their stream alone. \`GATEWAY_FAST_PATHS=off\` keeps
+  the transports and only stops sharing (each subscriber a group of one) and the read cache.
   Effect: see rows 2 and 3 in the comparison table above.
 - **Finished-task answers from Yoga's own earlier answer.** A JSON POST whose operation only reads
   \`backgroundTask\` of tasks in a final state — by text or by a persisted operation's hash Yoga

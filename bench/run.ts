@@ -14,7 +14,7 @@ import { runBudgetBench } from './budget.js';
 import { runClusterBench } from './cluster.js';
 import { BENCH_DIST, buildGateway } from './lib/gateway-process.js';
 import { TRANSPORTS, type Transport } from './lib/sse.js';
-import { log } from './lib/stats.js';
+import { log, median, quantile } from './lib/stats.js';
 import { type BareBroadcastResult, runBareBroadcast } from './phases/bare-broadcast.js';
 import { type FanoutPhaseResult, runFanoutPhase } from './phases/fanout.js';
 import { type MemoryPhaseResult, runMemoryPhase } from './phases/memory.js';
@@ -26,6 +26,11 @@ const OFF = { GATEWAY_FAST_PATHS: 'off' };
 const quick = process.env.BENCH_QUICK === '1';
 /** `BENCH_TRANSPORTS=yoga,single` measures rows 2 and 3 on those transports only (development). */
 const transports = (process.env.BENCH_TRANSPORTS?.split(',') ?? TRANSPORTS) as Transport[];
+/**
+ * `BENCH_ONLY=transports` runs phase 3 alone (rows 2 and 3 per transport) and prints its figures
+ * instead of writing docs/benchmarks.md.
+ */
+const only = process.env.BENCH_ONLY;
 
 function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -57,6 +62,7 @@ async function main(): Promise<void> {
   const info = machine();
   log(`machine: ${info.nproc} × ${info.cpuModel}, node ${info.node}, load ${info.loadBefore}`);
   log(`gateway under test: node ${buildGateway().join(' ')}`);
+  if (only === 'transports') return transportsOnly();
   const fanoutOptions = {
     subscribers: 1000,
     durationMs: quick ? 10_000 : 20_000,
@@ -65,14 +71,14 @@ async function main(): Promise<void> {
   };
   log('phase 1/7: fan-in, broadcast and queries with the fast paths');
   const fanout: FanoutPhaseResult = await runFanoutPhase(fanoutOptions);
-  log('phase 2/7: the same through Yoga alone (GATEWAY_FAST_PATHS=off)');
+  log('phase 2/7: the same without sharing or the read cache (GATEWAY_FAST_PATHS=off)');
   const fanoutOff: FanoutPhaseResult = await runFanoutPhase({ ...fanoutOptions, env: OFF });
   log(`phase 3/7: memory per idle subscription and broadcast on each transport (${transports.join(', ')})`);
   const bareBroadcast: BareBroadcastResult[] = [];
   for (const subscribers of quick ? [1000] : TRANSPORT_BROADCAST_COUNTS)
     bareBroadcast.push(await runBareBroadcast({ subscribers }));
   const perTransport = await runTransportsPhase({ transports, quick });
-  log('phase 4/7: memory per idle subscription through Yoga alone');
+  log('phase 4/7: memory per idle subscription without sharing (GATEWAY_FAST_PATHS=off)');
   const memoryOff: MemoryPhaseResult = await runMemoryPhase({ counts: [2000], tasks: 20, env: OFF });
   log('phase 5/7: upload memory');
   const upload: UploadPhaseResult = await runUploadPhase({ clients: 8, fileBytes: 16 * 1024 * 1024 });
@@ -97,6 +103,25 @@ async function main(): Promise<void> {
   });
   writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), markdown);
   log(`wrote docs/benchmarks.md in ${seconds.toFixed(0)} s`);
+}
+
+/** Phase 3 alone, printed: memory per idle subscription and broadcast latency per transport. */
+async function transportsOnly(): Promise<void> {
+  log(
+    `phase 3 only: memory per idle subscription and broadcast on each transport (${transports.join(', ')})`,
+  );
+  for (const result of await runTransportsPhase({ transports, quick })) {
+    const memory = result.memory.steps
+      .map((step) => `${step.subscriptions}: ${(step.perSubscriptionBytes / 1024).toFixed(1)} KiB`)
+      .join('; ');
+    const casts = result.broadcast
+      .map(
+        (c) =>
+          `${c.subscribers}: p50 ${median(c.lastMs).toFixed(1)} ms, p99 ${quantile(c.lastMs, 0.99).toFixed(1)} ms, missed ${c.missed}, dropped ${c.dropped}`,
+      )
+      .join('; ');
+    log(`${result.transport}: memory per idle subscription ${memory} | broadcast ${casts}`);
+  }
 }
 
 main()

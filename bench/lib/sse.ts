@@ -2,13 +2,19 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 /**
- * The gateway's three SSE transports (src/http/live/PROTOCOL.md): Yoga's SSE on `/graphql`,
- * graphql-sse's distinct connections and its single-connection mode on `/graphql/stream` (here one
- * reservation and stream per subscriber, the most a subscription can cost in that mode).
+ * The gateway's four subscription transports (src/http/live/PROTOCOL.md): Yoga's SSE and Apollo's
+ * multipart on `/graphql`, graphql-sse's distinct connections and its single-connection mode on
+ * `/graphql/stream` (here one reservation and stream per subscriber, the most a subscription can
+ * cost in that mode).
  */
-export type Transport = 'yoga' | 'distinct' | 'single';
+export type Transport = 'yoga' | 'distinct' | 'single' | 'multipart';
 
-export const TRANSPORTS: readonly Transport[] = ['yoga', 'distinct', 'single'];
+export const TRANSPORTS: readonly Transport[] = ['yoga', 'distinct', 'single', 'multipart'];
+
+/** What Apollo Client 4's HttpLink sends for a subscription. */
+const MULTIPART_ACCEPT =
+  'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/graphql-response+json,application/json;q=0.9';
+const BOUNDARY = '\r\n--graphql';
 
 /** One `next` event as a subscriber saw it. */
 export interface ReceivedEvent {
@@ -18,8 +24,8 @@ export interface ReceivedEvent {
 }
 
 /**
- * An SSE subscription over a raw socket: one HTTP/1.1 request, a minimal chunked-transfer decoder
- * and an SSE splitter (bodies may be chunked or end with the connection). Cheap enough to hold ten
+ * A subscription over a raw socket: one HTTP/1.1 request, a minimal chunked-transfer decoder
+ * and an SSE or multipart splitter (bodies may be chunked or end with the connection). Cheap enough to hold ten
  * thousand of them open from one process. In single-connection mode the reservation (PUT) and the
  * operation (POST, answered 202) go over fetch; only the stream (GET) holds a socket.
  *
@@ -52,6 +58,7 @@ export class SseSubscriber {
   #skipCrlf = 0;
   #sse = '';
   #live = false;
+  readonly #multipart: boolean;
 
   #resolveEnded!: () => void;
 
@@ -68,9 +75,11 @@ export class SseSubscriber {
       this.#resolveEnded = resolve;
     });
     const length = Buffer.byteLength(body);
-    const post = (path: string) =>
-      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n${body}`;
+    this.#multipart = transport === 'multipart';
+    const post = (path: string, accept = 'text/event-stream') =>
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: ${accept}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n${body}`;
     if (transport === 'yoga') this.#connect(port, post('/graphql'));
+    else if (transport === 'multipart') this.#connect(port, post('/graphql', MULTIPART_ACCEPT));
     else if (transport === 'distinct') this.#connect(port, post('/graphql/stream'));
     else void this.#single(port, body);
   }
@@ -182,7 +191,7 @@ export class SseSubscriber {
   }
 
   #sseText(text: string, at: number): void {
-    if (!this.#live && text.includes('event: next')) {
+    if (!this.#live && text.includes(this.#multipart ? '{"payload":' : 'event: next')) {
       this.#live = true;
       this.#resolveFirst();
     }
@@ -198,6 +207,10 @@ export class SseSubscriber {
   }
 
   #split(text: string, at: number): void {
+    if (this.#multipart) {
+      this.#splitParts(text, at);
+      return;
+    }
     this.#sse += text;
     for (;;) {
       const end = this.#sse.indexOf('\n\n');
@@ -221,6 +234,21 @@ export class SseSubscriber {
       this.nextCount += 1;
       this.#events.push({ at, data });
     }
+  }
+
+  /** Apollo's multipart parts: `{"payload":…}` per event, `{}` heartbeats, `--` after the last boundary. */
+  #splitParts(text: string, at: number): void {
+    this.#sse += text;
+    for (let end = this.#sse.indexOf(BOUNDARY); end >= 0; end = this.#sse.indexOf(BOUNDARY)) {
+      const part = this.#sse.slice(0, end);
+      this.#sse = this.#sse.slice(end + BOUNDARY.length);
+      const body = part.slice(part.indexOf('\r\n\r\n') + 4);
+      if (!body.startsWith('{"payload":')) continue;
+      const data = Buffer.from(body, 'latin1').toString('utf8');
+      this.nextCount += 1;
+      this.#events.push({ at, data: JSON.stringify((JSON.parse(data) as { payload: unknown }).payload) });
+    }
+    if (this.#sse.startsWith('--')) this.completed = true;
   }
 }
 

@@ -3,7 +3,7 @@ import { log } from '../lib/stats.js';
 import { type BroadcastResult, runFanoutPhase } from './fanout.js';
 import { type MemoryPhaseResult, runMemoryPhase } from './memory.js';
 
-/** Rows 2 and 3 on one SSE transport. */
+/** Rows 2 and 3 on one subscription transport. */
 export interface TransportResult {
   transport: Transport;
   memory: MemoryPhaseResult;
@@ -15,9 +15,9 @@ export const TRANSPORT_MEMORY_COUNTS = [2000, 10000];
 export const TRANSPORT_BROADCAST_COUNTS = [1000, 10000];
 
 /**
- * Rows 2 and 3 of issue #16 on each SSE transport — Yoga's SSE, graphql-sse distinct connections
- * and single-connection mode: memory per idle subscription and broadcast latency, each phase on a
- * fresh gateway process with the fast paths on.
+ * Rows 2 and 3 of issue #16 on each subscription transport — Yoga's SSE, Apollo's multipart,
+ * graphql-sse distinct connections and single-connection mode: memory per idle subscription and
+ * broadcast latency, each phase on a fresh gateway process with the fast paths on.
  */
 export async function runTransportsPhase(options: {
   transports?: readonly Transport[];

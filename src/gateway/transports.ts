@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import { loadTrustedDocuments } from '../graphql/plugins/use-trusted-documents.js';
 import { createGatewayGraphiQL, createGatewayYoga } from '../graphql/yoga.js';
 import { EventStreams } from '../http/event-streams.js';
-import { LiveShortcuts } from '../http/live/live-shortcuts.js';
+import { LiveRoutes } from '../http/live/live-routes.js';
 import { createOperatorCheck } from '../http/operator-access.js';
 import { isLoopbackHostname } from '../http/origin-guard.js';
 import { createRequestHandler, type Readiness } from '../http/server.js';
@@ -17,7 +17,7 @@ export interface Transports {
   readonly streams: EventStreams;
 }
 
-/** Wires Yoga, the stream shortcuts and the routes onto the parts: everything HTTP. */
+/** Wires Yoga, the live routes (every subscription transport) and the routes onto the parts: everything HTTP. */
 export function buildTransports(options: {
   readonly config: Config;
   readonly logger: Logger;
@@ -27,23 +27,26 @@ export function buildTransports(options: {
 }): Transports {
   const { config, logger, parts } = options;
   const { services, metrics, auth } = parts;
-  // Shortcuts past Yoga for finished-task reads and live task streams (docs/benchmarks.md);
-  // GATEWAY_FAST_PATHS=off turns them off, for the benchmark's before/after comparison.
-  // They answer query texts without Yoga's parser, so they are off when only trusted documents may run.
   const trustedOnly = config.persistedOperations?.only === true;
-  const shortcuts =
-    config.fastPaths && !trustedOnly
-      ? new LiveShortcuts({
-          services,
-          metrics,
-          logger,
-          corsOrigins: config.http.corsOrigins,
-          streamReservations: {
-            ttlMs: config.http.sseReservationTtlMs,
-            perTenant: config.http.sseReservationsPerTenant,
-          },
-        })
-      : undefined;
+  const trustedDocuments = config.persistedOperations
+    ? loadTrustedDocuments(config.persistedOperations.file)
+    : undefined;
+  // Every subscription transport, and finished-task reads answered from Yoga's earlier answer
+  // (docs/benchmarks.md). GATEWAY_FAST_PATHS=off only stops equal subscriptions from sharing an
+  // execution and turns the read cache off, for the benchmark's before/after comparison.
+  const live = new LiveRoutes({
+    services,
+    metrics,
+    logger,
+    fastPaths: config.fastPaths,
+    trustedOnly,
+    trustedDocuments,
+    corsOrigins: config.http.corsOrigins,
+    streamReservations: {
+      ttlMs: config.http.sseReservationTtlMs,
+      perTenant: config.http.sseReservationsPerTenant,
+    },
+  });
   const graphiql = createGatewayGraphiQL();
   const yoga = createGatewayYoga({
     services,
@@ -51,15 +54,9 @@ export function buildTransports(options: {
     logger,
     metrics,
     production: config.nodeEnv === 'production',
-    plugins: shortcuts?.plugins() ?? [],
-    trustedDocuments: config.persistedOperations
-      ? { documents: loadTrustedDocuments(config.persistedOperations.file), only: trustedOnly }
-      : undefined,
+    plugins: live.plugins(),
+    trustedDocuments: trustedDocuments ? { documents: trustedDocuments, only: trustedOnly } : undefined,
     corsOrigins: config.http.corsOrigins,
-    streamReservations: {
-      ttlMs: config.http.sseReservationTtlMs,
-      perTenant: config.http.sseReservationsPerTenant,
-    },
   });
   const streams = new EventStreams();
   const routes = createRequestHandler({
@@ -75,7 +72,7 @@ export function buildTransports(options: {
     // Without keys on loopback, nothing authenticates a request: keep other sites' pages out.
     localOnly:
       !auth.required && isLoopbackHostname(config.host) ? { publicUrl: config.publicUrl } : undefined,
-    shortcuts,
+    live,
     assets: graphiql.assets,
   });
   return {

@@ -9,9 +9,9 @@ import { errorMasking } from './plugins/error-masking.js';
 import { useLatencyMetrics } from './plugins/use-latency-metrics.js';
 import { useMaxNesting } from './plugins/use-max-nesting.js';
 import { useNoSuggestions } from './plugins/use-no-suggestions.js';
+import { useNotAcceptable } from './plugins/use-not-acceptable.js';
 import { DEFAULT_OPERATION_LIMITS, useOperationLimits } from './plugins/use-operation-limits.js';
 import { useOperationMetrics } from './plugins/use-operation-metrics.js';
-import { useStreamTokens } from './plugins/use-stream-tokens.js';
 import { type TrustedDocumentsOptions, useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import { useUnsupportedMediaType } from './plugins/use-unsupported-media-type.js';
 import { useVariableErrors } from './plugins/use-variable-errors.js';
@@ -55,8 +55,9 @@ export function createGatewayGraphiQL(): GraphiQLPage {
 
 /**
  * The GraphQL engine: one Pothos schema behind Yoga, with GraphiQL served from the gateway itself
- * (no CDN), graphql-sse at /graphql/stream, operation limits, and errors masked unless they were
- * meant for the client. Each policy is a plugin of its own in plugins/.
+ * (no CDN), operation limits, and errors masked unless they were meant for the client. Each
+ * policy is a plugin of its own in plugins/. Subscriptions are streamed by the http layer's live
+ * routes (src/http/live/), which run them through this Yoga's enveloped functions.
  */
 export function createGatewayYoga(options: {
   services: GatewayServices;
@@ -66,7 +67,7 @@ export function createGatewayYoga(options: {
   /** The GraphiQL page (createGatewayGraphiQL), whose assets the node handler serves. */
   graphiql: GraphiQLPage;
   /**
-   * More plugins, after the gateway's own: the http layer's shortcuts (src/http/live/) pass theirs
+   * More plugins, after the gateway's own: the http layer's live routes (src/http/live/) pass theirs
    * here, so this layer need not know about them.
    * @default []
    */
@@ -81,12 +82,6 @@ export function createGatewayYoga(options: {
    * @default null (any origin, without credentials)
    */
   corsOrigins?: readonly string[] | null;
-  /**
-   * graphql-sse's single-connection reservations: `SSE_RESERVATION_TTL_MS` and
-   * `SSE_RESERVATIONS_PER_TENANT` (use-stream-tokens.ts).
-   * @default use-stream-tokens.ts's defaults (5 s, 100)
-   */
-  streamReservations?: { ttlMs: number; perTenant: number };
 }): YogaServerInstance<ServerContext, GatewayContext> {
   const { services } = options;
   const { graphiql } = options;
@@ -114,10 +109,6 @@ export function createGatewayYoga(options: {
     }),
     plugins: [
       ...(options.trustedDocuments ? [useTrustedDocuments(options.trustedDocuments)] : []),
-      useStreamTokens({
-        reservationTtlMs: options.streamReservations?.ttlMs,
-        reservationsPerTenant: options.streamReservations?.perTenant,
-      }),
       useVariableErrors(),
       graphiql.plugin,
       useOperationLimits({ ...OPERATION_LIMITS, blockFieldSuggestion: options.production }),
@@ -125,6 +116,7 @@ export function createGatewayYoga(options: {
       useMaxNesting({ maxNesting: OPERATION_LIMITS.maxNesting }),
       useOperationMetrics({ counter: options.metrics.operations }),
       useUnsupportedMediaType(),
+      useNotAcceptable(),
       useLatencyMetrics({ registry: options.metrics.registry }),
       useNoSuggestions({ enabled: options.production }),
       ...(options.plugins ?? []),

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
- * The open SSE responses of this process, so a graceful shutdown can end them properly. An SSE
+ * The open streaming responses (SSE and multipart) of this process, so a graceful shutdown can end them properly. An SSE
  * stream never goes idle by itself, so without this the server would wait for it forever or cut
  * it mid-chunk. A stream ended without a `complete` event is, to graphql-sse clients and
  * EventSource alike, a dropped connection: they reconnect (to another instance behind the load
@@ -10,9 +10,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export class EventStreams {
   readonly #open = new Set<ServerResponse>();
 
-  /** Call for every request; remembers it if it asked for an event stream. */
+  /** Call for every request; remembers it if it asked for a stream (SSE or Apollo's multipart). */
   track(req: IncomingMessage, res: ServerResponse): void {
-    if (!(req.headers.accept ?? '').includes('text/event-stream')) return;
+    if (!/text\/event-stream|multipart\/mixed/.test(req.headers.accept ?? '')) return;
     this.#open.add(res);
     res.once('close', () => this.#open.delete(res));
   }

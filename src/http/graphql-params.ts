@@ -1,6 +1,6 @@
 /**
  * The GraphQL-over-HTTP request parameters as the node handler reads them before Yoga, for the
- * shortcuts in front of it (src/http/live/). Anything that does not have the spec's shape is
+ * live routes in front of it (src/http/live/). Anything that does not have the spec's shape is
  * null: Yoga then takes the request and answers it as the spec says.
  */
 export interface GraphQLParams {

@@ -16,7 +16,7 @@ import { type AboutGateway, createDemoRoutes, HTML_SECURITY_HEADERS } from './de
 import { serveFile } from './files-route.js';
 import { sendGraphQLError } from './graphql-errors.js';
 import { createImmutableAssets, type ImmutableAsset } from './immutable-assets.js';
-import type { LiveShortcuts } from './live/live-shortcuts.js';
+import type { LiveRoutes } from './live/live-routes.js';
 import { createLocalModeGuard } from './origin-guard.js';
 import { readUpTo, refuse } from './refusal.js';
 import { isMultipart, preparseUpload } from './upload.js';
@@ -47,8 +47,8 @@ export interface HttpDeps {
    * origins and non-loopback Host names (origin-guard.ts). Absent: no such guard.
    */
   readonly localOnly?: { readonly publicUrl: string | null };
-  /** Shortcuts past Yoga for finished-task reads and live task streams; absent: Yoga answers all. */
-  readonly shortcuts?: Pick<LiveShortcuts, 'handle'>;
+  /** Every subscription transport and the finished-task reads (live/); absent: Yoga answers all. */
+  readonly live?: Pick<LiveRoutes, 'handle'>;
   /**
    * Content-hashed files served at their paths (GraphiQL's script and style sheet,
    * graphql/graphiql-page.ts), cached for a year and compressed (immutable-assets.ts).
@@ -69,7 +69,7 @@ export interface Readiness {
  *
  * | path | what |
  * |---|---|
- * | `/graphql` | GraphQL over HTTP (GET/POST), multipart uploads, SSE subscriptions; GraphiQL for browsers |
+ * | `/graphql` | GraphQL over HTTP (GET/POST), multipart uploads, subscriptions over SSE or Apollo's multipart; GraphiQL for browsers |
  * | `/graphql/stream` | the graphql-sse protocol, both modes |
  * | `/files/<key>` | stored results behind signed links |
  * | `/healthz`, `/readyz`, `/metrics` | liveness, readiness, Prometheus |
@@ -128,7 +128,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
 /**
  * Hands a request to Yoga inside its request scope (logging.ts), which stays open until the
  * response is closed: log lines and masked errors of the operation name the request id. Only
- * Yoga's requests need the scope; the routes and shortcuts in front of it log nothing per request.
+ * Yoga's requests need the scope; the routes and live streams in front of it log nothing per request.
  */
 function runYoga(deps: HttpDeps, req: ServerContext['req'], res: ServerResponse): Promise<void> {
   const closed = res.closed ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', resolve));
@@ -161,7 +161,8 @@ async function handleGraphQL(
     await runYoga(deps, request, res);
     return;
   }
-  // A CORS preflight never carries credentials; Yoga answers it without running anything.
+  // A CORS preflight never carries credentials; Yoga answers it without running anything (on
+  // /graphql/stream too: Yoga's CORS answer does not depend on the path).
   if (req.method === 'OPTIONS') {
     await runYoga(deps, request, res);
     return;
@@ -186,8 +187,8 @@ async function handleGraphQL(
     );
     return;
   }
-  // Finished-task answers and live task streams skip Yoga's per-request pipeline (live/).
-  if (deps.shortcuts && (await deps.shortcuts.handle(request, res))) return;
+  // Subscriptions on every transport, and finished-task answers, are served in front of Yoga (live/).
+  if (deps.live && (await deps.live.handle(request, res))) return;
   if (req.method === 'POST' && isMultipart(req)) {
     if (!(await preparseUpload(req, res))) return;
   } else if (Number(req.headers['content-length'] ?? 0) > MAX_JSON_BODY_BYTES) {

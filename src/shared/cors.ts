@@ -1,5 +1,5 @@
 /**
- * The gateway's one CORS rule, for Yoga's answers and the stream shortcuts alike. Browsers send
+ * The gateway's one CORS rule, for Yoga's answers and the live routes' streams alike. Browsers send
  * the gateway key in the `Authorization` header, which CORS allows without credentials mode, so
  * by default any origin may call but none is granted credentials (cookies): reflecting every
  * origin *with* credentials, Yoga's default, would let any site ride a browser's cookies or TLS

@@ -3,7 +3,7 @@ import { batchDone, batchImages, sendBatch } from '../support/batch-ops.js';
 import { eventually, readSse, startStack, type TestStack } from '../support/harness.js';
 import { bearer, mustGenerate, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
-// The shortcuts of src/http/live/ must answer exactly what Yoga answers.
+// The fast paths of src/http/live/ (shared executions, the read cache) must answer exactly what Yoga answers.
 
 const TASK =
   'query Task($id: ID!) { backgroundTask(id: $id) { id state progress images { url width height } } }';

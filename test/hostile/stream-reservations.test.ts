@@ -48,11 +48,10 @@ async function connect(
   };
 }
 
-// Both holders of reservations: the gateway's own single-connection streams (the default) and
-// graphql-sse inside Yoga (GATEWAY_FAST_PATHS=off).
+// The stream layer holds reservations with or without its fast paths (they only switch sharing off).
 describe.each([
-  ["the gateway's own streams", 'on'],
-  ['graphql-sse inside Yoga', 'off'],
+  ['with sharing', 'on'],
+  ['without sharing', 'off'],
 ])('%s (GATEWAY_FAST_PATHS=%s)', (_holder, fastPaths) => {
   describe('stream reservations are capped per tenant', () => {
     let stack: TestStack;

@@ -82,11 +82,11 @@ export const performance = family(
   {
     GATEWAY_FAST_PATHS: onOff({
       meaning:
-        'on | off: shortcuts past Yoga for live task streams and finished-task reads (docs/benchmarks.md).',
+        'on | off: equal subscriptions share one execution per update, and finished-task reads are\nanswered from an earlier answer (docs/benchmarks.md). Off changes no transport.',
     }),
   },
   (v) => ({
-    /** Shortcuts past Yoga for live task streams and finished-task reads (docs/benchmarks.md). */
+    /** `GATEWAY_FAST_PATHS`: equal subscriptions share executions, finished-task reads are cached (docs/benchmarks.md). */
     fastPaths: v.GATEWAY_FAST_PATHS,
   }),
 );
@@ -100,7 +100,7 @@ export const trustedDocuments = family(
     }),
     PERSISTED_OPERATIONS_ONLY: flag({
       meaning:
-        'true: only those documents run, on every transport (needs PERSISTED_OPERATIONS_FILE; turns the\nGATEWAY_FAST_PATHS shortcuts off, as they answer query texts themselves).',
+        'true: only those documents run, on every transport (needs PERSISTED_OPERATIONS_FILE; turns the\nfinished-task read cache off, as it answers query texts by their bytes).',
     }),
   },
   (v) => {

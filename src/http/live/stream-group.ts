@@ -1,6 +1,6 @@
 import type { DocumentNode, ExecutionResult } from 'graphql';
-import { type Caller, canSee } from '../../core/caller.js';
 import { isTerminal, type Task } from '../../core/model.js';
+import { mayFollow, type StreamCaller } from './caller.js';
 
 /**
  * One `backgroundTaskUpdated` subscription as the hub shares it: subscribers with equal `key`
@@ -8,8 +8,7 @@ import { isTerminal, type Task } from '../../core/model.js';
  */
 export interface StreamSpec {
   readonly key: string;
-  /** Who subscribed: the group reads and follows the task as this caller (#23). */
-  readonly caller: Caller;
+  readonly caller: StreamCaller;
   readonly taskId: string;
   /** The document's text (after a persisted operation's hash was resolved). */
   readonly query: string;
@@ -35,7 +34,8 @@ export interface Subscriber {
 
 /** What a group needs from the rest of the gateway. */
 export interface GroupDeps {
-  readonly readTask: (caller: Caller, taskId: string) => Promise<Task | null>;
+  /** The task as the store has it for the caller's tenant; `mayFollow` still decides. */
+  readonly readTask: (caller: StreamCaller, taskId: string) => Promise<Task | null>;
   readonly watch: (taskId: string, listener: (task: Task) => void) => () => void;
   /** Runs the spec's document with `task` as the root value, through Yoga's plugins. */
   readonly execute: (spec: StreamSpec, task: Task) => Promise<SharedEvent>;
@@ -84,8 +84,9 @@ export class StreamGroup {
   }
 
   /**
-   * Adds a subscriber. Resolves to its `leave` function, or null when the task is not visible to
-   * the tenant (or the store did not answer): the caller then lets Yoga answer as it would.
+   * Adds a subscriber. Resolves to its `leave` function, or null when the caller may not follow
+   * the task (or the store did not answer): the transport then runs the operation through Yoga,
+   * which answers NOT_FOUND.
    */
   async join(subscriber: Subscriber): Promise<(() => void) | null> {
     const member: Member = { subscriber, version: -1, sent: '', unwatch: () => {} };
@@ -96,6 +97,7 @@ export class StreamGroup {
     let snapshot: SharedEvent | null = null;
     try {
       current = await this.#deps.readTask(this.spec.caller, this.spec.taskId);
+      if (current && !mayFollow(this.spec.caller, current)) current = null;
       if (current) snapshot = await this.#snapshotEvent(current);
     } catch (error) {
       this.#deps.onError(error, this.spec.taskId);
@@ -152,7 +154,7 @@ export class StreamGroup {
   }
 
   #onTask(task: Task): void {
-    if (task === this.#lastSeen || !canSee(this.spec.caller, task)) return;
+    if (task === this.#lastSeen || !mayFollow(this.spec.caller, task)) return;
     this.#lastSeen = task;
     // Resolvers may be asynchronous (a shared queue's position): deliver in publish order.
     this.#delivering = this.#delivering

@@ -1,29 +1,34 @@
+import { BatchGroup, type BatchGroupDeps, type BatchStreamSpec } from './batch-group.js';
 import { type GroupDeps, StreamGroup, type StreamSpec, type Subscriber } from './stream-group.js';
 
 /**
- * The protocol core of the live task streams (PROTOCOL.md): every transport adapter — Yoga's SSE
- * on `/graphql`, graphql-sse's distinct connections and its single-connection mode — joins its
- * subscribers here, so one group per (tenant, task, document, variables, operation name) executes
- * each update once for all of them, whatever their framing.
+ * The protocol core of the live streams (PROTOCOL.md): every transport — Yoga's SSE and Apollo's
+ * multipart on `/graphql`, graphql-sse's distinct connections and its single-connection mode —
+ * joins its subscribers here, so one group per (caller, task or batch, document, variables,
+ * operation name) executes each update once for all of them, whatever their framing.
  */
 export class StreamHub {
-  readonly #groups = new Map<string, StreamGroup>();
-  readonly #deps: GroupDeps;
+  readonly #groups = new Map<string, StreamGroup | BatchGroup>();
+  readonly #deps: GroupDeps & BatchGroupDeps;
 
-  constructor(deps: GroupDeps) {
+  constructor(deps: GroupDeps & BatchGroupDeps) {
     this.#deps = deps;
   }
 
   /**
    * Joins `subscriber` to the spec's group. Resolves to its `leave` function, or null when the
-   * task is not the tenant's (the adapter then lets Yoga answer NOT_FOUND as it would).
+   * caller may not follow the task or batch (the transport then lets Yoga answer NOT_FOUND).
    */
-  join(spec: StreamSpec, subscriber: Subscriber): Promise<(() => void) | null> {
+  join(spec: StreamSpec | BatchStreamSpec, subscriber: Subscriber): Promise<(() => void) | null> {
     let group = this.#groups.get(spec.key);
     if (!group) {
-      group = new StreamGroup(spec, this.#deps, (empty) => {
+      const onEmpty = (empty: StreamGroup | BatchGroup) => {
         if (this.#groups.get(spec.key) === empty) this.#groups.delete(spec.key);
-      });
+      };
+      group =
+        'batchId' in spec
+          ? new BatchGroup(spec, this.#deps, onEmpty)
+          : new StreamGroup(spec, this.#deps, onEmpty);
       this.#groups.set(spec.key, group);
     }
     return group.join(subscriber);

@@ -7,10 +7,12 @@ import {
   type ValueNode,
   visit,
 } from 'graphql';
-import { type Caller, callerKey } from '../../core/caller.js';
+import { batchIdArgument } from '../../graphql/schema/batch.js';
+import type { BatchStreamSpec } from './batch-group.js';
+import { callerKey, type StreamCaller } from './caller.js';
 import type { StreamSpec } from './stream-group.js';
 
-/** What an operation is, as far as the shortcuts care; anything else is Yoga's alone. */
+/** What an operation is, as far as the live routes care; anything else is Yoga's alone. */
 interface Operation {
   readonly document: DocumentNode;
   readonly variables: Record<string, unknown> | null;
@@ -18,26 +20,43 @@ interface Operation {
 }
 
 /**
- * The hub's spec for a subscription whose only root field is `backgroundTaskUpdated(id:)` with a
- * literal or variable id and no directives; null for any other operation.
+ * The hub's spec for a subscription whose only root field is `backgroundTaskUpdated(id:)` or
+ * `backgroundBatchUpdated(id:)` with a literal or variable id and no directives; null for any
+ * other operation. The key holds what makes two subscriptions see the same events.
  */
-export function taskStreamSpec(
-  operation: Operation & { readonly caller: Caller; readonly query: string },
-): StreamSpec | null {
+export function streamSpec(
+  operation: Operation & {
+    readonly caller: StreamCaller;
+    readonly query: string;
+    /** Appended to the key: a unique one per subscriber keeps every group to one (no sharing). */
+    readonly unshared?: string;
+  },
+): StreamSpec | BatchStreamSpec | null {
   const definition = soleOperation(operation);
   if (definition?.operation !== 'subscription') return null;
   const [field, ...others] = definition.selectionSet.selections;
-  if (others.length > 0 || field?.kind !== 'Field' || field.name.value !== 'backgroundTaskUpdated')
-    return null;
+  if (others.length > 0 || field?.kind !== 'Field' || !STREAM_FIELDS.has(field.name.value)) return null;
   if (field.directives?.length || definition.directives?.length) return null;
-  const taskId = idArgument(field, operation.variables);
-  if (taskId === null) return null;
+  const id = idArgument(field, operation.variables);
+  if (id === null) return null;
   const { caller, query, document, variables, operationName } = operation;
   // Keyed by the operation's own name: naming the sole operation or not asks the same thing.
   const named = definition.name?.value ?? '';
-  const key = [callerKey(caller), taskId, named, JSON.stringify(variables ?? null), query].join('\u0000');
-  return { key, caller, taskId, query, document, variables, operationName };
+  const parts = [callerKey(caller), field.name.value, id, named, JSON.stringify(variables ?? null), query];
+  const key = (operation.unshared === undefined ? parts : [...parts, operation.unshared]).join('\u0000');
+  const spec = { key, caller, query, document, variables, operationName };
+  if (field.name.value === 'backgroundTaskUpdated') return { ...spec, taskId: id };
+  let batchId: string;
+  try {
+    batchId = batchIdArgument(id);
+  } catch {
+    // Not a batch id at all: the schema's resolver answers it.
+    return null;
+  }
+  return { ...spec, batchId };
 }
+
+const STREAM_FIELDS: ReadonlySet<string> = new Set(['backgroundTaskUpdated', 'backgroundBatchUpdated']);
 
 /**
  * The task ids a query reads when its root fields are only `backgroundTask(id:)` (at most ten);
@@ -90,7 +109,6 @@ const FIXED_ONCE_FINAL: ReadonlySet<string> = new Set([
   'stage',
   'state',
   'stateDetail',
-  'subject',
   'timeElapsedMs',
   'upstreamState',
   'upstreamTaskId',

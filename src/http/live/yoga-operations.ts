@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   type DocumentNode,
   type ExecutionResult,
@@ -5,16 +6,27 @@ import {
   GraphQLError,
   getOperationAST,
   getVariableValues,
+  type OperationDefinitionNode,
 } from 'graphql';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import { type BatchView, isBatchDone } from '../../core/batches.js';
 import type { Caller } from '../../core/caller.js';
 import { isTerminal, type Task } from '../../core/model.js';
-import { parseFailureBody } from '../../graphql/plugins/use-graphql-sse.js';
 import type { GatewayContext } from '../../graphql/schema/context.js';
 import type { ServerContext } from '../../graphql/server-context.js';
 import { requestScope } from '../../observability/logging.js';
 import type { GraphQLParams } from '../graphql-params.js';
-import type { SharedEvent, StreamSpec } from './stream-group.js';
+import type { StreamCaller } from './caller.js';
+import type { SharedEvent } from './stream-group.js';
+
+/** What a shared execution runs: a group's document for its caller. */
+type SharedSpec = {
+  readonly caller: StreamCaller;
+  readonly query: string;
+  readonly document: DocumentNode;
+  readonly variables: Record<string, unknown> | null;
+  readonly operationName: string | null;
+};
 
 type GatewayYoga = YogaServerInstance<ServerContext, GatewayContext>;
 
@@ -35,7 +47,7 @@ export type Performed =
 const MAX_DOCUMENTS = 1_000;
 
 /**
- * The request Yoga's own plugins see in a shortcut's context: they mark parse and validation
+ * The request Yoga's own plugins see in a shared execution's context: they mark parse and validation
  * errors for the HTTP status only in a request's context, and Yoga caches those errors for the
  * next request with the same text.
  */
@@ -43,6 +55,18 @@ const REQUEST = new Request('http://gateway.invalid/graphql', { method: 'POST' }
 
 /** Marks the context of a shared execution (see `plugin`). */
 const SHARED_EXECUTION = Symbol('shared-execution');
+/** Marks the context of an operation the stream layer runs (see `plugin`). */
+const STREAM_OPERATION = Symbol('stream-operation');
+
+/** Yoga's own pipeline never subscribes: the stream layer (PROTOCOL.md) serves every subscription. */
+const NOT_HERE: ExecutionResult = {
+  errors: [
+    new GraphQLError(
+      'Send a subscription on its own as JSON (or GET), with Accept: text/event-stream or multipart/mixed;subscriptionSpec=1.0, or to /graphql/stream.',
+      { extensions: { code: 'BAD_REQUEST' } },
+    ),
+  ],
+};
 
 /** What Yoga would answer for an execution that threw instead of returning errors (maskError). */
 const UNEXPECTED: ExecutionResult = {
@@ -50,7 +74,7 @@ const UNEXPECTED: ExecutionResult = {
 };
 
 /**
- * The shortcuts' way into Yoga: documents parsed and validated through Yoga's own (enveloped)
+ * The live routes' way into Yoga: documents parsed and validated through Yoga's own (enveloped)
  * parse and validate — so the operation limits and every plugin apply — and executions through
  * its enveloped execute, so plugins see each shared execution once and errors come out masked as
  * Yoga masks them. Also learns which document a persisted operation's hash names, from the
@@ -59,21 +83,17 @@ const UNEXPECTED: ExecutionResult = {
 export class YogaOperations {
   #yoga: GatewayYoga | null = null;
   readonly #documents = new Map<string, DocumentNode | null>();
-  readonly #hashes = new Map<string, string>();
 
-  /** Captures the Yoga instance and learns `hash → document` from Yoga's resolved parameters. */
+  constructor(
+    /** Trusted documents by id (PERSISTED_OPERATIONS_FILE), for operations sent by hash. @default none */
+    private readonly trusted: Readonly<Record<string, string>> = {},
+  ) {}
+
+  /** Captures the Yoga instance; keeps subscriptions out of Yoga's own request pipeline. */
   plugin(): Plugin<GatewayContext> {
     return {
       onYogaInit: ({ yoga }) => {
         this.#yoga = yoga as unknown as GatewayYoga;
-      },
-      onParams: ({ params }) => {
-        // Yoga hands batch members over as they came: `[null]` is a member that is not an object.
-        if (typeof params !== 'object' || params === null) return;
-        const hash = (params.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
-        if (typeof hash !== 'string' || typeof params.query !== 'string' || this.#hashes.has(hash)) return;
-        if (this.#hashes.size >= MAX_DOCUMENTS) this.#hashes.clear();
-        this.#hashes.set(hash, params.query);
       },
       // Yoga's executor would subscribe for a subscription document; a shared execution runs the
       // operation once for one event, as graphql-js does for each event of a subscription.
@@ -81,16 +101,30 @@ export class YogaOperations {
         if ((args.contextValue as unknown as Record<symbol, unknown>)[SHARED_EXECUTION])
           setExecuteFn(execute);
       },
+      // What reaches Yoga's own pipeline as a subscription is one the node handler could not read
+      // (a batch, a form upload): refused, so subscriptions have one implementation.
+      onSubscribe: ({ args, setSubscribeFn }) => {
+        if (!(args.contextValue as unknown as Record<symbol, unknown>)[STREAM_OPERATION])
+          setSubscribeFn(() => NOT_HERE);
+      },
     };
+  }
+
+  /** The text of a trusted document sent by its id (with or without the `sha256:` prefix). */
+  #byHash(hash: string): string | undefined {
+    return this.trusted[hash] ?? this.trusted[`sha256:${hash}`];
   }
 
   /**
    * The document text and its parsed, validated form for `params` (by text or by a hash Yoga has
    * resolved before), with variables that coerce; null when Yoga must answer (it then reports
-   * whatever is wrong, as it would without the shortcut).
+   * whatever is wrong, as it would on its own).
    */
-  prepare(params: GraphQLParams, caller: Caller): { query: string; document: DocumentNode } | null {
-    const query = params.query ?? (params.documentHash ? this.#hashes.get(params.documentHash) : undefined);
+  prepare(
+    params: GraphQLParams,
+    caller: Caller,
+  ): { query: string; document: DocumentNode; operation: OperationDefinitionNode } | null {
+    const query = params.query ?? (params.documentHash ? this.#byHash(params.documentHash) : undefined);
     if (query === undefined || !this.#yoga) return null;
     let document = this.#documents.get(query);
     if (document === undefined) {
@@ -106,20 +140,21 @@ export class YogaOperations {
       operation.variableDefinitions ?? [],
       params.variables ?? {},
     );
-    return coerced.errors ? null : { query, document };
+    return coerced.errors ? null : { query, document, operation };
   }
 
   /**
-   * One execution of a spec with `task` as the root value, serialised once. It runs outside any
+   * One execution of a spec with a task or batch view as the root value, serialised once. It runs outside any
    * request's scope: the update was published by whatever request changed the task, and its id
    * must not end up in (masked) errors sent to everybody watching.
    */
-  async execute(spec: StreamSpec, task: Task): Promise<SharedEvent> {
-    const result = await requestScope.exit(() => this.#execute(spec, task));
-    return { result, json: JSON.stringify(result), final: isTerminal(task.state) };
+  async execute(spec: SharedSpec, root: Task | BatchView): Promise<SharedEvent> {
+    const result = await requestScope.exit(() => this.#execute(spec, root));
+    const final = 'batch' in root ? isBatchDone(root) : isTerminal(root.state);
+    return { result, json: JSON.stringify(result), final };
   }
 
-  async #execute(spec: StreamSpec, task: Task): Promise<ExecutionResult> {
+  async #execute(spec: SharedSpec, root: Task | BatchView): Promise<ExecutionResult> {
     const yoga = this.#yoga;
     if (!yoga) return UNEXPECTED;
     try {
@@ -128,7 +163,7 @@ export class YogaOperations {
       return (await enveloped.execute({
         schema: enveloped.schema,
         document: spec.document,
-        rootValue: task,
+        rootValue: root,
         contextValue,
         variableValues: spec.variables,
         operationName: spec.operationName,
@@ -140,9 +175,10 @@ export class YogaOperations {
   }
 
   /**
-   * Runs any operation as `@graphql-yoga/plugin-graphql-sse` does for graphql-sse: Yoga's enveloped
-   * parse, validate, context and execute (or subscribe), so every plugin sees it and errors are
-   * masked. For the operations of the gateway's single-connection streams the hub does not share.
+   * Runs any operation through Yoga's enveloped parse, validate, context and execute (or
+   * subscribe), so every plugin sees it and errors are masked: the operations of the stream
+   * transports that the hub does not share (another field, a task the caller cannot see, a query
+   * over graphql-sse, or any subscription when sharing is off).
    */
   async perform(
     params: { query: string; variables: Record<string, unknown> | null; operationName: string | null },
@@ -151,7 +187,12 @@ export class YogaOperations {
   ): Promise<Performed> {
     const yoga = this.#yoga;
     if (!yoga) return { result: UNEXPECTED };
-    const enveloped = yoga.getEnveloped({ ...serverContext, request, params } as never);
+    const enveloped = yoga.getEnveloped({
+      ...serverContext,
+      request,
+      params,
+      [STREAM_OPERATION]: true,
+    } as never);
     let document: DocumentNode;
     try {
       document = enveloped.parse(params.query);
@@ -180,7 +221,12 @@ export class YogaOperations {
       operationName: params.operationName,
     };
     const run = operation.operation === 'subscription' ? enveloped.subscribe : enveloped.execute;
-    return { result: (await run(args)) as ExecutionResult | AsyncIterable<ExecutionResult> };
+    try {
+      return { result: (await run(args)) as ExecutionResult | AsyncIterable<ExecutionResult> };
+    } catch (error) {
+      yoga.logger.error(error);
+      return { result: UNEXPECTED };
+    }
   }
 
   #parseAndValidate(query: string, params: GraphQLParams, caller: Caller): DocumentNode | null {
@@ -207,4 +253,23 @@ export class YogaOperations {
       params: { query: params.query, variables: params.variables, operationName: params.operationName },
     } as never;
   }
+}
+
+/** The 400 body for a document that does not parse, on every stream transport. */
+export function parseFailureBody(error: GraphQLError): string {
+  return JSON.stringify({
+    errors: [
+      { message: error.message, extensions: { code: error.extensions.code ?? 'GRAPHQL_PARSE_FAILED' } },
+    ],
+  });
+}
+
+/** A fetch `Request` with the node request's method and headers, for Yoga's plugins to read. */
+export function requestOf(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
+  return new Request(`http://gateway.invalid${req.url ?? '/'}`, { method: req.method ?? 'GET', headers });
 }

@@ -32,6 +32,10 @@ function fixture(
       const final = ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(task.state);
       return { result, json: JSON.stringify(result), final };
     },
+    followBatch: async () => null,
+    executeBatch: async () => {
+      throw new Error('no batches here');
+    },
     onError: (error) => {
       throw error;
     },

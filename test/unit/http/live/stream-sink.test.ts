@@ -1,12 +1,17 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BUFFERED_BYTES, SseSink, YOGA_SSE } from '../../../../src/http/live/sse-sink.js';
 import type { SharedEvent } from '../../../../src/http/live/stream-group.js';
+import {
+  APOLLO_MULTIPART,
+  MAX_BUFFERED_BYTES,
+  StreamSink,
+  YOGA_SSE,
+} from '../../../../src/http/live/stream-sink.js';
 
-// The raw SSE subscriber over a real loopback HTTP connection.
+// The raw stream subscriber over a real loopback HTTP connection, in SSE and Apollo's multipart framing.
 
-describe('SSE sink', () => {
+describe('stream sink', () => {
   let port = 0;
   let responses: ServerResponse[] = [];
   const server = createServer((_req, res) => {
@@ -41,7 +46,7 @@ describe('SSE sink', () => {
 
   it('frames events as Yoga does and ends the stream after completion', async () => {
     const { socket, res, received } = await open(true);
-    const sink = new SseSink(res, YOGA_SSE, {});
+    const sink = new StreamSink(res, YOGA_SSE, {});
     sink.next(event(3));
     sink.complete();
     await new Promise((resolve) => socket.once('end', resolve));
@@ -51,13 +56,17 @@ describe('SSE sink', () => {
     socket.destroy();
   });
 
-  it('drops a client that stops reading once its unsent data passes the bound', async () => {
+  it.each([
+    ['SSE', YOGA_SSE],
+    ['multipart', APOLLO_MULTIPART],
+  ])('drops a %s client that stops reading once its unsent data passes the bound', async (_name, framing) => {
     const { socket, res } = await open(false);
-    const sink = new SseSink(res, YOGA_SSE, {});
+    const sink = new StreamSink(res, framing, {});
     const big = event(16 * 1024);
     let writes = 0;
     while (!res.destroyed && writes < 10_000) {
       sink.next(big);
+      sink.ping();
       writes += 1;
       expect(res.writableLength).toBeLessThanOrEqual(MAX_BUFFERED_BYTES + 32 * 1024);
     }
@@ -65,6 +74,34 @@ describe('SSE sink', () => {
     // Later events for a dropped stream are ignored, not thrown.
     sink.next(big);
     sink.complete();
+    socket.destroy();
+  });
+
+  it("frames events, heartbeats and the end in Apollo's multipart format", async () => {
+    const { socket, res, received } = await open(true);
+    const sink = new StreamSink(res, APOLLO_MULTIPART, {});
+    sink.next(event(3));
+    sink.ping();
+    sink.complete();
+    await new Promise((resolve) => socket.once('end', resolve));
+    const part = '\r\ncontent-type: application/json; charset=utf-8\r\n\r\n';
+    expect(received()).toMatch(
+      /^content-type: multipart\/mixed;boundary="graphql";subscriptionSpec="1.0"$/im,
+    );
+    expect(received().slice(received().indexOf('\r\n\r\n') + 4)).toBe(
+      `\r\n--graphql${part}{"payload":{"data":{"padding":"xxx"}}}\r\n--graphql${part}{}\r\n--graphql--\r\n`,
+    );
+    socket.destroy();
+  });
+
+  it('ends a multipart stream whose source failed with a null payload and its errors', async () => {
+    const { socket, res, received } = await open(true);
+    const sink = new StreamSink(res, APOLLO_MULTIPART, {});
+    sink.fail({ errors: [{ message: 'Unexpected error.' } as never] });
+    await new Promise((resolve) => socket.once('end', resolve));
+    expect(received()).toContain(
+      '\r\n--graphql\r\ncontent-type: application/json; charset=utf-8\r\n\r\n{"payload":null,"errors":[{"message":"Unexpected error."}]}\r\n--graphql--\r\n',
+    );
     socket.destroy();
   });
 });

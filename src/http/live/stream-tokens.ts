@@ -1,17 +1,9 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { GraphQLSSEPluginOptions } from '@graphql-yoga/plugin-graphql-sse';
-import type { Response as SseResponse } from 'graphql-sse';
-import type { Plugin } from 'graphql-yoga';
-import { callerKey } from '../../core/caller.js';
-import type { ServerContext } from '../server-context.js';
-import { STREAM_TOKEN_HEADER, useGraphQLSSEWithErrors } from './use-graphql-sse.js';
 
-type Refusal = SseResponse;
+/** graphql-sse's single-connection token header. */
+export const STREAM_TOKEN_HEADER = 'x-graphql-event-stream-token';
+
 const json = { 'content-type': 'application/json; charset=utf-8' };
-const NOT_FOUND: Refusal = [
-  JSON.stringify({ errors: [{ message: 'Stream not found' }] }),
-  { status: 404, statusText: 'Not Found', headers: json },
-];
 
 /** The defaults of {@link StreamTokensOptions}, the same as config.ts's for the env variables. */
 const STREAM_RESERVATION_DEFAULTS = { ttlMs: 5_000, perTenant: 100 } as const;
@@ -19,16 +11,11 @@ const STREAM_RESERVATION_DEFAULTS = { ttlMs: 5_000, perTenant: 100 } as const;
 /** How stream tokens are made and how long their reservations wait. */
 export interface StreamTokensOptions {
   /**
-   * The HMAC key tokens are signed with. graphql-sse keeps a reservation in the memory of the
-   * process that made it (README: sticky sessions), so a key per process is enough.
+   * The HMAC key tokens are signed with. A reservation lives in the memory of the process that
+   * made it (README: sticky sessions), so a key per process is enough.
    * @default 32 random bytes, new for every process
    */
   readonly secret?: Uint8Array;
-  /**
-   * Where the graphql-sse protocol is served.
-   * @default '/graphql/stream'
-   */
-  readonly endpoint?: string;
   /**
    * `SSE_RESERVATION_TTL_MS`: a reservation no stream connected to within this long is dropped.
    * @default 5000
@@ -51,9 +38,9 @@ export interface StreamTokens {
 }
 
 /**
- * The one way single-connection tokens are made, for graphql-sse inside Yoga (below) and the
- * gateway's own single-connection streams (src/http/live/single-connection.ts): a random UUID plus
- * an HMAC of the tenant and that UUID, so a token is unguessable and useless to another tenant.
+ * The one way single-connection tokens are made (graphql-sse.ts): a random UUID plus an HMAC of
+ * the tenant and that UUID, so a token is unguessable and useless to another tenant — graphql-sse's
+ * own default comes from `Math.random` and is accepted from whoever presents it.
  */
 export function createStreamTokens(secret: Uint8Array = randomBytes(32)): StreamTokens {
   const mac = (tenant: string, id: string) =>
@@ -82,10 +69,10 @@ export interface ReservationRefusal {
 }
 
 /**
- * The one policy for single-connection reservations, wherever they are held (graphql-sse inside
- * Yoga below, or the gateway's own streams in src/http/live/single-connection.ts): a reservation
- * waits at most `ttlMs` for its stream, then `onExpire` frees it; a tenant holds at most
- * `perTenant` unconnected ones; a token admits one stream connection.
+ * The policy for single-connection reservations (graphql-sse.ts): graphql-sse itself keeps a
+ * reservation until a stream connects, forever if none does. Here a reservation waits at most
+ * `ttlMs` for its stream, then `onExpire` frees it; a tenant holds at most `perTenant`
+ * unconnected ones; a token admits one stream connection.
  */
 export class StreamReservations {
   readonly tokens: StreamTokens;
@@ -152,66 +139,4 @@ export class StreamReservations {
       headers: json,
     };
   }
-}
-
-const asSseResponse = (refusal: ReservationRefusal): Refusal => [
-  refusal.body,
-  { status: refusal.status, statusText: refusal.statusText, headers: { ...refusal.headers } },
-];
-
-/**
- * graphql-sse (both modes) with the single-connection mode's stream tokens bound to the tenant
- * that reserved them, and its reservations bounded; it installs graphql-sse itself
- * (`useGraphQLSSEWithErrors`), right after it.
- *
- * graphql-sse's default token comes from `Math.random` (guessable from enough samples) and is
- * accepted from whoever presents it, so a tenant who learned or guessed another's token could
- * read that stream or push operations into it. Here a token is a random UUID plus an HMAC of
- * the tenant and that UUID: a reservation (PUT) always gets a fresh token, and a token presented
- * by any other tenant answers like an unknown one (404).
- *
- * graphql-sse also keeps a reservation until a stream connects to it, forever if none does, so
- * unconnected PUTs grew memory without bound. Here each reservation waits at most
- * `reservationTtlMs` for its stream and is then released (graphql-sse frees it); a tenant holds
- * at most `reservationsPerTenant` unconnected ones; and a token admits one stream connection:
- * a later one, or one after the expiry, answers 410 STREAM_RESERVATION_EXPIRED.
- */
-export function useStreamTokens(options: StreamTokensOptions = {}): Plugin {
-  const tenantOf = new WeakMap<object, string>();
-  /** Tokens whose release request is on its way to graphql-sse; only those pass unchecked. */
-  const releasing = new Set<string>();
-  const reservations = new StreamReservations(options, (token) => {
-    releasing.add(token);
-    void sse.release(token).finally(() => releasing.delete(token));
-  });
-  const { mint, belongsTo } = reservations.tokens;
-  const authenticate: NonNullable<GraphQLSSEPluginOptions['authenticate']> = (req) => {
-    const presented =
-      req.headers.get(STREAM_TOKEN_HEADER) ??
-      new URL(req.url, 'http://gateway.invalid').searchParams.get('token');
-    if (presented && releasing.delete(presented)) return presented;
-    const tenant = tenantOf.get(req.raw as object) ?? '';
-    if (req.method === 'PUT') {
-      const reserved = reservations.reserve(tenant);
-      return typeof reserved === 'string' ? reserved : asSseResponse(reserved);
-    }
-    if (!presented) return mint(tenant);
-    if (!belongsTo(presented, tenant)) return NOT_FOUND;
-    // graphql-sse takes exactly this Accept as the stream connection; anything else adds to it.
-    if (req.headers.get('accept') === 'text/event-stream' && !reservations.claim(presented))
-      return asSseResponse(reservations.expired());
-    return presented;
-  };
-  const sse = useGraphQLSSEWithErrors({ authenticate, endpoint: options.endpoint });
-  return {
-    onPluginInit: ({ addPlugin }) => {
-      addPlugin(sse.plugin);
-    },
-    // Runs before graphql-sse's own onRequest, which answers the protocol's requests.
-    onRequest: ({ request, serverContext }) => {
-      // Reservations belong to the caller (tenant and end user, #23), not only to the tenant.
-      const caller = (serverContext as Partial<ServerContext>).req?.caller;
-      tenantOf.set(request, caller ? callerKey(caller) : '');
-    },
-  };
 }

@@ -3,7 +3,7 @@ import { eachSseEvent, eventually, startStack, type TestStack } from '../support
 import { bearer, mustGenerate, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 // graphql-sse's single-connection mode as the gateway serves it itself (src/http/live/
-// single-connection.ts): graphql-sse 2.6's answers, with reservations and streams held by the
+// graphql-sse.ts): graphql-sse 2.6's answers, with reservations and streams held by the
 // gateway and task streams shared through the hub.
 
 const FOLLOW = 'subscription Follow($id: ID!) { backgroundTaskUpdated(id: $id) { id state } }';

@@ -1,0 +1,193 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ExecutionResult } from 'graphql';
+import { readUpTo, refuse } from '../refusal.js';
+import type { SharedEvent, Subscriber } from './stream-group.js';
+import { MAX_BUFFERED_BYTES, type StreamSink } from './stream-sink.js';
+
+/**
+ * graphql-sse's pieces for graphql-sse.ts: a single-connection reservation and its operations,
+ * and the request parameters as graphql-sse 2.6 reads them.
+ */
+
+/** The largest operation body read (the gateway's JSON body limit). */
+const MAX_OPERATION_BYTES = 1024 * 1024;
+const SUFFIX = Buffer.from('}\n\n');
+/** Each shared event's result, encoded once for every operation that frames it. */
+const encoded = new WeakMap<SharedEvent, Buffer>();
+
+function jsonBytes(event: SharedEvent): Buffer {
+  let bytes = encoded.get(event);
+  if (!bytes) {
+    bytes = Buffer.from(event.json);
+    encoded.set(event, bytes);
+  }
+  return bytes;
+}
+
+/** The parameters of one operation, as graphql-sse reads them. */
+export interface OperationParams {
+  readonly query: string;
+  readonly variables: Record<string, unknown> | null;
+  readonly operationName: string | null;
+  readonly extensions: Record<string, unknown> | null;
+}
+
+/** A token's reservation: its stream once connected, and the operations running on it. */
+export class Reservation {
+  stream: StreamSink | null = null;
+  readonly ops = new Map<string, Operation>();
+  /** What operations sent before the stream connected (graphql-sse flushes it on connect). */
+  #pending: Array<Buffer | string> = [];
+  #pendingBytes = 0;
+
+  constructor(
+    readonly tenantId: string,
+    /** Called when the reservation is over (its stream closed, or it buffered too much unread). */
+    readonly dispose: () => void,
+  ) {}
+
+  write(bytes: Buffer | string): void {
+    if (this.stream) {
+      this.stream.send(bytes);
+      return;
+    }
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.length;
+    if (this.#pendingBytes > MAX_BUFFERED_BYTES) this.dispose();
+  }
+
+  attach(stream: StreamSink): void {
+    this.stream = stream;
+    stream.open();
+    for (const bytes of this.#pending) stream.send(bytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+  }
+}
+
+/** One operation on a stream; the hub's subscriber when the hub shares it. */
+export class Operation implements Subscriber {
+  #ended = false;
+  #stopped = false;
+  #stop: (() => void) | null = null;
+  readonly #prefix: Buffer;
+
+  constructor(
+    readonly id: string,
+    readonly reservation: Reservation,
+  ) {
+    this.#prefix = Buffer.from(`event: next\ndata: {"id":${JSON.stringify(id)},"payload":`);
+  }
+
+  /** Stopped by the client or by the stream's end, rather than completed by its source. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** How to stop the operation's source; called at once if the operation is already over. */
+  set stopWith(stop: () => void) {
+    if (this.#ended) stop();
+    else this.#stop = stop;
+  }
+
+  next(event: SharedEvent): void {
+    if (!this.#ended) this.reservation.write(Buffer.concat([this.#prefix, jsonBytes(event), SUFFIX]));
+  }
+
+  nextResult(result: ExecutionResult): void {
+    if (!this.#ended)
+      this.reservation.write(`event: next\ndata: ${JSON.stringify({ id: this.id, payload: result })}\n\n`);
+  }
+
+  complete(): void {
+    if (this.#ended) return;
+    this.reservation.write(`event: complete\ndata: ${JSON.stringify({ id: this.id })}\n\n`);
+    this.#end();
+  }
+
+  /** The client stopped it (DELETE): graphql-sse still sends `complete` after the source ends. */
+  cancel(): void {
+    if (this.#ended) return;
+    this.#stopped = true;
+    this.#halt();
+    this.complete();
+  }
+
+  /** The stream went away, or Yoga refused the document: nothing more is written. */
+  drop(): void {
+    if (this.#ended) return;
+    this.#stopped = true;
+    this.#halt();
+    this.#end();
+  }
+
+  #halt(): void {
+    const stop = this.#stop;
+    this.#stop = null;
+    stop?.();
+  }
+
+  #end(): void {
+    this.#ended = true;
+    this.#stop = null;
+    if (this.reservation.ops.get(this.id) === this) this.reservation.ops.delete(this.id);
+  }
+}
+
+/** graphql-sse's request parameters; a message for its 400, or null when already refused. */
+export async function readOperationParams(
+  req: IncomingMessage,
+  res: ServerResponse,
+  search: URLSearchParams | null,
+): Promise<OperationParams | string | null> {
+  let raw: unknown;
+  if (req.method === 'GET') {
+    try {
+      const variables = search?.get('variables');
+      const extensions = search?.get('extensions');
+      raw = {
+        query: search?.get('query') ?? undefined,
+        operationName: search?.get('operationName') ?? undefined,
+        variables: variables ? JSON.parse(variables) : undefined,
+        extensions: extensions ? JSON.parse(extensions) : undefined,
+      };
+    } catch {
+      return 'Unparsable URL';
+    }
+  } else {
+    if (!(req.headers['content-type'] ?? '').includes('application/json')) {
+      res.writeHead(415).end();
+      return null;
+    }
+    const chunks = await readUpTo(req, MAX_OPERATION_BYTES);
+    if (chunks === null) {
+      refuse(req, res, 413, `The request body is over ${MAX_OPERATION_BYTES} bytes.`, {
+        code: 'PAYLOAD_TOO_LARGE',
+      });
+      return null;
+    }
+    try {
+      raw = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (error) {
+      return (error as Error).message;
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'JSON body must be an object';
+  }
+  const { query, variables, operationName, extensions } = raw as Record<string, unknown>;
+  if (query === undefined || query === null) return 'Missing query';
+  if (typeof query !== 'string') return 'Invalid query';
+  if (variables != null && (typeof variables !== 'object' || Array.isArray(variables)))
+    return 'Invalid variables';
+  if (extensions != null && (typeof extensions !== 'object' || Array.isArray(extensions)))
+    return 'Invalid extensions';
+  return {
+    query,
+    variables: (variables as Record<string, unknown> | null | undefined) ?? null,
+    operationName: typeof operationName === 'string' ? operationName : null,
+    extensions: (extensions as Record<string, unknown> | null | undefined) ?? null,
+  };
+}
