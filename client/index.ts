@@ -10,7 +10,7 @@ import {
   KitTaskDocument,
   KitTasksDocument,
 } from './generated/graphql.js';
-import { authHeaders, type GatewayConnection, sendOperation, streamUrl } from './http.js';
+import { type GatewayConnection, gatewayFetch, sendOperation, streamUrl } from './http.js';
 
 export { GatewayError, type GatewayErrorCode, type InputProblem } from './errors.js';
 export { FINAL_STATES, type FollowOptions, isFinal, type Task } from './follow.js';
@@ -24,7 +24,7 @@ export type { BackgroundTaskStage, BackgroundTaskState } from './generated/graph
 export type BackgroundSpec =
   | { readonly prompt: string; readonly sceneType?: never }
   | { readonly prompt?: never; readonly sceneType: number };
-export type { GatewayConnection } from './http.js';
+export type { GatewayConnection, TokenSource } from './http.js';
 
 /** A template from `sceneTypes`, for pickers. */
 export type SceneType = KitSceneTypesQuery['sceneTypes'][number];
@@ -86,15 +86,15 @@ export interface GatewayClient {
  * Needs nothing but `fetch` and graphql-sse; works in browsers and in Node 20+.
  */
 export function createGatewayClient(connection: GatewayConnection): GatewayClient {
-  const doFetch = connection.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
+  // One fetch for requests and streams: the token on each, renewed once when it expired.
+  const doFetch = gatewayFetch(connection);
   const sse = createSseClient({
     url: streamUrl(connection.url),
-    headers: () => authHeaders(connection),
     fetchFn: doFetch,
     // followTask reconnects itself, resuming from the snapshot each stream starts with.
     retryAttempts: 0,
   });
-  const http = { ...connection, fetch: doFetch };
+  const http = { url: connection.url, fetch: doFetch };
 
   const client: GatewayClient = {
     async generate(input, options = {}) {
