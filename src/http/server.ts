@@ -72,7 +72,8 @@ export interface Readiness {
  * | `/graphql/stream` | the graphql-sse protocol, both modes |
  * | `/files/<key>` | stored results behind signed links |
  * | `/healthz`, `/readyz`, `/metrics` | liveness, readiness, Prometheus |
- * | `/`, `/demo*.js`, `/demo*.css`, `/kit/gateway-client.js`, `/about.json` | the demo page on the client kit (no CDN) |
+ * | `/`, `/about.json` | the demo page on the client kit (no CDN), built into dist/demo/ |
+ * | `/demo/<name>.<hash>.<ext>` | the demo page's scripts (the client kit among them) and style sheet |
  * | `/graphiql/<name>.<hash>.<ext>` | GraphiQL's script bundle, style sheet and icon |
  *
  * Authentication happens here, once, for every GraphQL transport; the GraphiQL page itself loads
@@ -83,7 +84,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
   const demo = createDemoRoutes(deps.about ?? { engine: 'picwish', apiKeyRequired: deps.keys.required });
   const operator = deps.operator ?? (() => true);
   const files = new Renditions(deps.blobs);
-  const assets = createImmutableAssets(deps.assets ?? new Map());
+  const assets = createImmutableAssets(new Map([...(deps.assets ?? []), ...demo.assets]));
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '/';
     // The GraphQL paths exactly as clients send them need no URL parser (a hot path); anything
@@ -109,7 +110,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
       res.writeHead(200, { 'content-type': deps.metrics.registry.contentType }).end(body);
       return;
     }
-    if (demo(req, res, path)) return;
+    if (demo.handle(req, res, path)) return;
     if (await assets(req, res, path)) return;
     sendJson(res, 404, { error: 'not found' });
   };

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKitBundle } from '../../scripts/build-kit.js';
+import { buildDemo } from '../../scripts/build-kit.js';
 import {
   dropFile,
   hasChromium,
@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
 
   beforeAll(async () => {
     // The page imports the kit's browser bundle, which `npm run build` writes; build it first.
-    await buildKitBundle();
+    await buildDemo();
     // No PICWISH_API_KEY: the gateway runs on its own built-in local engine, as `npm start` would.
     [stack, browser] = await Promise.all([
       startStack({ env: { PICWISH_API_KEY: '', LOCAL_ENGINE_DURATION_MS: '3000' } }),

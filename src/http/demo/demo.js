@@ -1,6 +1,7 @@
-// The demo page, built on the client kit (served by the gateway at /kit/gateway-client.js):
-// pick a foreground, describe or pick a background, follow the task live, compare and download
-// the results, browse recent tasks. Plain browser modules, no third-party code, no CDN.
+// The demo page, built on the client kit: pick a foreground, describe or pick a background, follow
+// the task live, compare and download the results, browse recent tasks. Plain browser modules, no
+// third-party code, no CDN; scripts/build-kit.ts bundles them into dist/demo/ and points the
+// '/kit/gateway-client.js' import at the kit's content-hashed browser bundle.
 
 import { createGatewayClient, GatewayError } from '/kit/gateway-client.js';
 import { createHistory } from './demo-history.js';
