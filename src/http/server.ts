@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { GatewayKeys } from '../auth/gateway-keys.js';
 import type { ServerContext } from '../graphql/server-context.js';
 import type { createGatewayYoga } from '../graphql/yoga.js';
+import { SAMPLE_IMAGES } from '../images/index.js';
 import { requestIdFrom, runInRequestScope } from '../observability/logging.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { traceRequest } from '../observability/tracing.js';
@@ -74,6 +75,7 @@ export interface Readiness {
  * | `/healthz`, `/readyz`, `/metrics` | liveness, readiness, Prometheus |
  * | `/`, `/about.json` | the demo page on the client kit (no CDN), built into dist/demo/ |
  * | `/demo/<name>.<hash>.<ext>` | the demo page's scripts (the client kit among them) and style sheet |
+ * | `/samples/product.png` | a sample foreground (GraphiQL's example names it as `https://gateway.invalid/…`) |
  * | `/graphiql/<name>.<hash>.<ext>` | GraphiQL's script bundle, style sheet and icon |
  *
  * Authentication happens here, once, for every GraphQL transport; the GraphiQL page itself loads
@@ -111,6 +113,18 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
       return;
     }
     if (demo.handle(req, res, path)) return;
+    const sample = SAMPLE_IMAGES.get(path);
+    if (sample) {
+      const body = await sample();
+      res.writeHead(200, {
+        'content-type': 'image/png',
+        'content-length': body.length,
+        'cache-control': 'public, max-age=86400',
+        'x-content-type-options': 'nosniff',
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
     if (await assets(req, res, path)) return;
     sendJson(res, 404, { error: 'not found' });
   };
