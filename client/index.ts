@@ -1,4 +1,5 @@
 import { createClient as createSseClient } from 'graphql-sse';
+import { GatewayError, withKitFields } from './errors.js';
 import { type FollowOptions, followTask, type Task } from './follow.js';
 import {
   type BackgroundTaskState,
@@ -62,7 +63,10 @@ export interface TaskPage {
 
 /** The gateway as a handful of methods; see `createGatewayClient`. */
 export interface GatewayClient {
-  /** Creates a task and follows it live; resolves with the task once it is final (SUCCEEDED, FAILED or CANCELLED). */
+  /**
+   * Creates a task and follows it live; resolves with the task once it is final (SUCCEEDED, FAILED
+   * or CANCELLED). A refused input rejects with every problem, fields named as in `GenerateInput`.
+   */
   generate(input: GenerateInput, options?: FollowOptions): Promise<Task>;
   /** Follows an existing task live until it is final. */
   follow(id: string, options?: FollowOptions): Promise<Task>;
@@ -109,7 +113,9 @@ export function createGatewayClient(connection: GatewayConnection): GatewayClien
           ...(isFile ? { upload: { path: 'input.image.file', file: image } } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         },
-      );
+      ).catch((error: unknown) => {
+        throw error instanceof GatewayError ? withKitFields(error) : error;
+      });
       options.onUpdate?.(created.generateBackground);
       return client.follow(created.generateBackground.id, options);
     },
