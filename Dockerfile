@@ -22,8 +22,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 
-# 1. Build: every dependency, then tsc → dist/ (the gateway, and the client kit in dist/client with
-#    its browser bundle, which the demo page loads).
+# 1. Build: every dependency, then tsc → dist/ (the gateway, and the demo page in dist/demo with
+#    the client kit's browser bundle, all content-hashed; nothing of src/ is needed at run time).
 FROM toolchain AS build
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -49,8 +49,6 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
-# The demo page's HTML/JS/CSS are plain files read at start-up from src/http/demo (tsc does not copy them).
-COPY --chown=node:node src/http/demo ./src/http/demo
 COPY --chown=node:node package.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -4,21 +4,17 @@ import UploadHttpLink from 'apollo-upload-client/UploadHttpLink.mjs';
 import { print } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { Observable } from 'rxjs';
-import { authHeaders, type GatewayConnection, streamUrl, UPLOAD_PREFLIGHT } from './http.js';
+import { type GatewayConnection, gatewayFetch, streamUrl, UPLOAD_PREFLIGHT } from './http.js';
 
 /**
  * One terminating Apollo Client 4 link for the gateway: queries and mutations over HTTP (files
  * in the variables become a multipart upload, with the preflight header the gateway's CSRF
- * check needs), subscriptions over graphql-sse, the gateway key on both. Apollo ships no SSE
+ * check needs), subscriptions over graphql-sse, the token on both (renewed once when it expired). Apollo ships no SSE
  * transport, so without this every app wires three links by hand.
  */
 export function apolloLink(connection: GatewayConnection): ApolloLink {
-  const fetchFn = connection.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
-  const sse = createSseClient({
-    url: streamUrl(connection.url),
-    headers: () => authHeaders(connection),
-    fetchFn,
-  });
+  const fetchFn = gatewayFetch(connection);
+  const sse = createSseClient({ url: streamUrl(connection.url), fetchFn });
   const subscriptions = new ApolloLink(
     (operation) =>
       new Observable<ApolloLink.Result>((observer) =>
@@ -36,12 +32,12 @@ export function apolloLink(connection: GatewayConnection): ApolloLink {
         ),
       ),
   );
-  const withKey = new ApolloLink((operation, forward) => {
+  const preflight = new ApolloLink((operation, forward) => {
     operation.setContext(({ headers }: { headers?: Record<string, string> }) => ({
-      headers: { ...headers, ...UPLOAD_PREFLIGHT, ...authHeaders(connection) },
+      headers: { ...headers, ...UPLOAD_PREFLIGHT },
     }));
     return forward(operation);
   });
-  const http = withKey.concat(new UploadHttpLink({ uri: connection.url, fetch: fetchFn }));
+  const http = preflight.concat(new UploadHttpLink({ uri: connection.url, fetch: fetchFn }));
   return ApolloLink.split(({ query }) => isSubscriptionOperation(query), subscriptions, http);
 }

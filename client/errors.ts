@@ -38,9 +38,12 @@ export class GatewayError extends Error {
   readonly code: GatewayErrorCode;
   /** With BAD_USER_INPUT: why, e.g. IMAGE_TOO_SMALL. */
   readonly reason: string | null;
-  /** With BAD_USER_INPUT: the offending input, dot-separated, e.g. `input.image.file`. */
+  /**
+   * With BAD_USER_INPUT: the offending input, dot-separated. From `generate` it is named as in
+   * `GenerateInput` (`image`, `background.prompt`); elsewhere as on the wire (`input.image.file`).
+   */
   readonly field: string | null;
-  /** With BAD_USER_INPUT: every problem found at once, so a form can mark all fields. */
+  /** With BAD_USER_INPUT: every problem found at once (the first is `reason`/`field`), so a form can mark all fields. */
   readonly problems: readonly InputProblem[];
   /** With RATE_LIMITED: how long to wait before sending again. */
   readonly retryAfterSeconds: number | null;
@@ -90,6 +93,29 @@ export function errorFromGraphQL(errors: readonly GraphQLErrorLike[], status: nu
     problems,
     retryAfterSeconds: typeof extensions.retryAfterSeconds === 'number' ? extensions.retryAfterSeconds : null,
     status,
+  });
+}
+
+/**
+ * A wire path of `generateBackground`'s input as the kit's `GenerateInput` names it: `input.image.file`
+ * and `input.image.url` are `image`, and the rest loses its `input.` (`background.prompt`).
+ */
+export function kitInputField(wire: string): string {
+  const path = wire.replace(/^input\./, '');
+  return /^image\.(file|url)$/.test(path) ? 'image' : path;
+}
+
+/** The same refusal with its fields (and every problem's) named as the kit's input names them. */
+export function withKitFields(error: GatewayError): GatewayError {
+  if (error.code !== 'BAD_USER_INPUT') return error;
+  return new GatewayError(error.message, {
+    code: error.code,
+    reason: error.reason,
+    field: error.field === null ? null : kitInputField(error.field),
+    problems: error.problems.map((problem) => ({ ...problem, field: kitInputField(problem.field) })),
+    retryAfterSeconds: error.retryAfterSeconds,
+    status: error.status,
+    cause: error,
   });
 }
 

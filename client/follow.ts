@@ -57,12 +57,13 @@ function streamOnce(sse: SseClient, id: string, options: FollowOptions): Promise
     let last: Task | null = null;
     let sawUpdate = false;
     let settled = false;
-    const settle = (end: () => void) => {
+    /** `ended`: graphql-sse has finished the stream itself, and a refusal's body must stay readable. */
+    const settle = (end: () => void, ended = false) => {
       if (settled) return;
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
       // graphql-sse calls the sink from inside its own loop; dispose once that loop has moved on.
-      queueMicrotask(() => dispose());
+      if (!ended) queueMicrotask(() => dispose());
       end();
     };
     const onAbort = () => settle(() => reject(options.signal?.reason));
@@ -79,16 +80,18 @@ function streamOnce(sse: SseClient, id: string, options: FollowOptions): Promise
           if (isFinal(task)) settle(() => resolve({ kind: 'final', task }));
         },
         error(error) {
-          settle(() => resolve({ kind: 'dropped', error, sawUpdate }));
+          settle(() => resolve({ kind: 'dropped', error, sawUpdate }), true);
         },
         complete() {
           const end = last;
-          settle(() =>
-            resolve(
-              end && isFinal(end)
-                ? { kind: 'final', task: end }
-                : { kind: 'dropped', error: null, sawUpdate },
-            ),
+          settle(
+            () =>
+              resolve(
+                end && isFinal(end)
+                  ? { kind: 'final', task: end }
+                  : { kind: 'dropped', error: null, sawUpdate },
+              ),
+            true,
           );
         },
       },
@@ -98,17 +101,35 @@ function streamOnce(sse: SseClient, id: string, options: FollowOptions): Promise
   });
 }
 
-/** The status of a graphql-sse NetworkError's response, if it had one. */
-function refusedStatus(error: unknown): number | null {
-  const response = (error as { response?: { status?: unknown } } | null)?.response;
-  return typeof response?.status === 'number' ? response.status : null;
+/** The response of a graphql-sse NetworkError, if it had one. */
+function refusal(error: unknown): Response | null {
+  const response = (error as { response?: Partial<Response> } | null)?.response;
+  return typeof response?.status === 'number' && typeof response.json === 'function'
+    ? (response as Response)
+    : null;
+}
+
+/** A refused stream as a GatewayError: the gateway's own error when its body is GraphQL, else the status. */
+async function refusedStream(response: Response, cause: unknown): Promise<GatewayError> {
+  const { status } = response;
+  try {
+    const body = (await response.json()) as { errors?: unknown };
+    if (Array.isArray(body.errors) && body.errors.length > 0) return errorFromGraphQL(body.errors, status);
+  } catch {
+    // Not a GraphQL answer: the status is all there is.
+  }
+  return new GatewayError(`The gateway refused the live stream (HTTP ${status}).`, {
+    code: status === 401 ? 'UNAUTHENTICATED' : 'BAD_REQUEST',
+    status,
+    cause,
+  });
 }
 
 /**
  * Follows a task over graphql-sse until it is final and returns it. Each stream starts with the
  * task as it is now, so after a dropped stream the kit simply opens a new one and loses nothing;
  * it gives up after `maxReconnects` drops in a row without an update. A refusal (NOT_FOUND, a bad
- * key) rejects at once with a GatewayError.
+ * key, a token that is invalid or still expired after one renewal) rejects at once with a GatewayError.
  */
 export async function followTask(sse: SseClient, id: string, options: FollowOptions = {}): Promise<Task> {
   const maxReconnects = options.maxReconnects ?? 5;
@@ -117,14 +138,10 @@ export async function followTask(sse: SseClient, id: string, options: FollowOpti
   for (;;) {
     const end = await streamOnce(sse, id, options);
     if (end.kind === 'final') return end.task;
-    const status = refusedStatus(end.error);
-    if (status !== null && status >= 400 && status < 500) {
-      throw new GatewayError(`The gateway refused the live stream (HTTP ${status}).`, {
-        code: status === 401 ? 'UNAUTHENTICATED' : 'BAD_REQUEST',
-        status,
-        cause: end.error,
-      });
-    }
+    // An expired token was already renewed once by the kit's fetch; a refusal now is final.
+    const refused = refusal(end.error);
+    if (refused && refused.status >= 400 && refused.status < 500)
+      throw await refusedStream(refused, end.error);
     drops = end.sawUpdate ? 1 : drops + 1;
     if (drops > maxReconnects) {
       throw networkError('The live stream kept dropping before the task finished.', end.error);

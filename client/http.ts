@@ -1,20 +1,109 @@
 import { errorFromGraphQL, networkError } from './errors.js';
 import type { TypedDocumentString } from './generated/graphql.js';
 
+/** A credential, or where to get one: a string, or a function (sync or async) called when one is needed. */
+export type TokenSource =
+  | string
+  | (() => string | null | undefined | Promise<string | null | undefined>)
+  | null;
+
 /** Where the gateway is and how to reach it; what every part of the kit is created with. */
 export interface GatewayConnection {
   /** The GraphQL endpoint, e.g. `https://gateway.example.com/graphql` (or `/graphql` in a page). */
   readonly url: string;
-  /** A gateway key (GATEWAY_API_KEYS), sent as `Authorization: Bearer`; or a function read per request. */
-  readonly apiKey?: string | (() => string | null | undefined) | null;
+  /**
+   * A session token (from `createSessionToken` on your backend, or your identity provider's JWT),
+   * sent as `Authorization: Bearer` on every request and stream. A function is called for the
+   * first request and again, once, whenever the gateway answers that the token expired
+   * (`UNAUTHENTICATED`, reason `TOKEN_EXPIRED`); the request is then sent again with the new one.
+   */
+  readonly token?: TokenSource;
+  /**
+   * A server key (GATEWAY_API_KEYS) — only where no browser can read it — or a function read per
+   * request. Kept as an alias of `token` for existing code; `token` wins when both are set.
+   */
+  readonly apiKey?: TokenSource;
   /** The fetch to use (tests, proxies, SSR); `globalThis.fetch` by default. */
   readonly fetch?: typeof fetch;
 }
 
-/** The `Authorization` header for the configured key, or none. */
-export function authHeaders(connection: GatewayConnection): Record<string, string> {
-  const key = typeof connection.apiKey === 'function' ? connection.apiKey() : connection.apiKey;
-  return key ? { authorization: `Bearer ${key}` } : {};
+/**
+ * The credential of a connection as the kit uses it: `token` functions are asked once and their
+ * answer kept until the gateway says it expired; `apiKey` functions are read per request, as
+ * they always were. Concurrent requests that all hit an expired token share one refresh.
+ */
+interface Credential {
+  current(): Promise<string | null>;
+  /** A fresh token after `used` expired, or null when this credential cannot be renewed. */
+  renew(used: string | null): Promise<string | null> | null;
+}
+
+function credentialOf(connection: GatewayConnection): Credential {
+  const source = connection.token ?? connection.apiKey ?? null;
+  const ask = async (read: () => ReturnType<Extract<TokenSource, () => unknown>>) => (await read()) || null;
+  if (typeof source !== 'function') return { current: async () => source || null, renew: () => null };
+  if (connection.token === undefined || connection.token === null) {
+    return { current: () => ask(source), renew: () => null };
+  }
+  let kept: Promise<string | null> | null = null;
+  const fetchToken = () => {
+    const pending = ask(source);
+    kept = pending;
+    // A failed lookup is tried again on the next request rather than kept.
+    pending.catch(() => {
+      if (kept === pending) kept = null;
+    });
+    return pending;
+  };
+  return {
+    current: () => kept ?? fetchToken(),
+    renew: async (used) => {
+      const now = kept ? await kept.catch(() => null) : null;
+      return now !== used && now !== null ? now : fetchToken();
+    },
+  };
+}
+
+/** Whether a 401 answer says the token expired (the one refusal a new token can fix). */
+async function tokenExpired(response: Response): Promise<boolean> {
+  if (response.status !== 401) return false;
+  try {
+    const body = (await response.clone().json()) as { errors?: { extensions?: { reason?: unknown } }[] };
+    return body.errors?.some((error) => error?.extensions?.reason === 'TOKEN_EXPIRED') ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The fetch every part of the kit sends with (its own requests, the graphql-sse streams and their
+ * reconnects, the Apollo link and the urql exchanges): it adds `Authorization: Bearer <token>`,
+ * and when the gateway answers 401 `TOKEN_EXPIRED` it gets a new token once and sends the request
+ * again. `TOKEN_INVALID` and every other answer go back to the caller as they are.
+ */
+export function gatewayFetch(connection: GatewayConnection): typeof fetch {
+  const credential = credentialOf(connection);
+  const send = connection.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
+  const withToken = (
+    input: Parameters<typeof fetch>[0],
+    init: RequestInit | undefined,
+    token: string | null,
+  ) => {
+    const headers = new Headers(input instanceof Request ? input.headers : undefined);
+    for (const [name, value] of new Headers(init?.headers)) headers.set(name, value);
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    return send(input, { ...init, headers });
+  };
+  return async (input, init) => {
+    const token = await credential.current();
+    const response = await withToken(input, init, token);
+    const renewal = (await tokenExpired(response)) ? credential.renew(token) : null;
+    if (!renewal) return response;
+    const fresh = await renewal;
+    if (!fresh || fresh === token) return response;
+    await response.body?.cancel();
+    return withToken(input, init, fresh);
+  };
 }
 
 /** The graphql-sse endpoint that belongs to a GraphQL endpoint: `<url>/stream`. */
@@ -31,12 +120,18 @@ export interface UploadPart {
   readonly file: Blob;
 }
 
+/** Where `sendOperation` sends: the GraphQL endpoint and the fetch (usually `gatewayFetch`) to use. */
+export interface GatewayEndpoint {
+  readonly url: string;
+  readonly fetch: typeof fetch;
+}
+
 /**
  * Sends one operation and returns its `data`, or throws a GatewayError: JSON for everything,
  * the GraphQL multipart request spec when a file goes along.
  */
 export async function sendOperation<R, V>(
-  connection: GatewayConnection,
+  endpoint: GatewayEndpoint,
   document: TypedDocumentString<R, V>,
   variables: V,
   options: { upload?: UploadPart; signal?: AbortSignal } = {},
@@ -55,23 +150,22 @@ export async function sendOperation<R, V>(
     init = {
       method: 'POST',
       body: form,
-      headers: { ...accept, ...UPLOAD_PREFLIGHT, ...authHeaders(connection) },
+      headers: { ...accept, ...UPLOAD_PREFLIGHT },
     };
   } else {
     init = {
       method: 'POST',
       body: JSON.stringify({ query, variables }),
-      headers: { ...accept, 'content-type': 'application/json', ...authHeaders(connection) },
+      headers: { ...accept, 'content-type': 'application/json' },
     };
   }
   if (options.signal) init.signal = options.signal;
-  const doFetch = connection.fetch ?? globalThis.fetch;
   let response: Response;
   try {
-    response = await doFetch(connection.url, init);
+    response = await endpoint.fetch(endpoint.url, init);
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
-    throw networkError(`Could not reach the gateway at ${connection.url}.`, error);
+    throw networkError(`Could not reach the gateway at ${endpoint.url}.`, error);
   }
   let body: { data?: R | null; errors?: { message?: unknown; extensions?: Record<string, unknown> }[] };
   try {

@@ -1,4 +1,5 @@
 import { createClient as createSseClient } from 'graphql-sse';
+import { GatewayError, withKitFields } from './errors.js';
 import { type FollowOptions, followTask, type Task } from './follow.js';
 import {
   type BackgroundTaskState,
@@ -10,7 +11,7 @@ import {
   KitTaskDocument,
   KitTasksDocument,
 } from './generated/graphql.js';
-import { authHeaders, type GatewayConnection, sendOperation, streamUrl } from './http.js';
+import { type GatewayConnection, gatewayFetch, sendOperation, streamUrl } from './http.js';
 
 export { GatewayError, type GatewayErrorCode, type InputProblem } from './errors.js';
 export { FINAL_STATES, type FollowOptions, isFinal, type Task } from './follow.js';
@@ -24,7 +25,7 @@ export type { BackgroundTaskStage, BackgroundTaskState } from './generated/graph
 export type BackgroundSpec =
   | { readonly prompt: string; readonly sceneType?: never }
   | { readonly prompt?: never; readonly sceneType: number };
-export type { GatewayConnection } from './http.js';
+export type { GatewayConnection, TokenSource } from './http.js';
 
 /** A template from `sceneTypes`, for pickers. */
 export type SceneType = KitSceneTypesQuery['sceneTypes'][number];
@@ -62,7 +63,10 @@ export interface TaskPage {
 
 /** The gateway as a handful of methods; see `createGatewayClient`. */
 export interface GatewayClient {
-  /** Creates a task and follows it live; resolves with the task once it is final (SUCCEEDED, FAILED or CANCELLED). */
+  /**
+   * Creates a task and follows it live; resolves with the task once it is final (SUCCEEDED, FAILED
+   * or CANCELLED). A refused input rejects with every problem, fields named as in `GenerateInput`.
+   */
   generate(input: GenerateInput, options?: FollowOptions): Promise<Task>;
   /** Follows an existing task live until it is final. */
   follow(id: string, options?: FollowOptions): Promise<Task>;
@@ -86,15 +90,15 @@ export interface GatewayClient {
  * Needs nothing but `fetch` and graphql-sse; works in browsers and in Node 20+.
  */
 export function createGatewayClient(connection: GatewayConnection): GatewayClient {
-  const doFetch = connection.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
+  // One fetch for requests and streams: the token on each, renewed once when it expired.
+  const doFetch = gatewayFetch(connection);
   const sse = createSseClient({
     url: streamUrl(connection.url),
-    headers: () => authHeaders(connection),
     fetchFn: doFetch,
     // followTask reconnects itself, resuming from the snapshot each stream starts with.
     retryAttempts: 0,
   });
-  const http = { ...connection, fetch: doFetch };
+  const http = { url: connection.url, fetch: doFetch };
 
   const client: GatewayClient = {
     async generate(input, options = {}) {
@@ -109,7 +113,9 @@ export function createGatewayClient(connection: GatewayConnection): GatewayClien
           ...(isFile ? { upload: { path: 'input.image.file', file: image } } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         },
-      );
+      ).catch((error: unknown) => {
+        throw error instanceof GatewayError ? withKitFields(error) : error;
+      });
       options.onUpdate?.(created.generateBackground);
       return client.follow(created.generateBackground.id, options);
     },

@@ -5,22 +5,62 @@ import {
   useCallback,
   useContext,
   useEffect,
+  useMemo,
   useRef,
   useState,
 } from 'react';
 import { GatewayError, networkError } from './errors.js';
-import type { GatewayClient, GenerateInput, Task } from './index.js';
+import {
+  createGatewayClient,
+  type GatewayClient,
+  type GatewayConnection,
+  type GenerateInput,
+  type Task,
+} from './index.js';
 
 const GatewayContext = createContext<GatewayClient | null>(null);
 
-/** Makes a `createGatewayClient(...)` available to the hooks below it. */
-export function GatewayProvider(props: { client: GatewayClient; children?: ReactNode }): ReactNode {
-  return createElement(GatewayContext.Provider, { value: props.client }, props.children);
+/** Either a client made with `createGatewayClient(...)`, or what to make one with (`url`, `token`, …). */
+export type GatewayProviderProps = ({ readonly client: GatewayClient } | GatewayConnection) & {
+  readonly children?: ReactNode;
+};
+
+/**
+ * Makes a gateway client available to the hooks below it: the one given as `client`, or one the
+ * provider creates from `url` and `token` (a string or an async function, renewed once when the
+ * gateway says it expired) and disposes when it unmounts or the `url` changes.
+ */
+export function GatewayProvider(props: GatewayProviderProps): ReactNode {
+  const given = 'client' in props ? props.client : null;
+  const connection = given ? null : (props as GatewayConnection);
+  // The latest props are read through a ref, so a new token function each render keeps the client.
+  const latest = useRef(connection);
+  latest.current = connection;
+  const url = connection?.url ?? null;
+  const made = useMemo(() => {
+    if (url === null) return null;
+    const read = (pick: (c: GatewayConnection) => GatewayConnection['token']) => {
+      const source = latest.current ? pick(latest.current) : null;
+      return typeof source === 'function' ? source() : source;
+    };
+    const options = latest.current;
+    return createGatewayClient({
+      url,
+      ...(options?.token != null ? { token: () => read((c) => c.token) } : {}),
+      ...(options?.apiKey != null ? { apiKey: () => read((c) => c.apiKey) } : {}),
+      ...(options?.fetch ? { fetch: options.fetch } : {}),
+    });
+  }, [url]);
+  useEffect(() => () => made?.dispose(), [made]);
+  return createElement(GatewayContext.Provider, { value: given ?? made }, props.children);
 }
 
 function useGatewayClient(): GatewayClient {
   const client = useContext(GatewayContext);
-  if (!client) throw new Error('Wrap the component in <GatewayProvider client={createGatewayClient(...)}>.');
+  if (!client)
+    throw new Error(
+      'Wrap the component in <GatewayProvider url="…/graphql" token={…}> (or client={createGatewayClient(...)}).',
+    );
   return client;
 }
 

@@ -1,19 +1,15 @@
 import { type Exchange, fetchExchange, makeOperation, mapExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createSseClient } from 'graphql-sse';
-import { authHeaders, type GatewayConnection, streamUrl, UPLOAD_PREFLIGHT } from './http.js';
+import { type GatewayConnection, gatewayFetch, streamUrl, UPLOAD_PREFLIGHT } from './http.js';
 
 /**
- * The urql exchanges for the gateway, in order: the gateway key and upload preflight header on
- * every request, `fetchExchange` for queries and mutations (files become multipart by
+ * The urql exchanges for the gateway, in order: the upload preflight header and the token (renewed
+ * once when it expired) on every request, `fetchExchange` for queries and mutations (files become multipart by
  * themselves), and subscriptions over graphql-sse. Put caching exchanges in front of them.
  */
 export function urqlExchanges(connection: GatewayConnection): Exchange[] {
-  const fetchFn = connection.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
-  const sse = createSseClient({
-    url: streamUrl(connection.url),
-    headers: () => authHeaders(connection),
-    fetchFn,
-  });
+  const fetchFn = gatewayFetch(connection);
+  const sse = createSseClient({ url: streamUrl(connection.url), fetchFn });
   const headers = mapExchange({
     onOperation(operation) {
       const options =
@@ -22,13 +18,12 @@ export function urqlExchanges(connection: GatewayConnection): Exchange[] {
           : (operation.context.fetchOptions ?? {});
       return makeOperation(operation.kind, operation, {
         ...operation.context,
-        ...(connection.fetch ? { fetch: connection.fetch } : {}),
+        fetch: fetchFn,
         fetchOptions: {
           ...options,
           headers: {
             ...(options.headers as Record<string, string>),
             ...UPLOAD_PREFLIGHT,
-            ...authHeaders(connection),
           },
         },
       });

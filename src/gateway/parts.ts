@@ -18,9 +18,9 @@ import { TenantWebhooks } from '../core/webhooks.js';
 import type { GatewayServices } from '../graphql/schema/context.js';
 import { schema } from '../graphql/schema/index.js';
 import { createWebhookRenderer } from '../graphql/webhook-body.js';
-import { PICWISH_PNG_LIMITS } from '../images/index.js';
+import { PICWISH_PNG_LIMITS, SAMPLE_IMAGES } from '../images/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
-import { GuardedFetcher, type GuardedFetcherOptions } from '../outbound/index.js';
+import { GuardedFetcher, type GuardedFetcherOptions, withSampleImages } from '../outbound/index.js';
 import type { BlobStore } from '../results/blob-store.js';
 import { ResultFetcher } from '../results/fetcher.js';
 import { UrlSigner } from '../results/signer.js';
@@ -116,6 +116,8 @@ export function buildParts(options: {
   });
   const imageUrls = new GuardedFetcher({
     allowPrivate: config.outbound.allowPrivate,
+    privateHint:
+      'A gateway run on your own machine fetches from it and from private networks with IMAGE_URL_ALLOW_PRIVATE=true.',
     timeoutMs: config.outbound.timeoutMs,
     maxBytes: PICWISH_PNG_LIMITS.maxBytes,
     ...options.outbound,
@@ -160,7 +162,8 @@ export function buildParts(options: {
   const tasks = new TaskService(ledger, scheduler, blobs, shared.limiter, {
     spool: options.spool,
     taskDeadlineMs: config.picwish.taskDeadlineMs,
-    imageUrls,
+    // The gateway's own samples (GraphiQL's example) are answered without the network.
+    imageUrls: withSampleImages(imageUrls, SAMPLE_IMAGES, PICWISH_PNG_LIMITS.maxBytes),
     webhookUrls,
     defaultWebhookUrls: config.webhooks.tenantDefaults,
     onCreated: () => metrics.tasksCreated.inc(),

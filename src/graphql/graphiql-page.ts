@@ -45,7 +45,7 @@ export function createGraphiQLPage(options: GraphiQLOptions): GraphiQLPage {
     assets.set(path, { body, contentType });
     return path;
   };
-  const html = renderGraphiQL(options)
+  const html = withUrlParameters(renderGraphiQL(options))
     .replace(/<style>([\s\S]*?)<\/style>/g, (_tag, css: string) => {
       const path = add('graphiql', 'css', Buffer.from(css), 'text/css; charset=utf-8');
       return `<link rel="stylesheet" href="${path}" />`;
@@ -79,6 +79,34 @@ export function createGraphiQLPage(options: GraphiQLOptions): GraphiQLPage {
       },
     },
   };
+}
+
+/**
+ * Yoga's page reads `?query=` only; this makes it honour `?variables=` and `?operationName=` too,
+ * so docs can link ready-to-run examples. A link's `query` opens on its own (without the default
+ * tabs). The page's one render call gets the options through this function, in the page's script
+ * (served as a hashed file, so the policy needs no inline script for it).
+ */
+const URL_PARAMETERS = `function gatewayUrlParameters(options) {
+  var params = new URL(location.href).searchParams;
+  var merged = Object.assign({}, options);
+  if (params.get('query')) delete merged.defaultTabs;
+  if (params.get('variables')) merged.variables = params.get('variables');
+  if (params.get('operationName')) merged.operationName = params.get('operationName');
+  return merged;
+}
+`;
+
+function withUrlParameters(html: string): string {
+  const call =
+    /YogaGraphiQL\.renderYogaGraphiQL\(\s*window\.document\.querySelector\('#root'\),\s*(\{[\s\S]*?\}),\s*\);/;
+  if (!call.test(html))
+    throw new Error("Yoga's GraphiQL page no longer calls renderYogaGraphiQL as expected");
+  return html.replace(
+    call,
+    (_call, options: string) =>
+      `${URL_PARAMETERS}YogaGraphiQL.renderYogaGraphiQL(window.document.querySelector('#root'), gatewayUrlParameters(${options}));`,
+  );
 }
 
 /** The policy for one rendered page: any inline scripts by hash, everything else from the gateway. */

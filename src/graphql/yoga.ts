@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { MAX_BATCH_ITEMS } from '../core/batches.js';
 import { PICWISH_PNG_LIMITS } from '../images/limits.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { SAMPLE_ORIGIN } from '../outbound/index.js';
 import { decideCors } from '../shared/cors.js';
 import { createGraphiQLPage, type GraphiQLPage } from './graphiql-page.js';
 import { errorMasking } from './plugins/error-masking.js';
@@ -33,24 +34,37 @@ export const OPERATION_LIMITS = { ...DEFAULT_OPERATION_LIMITS, maxBatch: 10, max
  */
 export const MAX_REQUEST_BODY_BYTES = MAX_BATCH_ITEMS * (PICWISH_PNG_LIMITS.maxBytes + 64 * 1024) + 2_000_000;
 
-const DEFAULT_QUERY = `# Generate a background from a URL, then follow it live.
+/**
+ * GraphiQL's first tabs. The first runs as it is on a fresh gateway with no network: its image is
+ * the gateway's own sample (src/outbound/samples.ts answers it without fetching anything).
+ */
+const DEFAULT_TABS = [
+  {
+    query: `# Press ▶ to generate a background for the gateway's own sample image, served without the
+# network (see it at /samples/product.png). Put any public https URL in its place — or upload
+# a file on the demo page at / — then follow the task live in the next tab with its id.
 mutation Generate {
   generateBackground(input: {
-    image: { url: "https://example.com/product.png" }
+    image: { url: "${SAMPLE_ORIGIN}/samples/product.png" }
     background: { prompt: "white marble counter, soft daylight" }
   }) { id state queuePosition }
 }
-
+`,
+  },
+  {
+    query: `# Follows a task live: put the id from the first tab in the variables below.
 subscription Follow($id: ID!) {
   backgroundTaskUpdated(id: $id) { state progress images { url width height } error { code message } }
 }
-
-query Templates { sceneTypes { id name description } }
-`;
+`,
+    variables: '{ "id": "paste the id from the first tab" }',
+  },
+  { query: 'query Templates { sceneTypes { id name description } }\n' },
+];
 
 /** The gateway's GraphiQL page (graphiql-page.ts): Yoga renders it, the node handler serves its assets. */
 export function createGatewayGraphiQL(): GraphiQLPage {
-  return createGraphiQLPage({ title: 'PicWish background gateway', defaultQuery: DEFAULT_QUERY });
+  return createGraphiQLPage({ title: 'PicWish background gateway', defaultTabs: DEFAULT_TABS });
 }
 
 /**

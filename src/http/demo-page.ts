@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import type { ImmutableAsset } from './immutable-assets.js';
 
 /** What `/about.json` tells the demo page (and operators): which engine answers, whether keys are needed. */
 export interface AboutGateway {
@@ -8,25 +9,13 @@ export interface AboutGateway {
   readonly apiKeyRequired: boolean;
 }
 
-interface Asset {
-  readonly body: Buffer;
-  readonly contentType: string;
-}
+/** Where the built page's hashed files are served (scripts/build-kit.ts names them so). */
+const DEMO_ASSET_PREFIX = '/demo/';
 
-/** Path → file in `src/http/demo/`, and its content type. */
-const ASSETS = {
-  '/': ['index.html', 'text/html; charset=utf-8'],
-  '/demo.js': ['demo.js', 'text/javascript; charset=utf-8'],
-  '/demo-input.js': ['demo-input.js', 'text/javascript; charset=utf-8'],
-  '/demo-results.js': ['demo-results.js', 'text/javascript; charset=utf-8'],
-  '/demo-history.js': ['demo-history.js', 'text/javascript; charset=utf-8'],
-  '/demo.css': ['demo.css', 'text/css; charset=utf-8'],
-  '/demo-output.css': ['demo-output.css', 'text/css; charset=utf-8'],
-  '/demo-history.css': ['demo-history.css', 'text/css; charset=utf-8'],
-} as const;
-
-/** Where the page imports the client kit from (the browser bundle of client/). */
-const KIT_PATH = '/kit/gateway-client.js';
+const CONTENT_TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
 
 /** Headers of every HTML page the gateway serves (the demo page, GraphiQL): no sniffing, framing or referrer. */
 export const HTML_SECURITY_HEADERS = {
@@ -48,71 +37,66 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /**
- * The demo assets are plain files (no build step of their own; they import the kit bundle). tsc does not copy them to dist/, so they are
- * read from the source tree: `./demo/` next to this module under src/, or `../../src/http/demo/`
- * from dist/http/. Read once, at start-up.
+ * The page as `npm run build` left it in dist/demo/ (scripts/build-kit.ts): found from dist/http/
+ * and from src/http/ (tests, `tsx`). Read once, at start-up; the gateway needs nothing of src/.
+ * Without a build the page at `/` says how to make one, and the rest of the gateway is unaffected.
  */
-function demoAssetsDir(): string {
-  const candidates = [new URL('./demo/', import.meta.url), new URL('../../src/http/demo/', import.meta.url)];
+function builtDemo(): { html: Buffer; assets: Map<string, ImmutableAsset> } | null {
+  const candidates = [new URL('../demo/', import.meta.url), new URL('../../dist/demo/', import.meta.url)];
   for (const candidate of candidates) {
     const dir = fileURLToPath(candidate);
-    if (existsSync(`${dir}index.html`)) return dir;
+    if (!existsSync(`${dir}manifest.json`)) continue;
+    const manifest = JSON.parse(readFileSync(`${dir}manifest.json`, 'utf8')) as { files: string[] };
+    const assets = new Map<string, ImmutableAsset>();
+    for (const file of manifest.files) {
+      const extension = file.slice(file.lastIndexOf('.') + 1);
+      const contentType = CONTENT_TYPES[extension] ?? 'application/octet-stream';
+      assets.set(`${DEMO_ASSET_PREFIX}${file}`, { body: readFileSync(`${dir}${file}`), contentType });
+    }
+    return { html: readFileSync(`${dir}index.html`), assets };
   }
-  throw new Error(`The demo page assets are missing (looked in ${candidates.map(String).join(', ')})`);
+  return null;
+}
+
+const NOT_BUILT = Buffer.from(
+  '<!doctype html><html lang="en"><head><meta charset="utf-8" /><title>Demo page not built</title></head>' +
+    '<body><p>The demo page is not built: run <code>npm run build</code> (or <code>npm run build:kit</code>) and restart the gateway. GraphQL is at <a href="/graphql">/graphql</a>.</p></body></html>\n',
+);
+
+/** The demo page: its HTML and `/about.json` answered by `handle`, its hashed files for the immutable-asset route. */
+export interface DemoRoutes {
+  readonly handle: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+  /** Path → script bundle or style sheet, named by content hash (src/http/immutable-assets.ts serves them). */
+  readonly assets: ReadonlyMap<string, ImmutableAsset>;
 }
 
 /**
- * The browser bundle of the client kit, built by `npm run build` (scripts/build-kit.ts) into
- * dist/client/browser/: found from src/http/ and from dist/http/. Without it (a checkout that
- * was never built) the page gets a module that says so, and the rest of the gateway is unaffected.
+ * Serves the demo page at `/` (always revalidated: it names the current hashed files) and
+ * `/about.json`; its scripts (the client kit among them) and style sheet are `assets`, served
+ * compressed and cached like GraphiQL's.
  */
-function kitBundle(): Buffer {
-  const candidates = [
-    new URL('../../dist/client/browser/gateway-client.js', import.meta.url),
-    new URL('../client/browser/gateway-client.js', import.meta.url),
-  ];
-  const found = candidates.find((candidate) => existsSync(candidate));
-  if (found) return readFileSync(found);
-  const message = 'The client kit is not built: run `npm run build` (or `npm run build:kit`) and restart.';
-  return Buffer.from(`throw new Error(${JSON.stringify(message)});\n`);
-}
-
-/**
- * Serves the demo page at `/` with its scripts (the client kit among them), style sheet, and
- * `/about.json`. Returns a handler that answers and returns true for its paths, false otherwise.
- */
-export function createDemoRoutes(
-  about: AboutGateway,
-): (req: IncomingMessage, res: ServerResponse, path: string) => boolean {
-  const dir = demoAssetsDir();
-  const assets = new Map<string, Asset>(
-    Object.entries(ASSETS).map(([path, [file, contentType]]) => [
-      path,
-      { body: readFileSync(`${dir}${file}`), contentType },
-    ]),
-  );
-  assets.set(KIT_PATH, { body: kitBundle(), contentType: 'text/javascript; charset=utf-8' });
+export function createDemoRoutes(about: AboutGateway): DemoRoutes {
+  const built = builtDemo();
+  const page = built?.html ?? NOT_BUILT;
   const aboutBody = Buffer.from(JSON.stringify(about));
-  return (req, res, path) => {
-    const asset =
-      path === '/about.json'
-        ? { body: aboutBody, contentType: 'application/json; charset=utf-8' }
-        : assets.get(path);
-    if (!asset) return false;
+  const handle = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
+    if (path !== '/' && path !== '/about.json') return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return true;
     }
-    res.writeHead(200, {
-      'content-type': asset.contentType,
-      'content-length': asset.body.length,
+    const body = path === '/' ? page : aboutBody;
+    res.writeHead(path === '/' && !built ? 503 : 200, {
+      'content-type': path === '/' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
+      'content-length': body.length,
       'cache-control': 'no-cache',
       'x-content-type-options': 'nosniff',
       ...(path === '/'
         ? { 'content-security-policy': CONTENT_SECURITY_POLICY, ...HTML_SECURITY_HEADERS }
         : {}),
     });
-    res.end(req.method === 'HEAD' ? undefined : asset.body);
+    res.end(req.method === 'HEAD' ? undefined : body);
     return true;
   };
+  return { handle, assets: built?.assets ?? new Map() };
 }

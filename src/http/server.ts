@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { ServerContext } from '../graphql/server-context.js';
 import type { createGatewayYoga } from '../graphql/yoga.js';
+import { SAMPLE_IMAGES } from '../images/index.js';
 import { requestIdFrom, runInRequestScope } from '../observability/logging.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { traceRequest } from '../observability/tracing.js';
@@ -73,7 +74,9 @@ export interface Readiness {
  * | `/graphql/stream` | the graphql-sse protocol, both modes |
  * | `/files/<key>` | stored results behind signed links |
  * | `/healthz`, `/readyz`, `/metrics` | liveness, readiness, Prometheus |
- * | `/`, `/demo*.js`, `/demo*.css`, `/kit/gateway-client.js`, `/about.json` | the demo page on the client kit (no CDN) |
+ * | `/`, `/about.json` | the demo page on the client kit (no CDN), built into dist/demo/ |
+ * | `/demo/<name>.<hash>.<ext>` | the demo page's scripts (the client kit among them) and style sheet |
+ * | `/samples/product.png` | a sample foreground (GraphiQL's example names it as `https://gateway.invalid/…`) |
  * | `/graphiql/<name>.<hash>.<ext>` | GraphiQL's script bundle, style sheet and icon |
  *
  * Authentication happens here, once, for every GraphQL transport; the GraphiQL page itself loads
@@ -84,7 +87,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
   const demo = createDemoRoutes(deps.about ?? { engine: 'picwish', apiKeyRequired: deps.auth.required });
   const operator = deps.operator ?? (() => true);
   const files = new Renditions(deps.blobs);
-  const assets = createImmutableAssets(deps.assets ?? new Map());
+  const assets = createImmutableAssets(new Map([...(deps.assets ?? []), ...demo.assets]));
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '/';
     // The GraphQL paths exactly as clients send them need no URL parser (a hot path); anything
@@ -110,7 +113,19 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
       res.writeHead(200, { 'content-type': deps.metrics.registry.contentType }).end(body);
       return;
     }
-    if (demo(req, res, path)) return;
+    if (demo.handle(req, res, path)) return;
+    const sample = SAMPLE_IMAGES.get(path);
+    if (sample) {
+      const body = await sample();
+      res.writeHead(200, {
+        'content-type': 'image/png',
+        'content-length': body.length,
+        'cache-control': 'public, max-age=86400',
+        'x-content-type-options': 'nosniff',
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
     if (await assets(req, res, path)) return;
     sendJson(res, 404, { error: 'not found' });
   };

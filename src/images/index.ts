@@ -8,6 +8,12 @@ export { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
 export { type SpooledPhoto, spoolAndInspectPhoto } from './photo.js';
 export { type PngFacts, readPngHeader } from './png-header.js';
 export type { PngSource, StreamedPng } from './png-stream.js';
-export { IMAGE_PROBLEM_REASONS, type ImageProblem, type ImageProblemReason } from './problems.js';
+export {
+  IMAGE_PROBLEM_REASONS,
+  type ImageProblem,
+  type ImageProblemReason,
+  REMOVE_BACKGROUND_HINT,
+} from './problems.js';
+export { SAMPLE_IMAGES } from './samples.js';
 export { type SpooledPng, spoolPng } from './spool.js';
 export { checkDecodedTransparency } from './transparency.js';

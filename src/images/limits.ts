@@ -1,5 +1,5 @@
 import type { PngFacts } from './png-header.js';
-import { type ImageProblem, problem } from './problems.js';
+import { type ImageProblem, problem, REMOVE_BACKGROUND_HINT } from './problems.js';
 
 /** The size rules an input must meet; a parameter so tests and other upstreams can use smaller ones. */
 export interface PngLimits {
@@ -47,7 +47,7 @@ export function checkCanBeTransparent(facts: PngFacts): ImageProblem | undefined
   const kind = OPAQUE_COLOR_TYPE_NAMES[facts.colorType] ?? `colour type ${facts.colorType}`;
   return problem(
     'NOT_TRANSPARENT',
-    `The PNG is ${kind} without an alpha channel or a tRNS chunk; the foreground must be transparent.`,
+    `The PNG is ${kind} without an alpha channel or a tRNS chunk; the foreground must be a transparent PNG. ${REMOVE_BACKGROUND_HINT}`,
   );
 }
 

@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { err, ok, type Result } from '../shared/result.js';
-import { type ImageProblem, problem } from './problems.js';
+import { type ImageProblem, problem, REMOVE_BACKGROUND_HINT } from './problems.js';
 
 /** What the bytes before the first IDAT say about a PNG: enough to refuse it before any pixel arrives. */
 export interface PngFacts {
@@ -112,7 +112,12 @@ export class PngHeaderScanner {
         const looks = lookalike
           ? `it looks like ${lookalike.name}`
           : 'its first bytes are not the PNG signature';
-        this.#outcome = err(problem('NOT_PNG', `The file is not a PNG (${looks}); only PNG is accepted.`));
+        this.#outcome = err(
+          problem(
+            'NOT_PNG',
+            `The file is not a PNG (${looks}); the foreground must be a transparent PNG. ${REMOVE_BACKGROUND_HINT}`,
+          ),
+        );
         return at;
       }
     }

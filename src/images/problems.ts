@@ -24,6 +24,13 @@ export interface ImageProblem {
   message: string;
 }
 
+/**
+ * What a refusal of an opaque or non-PNG foreground adds: the way to use such an image anyway.
+ * Those refusals only happen without `removeBackground`, which takes JPEG, PNG and WebP photos.
+ */
+export const REMOVE_BACKGROUND_HINT =
+  'To use a photo with its background (JPEG, PNG or WebP), send removeBackground: true and the background is removed first.';
+
 /** Builds a problem in one expression, so checks read as `return err(problem(...))`. */
 export function problem(reason: ImageProblemReason, message: string): ImageProblem {
   return { reason, message };

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import sharp, { type SharpOptions } from 'sharp';
 import { err, ok, type Result } from '../shared/result.js';
 import { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
-import { type ImageProblem, problem } from './problems.js';
+import { type ImageProblem, problem, REMOVE_BACKGROUND_HINT } from './problems.js';
 
 /**
  * Full decode check of a spooled file: the header can promise transparency (alpha channel, tRNS)
@@ -29,13 +29,18 @@ export async function checkDecodedTransparency(
   try {
     const metadata = await sharp(path, options).metadata();
     if (metadata.format !== 'png') {
-      return err(problem('NOT_PNG', `The file is not a PNG (libvips reads it as ${metadata.format}).`));
+      return err(
+        problem(
+          'NOT_PNG',
+          `The file is not a PNG (libvips reads it as ${metadata.format}); the foreground must be a transparent PNG. ${REMOVE_BACKGROUND_HINT}`,
+        ),
+      );
     }
     if (!metadata.hasAlpha) {
       return err(
         problem(
           'NOT_TRANSPARENT',
-          `The PNG decodes to ${metadata.channels} channel(s) without alpha; the foreground must be transparent.`,
+          `The PNG decodes to ${metadata.channels} channel(s) without alpha; the foreground must be a transparent PNG. ${REMOVE_BACKGROUND_HINT}`,
         ),
       );
     }
@@ -82,6 +87,6 @@ function hasVisibleSample(alpha: Uint8Array): boolean {
 function fullyOpaque(maxAlpha: number): ImageProblem {
   return problem(
     'NO_TRANSPARENT_PIXEL',
-    `Every pixel is fully opaque (the lowest alpha is ${maxAlpha} of ${maxAlpha}); at least one pixel must be transparent.`,
+    `Every pixel is fully opaque (the lowest alpha is ${maxAlpha} of ${maxAlpha}); at least one pixel must be transparent. ${REMOVE_BACKGROUND_HINT}`,
   );
 }

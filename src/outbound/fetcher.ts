@@ -8,6 +8,8 @@ import { type OutboundProblem, outboundProblem } from './problems.js';
 export interface GuardedFetcherOptions {
   /** Lets URLs reach loopback and private networks (`IMAGE_URL_ALLOW_PRIVATE`). */
   readonly allowPrivate: boolean;
+  /** Added to refusals of loopback and private addresses: which setting opens them. @default none */
+  readonly privateHint?: string;
   /**
    * URLs (only their origins count) that the gateway's own configuration names, reachable
    * wherever they point; a redirect away from them is checked like any other URL.
@@ -65,6 +67,7 @@ export class GuardedFetcher {
       allowPrivate: options.allowPrivate,
       trustedOrigins: new Set((options.trustedOrigins ?? []).map(originOfUrl)),
       resolve: options.resolve ?? systemResolver,
+      ...(options.privateHint ? { privateHint: options.privateHint } : {}),
     };
     this.#policy = policy;
     const dial = options.connector ?? buildConnector({ timeout: Math.min(options.timeoutMs, 10_000) });

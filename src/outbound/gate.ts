@@ -1,6 +1,13 @@
 import { lookup } from 'node:dns/promises';
 import { err, ok, type Result } from '../shared/result.js';
-import { classifyAddress, isAllowedAddress, isLocalhostName, literalAddress } from './address.js';
+import {
+  type AddressCategory,
+  classifyAddress,
+  isAllowedAddress,
+  isLocalhostName,
+  literalAddress,
+  PRIVATE_CATEGORIES,
+} from './address.js';
 import { type OutboundProblem, outboundProblem } from './problems.js';
 
 /** One address a name resolved to. */
@@ -32,6 +39,11 @@ export interface GatePolicy {
    */
   readonly trustedOrigins: ReadonlySet<string>;
   readonly resolve: Resolver;
+  /**
+   * Added to a refusal of an address that `allowPrivate` would open (loopback, private networks),
+   * telling the operator which setting opens them. @default none
+   */
+  readonly privateHint?: string;
 }
 
 /** Where a connection is about to go, as the HTTP client names it. */
@@ -57,10 +69,12 @@ export async function admitConnection(
     if (trusted || isAllowedAddress(literal, policy.allowPrivate)) {
       return ok({ address: literal, family: literal.includes(':') ? 6 : 4 });
     }
-    return err(notAllowed(`is ${describe(classifyAddress(literal))}`));
+    return err(
+      notAllowed(`is ${describe(classifyAddress(literal))}`, hintFor(classifyAddress(literal), policy)),
+    );
   }
   if (!trusted && isLocalhostName(target.hostname) && !policy.allowPrivate) {
-    return err(notAllowed('names this machine (localhost)'));
+    return err(notAllowed('names this machine (localhost)', policy.privateHint));
   }
   let addresses: readonly ResolvedAddress[];
   try {
@@ -74,7 +88,10 @@ export async function admitConnection(
   }
   if (trusted) return ok(first);
   const refused = addresses.find(({ address }) => !isAllowedAddress(address, policy.allowPrivate));
-  if (refused) return err(notAllowed(`resolves to ${describe(classifyAddress(refused.address))}`));
+  if (refused) {
+    const category = classifyAddress(refused.address);
+    return err(notAllowed(`resolves to ${describe(category)}`, hintFor(category, policy)));
+  }
   return ok(first);
 }
 
@@ -111,9 +128,14 @@ function describe(category: string): string {
   return DESCRIPTIONS[category] ?? 'an address the gateway does not fetch from';
 }
 
-function notAllowed(detail: string): OutboundProblem {
+function notAllowed(detail: string, hint?: string): OutboundProblem {
   return outboundProblem(
     'URL_NOT_ALLOWED',
-    `The URL's host ${detail}; the gateway only fetches from public internet addresses.`,
+    `The URL's host ${detail}; the gateway only fetches from public internet addresses.${hint ? ` ${hint}` : ''}`,
   );
+}
+
+/** The policy's hint, for the categories `allowPrivate` opens (never for metadata and the like). */
+function hintFor(category: AddressCategory, policy: GatePolicy): string | undefined {
+  return PRIVATE_CATEGORIES.has(category) ? policy.privateHint : undefined;
 }

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKitBundle } from '../../scripts/build-kit.js';
+import { buildDemo } from '../../scripts/build-kit.js';
 import {
   dropFile,
   hasChromium,
@@ -30,19 +31,23 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
   let product: Buffer;
   let tiny: Buffer;
   let photo: Buffer;
+  let opaque: Buffer;
 
   beforeAll(async () => {
     // The page imports the kit's browser bundle, which `npm run build` writes; build it first.
-    await buildKitBundle();
+    await buildDemo();
     // No PICWISH_API_KEY: the gateway runs on its own built-in local engine, as `npm start` would.
     [stack, browser] = await Promise.all([
       startStack({ env: { PICWISH_API_KEY: '', LOCAL_ENGINE_DURATION_MS: '3000' } }),
       launchChromium(),
     ]);
-    [product, tiny, photo] = await Promise.all([
+    [product, tiny, photo, opaque] = await Promise.all([
       transparentPng(600, 400),
       transparentPng(64, 64),
       productPhotoJpeg(),
+      sharp({ create: { width: 600, height: 400, channels: 3, background: '#ffffff' } })
+        .png()
+        .toBuffer(),
     ]);
     mkdirSync('test-results', { recursive: true });
   }, 120_000);
@@ -178,6 +183,43 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
       expect(await page.locator('#image').getAttribute('aria-invalid')).toBe('true');
       expect(await page.locator('#results img').count()).toBe(0);
       expect(await page.locator('#submit').isEnabled()).toBe(true);
+      expect(refused).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('demo page: checks type, size, pixels and prompt length before uploading (every problem at once), and shows the gateway’s fix for an opaque PNG', async () => {
+    const { context, page, refused } = await openDemo(stack.url);
+    const uploads: string[] = [];
+    page.on('request', (request) => {
+      if ((request.headers()['content-type'] ?? '').startsWith('multipart/')) uploads.push(request.url());
+    });
+    try {
+      await page.setInputFiles('#image', { name: 'tiny.png', mimeType: 'image/png', buffer: tiny });
+      await page.fill('#prompt', 'p'.repeat(1100));
+      // Nothing cuts a long prompt short behind the person's back.
+      expect(await page.inputValue('#prompt')).toHaveLength(1100);
+      await page.click('#submit');
+      const error = page.locator('#error');
+      await error.waitFor({ state: 'visible', timeout: 30_000 });
+      const both = await error.textContent();
+      expect(both).toMatch(/at least 256 px.*IMAGE_TOO_SMALL/);
+      expect(both).toMatch(/1100 characters.*at most 1024.*PROMPT_TOO_LONG/);
+      expect(await page.locator('#image').getAttribute('aria-invalid')).toBe('true');
+      expect(await page.locator('#prompt').getAttribute('aria-invalid')).toBe('true');
+      expect(uploads).toEqual([]);
+
+      // An opaque PNG passes the page's checks; the gateway's refusal says what to do.
+      await page.setInputFiles('#image', { name: 'opaque.png', mimeType: 'image/png', buffer: opaque });
+      await page.fill('#prompt', 'a sunny beach');
+      await page.click('#submit');
+      await expect.poll(() => error.textContent(), { timeout: 30_000 }).toMatch(/NOT_TRANSPARENT/);
+      const fix = await error.textContent();
+      expect(fix).toContain('removeBackground: true');
+      expect(fix).toContain('JPEG, PNG or WebP');
+      expect(fix).toContain('tick “Remove the background first”');
+      expect(uploads).toHaveLength(1);
       expect(refused).toEqual([]);
     } finally {
       await context.close();

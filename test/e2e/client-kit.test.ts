@@ -126,19 +126,27 @@ describe('createGatewayClient', () => {
     expect((await cancels[0])?.id).toBe(task.id);
   });
 
-  it('a refused input rejects with a GatewayError carrying code, reason and field', async () => {
+  it('a refused input rejects with a GatewayError carrying code, reason, and every problem under the kit input names', async () => {
     const tiny = await transparentPng(64, 64);
-    const refusal = await client.generate({ image: pngFile(tiny), background: { prompt: PROMPT } }).then(
+    const long = 'marble '.repeat(300);
+    const refusal = await client.generate({ image: pngFile(tiny), background: { prompt: long } }).then(
       () => null,
       (error: unknown) => error,
     );
     expect(refusal).toBeInstanceOf(GatewayError);
     const error = refusal as GatewayError;
     expect(error.code).toBe('BAD_USER_INPUT');
-    expect(error.reason).toBe('IMAGE_TOO_SMALL');
-    expect(error.field).toBe('input.image.file');
-    expect(error.problems[0]).toMatchObject({ reason: 'IMAGE_TOO_SMALL', field: 'input.image.file' });
-    expect(error.message).toMatch(/at least 256 px/);
+    // The prompt comes first (as before the image was checked too), then the image.
+    expect(error.reason).toBe('PROMPT_TOO_LONG');
+    expect(error.field).toBe('background.prompt');
+    expect(error.problems).toEqual([
+      expect.objectContaining({ reason: 'PROMPT_TOO_LONG', field: 'background.prompt' }),
+      expect.objectContaining({
+        reason: 'IMAGE_TOO_SMALL',
+        field: 'image',
+        message: expect.stringMatching(/at least 256 px/),
+      }),
+    ]);
   });
 
   it('follow() of an unknown task rejects with NOT_FOUND instead of reconnecting', async () => {

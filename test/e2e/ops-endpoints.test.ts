@@ -5,7 +5,10 @@ import { GenerateFromFileDocument, type GenerateFromFileMutation } from '../gene
 import { transparentPng } from '../support/fixtures.js';
 import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
 
-/** What operators and browsers get besides GraphQL: probes, metrics, the demo page and its labels. */
+/**
+ * What operators and browsers get besides GraphQL: probes, metrics, and what the demo page is told
+ * (the page itself: test/e2e/built-gateway-serves-its-pages.test.ts).
+ */
 
 async function gauge(url: string, name: string): Promise<number | undefined> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -66,29 +69,6 @@ describe('operations endpoints', () => {
     for (const name of ['gateway_queue_length', 'gateway_running_tasks', 'graphql_operations_total']) {
       expect(text).toContain(`# TYPE ${name} `);
     }
-  });
-
-  it('GET / serves the demo page with a same-origin content security policy, and its assets', async () => {
-    const page = await fetch(`${stack.url}/`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
-    const html = await page.text();
-    expect(html).toContain('<input id="image" name="image" type="file"');
-    expect(html).not.toMatch(/https?:\/\//);
-    for (const [path, type] of [
-      ['/demo.js', /^text\/javascript/],
-      ['/demo.css', /^text\/css/],
-      ['/kit/gateway-client.js', /^text\/javascript/],
-    ] as const) {
-      const asset = await fetch(`${stack.url}${path}`);
-      expect(asset.status, path).toBe(200);
-      expect(asset.headers.get('content-type'), path).toMatch(type);
-      expect((await asset.text()).length, path).toBeGreaterThan(0);
-    }
-    const head = await fetch(`${stack.url}/demo.js`, { method: 'HEAD' });
-    expect(head.status).toBe(200);
-    expect((await fetch(`${stack.url}/`, { method: 'POST' })).status).toBe(405);
   });
 
   it('/about.json says the gateway talks to PicWish when it has a PicWish key, and that no key is needed', async () => {

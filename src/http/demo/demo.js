@@ -1,8 +1,10 @@
-// The demo page, built on the client kit (served by the gateway at /kit/gateway-client.js):
-// pick a foreground, describe or pick a background, follow the task live, compare and download
-// the results, browse recent tasks. Plain browser modules, no third-party code, no CDN.
+// The demo page, built on the client kit: pick a foreground, describe or pick a background, follow
+// the task live, compare and download the results, browse recent tasks. Plain browser modules, no
+// third-party code, no CDN; scripts/build-kit.ts bundles them into dist/demo/ and points the
+// '/kit/gateway-client.js' import at the kit's content-hashed browser bundle.
 
 import { createGatewayClient, GatewayError } from '/kit/gateway-client.js';
+import { checkBeforeUpload } from './demo-checks.js';
 import { createHistory } from './demo-history.js';
 import { createImageInput } from './demo-input.js';
 import { showPlaceholders, showResults } from './demo-results.js';
@@ -33,13 +35,31 @@ function showError(message) {
   box.hidden = !message;
 }
 
+/** Refusals whose fix on this page is the “Remove the background first” box. */
+const NEEDS_CUTOUT = new Set(['NOT_PNG', 'NOT_TRANSPARENT', 'NO_TRANSPARENT_PIXEL']);
+
+/** One line per problem: the gateway's own message (which says the fix) and its reason. */
+function explainProblem({ message, reason }) {
+  const tick =
+    NEEDS_CUTOUT.has(reason) && !wantsCutout() ? ' On this page: tick “Remove the background first”.' : '';
+  return `${message}${tick} (${reason})`;
+}
+
 function explain(error) {
   if (error instanceof GatewayError) {
-    return error.code === 'NETWORK_ERROR'
-      ? error.message
-      : `${error.message} (${error.reason ?? error.code})`;
+    if (error.code === 'NETWORK_ERROR') return error.message;
+    if (error.problems.length > 0) return error.problems.map(explainProblem).join('\n');
+    return `${error.message} (${error.reason ?? error.code})`;
   }
   return error?.message ?? String(error);
+}
+
+/** Marks the inputs a refusal names (the kit names them as its input does: `image`, `background.prompt`). */
+function markFields(fields) {
+  if (fields.some((field) => field === 'image' || field.startsWith('image.'))) image.markInvalid();
+  if (fields.some((field) => field === 'prompt' || field === 'background.prompt')) {
+    $('prompt').setAttribute('aria-invalid', 'true');
+  }
 }
 
 function secondsUntil(iso) {
@@ -123,6 +143,16 @@ async function onSubmit(event) {
     $('prompt').focus();
     return showError('Describe the background, or pick a template.');
   }
+  $('prompt').removeAttribute('aria-invalid');
+  const problems = await checkBeforeUpload({
+    file: source instanceof Blob ? source : null,
+    removeBackground: wantsCutout(),
+    prompt: background.prompt ?? '',
+  });
+  if (problems.length > 0) {
+    markFields(problems.map((problem) => problem.field));
+    return showError(problems.map(explainProblem).join('\n'));
+  }
   const batchSize = Number(document.querySelector('input[name="batch"]:checked')?.value ?? 2);
   const foregroundUrl = image.previewUrl();
   const run = { controller: new AbortController(), id: null };
@@ -146,10 +176,7 @@ async function onSubmit(event) {
     finish(task, foregroundUrl);
   } catch (error) {
     if (run.controller.signal.aborted) return;
-    if (error instanceof GatewayError && error.field?.startsWith('input.image')) image.markInvalid();
-    if (error instanceof GatewayError && error.field?.startsWith('input.background.prompt')) {
-      $('prompt').setAttribute('aria-invalid', 'true');
-    }
+    if (error instanceof GatewayError) markFields(error.problems.map((problem) => problem.field));
     $('progress').hidden = true;
     $('status').textContent = '';
     $('results').replaceChildren();

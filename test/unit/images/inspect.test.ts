@@ -10,6 +10,7 @@ import {
   checkDecodedTransparency,
   PICWISH_PNG_LIMITS,
   type PngLimits,
+  REMOVE_BACKGROUND_HINT,
   readPngHeader,
   spoolAndInspectPng,
   spoolPng,
@@ -273,7 +274,7 @@ describe('spoolAndInspectPng', () => {
       path,
     );
     expect(message).toBe(
-      'The PNG is RGB without an alpha channel or a tRNS chunk; the foreground must be transparent.',
+      `The PNG is RGB without an alpha channel or a tRNS chunk; the foreground must be a transparent PNG. ${REMOVE_BACKGROUND_HINT}`,
     );
   });
 
@@ -285,7 +286,7 @@ describe('spoolAndInspectPng', () => {
       path,
     );
     expect(message).toBe(
-      'Every pixel is fully opaque (the lowest alpha is 255 of 255); at least one pixel must be transparent.',
+      `Every pixel is fully opaque (the lowest alpha is 255 of 255); at least one pixel must be transparent. ${REMOVE_BACKGROUND_HINT}`,
     );
   });
 
@@ -346,7 +347,12 @@ describe('spoolAndInspectPng', () => {
     const { stream, counter } = countingStream(fixtures.jpeg.subarray(0, 100), 20 * 1024 * 1024);
     const path = destination();
     const message = await expectProblem(await spoolAndInspectPng(stream, path), 'NOT_PNG', path);
-    expect(message).toBe('The file is not a PNG (it looks like a JPEG); only PNG is accepted.');
+    expect(message).toBe(
+      `The file is not a PNG (it looks like a JPEG); the foreground must be a transparent PNG. ${REMOVE_BACKGROUND_HINT}`,
+    );
+    expect(message).toMatch(
+      /removeBackground: true.*JPEG, PNG or WebP|JPEG, PNG or WebP.*removeBackground: true/,
+    );
     expect(counter.pulled).toBeLessThan(2 * 1024 * 1024);
   });
 
