@@ -94,6 +94,10 @@ export interface Config {
     readonly requestTimeoutMs: number;
     /** `REQUEST_IDLE_TIMEOUT_MS`: the longest a request body may pause before it is cut off. */
     readonly requestIdleTimeoutMs: number;
+    /** `REQUEST_BODY_MIN_BYTES_PER_SECOND`: the slowest a body may arrive, per window; 0: no floor. */
+    readonly requestBodyMinBytesPerSecond: number;
+    /** `REQUEST_BODY_RATE_WINDOW_MS`: the window over which that rate is judged. */
+    readonly requestBodyRateWindowMs: number;
     /** `METRICS_TOKEN`: the Bearer token for /metrics and /readyz details; null: none. */
     readonly metricsToken: string | null;
     /** `CORS_ORIGINS`: the only origins answered (with credentials); null: any, without. */
@@ -270,6 +274,14 @@ export function loadConfig(
       http: {
         requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
         requestIdleTimeoutMs: integer(env, 'REQUEST_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
+        requestBodyMinBytesPerSecond: integer(
+          env,
+          'REQUEST_BODY_MIN_BYTES_PER_SECOND',
+          1_024,
+          0,
+          1_000_000_000,
+        ),
+        requestBodyRateWindowMs: integer(env, 'REQUEST_BODY_RATE_WINDOW_MS', 10_000, 100, 60_000),
         metricsToken: metricsToken(env),
         corsOrigins: corsOrigins(env),
         sseReservationTtlMs: integer(env, 'SSE_RESERVATION_TTL_MS', 5_000, 100, 600_000),
