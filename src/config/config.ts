@@ -39,6 +39,11 @@ export interface Config {
     /** `PICWISH_MAX_IMAGE_BYTES`: the largest input sent; bigger ones are fitted (downscaled). */
     readonly maxImageBytes: number;
     /**
+     * `IMAGE_DECODE_BUDGET_MB` in bytes: the most one decode of an input may hold at once; an
+     * interlaced PNG, progressive JPEG or WebP needing more is refused before decoding.
+     */
+    readonly decodeBudgetBytes: number;
+    /**
      * What PicWish charges, for the credit fields and metrics: `PICWISH_CREDITS_PER_IMAGE` per
      * generated image, `PICWISH_CUTOUT_CREDITS` per background removal that came back (#14).
      */
@@ -237,6 +242,7 @@ export function loadConfig(
         qps: decimal(env, 'PICWISH_QPS', 2, 0.01, 1000),
         taskDeadlineMs: integer(env, 'PICWISH_TASK_DEADLINE_MS', 300_000, 1_000, 86_400_000),
         maxImageBytes: integer(env, 'PICWISH_MAX_IMAGE_BYTES', 20 * 1024 * 1024, 1024, 20 * 1024 * 1024),
+        decodeBudgetBytes: integer(env, 'IMAGE_DECODE_BUDGET_MB', 128, 1, 4096) * 1024 * 1024,
         credits: {
           perImage: integer(env, 'PICWISH_CREDITS_PER_IMAGE', 3, 0, 1_000_000),
           cutout: integer(env, 'PICWISH_CUTOUT_CREDITS', 1, 0, 1_000_000),

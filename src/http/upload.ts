@@ -29,7 +29,14 @@ export function isMultipart(req: IncomingMessage): boolean {
  * a reset. Returns false when it already answered.
  */
 export async function preparseUpload(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  res.once('finish', () => discardRest(req));
+  const parser = watchParser(req);
+  res.once('finish', () => {
+    // A file refused from its first bytes leaves the multipart parser waiting on a stream nobody
+    // reads: detached, the rest of the body is read and dropped, and the connection serves the
+    // client's next request instead of stalling until it is reset.
+    if (!req.readableEnded) parser.stop();
+    discardRest(req);
+  });
   if (!PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) {
     refuse(
       req,
@@ -40,7 +47,6 @@ export async function preparseUpload(req: IncomingMessage, res: ServerResponse):
     );
     return false;
   }
-  const parser = watchParser(req);
   try {
     // One byte over the limit lets the spool tell "exactly 20 MB" from "more than 20 MB".
     const operations: unknown = await processRequest(req, res, {
