@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { spoolAndInspectPng } from '../images/inspect.js';
-import { PICWISH_PNG_LIMITS, type PngLimits } from '../images/limits.js';
+import { DECODE_BUDGET_BYTES, PICWISH_PNG_LIMITS, type PngLimits } from '../images/limits.js';
 import { spoolAndInspectPhoto } from '../images/photo.js';
 import type { ImageProblem } from '../images/problems.js';
 import { ok, type Result } from '../shared/result.js';
@@ -58,14 +58,18 @@ export class UploadSpool {
   readonly #limits: PngLimits;
   readonly #mirror: SpoolMirror | null;
 
-  /** `maxImageBytes` is PICWISH_MAX_IMAGE_BYTES: what PicWish takes; larger inputs are fitted to it. */
+  /**
+   * `maxImageBytes` is PICWISH_MAX_IMAGE_BYTES: what PicWish takes; larger inputs are fitted to it.
+   * `decodeBudgetBytes` is IMAGE_DECODE_BUDGET_MB (limits.ts, `maxDecodeBytes`).
+   */
   constructor(
     dir: string,
     maxImageBytes: number = PICWISH_PNG_LIMITS.maxBytes,
     mirror: SpoolMirror | null = null,
+    decodeBudgetBytes: number = DECODE_BUDGET_BYTES,
   ) {
     this.dir = dir;
-    this.#limits = { ...PICWISH_PNG_LIMITS, maxBytes: maxImageBytes };
+    this.#limits = { ...PICWISH_PNG_LIMITS, maxBytes: maxImageBytes, maxDecodeBytes: decodeBudgetBytes };
     this.#mirror = mirror;
     mkdirSync(dir, { recursive: true });
   }

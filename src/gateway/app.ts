@@ -52,6 +52,7 @@ export async function startGateway(
     join(config.dataDir, 'spool'),
     config.picwish.maxImageBytes,
     blobStore.spoolMirror,
+    config.picwish.decodeBudgetBytes,
   );
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const shared = await sharedParts(config, logger);

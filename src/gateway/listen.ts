@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { endIdleBodies, type RequestTimeouts, requestTimeLimits } from '../http/slow-bodies.js';
+import { type RequestTimeouts, requestTimeLimits, SlowBodies } from '../http/slow-bodies.js';
 import { answerWhileStarting } from '../http/starting.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -21,10 +21,12 @@ export interface Listener {
  */
 export async function listen(port: number, host: string, timeouts: RequestTimeouts): Promise<Listener> {
   let current: Handler = answerWhileStarting;
+  const slowBodies = new SlowBodies(timeouts);
   const server = createServer(requestTimeLimits(timeouts), (req, res) => {
-    endIdleBodies(req, timeouts.requestIdleTimeoutMs);
+    slowBodies.watch(req, () => res.headersSent);
     current(req, res);
   });
+  server.once('close', () => slowBodies.close());
   server.listen(port, host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

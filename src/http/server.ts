@@ -4,7 +4,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { ServerContext } from '../graphql/server-context.js';
 import type { createGatewayYoga } from '../graphql/yoga.js';
 import { SAMPLE_IMAGES } from '../images/index.js';
-import { requestIdFrom, runInRequestScope } from '../observability/logging.js';
+import { type RequestScope, requestIdFrom, runInRequestScope } from '../observability/logging.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { traceRequest } from '../observability/tracing.js';
 import type { BlobStore } from '../results/blob-store.js';
@@ -130,15 +130,20 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     sendJson(res, 404, { error: 'not found' });
   };
   return (req, res) => {
-    const requestId = requestIdFrom(req.headers['x-request-id']);
+    const scope = requestIdFrom(req.headers['x-request-id']);
+    const { requestId } = scope;
     res.setHeader('x-request-id', requestId);
     (req as ServerContext['req']).requestId = requestId;
+    if (scope.clientRequestId !== undefined) requestScopes.set(req, scope);
     handle(req, res).catch((error: unknown) => {
-      deps.logger.error({ err: error, requestId }, 'request failed unexpectedly');
+      deps.logger.error({ err: error, ...scope }, 'request failed unexpectedly');
       sendGraphQLError(res, 500, 'Unexpected error.', { code: 'INTERNAL_SERVER_ERROR', requestId });
     });
   };
 }
+
+/** The scopes of requests whose client sent an unfit id, which the log names beside the gateway's. */
+const requestScopes = new WeakMap<IncomingMessage, RequestScope>();
 
 /**
  * Hands a request to Yoga inside its request scope (logging.ts), which stays open until the
@@ -148,7 +153,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
 function runYoga(deps: HttpDeps, req: ServerContext['req'], res: ServerResponse): Promise<void> {
   const closed = res.closed ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', resolve));
   return runInRequestScope(
-    req.requestId ?? '',
+    requestScopes.get(req) ?? req.requestId ?? '',
     () => traceRequest(req, res, closed, async () => deps.yoga(req, res)),
     closed,
   );

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { processRequest } from 'graphql-upload-minimal';
 import { MAX_BATCH_ITEMS } from '../core/batches.js';
+import { badInput } from '../core/errors.js';
+import { toGraphQLError } from '../graphql/schema/errors.js';
 import { PICWISH_PNG_LIMITS } from '../images/limits.js';
 import { sendGraphQLError } from './graphql-errors.js';
 import { discardRest, refuse } from './refusal.js';
@@ -27,7 +29,14 @@ export function isMultipart(req: IncomingMessage): boolean {
  * a reset. Returns false when it already answered.
  */
 export async function preparseUpload(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  res.once('finish', () => discardRest(req));
+  const parser = watchParser(req);
+  res.once('finish', () => {
+    // A file refused from its first bytes leaves the multipart parser waiting on a stream nobody
+    // reads: detached, the rest of the body is read and dropped, and the connection serves the
+    // client's next request instead of stalling until it is reset.
+    if (!req.readableEnded) parser.stop();
+    discardRest(req);
+  });
   if (!PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) {
     refuse(
       req,
@@ -38,7 +47,6 @@ export async function preparseUpload(req: IncomingMessage, res: ServerResponse):
     );
     return false;
   }
-  guardParserErrors(req);
   try {
     // One byte over the limit lets the spool tell "exactly 20 MB" from "more than 20 MB".
     const operations: unknown = await processRequest(req, res, {
@@ -55,6 +63,22 @@ export async function preparseUpload(req: IncomingMessage, res: ServerResponse):
         "The 'operations' multipart field must hold a GraphQL request object or a non-empty array of them.",
         { code: 'BAD_REQUEST' },
       );
+      return false;
+    }
+    const conflict = sharedMapPath(parser.map);
+    if (conflict !== null) {
+      // The resolver would wait for the later file while the earlier one, read by nobody, holds
+      // the multipart stream: answer now, and let the rest of the body be read and dropped.
+      parser.stop();
+      const field = conflict.replace(/^(\d+\.)?variables\./, '').split('.');
+      const error = toGraphQLError(
+        badInput(
+          'INVALID_VARIABLE',
+          field,
+          `Several files are mapped to ${conflict} in the multipart 'map'; map each file to its own variable or list item.`,
+        ),
+      );
+      refuse(req, res, 400, error.message, error.extensions);
       return false;
     }
     (req as IncomingMessage & { body?: unknown }).body = operations;
@@ -80,25 +104,77 @@ function isOperations(value: unknown): boolean {
   return Array.isArray(value) ? value.length > 0 && value.every(isRequestObject) : isRequestObject(value);
 }
 
+/** The parser graphql-upload-minimal pipes `req` into, as seen from here. */
+interface WatchedParser {
+  /** The `map` field's text once the parser has read it. */
+  readonly map: string | null;
+  /** Detaches the parser from the request and ends it (the request's rest is then discarded). */
+  stop(): void;
+}
+
 /**
- * graphql-upload-minimal handles only the first `error` of its multipart parser (`once`), yet a
- * broken body can make busboy emit a second one (say "Unexpected end of form" while it is being
- * destroyed after the first), which would be an uncaught exception and take the process down.
- * The parser is the stream piped from `req`; a standing listener there makes later errors
- * harmless, while the first one still reaches processRequest and becomes a 400.
+ * Watches the multipart parser graphql-upload-minimal pipes `req` into: it notes the `map` field
+ * (which processRequest parses but does not expose), and guards its errors. graphql-upload-minimal
+ * handles only the first `error` of its parser (`once`), yet a broken body can make busboy emit a
+ * second one (say "Unexpected end of form" while it is being destroyed after the first), which
+ * would be an uncaught exception and take the process down. A standing listener there makes later
+ * errors harmless, while the first one still reaches processRequest and becomes a 400.
  */
-function guardParserErrors(req: IncomingMessage): void {
+function watchParser(req: IncomingMessage): WatchedParser {
+  let map: string | null = null;
+  let parser: NodeJS.WritableStream | null = null;
   const pipe = req.pipe;
   req.pipe = function pipeGuarded<T extends NodeJS.WritableStream>(
     this: IncomingMessage,
     destination: T,
     options?: { end?: boolean },
   ): T {
+    parser = destination;
     destination.on('error', ignoreLaterParserError);
+    destination.on('field', (name: string, value: string) => {
+      if (name === 'map') map = value;
+    });
     return pipe.call(this, destination, options) as T;
+  };
+  return {
+    get map() {
+      return map;
+    },
+    stop() {
+      if (!parser) return;
+      req.unpipe(parser);
+      (parser as NodeJS.WritableStream & { destroy(): void }).destroy();
+    },
   };
 }
 
 function ignoreLaterParserError(): void {
-  // The first error was already turned into the answer; see guardParserErrors.
+  // The first error was already turned into the answer; see watchParser.
+}
+
+/**
+ * The first operations path that two different files of the `map` are placed at, or null. The
+ * multipart spec leaves it undefined; graphql-upload-minimal keeps the last, so a resolver would
+ * wait forever behind the earlier file that nobody reads.
+ */
+export function sharedMapPath(map: string | null): string | null {
+  if (map === null) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(map);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const owner = new Map<string, string>();
+  for (const [file, paths] of Object.entries(parsed)) {
+    if (!Array.isArray(paths)) continue;
+    for (const path of paths) {
+      if (typeof path !== 'string') continue;
+      const earlier = owner.get(path);
+      if (earlier !== undefined && earlier !== file) return path;
+      owner.set(path, file);
+    }
+  }
+  return null;
 }

@@ -33,15 +33,18 @@ const BYTE_ATTEMPTS = 4;
  * the file at most `target.maxBytes`, keeping the aspect ratio and the alpha channel (re-encoded
  * in `format`: PNG for foregrounds, the photo's own format for a `removeBackground` photo).
  * Exists so an oversized image is fitted rather than refused. One already within the limits is
- * returned untouched; one that would end below `target.minSide` is IMAGE_TOO_SMALL.
+ * returned untouched (unless `turned`); one that would end below `target.minSide` is IMAGE_TOO_SMALL.
  */
 export async function fitSpooledImage<T extends SpooledFile>(
   spooled: T,
   target: PngLimits,
   format: FitFormat = 'png',
+  /** The file carries an EXIF orientation other than upright: it is rewritten turned upright. */
+  turned = false,
 ): Promise<Result<T, ImageProblem>> {
   const { width, height, bytes } = spooled;
-  if (width <= target.maxSide && height <= target.maxSide && bytes <= target.maxBytes) return ok(spooled);
+  const within = width <= target.maxSide && height <= target.maxSide && bytes <= target.maxBytes;
+  if (within && !turned) return ok(spooled);
   let scale = Math.min(1, target.maxSide / width, target.maxSide / height);
   const temp = `${spooled.path}.fit`;
   try {
@@ -61,6 +64,8 @@ export async function fitSpooledImage<T extends SpooledFile>(
         limitInputPixels: FIT_INTAKE.maxPixels,
         failOn: 'error',
       })
+        // Turned upright first: `width` and `height` are the image as shown, not as stored.
+        .autoOrient()
         .resize(w, h, { fit: 'fill' })
         .toFormat(format, ENCODINGS[format])
         .toFile(temp);

@@ -31,7 +31,7 @@ export async function spoolAndInspectPng(
   const fit = options.fit ?? true;
   const intake: PngLimits = fit
     ? {
-        minSide: limits.minSide,
+        ...limits,
         maxSide: FIT_INTAKE.maxSide,
         maxBytes: Math.max(limits.maxBytes, options.intakeBytes ?? PICWISH_PNG_LIMITS.maxBytes),
       }

@@ -6,6 +6,62 @@ export interface PngLimits {
   maxBytes: number;
   minSide: number;
   maxSide: number;
+  /**
+   * The most memory one decode may take when the image cannot be decoded row by row (an
+   * interlaced PNG, a progressive JPEG, a WebP): those are refused above it, before any decode.
+   * @default DECODE_BUDGET_BYTES
+   */
+  maxDecodeBytes?: number;
+}
+
+/** `IMAGE_DECODE_BUDGET_MB`'s default: 128 MiB, a 4096×4096 RGBA image twice over. */
+export const DECODE_BUDGET_BYTES = 128 * 1024 * 1024;
+
+/** What a decoder must hold at once for an image, as far as its header tells. */
+export interface DecodeShape {
+  readonly format: 'png' | 'jpeg' | 'webp';
+  readonly width: number;
+  readonly height: number;
+  /** Decoded samples per pixel. */
+  readonly channels: number;
+  /** Bytes per decoded sample: 2 for 16-bit PNGs. */
+  readonly sampleBytes: number;
+  /** An interlaced PNG or a progressive JPEG. */
+  readonly progressive: boolean;
+}
+
+/**
+ * The memory a decode of `shape` holds at once. A baseline JPEG or a plain PNG is decoded a few
+ * rows at a time (sharp's sequential read), so its size alone is bounded by the pixel limit; an
+ * interlaced PNG is decoded whole, a progressive JPEG keeps every DCT coefficient (2 bytes per
+ * sample), and libvips decodes a WebP frame whole.
+ */
+export function decodeBytes(shape: DecodeShape): number {
+  const pixels = shape.width * shape.height;
+  if (shape.format === 'webp') return pixels * shape.channels;
+  if (!shape.progressive) return 0;
+  return pixels * shape.channels * (shape.format === 'jpeg' ? 2 : shape.sampleBytes);
+}
+
+/**
+ * IMAGE_TOO_LARGE for an image whose decode would take more than the budget, before any decode
+ * starts, with what to send instead.
+ */
+export function checkDecodeBudget(shape: DecodeShape, limits: PngLimits): ImageProblem | undefined {
+  const budget = limits.maxDecodeBytes ?? DECODE_BUDGET_BYTES;
+  const needed = decodeBytes(shape);
+  if (needed <= budget) return undefined;
+  const what =
+    shape.format === 'webp' ? 'WebP image' : shape.format === 'png' ? 'interlaced PNG' : 'progressive JPEG';
+  const mb = (bytes: number) => Math.ceil(bytes / (1024 * 1024));
+  const fix =
+    shape.format === 'webp'
+      ? 'send it smaller or as PNG or JPEG'
+      : `save it ${shape.format === 'png' ? 'non-interlaced' : 'as a baseline (non-progressive) JPEG'}, or smaller`;
+  return problem(
+    'IMAGE_TOO_LARGE',
+    `The ${what} is ${shape.width}×${shape.height} px: decoding it would take ${mb(needed)} MB at once, over the ${mb(budget)} MB budget; ${fix}.`,
+  );
 }
 
 /** What PicWish's Generate Background API accepts: each side 256..4096 px, at most 20 MB. */

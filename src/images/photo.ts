@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { sniffImageType } from '../outbound/index.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { FIT_INTAKE, type FitFormat, fitSpooledImage, type SpooledFile } from './fit.js';
-import { checkDimensions, fileTooLarge, PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
+import {
+  checkDecodeBudget,
+  checkDimensions,
+  fileTooLarge,
+  PICWISH_PNG_LIMITS,
+  type PngLimits,
+} from './limits.js';
 import { abandonSource, type PngSource, uploadErrorToProblem } from './png-stream.js';
 import { type ImageProblem, problem } from './problems.js';
 import { writeAll } from './spool.js';
@@ -63,19 +69,32 @@ async function inspectPhoto(
       ),
     );
   }
-  let width: number;
-  let height: number;
+  let metadata: Metadata;
   try {
-    ({ width, height } = await sharp(path, { limitInputPixels: FIT_INTAKE.maxPixels }).metadata());
+    metadata = await sharp(path, { limitInputPixels: FIT_INTAKE.maxPixels }).metadata();
   } catch {
     return err(problem('CORRUPT_IMAGE', 'The photo cannot be read as the image its bytes announce.'));
   }
+  // Checked and fitted as it is shown: an EXIF orientation of 5 to 8 turns it a quarter.
+  const { width, height } = metadata.autoOrient;
   const sideLimits = fit ? { ...limits, maxSide: FIT_INTAKE.maxSide } : limits;
-  const sides = checkDimensions(width, height, sideLimits);
+  const sides =
+    checkDimensions(width, height, sideLimits) ??
+    checkDecodeBudget(
+      {
+        format: type.format,
+        width: metadata.width,
+        height: metadata.height,
+        channels: metadata.channels,
+        sampleBytes: metadata.depth === 'ushort' ? 2 : 1,
+        progressive: metadata.isProgressive === true,
+      },
+      limits,
+    );
   if (sides) return err(sides);
   const { bytes, sha256 } = written;
   const spooled: SpooledPhoto = { path, width, height, bytes, sha256, contentType: type.contentType };
-  const fitted = await fitSpooledImage(spooled, limits, type.format);
+  const fitted = await fitSpooledImage(spooled, limits, type.format, (metadata.orientation ?? 1) !== 1);
   if (!fitted.ok) return fitted;
   try {
     await sharp(path, { sequentialRead: true, failOn: 'error', limitInputPixels: FIT_INTAKE.maxPixels })

@@ -8,13 +8,15 @@ export interface PngFacts {
   height: number;
   bitDepth: number;
   colorType: number;
+  /** Adam7-interlaced: decoded as a whole frame at once, never row by row. */
+  interlaced: boolean;
   /** True when decoding yields an alpha channel: colour type 4 or 6, or any colour type with tRNS. */
   hasAlpha: boolean;
   hasTrns: boolean;
 }
 
 /** The IHDR fields, known (and checkable against size limits) long before the chunk walk reaches IDAT. */
-export type PngDimensions = Pick<PngFacts, 'width' | 'height' | 'bitDepth' | 'colorType'>;
+export type PngDimensions = Pick<PngFacts, 'width' | 'height' | 'bitDepth' | 'colorType' | 'interlaced'>;
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 const CHUNK_HEADER_BYTES = 8;
@@ -202,7 +204,7 @@ function parseIhdr(chunk: Uint8Array): PngDimensions | string {
   if (view.getUint8(18) !== 0 || view.getUint8(19) !== 0 || view.getUint8(20) > 1) {
     return 'the IHDR names an unknown compression, filter or interlace method';
   }
-  return { width, height, bitDepth, colorType };
+  return { width, height, bitDepth, colorType, interlaced: view.getUint8(20) === 1 };
 }
 
 function chunkType(header: Uint8Array): string {

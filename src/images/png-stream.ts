@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { err, ok, type Result } from '../shared/result.js';
-import { checkCanBeTransparent, checkDimensions, fileTooLarge, type PngLimits } from './limits.js';
-import { type PngFacts, PngHeaderScanner } from './png-header.js';
+import {
+  checkCanBeTransparent,
+  checkDecodeBudget,
+  checkDimensions,
+  fileTooLarge,
+  type PngLimits,
+} from './limits.js';
+import { PngChunkWalker } from './png-chunks.js';
+import { type PngDimensions, type PngFacts, PngHeaderScanner } from './png-header.js';
 import { type ImageProblem, problem } from './problems.js';
 
 /** A stream of PNG bytes: graphql-upload-minimal hands resolvers a `Readable`, files give one too. */
@@ -40,7 +47,7 @@ export async function readPngStream(
   let bytes = 0;
   let header: Result<PngFacts, ImageProblem> | 'incomplete' = 'incomplete';
   let settled = false;
-  const tail = new TailKeeper(IEND_CHUNK.length);
+  const walker = new PngChunkWalker();
   try {
     for (;;) {
       let next: IteratorResult<unknown>;
@@ -61,60 +68,20 @@ export async function readPngStream(
       }
       bytes += chunk.length;
       if (bytes > limits.maxBytes) return err(fileTooLarge(limits, undefined));
+      const misplaced = walker.push(chunk);
+      if (misplaced) return err(misplaced);
       hash.update(chunk);
-      tail.push(chunk);
       await sink(chunk);
     }
     if (isTruncatedUpload(source)) return err(fileTooLarge(limits, undefined));
     const facts = scanner.finish();
     if (!facts.ok) return facts;
-    if (!tail.equals(IEND_CHUNK)) {
-      return err(
-        problem(
-          'CORRUPT_IMAGE',
-          'The PNG does not end with its IEND chunk: the file is cut short or damaged.',
-        ),
-      );
-    }
+    const ending = walker.finish();
+    if (ending) return err(ending);
     settled = true;
     return ok({ ...facts.value, bytes, sha256: hash.digest('hex') });
   } finally {
     if (!settled) abandonSource(source);
-  }
-}
-
-/**
- * The last chunk of every PNG: length 0, type IEND, and its fixed CRC. A file without it is cut
- * short even when libvips can still decode its pixels, and PicWish may refuse it after the call
- * was paid for, so it is refused here first.
- */
-const IEND_CHUNK = Uint8Array.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
-
-/** The last `size` bytes of a stream, kept as the chunks go by. */
-class TailKeeper {
-  readonly #bytes: Uint8Array;
-  #filled = 0;
-
-  constructor(size: number) {
-    this.#bytes = new Uint8Array(size);
-  }
-
-  push(chunk: Uint8Array): void {
-    const size = this.#bytes.length;
-    if (chunk.length >= size) {
-      this.#bytes.set(chunk.subarray(chunk.length - size));
-      this.#filled = size;
-      return;
-    }
-    const keep = Math.min(this.#filled, size - chunk.length);
-    this.#bytes.copyWithin(0, this.#filled - keep, this.#filled);
-    this.#bytes.set(chunk, keep);
-    this.#filled = keep + chunk.length;
-  }
-
-  equals(expected: Uint8Array): boolean {
-    if (this.#filled !== expected.length) return false;
-    return expected.every((byte, index) => this.#bytes[index] === byte);
   }
 }
 
@@ -125,9 +92,27 @@ function judgeHeader(
 ): ImageProblem | undefined {
   if (header !== 'incomplete' && !header.ok) return header.error;
   const dimensions = scanner.dimensions;
-  const tooBigOrSmall = dimensions && checkDimensions(dimensions.width, dimensions.height, limits);
+  const tooBigOrSmall =
+    dimensions &&
+    (checkDimensions(dimensions.width, dimensions.height, limits) ??
+      checkDecodeBudget(pngDecodeShape(dimensions), limits));
   if (tooBigOrSmall) return tooBigOrSmall;
   return header === 'incomplete' ? undefined : checkCanBeTransparent(header.value);
+}
+
+/** Samples per pixel libvips decodes each PNG colour type to (a palette as RGBA, with or without tRNS). */
+const PNG_CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 4, 4: 2, 6: 4 };
+
+/** What decoding a PNG holds at once, from its IHDR. */
+export function pngDecodeShape(dimensions: PngDimensions) {
+  return {
+    format: 'png',
+    width: dimensions.width,
+    height: dimensions.height,
+    channels: PNG_CHANNELS[dimensions.colorType] ?? 4,
+    sampleBytes: dimensions.bitDepth === 16 ? 2 : 1,
+    progressive: dimensions.interlaced,
+  } as const;
 }
 
 /**

@@ -7,6 +7,11 @@ import { currentTraceId } from './tracing.js';
 /** What every log line and every masked error of one HTTP request can name. */
 export interface RequestScope {
   readonly requestId: string;
+  /**
+   * The client's own `x-request-id` when it was not fit to be the request id (too long, or with
+   * characters outside `[A-Za-z0-9._-]`), logged beside the gateway's id so the two can be matched.
+   */
+  readonly clientRequestId?: string;
 }
 
 /**
@@ -25,14 +30,16 @@ let openScopes = 0;
  * the storage is disabled again whenever no scope is open (`run` re-enables it).
  */
 export function runInRequestScope(
-  requestId: string,
+  scope: string | RequestScope,
   work: () => Promise<void> | void,
   until: Promise<unknown>,
 ): Promise<void> {
   openScopes += 1;
   let result: Promise<void>;
   try {
-    result = Promise.resolve(requestScope.run({ requestId }, work));
+    result = Promise.resolve(
+      requestScope.run(typeof scope === 'string' ? { requestId: scope } : scope, work),
+    );
   } catch (error) {
     result = Promise.reject(error);
   }
@@ -43,10 +50,25 @@ export function runInRequestScope(
   return result;
 }
 
-/** Reuses a caller's sane `x-request-id` (for tracing across services), else makes one. */
-export function requestIdFrom(header: string | string[] | undefined): string {
+/** What a request id the client chooses may be: short, and safe in any log or header. */
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** How much of an unfit client id is kept for the log. */
+const CLIENT_ID_LOGGED_CHARS = 64;
+
+/**
+ * The request's id: the caller's `x-request-id` when it fits {@link CLIENT_REQUEST_ID} (for
+ * tracing across services), else a fresh one — with the caller's value, cut short and with
+ * control characters dropped, kept as `clientRequestId` for the log only.
+ */
+export function requestIdFrom(header: string | string[] | undefined): RequestScope {
   const value = Array.isArray(header) ? header[0] : header;
-  return value && /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : randomUUID();
+  if (value !== undefined && CLIENT_REQUEST_ID.test(value)) return { requestId: value };
+  if (value === undefined || value === '') return { requestId: randomUUID() };
+  return {
+    requestId: randomUUID(),
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is dropped
+    clientRequestId: value.slice(0, CLIENT_ID_LOGGED_CHARS).replace(/[\u0000-\u001f\u007f]/g, ''),
+  };
 }
 
 /**
@@ -84,7 +106,9 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       mixin: () => {
         const scope = requestScope.getStore();
         const traceId = currentTraceId();
-        const fields: { requestId?: string; traceId?: string } = scope ? { requestId: scope.requestId } : {};
+        const fields: { requestId?: string; clientRequestId?: string; traceId?: string } = scope
+          ? { ...scope }
+          : {};
         if (traceId) fields.traceId = traceId;
         return fields;
       },

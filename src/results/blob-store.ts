@@ -30,6 +30,12 @@ export function taskBlobPrefix(taskId: string): string {
   return `results/${taskId}/`;
 }
 
+/** The task prefix a key lies under (`results/<taskId>/`), or null for a key outside every task. */
+export function taskBlobPrefixOf(key: string): string | null {
+  const match = /^results\/([^/]+)\//.exec(key);
+  return match ? taskBlobPrefix(match[1] as string) : null;
+}
+
 const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/;
 
 /** Keys are plain relative paths: no `..`, no empty or dot-led segments, nothing to escape with. */

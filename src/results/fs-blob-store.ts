@@ -58,6 +58,8 @@ export class FsBlobStore implements BlobStore {
 
   async deletePrefix(prefix: string): Promise<void> {
     const dir = this.#path(prefix.replace(/\/+$/, ''));
-    await rm(dir, { recursive: true, force: true });
+    // A rendition being stored meanwhile adds a file while rm empties the folder (ENOTEMPTY):
+    // rm tries again, and the rendition removes itself once it sees its original gone.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import sharp, { type Sharp } from 'sharp';
-import type { BlobInfo, BlobStore } from './blob-store.js';
+import { type BlobInfo, type BlobStore, taskBlobPrefixOf } from './blob-store.js';
 
 /** The encodings a result can be rendered in; PNG and WebP and AVIF keep alpha, JPEG is flattened. */
 export const RENDITION_FORMATS = ['PNG', 'JPEG', 'WEBP', 'AVIF'] as const;
@@ -103,7 +103,19 @@ export class Renditions {
     let image = sharp(input, { limitInputPixels: RENDITION_SIDE.max * RENDITION_SIDE.max });
     if (width || height) image = image.resize({ width, height, fit: 'inside', withoutEnlargement: true });
     const output = await encode(image, format).toBuffer();
-    return this.blobs.put(key, output, CONTENT_TYPES[format]);
+    let stored: BlobInfo | null;
+    try {
+      stored = await this.blobs.put(key, output, CONTENT_TYPES[format]);
+    } catch (error) {
+      if (await this.blobs.stat(source.key)) throw error;
+      stored = null;
+    }
+    // The task was deleted while this rendered: its folder was emptied before (or while) the
+    // rendition was stored, so remove what this put back, and answer as for a deleted task.
+    if (await this.blobs.stat(source.key)) return stored;
+    const prefix = taskBlobPrefixOf(source.key);
+    if (prefix) await this.blobs.deletePrefix(prefix);
+    return null;
   }
 }
 

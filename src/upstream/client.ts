@@ -136,8 +136,7 @@ function answerFault(
   headers: Record<string, string | string[] | undefined>,
   scrub: (text: string) => string,
 ): UpstreamFault {
-  const said = envelopeMessage(body);
-  const message = said === null ? null : scrub(said);
+  const message = envelopeMessage(body, scrub);
   if (code === 401 || code === 403) return { kind: 'auth' };
   if (code === 404) return { kind: 'not_found' };
   if (code === 413) return { kind: 'too_large' };
@@ -202,11 +201,8 @@ export class PicWishClient implements UpstreamClient {
     const { httpStatus, body, headers } = answer.value;
     const code = envelopeStatus(httpStatus, body);
     if (httpStatus >= 200 && httpStatus < 300 && code === 200) {
-      const status = parseTaskStatus(body, taskId);
-      if (status) {
-        const detail = status.stateDetail === null ? null : this.#scrub(status.stateDetail);
-        return ok(detail === status.stateDetail ? status : { ...status, stateDetail: detail });
-      }
+      const status = parseTaskStatus(body, taskId, this.#scrub);
+      if (status) return ok(status);
       return err({ kind: 'transient', detail: 'task answer had no usable state', mayHaveCreated: false });
     }
     return err(answerFault(code, body, headers, this.#scrub));
@@ -228,10 +224,7 @@ export class PicWishClient implements UpstreamClient {
     const { httpStatus, body, headers } = answer.value;
     const code = envelopeStatus(httpStatus, body);
     if (httpStatus >= 200 && httpStatus < 300 && code === 200) {
-      const outcome = parseSegmentation(body);
-      if (outcome?.done === false && outcome.detail !== null) {
-        return ok({ ...outcome, detail: this.#scrub(outcome.detail) });
-      }
+      const outcome = parseSegmentation(body, this.#scrub);
       if (outcome) return ok(outcome);
       // Answered, but with neither a cutout nor a failure: it may have been done (and charged).
       return err({ kind: 'transient', detail: 'the answer had no cutout', mayHaveCreated: true });

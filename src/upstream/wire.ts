@@ -10,6 +10,13 @@
 import type { PendingImage } from '../results/stored-image.js';
 
 /**
+ * What the client does to upstream text before it is cut to size (scrubbing secrets, shared/secrets.ts):
+ * a cut first could leave part of a secret that no scrubber would recognise.
+ */
+export type Clean = (text: string) => string;
+const unchanged: Clean = (text) => text;
+
+/**
  * An image the gateway sends: a spooled file (its type as the intake sniffed it; PNG when not
  * said), bytes already in memory (a stored cutout, #14), or a URL.
  */
@@ -40,7 +47,7 @@ export type SegmentationOutcome =
  * negative `data.state`; null for anything else (no state, still working, done without image).
  * PicWish words a failure in `state_detail`; `err_message` is read too (public clients show it).
  */
-export function parseSegmentation(body: unknown): SegmentationOutcome | null {
+export function parseSegmentation(body: unknown, clean: Clean = unchanged): SegmentationOutcome | null {
   if (!isRecord(body) || !isRecord(body.data)) return null;
   const data = body.data;
   const state = asNumber(data.state);
@@ -49,7 +56,7 @@ export function parseSegmentation(body: unknown): SegmentationOutcome | null {
     const said = [data.state_detail, data.err_message].find(
       (value) => typeof value === 'string' && value !== '',
     );
-    return { done: false, state, detail: typeof said === 'string' ? said.slice(0, 200) : null };
+    return { done: false, state, detail: typeof said === 'string' ? clean(said).slice(0, 200) : null };
   }
   const image = state === 1 ? parseImage(data.image) : null;
   return image ? { done: true, image } : null;
@@ -123,9 +130,9 @@ export function envelopeStatus(httpStatus: number, body: unknown): number {
 }
 
 /** The envelope's human message, bounded so a huge or hostile answer cannot flood logs or clients. */
-export function envelopeMessage(body: unknown): string | null {
+export function envelopeMessage(body: unknown, clean: Clean = unchanged): string | null {
   if (isRecord(body) && typeof body.message === 'string' && body.message.trim() !== '') {
-    return body.message.trim().slice(0, 500);
+    return clean(body.message.trim()).slice(0, 500);
   }
   return null;
 }
@@ -140,7 +147,11 @@ export function parseCreatedTaskId(body: unknown): string | null {
 }
 
 /** Reads a task status answer; null when `data` has no usable `state`. */
-export function parseTaskStatus(body: unknown, requestedTaskId: string): UpstreamTaskStatus | null {
+export function parseTaskStatus(
+  body: unknown,
+  requestedTaskId: string,
+  clean: Clean = unchanged,
+): UpstreamTaskStatus | null {
   if (!isRecord(body) || !isRecord(body.data)) return null;
   const data = body.data;
   const state = asNumber(data.state);
@@ -157,7 +168,7 @@ export function parseTaskStatus(body: unknown, requestedTaskId: string): Upstrea
     state,
     stateDetail:
       typeof data.state_detail === 'string' && data.state_detail !== ''
-        ? data.state_detail.slice(0, 200)
+        ? clean(data.state_detail).slice(0, 200)
         : null,
     progress: progress === null ? 0 : Math.max(0, Math.min(100, Math.round(progress))),
     createdAt: parseTimestamp(data.created_at),

@@ -103,6 +103,21 @@ describe('task updates between instances over LISTEN/NOTIFY', () => {
     await moved;
   });
 
+  it('carries task removals (and any other topic, by its event type) to every instance, not back to the sender twice', async () => {
+    const one = await instance();
+    const two = await instance();
+    const heardThere = new Promise<string>((resolve) => two.events.onRemoved(resolve));
+    const heardHere: string[] = [];
+    one.events.onRemoved((id) => heardHere.push(id));
+    one.events.announceRemoved('task-gone');
+    expect(await heardThere).toBe('task-gone');
+    // A later notice proves the echo of the first had time to come back and was skipped.
+    const queueMoved = new Promise<void>((resolve) => one.events.onQueueMove(resolve));
+    two.events.announceQueueMove();
+    await queueMoved;
+    expect(heardHere).toEqual(['task-gone']);
+  });
+
   it('carries the watch announcements of a thousand tasks to the other instances, within the NOTIFY size limit', async () => {
     const one = await instance();
     const two = await instance();

@@ -1,6 +1,6 @@
 import { FormData, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transparentPng } from '../support/fixtures.js';
+import { paddedPng, transparentPng } from '../support/fixtures.js';
 import { startStack, type TestStack } from '../support/harness.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
@@ -22,13 +22,15 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-/** A multipart upload whose file is `png` padded to `bytes` (a valid start, then filler). */
-function upload(bytes: number): FormData {
+/**
+ * A multipart upload whose file is a valid PNG of `bytes` (padded with a chunk before IEND: bytes
+ * after IEND would be refused from there, #27).
+ */
+async function upload(bytes: number): Promise<FormData> {
   const form = new FormData();
   form.set('operations', JSON.stringify({ query: GENERATE, variables: { f: null } }));
   form.set('map', JSON.stringify({ 0: ['variables.f'] }));
-  const file = Buffer.alloc(Math.max(bytes, png.length));
-  png.copy(file);
+  const file = bytes > png.length ? await paddedPng(bytes, 400, 300) : png;
   form.set('0', new Blob([new Uint8Array(file)], { type: 'image/png' }), 'big.png');
   return form;
 }
@@ -73,7 +75,7 @@ describe('refused uploads, as a fetch client reads them', () => {
   ])(
     'answers 10 of 10 uploads %s with their status and code',
     async (_name, bytes, headers, status, expected) => {
-      const form = upload(bytes);
+      const form = await upload(bytes);
       const answers = [];
       for (let i = 0; i < 10; i++) answers.push(await send(form, headers));
       expect(answers).toEqual(
@@ -82,8 +84,23 @@ describe('refused uploads, as a fetch client reads them', () => {
     },
   );
 
+  it('keeps the connection usable after a file refused from its first bytes (#27): 10 of 10 answered', async () => {
+    // 2 MB that are not a PNG: refused at the first byte, with most of the body still to come.
+    const form = new FormData();
+    form.set('operations', JSON.stringify({ query: GENERATE, variables: { f: null } }));
+    form.set('map', JSON.stringify({ 0: ['variables.f'] }));
+    form.set('0', new Blob([new Uint8Array(2 * MB)], { type: 'image/png' }), 'zeros.png');
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await send(form, { ...preflight, ...bearer(TENANTS.alpha) }));
+    expect(answers).toEqual(
+      Array.from({ length: 10 }, () =>
+        expect.objectContaining({ status: 200, code: 'BAD_USER_INPUT', reason: 'NOT_PNG' }),
+      ),
+    );
+  });
+
   it('answers more files than a batch takes (51) with 413 PAYLOAD_TOO_LARGE, never REQUEST_ENTITY_TOO_LARGE', async () => {
-    const form = upload(1 * MB);
+    const form = await upload(1 * MB);
     form.set(
       'map',
       JSON.stringify(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [i, [`variables.f${i}`]]))),

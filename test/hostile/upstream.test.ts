@@ -130,6 +130,42 @@ describe('the PicWish client against a hostile upstream', () => {
     expect(polled.ok && polled.value.stateDetail).toBe('key=[redacted]');
     await c.close();
   });
+
+  it('scrubs the key before cutting PicWish’s text, and in upper case and base64 forms (#27)', async () => {
+    const upstream = await fake({
+      create: json(400, {
+        status: 400,
+        message: `${'m'.repeat(490)}${KEY} / ${KEY.toUpperCase()} / Basic ${Buffer.from(`user:${KEY}`).toString('base64')}`,
+      }),
+      poll: json(200, {
+        status: 200,
+        data: {
+          task_id: TASK_ID,
+          state: -1,
+          state_detail: `${'d'.repeat(190)}${KEY} ${KEY.toUpperCase()}`,
+        },
+      }),
+    });
+    const c = client(upstream.url);
+    const refused = await c.createTask({
+      image: { kind: 'url', url: 'https://example.com/a.png' },
+      prompt: 'p',
+      sceneType: null,
+      negativePrompt: null,
+      batchSize: 1,
+    });
+    const polled = await c.getTask(TASK_ID);
+    await c.close();
+    const base64Key = Buffer.from(`user:${KEY}`).toString('base64').slice(8, -4);
+    for (const answer of [JSON.stringify(refused), JSON.stringify(polled)]) {
+      // No part of the key longer than a few characters survives, in any case or encoding.
+      for (let at = 0; at + 6 <= KEY.length; at += 1) {
+        expect(answer.toLowerCase()).not.toContain(KEY.slice(at, at + 6).toLowerCase());
+      }
+      expect(answer).not.toContain(base64Key);
+    }
+    expect(polled.ok && polled.value.stateDetail).toBe(`${'d'.repeat(190)}[redacted]`);
+  });
 });
 
 describe('the gateway against a hostile upstream', () => {

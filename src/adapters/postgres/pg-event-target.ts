@@ -1,5 +1,5 @@
 // Longer than most files: one listening connection carries every kind of notice between instances
-// (task updates, queue moves, watch announcements), so its reconnect logic exists once.
+// (task updates, queue moves, any other topic, watch announcements), so its reconnect logic exists once.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -13,6 +13,7 @@ const QUEUE_TOPIC = 'queue-moved';
 type Notice = { readonly o: string } & (
   | { readonly k: 't'; readonly id: string; readonly v: number }
   | { readonly k: 'q' }
+  | { readonly k: 'e'; readonly e: string; readonly d: unknown }
   | { readonly k: 'w'; readonly ids: readonly string[]; readonly on: boolean; readonly s: number }
 );
 
@@ -27,6 +28,9 @@ export type WatchNoticeListener = (origin: string, ids: readonly string[], on: b
 
 /** How many bytes of task ids one watch notice carries at most, well under NOTIFY's 8000. */
 const WATCH_NOTICE_BYTES = 6_000;
+
+/** NOTIFY refuses a payload of 8000 bytes or more. */
+const NOTICE_BYTES = 7_900;
 
 /** What the event target needs to run. */
 export interface PgEventTargetOptions {
@@ -45,7 +49,8 @@ export interface PgEventTargetOptions {
  * Task updates between gateway instances over PostgreSQL LISTEN/NOTIFY, as the event target of
  * `TaskEvents`. A notice carries only the task id and version; an instance with watchers of that
  * task loads the record from the store and hands it on, once per newer version. Its own updates
- * are delivered locally at once and their echo is skipped.
+ * are delivered locally at once and their echo is skipped. Every other topic (a task's removal)
+ * travels by its event type with its detail, delivered to that topic's listeners on each instance.
  *
  * The listening connection reconnects by itself (capped backoff). Notices sent while it was away
  * are gone, so after every reconnect it re-reads each task watched here and announces a queue
@@ -107,6 +112,11 @@ export class PgTaskEventTarget implements TaskEventTarget {
     } else if (event.type === QUEUE_TOPIC) {
       this.#deliver(QUEUE_TOPIC, detail);
       this.#notify({ o: this.#origin, k: 'q' });
+    } else {
+      // Every other topic travels by its event type with its detail, as Yoga's Redis event target
+      // does: a topic added to TaskEvents (say `task-removed`) reaches every instance unchanged.
+      this.#deliver(event.type, detail);
+      this.#notify({ o: this.#origin, k: 'e', e: event.type, d: detail });
     }
     return true;
   }
@@ -168,7 +178,15 @@ export class PgTaskEventTarget implements TaskEventTarget {
   }
 
   #notify(notice: Notice): void {
-    this.#options.pool.query('select pg_notify($1, $2)', [this.#channel, JSON.stringify(notice)]).then(
+    const payload = JSON.stringify(notice);
+    if (Buffer.byteLength(payload) > NOTICE_BYTES) {
+      this.#options.logger.error(
+        { topic: notice.k === 'e' ? notice.e : notice.k, bytes: Buffer.byteLength(payload) },
+        'an event is too large for a PostgreSQL NOTIFY; only this instance received it',
+      );
+      return;
+    }
+    this.#options.pool.query('select pg_notify($1, $2)', [this.#channel, payload]).then(
       () => {
         this.#publishFailing = false;
       },
@@ -198,6 +216,10 @@ export class PgTaskEventTarget implements TaskEventTarget {
     }
     if (notice.k === 'w') {
       for (const listener of this.#watchListeners) listener(notice.o, notice.ids, notice.on, notice.s);
+      return;
+    }
+    if (notice.k === 'e') {
+      this.#deliver(notice.e, notice.d);
       return;
     }
     for (const listener of this.#noticeListeners) listener(notice.id);

@@ -17,6 +17,19 @@ export const http = family(
       min: 100,
       max: 600_000,
     }),
+    REQUEST_BODY_MIN_BYTES_PER_SECOND: integer({
+      meaning:
+        'A request body bringing less than this many bytes per second over a window of\nREQUEST_BODY_RATE_WINDOW_MS is cut off (408 REQUEST_TOO_SLOW); 0: no floor.',
+      default: 1_024,
+      min: 0,
+      max: 1_000_000_000,
+    }),
+    REQUEST_BODY_RATE_WINDOW_MS: integer({
+      meaning: 'The window (ms) over which REQUEST_BODY_MIN_BYTES_PER_SECOND is judged.',
+      default: 10_000,
+      min: 100,
+      max: 60_000,
+    }),
     SSE_RESERVATION_TTL_MS: integer({
       meaning:
         'graphql-sse single-connection mode: a reservation (PUT /graphql/stream) that no stream connects\nto within this long (ms) is dropped.',
@@ -48,6 +61,10 @@ export const http = family(
       requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
       /** `REQUEST_IDLE_TIMEOUT_MS`: the longest a request body may pause before it is cut off. */
       requestIdleTimeoutMs: v.REQUEST_IDLE_TIMEOUT_MS,
+      /** `REQUEST_BODY_MIN_BYTES_PER_SECOND`: the slowest a body may arrive, per window; 0: no floor. */
+      requestBodyMinBytesPerSecond: v.REQUEST_BODY_MIN_BYTES_PER_SECOND,
+      /** `REQUEST_BODY_RATE_WINDOW_MS`: the window over which that rate is judged. */
+      requestBodyRateWindowMs: v.REQUEST_BODY_RATE_WINDOW_MS,
       /** `METRICS_TOKEN`: the Bearer token for /metrics and /readyz details; null: none. */
       metricsToken: v.METRICS_TOKEN,
       /** `CORS_ORIGINS`: the only origins answered (with credentials); null: any, without. */

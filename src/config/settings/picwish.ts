@@ -63,6 +63,13 @@ export const picwish = family(
       min: 1024,
       max: 20 * 1024 * 1024,
     }),
+    IMAGE_DECODE_BUDGET_MB: integer({
+      meaning:
+        'The most memory (MB) one decode of an input may hold at once. An interlaced PNG, a progressive\nJPEG or a WebP is decoded whole (not row by row); one needing more is refused from its header with\nIMAGE_TOO_LARGE (a 12000x8333 16-bit interlaced PNG would need 763 MB). 128 takes an interlaced\n4096x4096 RGBA PNG.',
+      default: 128,
+      min: 1,
+      max: 4096,
+    }),
     SCENE_TYPES_FILE: text({
       meaning:
         'JSON array of {id, name, description} templates served by `sceneTypes`. Empty: the built-in catalogue.',
@@ -92,6 +99,11 @@ export const picwish = family(
         taskDeadlineMs: v.PICWISH_TASK_DEADLINE_MS,
         /** `PICWISH_MAX_IMAGE_BYTES`: the largest input sent; bigger ones are fitted (downscaled). */
         maxImageBytes: v.PICWISH_MAX_IMAGE_BYTES,
+        /**
+         * `IMAGE_DECODE_BUDGET_MB` in bytes: the most one decode of an input may hold at once; an
+         * interlaced PNG, progressive JPEG or WebP needing more is refused before decoding.
+         */
+        decodeBudgetBytes: v.IMAGE_DECODE_BUDGET_MB * 1024 * 1024,
         /**
          * What PicWish charges, for the credit fields and metrics: `PICWISH_CREDITS_PER_IMAGE` per
          * generated image, `PICWISH_CUTOUT_CREDITS` per background removal that came back (#14).

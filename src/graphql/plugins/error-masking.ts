@@ -46,8 +46,9 @@ export function errorMasking(options: ErrorMaskingOptions): MaskingOptions {
       maskError: (error, message, isDev) => {
         const masked = yogaMaskError(error, message, false);
         if (masked === error) return isDev ? (error as Error) : withoutInternals(error);
-        const requestId = requestScope.getStore()?.requestId ?? null;
-        logger.error({ err: error, requestId }, 'unexpected error in an operation');
+        const scope = requestScope.getStore();
+        const requestId = scope?.requestId ?? null;
+        logger.error({ ...scope, err: error, requestId }, 'unexpected error in an operation');
         if (isObject(error)) loggedUnexpected.add(error);
         return createGraphQLError(message, {
           extensions: {

@@ -5,11 +5,13 @@ import {
   type GraphQLSchema,
   isInputType,
   Kind,
+  print,
   typeFromAST,
   type ValueNode,
   type VariableDefinitionNode,
   visit,
 } from 'graphql';
+import { Upload } from 'graphql-upload-minimal';
 import type { Plugin } from 'graphql-yoga';
 import { badInput } from '../../core/errors.js';
 import { toGraphQLError } from '../schema/errors.js';
@@ -59,7 +61,12 @@ function rewriteResult<R>(result: R, args: OperationArgs): R | null {
     // graphql-js reports a variable's problems in the order coercion finds them, as here.
     const inValue = paths.get(name)?.shift() ?? [];
     const field = [...(usagePath(args.document, name) ?? [name]), ...inValue.map(String)];
-    const mapped = toGraphQLError(badInput('INVALID_VARIABLE', field, error.message));
+    // graphql-js would print the value: for a file mapped here, the internal Upload object.
+    const message =
+      valueAt(args.variableValues?.[name], inValue) instanceof Upload
+        ? `Variable "$${name}" got a file (a multipart upload) at ${field.join('.')}, which takes ${print(definition.type)}: map files only onto Upload variables.`
+        : error.message;
+    const mapped = toGraphQLError(badInput('INVALID_VARIABLE', field, message));
     return new GraphQLError(mapped.message, {
       nodes: error.nodes,
       source: error.source,
@@ -79,6 +86,16 @@ function isVariableError(
     error.nodes?.[0]?.kind === Kind.VARIABLE_DEFINITION &&
     error.extensions?.code === undefined
   );
+}
+
+/** What sits at `path` inside a variable's value. */
+function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string | number, unknown>)[key];
+  }
+  return at;
 }
 
 /** Where coercion fails inside the variable's value, in order; none for a missing or null value. */

@@ -173,7 +173,15 @@ describe('readPngHeader', () => {
   it('reads size, colour type and alpha from an RGBA PNG', () => {
     expect(readPngHeader(fixtures.transparent)).toEqual({
       ok: true,
-      value: { width: 300, height: 300, bitDepth: 8, colorType: 6, hasAlpha: true, hasTrns: false },
+      value: {
+        width: 300,
+        height: 300,
+        bitDepth: 8,
+        colorType: 6,
+        interlaced: false,
+        hasAlpha: true,
+        hasTrns: false,
+      },
     });
   });
 
@@ -238,6 +246,7 @@ describe('spoolAndInspectPng', () => {
         height: 300,
         bitDepth: 8,
         colorType: 6,
+        interlaced: false,
         hasAlpha: true,
         hasTrns: false,
       },
