@@ -83,8 +83,12 @@ export class FairQueue {
   #positions: Map<string, number> | null = null;
   #changes = 0;
 
-  constructor(weightOf: TenantWeights = () => 1) {
+  readonly #onChange: () => void;
+
+  /** `onChange` hears of every change of the order (an item added, removed or sent). */
+  constructor(weightOf: TenantWeights = () => 1, onChange: () => void = () => undefined) {
     this.#weightOf = weightOf;
+    this.#onChange = onChange;
   }
 
   get size(): number {
@@ -164,6 +168,7 @@ export class FairQueue {
     this.#order = null;
     this.#positions = null;
     if (++this.#changes % 256 === 0) this.#forgetIdle();
+    this.#onChange();
   }
 
   /**
@@ -177,7 +182,8 @@ export class FairQueue {
       for (const [key, flow] of tenant.subjects) {
         if (!live.has(`${tenantId}\u0000${key}`) && flow.vtime <= tenant.clock) tenant.subjects.delete(key);
       }
-      if (tenant.subjects.size === 0 && tenant.vtime <= this.#clocks.clock) this.#clocks.tenants.delete(tenantId);
+      if (tenant.subjects.size === 0 && tenant.vtime <= this.#clocks.clock)
+        this.#clocks.tenants.delete(tenantId);
     }
   }
 
@@ -194,10 +200,16 @@ export class FairQueue {
 /** Puts `item` in its flow's lane; `headOnly` keeps only the earliest item of each lane. */
 function place(grouped: Grouped, item: FairItem, headOnly: boolean): void {
   let subjects = grouped.get(item.tenantId);
-  if (!subjects) grouped.set(item.tenantId, (subjects = new Map()));
+  if (!subjects) {
+    subjects = new Map();
+    grouped.set(item.tenantId, subjects);
+  }
   const key = subjectKey(item);
   let lanes = subjects.get(key);
-  if (!lanes) subjects.set(key, (lanes = { INTERACTIVE: [], BATCH: [] }));
+  if (!lanes) {
+    lanes = { INTERACTIVE: [], BATCH: [] };
+    subjects.set(key, lanes);
+  }
   const lane = lanes[item.lane];
   if (!headOnly) lane.push(item);
   else if (lane.length === 0) lane.push(item);
@@ -214,13 +226,19 @@ function prune(grouped: Grouped, item: FairItem): void {
 
 function tenantState(clocks: Clocks, tenantId: string): TenantState {
   let state = clocks.tenants.get(tenantId);
-  if (!state) clocks.tenants.set(tenantId, (state = { vtime: 0, lastSent: -1, clock: 0, subjects: new Map() }));
+  if (!state) {
+    state = { vtime: 0, lastSent: -1, clock: 0, subjects: new Map() };
+    clocks.tenants.set(tenantId, state);
+  }
   return state;
 }
 
 function subjectState(tenant: TenantState, key: string): SubjectState {
   let state = tenant.subjects.get(key);
-  if (!state) tenant.subjects.set(key, (state = { vtime: 0, lastSent: -1, interactiveRun: 0 }));
+  if (!state) {
+    state = { vtime: 0, lastSent: -1, interactiveRun: 0 };
+    tenant.subjects.set(key, state);
+  }
   return state;
 }
 
@@ -239,7 +257,8 @@ function first<K>(candidates: Iterable<[K, FlowClock, FairItem]>, clock: number)
     if (
       start < bestStart ||
       (start === bestStart &&
-        (flow.lastSent < bestFlow.lastSent || (flow.lastSent === bestFlow.lastSent && earlier(head, bestHead))))
+        (flow.lastSent < bestFlow.lastSent ||
+          (flow.lastSent === bestFlow.lastSent && earlier(head, bestHead))))
     ) {
       best = candidate;
     }

@@ -130,6 +130,18 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       create index tasks_tenant_charged on tasks (tenant_id, created_at) include (state, image_count, cutout_count);
     `,
   },
+  {
+    // Fair share (#25): each key's elected scheduler publishes the order it will send waiting
+    // charged steps in, so every instance answers queuePosition from the same order.
+    version: 9,
+    sql: `
+      create table waiting_orders (
+        key_id text primary key,
+        ids text[] not null,
+        published_at bigint not null
+      );
+    `,
+  },
 ];
 
 /**

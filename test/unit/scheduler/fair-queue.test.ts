@@ -11,12 +11,23 @@ import { type FairItem, FairQueue, INTERACTIVE_PER_BATCH } from '../../../src/sc
 
 let made = 0;
 
-function item(tenantId: string, subject: string | null, lane: TaskPriority = 'INTERACTIVE', arrival = made): FairItem {
+function item(
+  tenantId: string,
+  subject: string | null,
+  lane: TaskPriority = 'INTERACTIVE',
+  arrival = made,
+): FairItem {
   made += 1;
   return { id: `${tenantId}/${subject ?? 'server'}/${lane}/${made}`, tenantId, subject, lane, arrival };
 }
 
-function flood(queue: FairQueue, n: number, tenantId: string, subject: string | null, lane: TaskPriority): FairItem[] {
+function flood(
+  queue: FairQueue,
+  n: number,
+  tenantId: string,
+  subject: string | null,
+  lane: TaskPriority,
+): FairItem[] {
   const items = Array.from({ length: n }, () => item(tenantId, subject, lane));
   for (const each of items) queue.add(each);
   return items;
@@ -155,9 +166,9 @@ describe('fair queue of charged slots', () => {
         fc.integer({ min: 0, max: 30 }),
         (before, after, sentBefore) => {
           const queue = new FairQueue((tenant) => (tenant === 'a' ? 2 : 1));
-          before.forEach((each, i) => queue.add({ ...each, id: `p${i}` }));
+          for (const [i, each] of before.entries()) queue.add({ ...each, id: `p${i}` });
           tick(queue, sentBefore);
-          after.forEach((each, i) => queue.add({ ...each, id: `q${i}` }));
+          for (const [i, each] of after.entries()) queue.add({ ...each, id: `q${i}` });
           const order = queue.order();
           for (const [i, id] of order.entries()) expect(queue.position(id)).toBe(i + 1);
           expect(tick(queue, order.length + 1).map((each) => each.id)).toEqual(order);
@@ -176,7 +187,9 @@ describe('fair queue of charged slots', () => {
         fc.integer({ min: 0, max: 60 }),
         fc.integer({ min: 1, max: 4 }),
         (floods, warmup, newcomerWeight) => {
-          const queue = new FairQueue((tenant) => (tenant === 'new' ? newcomerWeight : 1 + (tenant.length % 3)));
+          const queue = new FairQueue((tenant) =>
+            tenant === 'new' ? newcomerWeight : 1 + (tenant.length % 3),
+          );
           for (const { tenant, n } of floods) flood(queue, n, `t${tenant}`, null, 'BATCH');
           tick(queue, warmup);
           const waitingTenants = new Set([...queue.items()].map((each) => each.tenantId));
