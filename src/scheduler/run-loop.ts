@@ -46,6 +46,8 @@ export class RunLoop {
   readonly #steps = new Set<Promise<void>>();
   /** The flow of each task scheduled with one: its charged steps wait in `#fair`. */
   readonly #flows = new Map<string, TaskFlow>();
+  /** Since when each task's charged step waits in `#fair`, for the wait-time metric. */
+  readonly #waitingSince = new Map<string, number>();
   readonly #fair: FairQueue;
   readonly #arbiter: SlotArbiter;
   readonly #stopping = new AbortController();
@@ -91,6 +93,7 @@ export class RunLoop {
   unschedule(taskId: string): void {
     this.#scheduled.delete(taskId);
     this.#flows.delete(taskId);
+    this.#waitingSince.delete(taskId);
     this.#fair.remove(taskId);
   }
 
@@ -159,6 +162,9 @@ export class RunLoop {
         continue;
       }
       this.#arbiter.granted(chosen);
+      const flow = this.#flows.get(chosen.id);
+      const since = this.#waitingSince.get(chosen.id);
+      if (flow && since !== undefined) this.#deps.metrics.chargedStepSent(flow, Date.now() - since);
       this.#dispatch(chosen, slot);
     }
   }
@@ -181,6 +187,7 @@ export class RunLoop {
     }
     this.#scheduled.delete(id);
     this.#fair.remove(id);
+    this.#waitingSince.delete(id);
     this.#inFlight.set(id, step);
     if (slot) this.#slots.set(id, slot);
     if (step.plannedPoll) this.#deps.metrics.pollStarted(step.dueAt);
@@ -215,8 +222,13 @@ export class RunLoop {
   #setScheduled(id: string, step: ScheduledStep): void {
     this.#scheduled.set(id, step);
     const flow = this.#flows.get(id);
-    if (flow && isChargedStep(step.kind)) this.#fair.add({ id, ...flow });
-    else this.#fair.remove(id);
+    if (flow && isChargedStep(step.kind)) {
+      if (!this.#waitingSince.has(id)) this.#waitingSince.set(id, Date.now());
+      this.#fair.add({ id, ...flow });
+    } else {
+      this.#waitingSince.delete(id);
+      this.#fair.remove(id);
+    }
   }
 
   #sleep(ms: number): Promise<void> {

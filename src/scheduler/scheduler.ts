@@ -98,6 +98,7 @@ export class TaskScheduler implements TaskDriver {
     const queue = deps.queue ?? new LocalWaitingQueue();
     this.#adoption = deps.adoption ?? new LocalAdoption(deps.ledger.store);
     const fair = new FairQueue(deps.weights, () => this.#queue.orderChanged());
+    this.#metrics.countChargedWaiting(() => fair.items());
     this.#queue = new QueuePositions(queue, deps.events, deps.ledger.store, deps.budget.qps, {
       fair,
       // An adoption holds all of the key's tasks or none of them (the key's lock), so any id asks.
