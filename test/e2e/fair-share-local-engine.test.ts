@@ -1,61 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchDone, sendBatch } from '../support/batch-ops.js';
-import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
-import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
+import { generateAs, readAs, upstreamCreateOf } from '../support/fair-share-ops.js';
+import { transparentPng } from '../support/fixtures.js';
+import { eventually, startStack, type TestStack } from '../support/harness.js';
+import { TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
  * Issue #25 against the local engine at a strict 2 QPS (429 beyond): one tenant's 40-item batch
  * does not make another tenant's single task — nor the same tenant's own INTERACTIVE task — wait
  * behind all of it, and nothing is sent twice or over the budget.
  */
-
-const TASK = `id state priority queuePosition estimatedStartAt upstreamTaskId`;
-
-interface Seen {
-  id: string;
-  state: string;
-  priority: 'INTERACTIVE' | 'BATCH';
-  queuePosition: number | null;
-  estimatedStartAt: string | null;
-  upstreamTaskId: string | null;
-}
-
-async function single(stack: TestStack, key: string, prompt: string, png: Buffer): Promise<Seen> {
-  const answer = await uploadOperation(
-    stack.url,
-    generateUpload(TASK),
-    { file: null, prompt, batch: 1 },
-    { variablePath: 'variables.file', bytes: png },
-    { 'apollo-require-preflight': 'true', ...bearer(key) },
-  );
-  const task = (answer.body.data as { generateBackground?: Seen } | undefined)?.generateBackground;
-  if (!task) throw new Error(`generateBackground failed: ${JSON.stringify(answer.body)}`);
-  return task;
-}
-
-async function read(stack: TestStack, key: string, id: string): Promise<Seen> {
-  const answer = await stack.gql<{ backgroundTask: Seen }>(
-    `query Task($id: ID!) { backgroundTask(id: $id) { ${TASK} } }`,
-    { id },
-    bearer(key),
-  );
-  if (!answer.body.data?.backgroundTask) throw new Error(JSON.stringify(answer.body));
-  return answer.body.data.backgroundTask;
-}
-
-/** Resolves with the time the engine accepted the create whose prompt is `prompt`, and how many came before it. */
-function createdUpstream(stack: TestStack, prompt: string): Promise<{ at: number; index: number }> {
-  return eventually(
-    async () => {
-      const index = stack.engine.stats().creates_log.findIndex((entry) => entry.fields.prompt === prompt);
-      return index >= 0 ? { at: Date.now(), index } : undefined;
-    },
-    30_000,
-    20,
-  );
-}
-
 describe('fair share of a 2 QPS key (#25)', () => {
   let stack: TestStack | null = null;
   afterEach(async () => {
@@ -79,18 +33,17 @@ describe('fair share of a 2 QPS key (#25)', () => {
     const flood = await sendBatch(s, items, { tenant: TENANTS.alpha });
     const batch = flood.data?.generateBackgrounds.batch;
     expect(batch?.counts.accepted).toBe(40);
-    const floodIds = (flood.data?.generateBackgrounds.results ?? []).map((item) => item.task?.id as string);
+    const lastOfFlood = flood.data?.generateBackgrounds.results[39]?.task?.id as string;
     // A's flood is being sent when B arrives.
     await eventually(async () => (s.engine.stats().creates >= 3 ? true : undefined), 30_000, 20);
-    const floodItem = await read(s, TENANTS.alpha, floodIds[39] as string);
-    expect(floodItem.priority).toBe('BATCH');
+    expect((await readAs(s, TENANTS.alpha, lastOfFlood)).priority).toBe('BATCH');
 
     const arrived = Date.now();
     const sentBefore = s.engine.stats().creates;
-    const lone = await single(s, TENANTS.beta, 'the lone task of beta', png);
+    const lone = await generateAs(s, TENANTS.beta, 'the lone task of beta', png);
     expect(lone.priority).toBe('INTERACTIVE');
     expect(lone.queuePosition).toBeLessThanOrEqual(2);
-    const loneSent = await createdUpstream(s, 'the lone task of beta');
+    const loneSent = await upstreamCreateOf(s.engine, 'the lone task of beta');
     console.log(
       `fair share: B sent ${((loneSent.at - arrived) / 1000).toFixed(2)} s after arriving, ${loneSent.index - sentBefore + 1} creates later`,
     );
@@ -100,18 +53,17 @@ describe('fair share of a 2 QPS key (#25)', () => {
     // A's own INTERACTIVE task goes before the rest of A's batch, while B has nothing waiting.
     const urgentArrived = Date.now();
     const urgentBefore = s.engine.stats().creates;
-    const urgent = await single(s, TENANTS.alpha, 'alpha is waiting for this one', png);
+    const urgent = await generateAs(s, TENANTS.alpha, 'alpha is waiting for this one', png);
     expect(urgent.queuePosition).toBe(1);
-    const urgentSent = await createdUpstream(s, 'alpha is waiting for this one');
+    const urgentSent = await upstreamCreateOf(s.engine, 'alpha is waiting for this one');
     expect(urgentSent.at - urgentArrived).toBeLessThanOrEqual(6_000);
     expect(urgentSent.index - urgentBefore).toBeLessThanOrEqual(1);
-    const behind = await read(s, TENANTS.alpha, floodIds[39] as string);
-    expect(behind.state).toBe('QUEUED');
+    expect((await readAs(s, TENANTS.alpha, lastOfFlood)).state).toBe('QUEUED');
 
     const done = await batchDone(s, batch?.id as string, TENANTS.alpha);
     expect(done.counts.succeeded).toBe(40);
     const singles = await eventually(async () => {
-      const both = [await read(s, TENANTS.beta, lone.id), await read(s, TENANTS.alpha, urgent.id)];
+      const both = [await readAs(s, TENANTS.beta, lone.id), await readAs(s, TENANTS.alpha, urgent.id)];
       return both.every((task) => task.state === 'SUCCEEDED') ? both : undefined;
     }, 60_000);
     expect(singles).toHaveLength(2);
