@@ -27,7 +27,7 @@ export interface WaitingQueue {
 export class LocalWaitingQueue implements WaitingQueue {
   readonly #waiting = new Map<string, number>();
 
-  async publish(): Promise<void> {
+  async publish(_order: readonly string[]): Promise<void> {
     // Positions of tasks driven here are read from the scheduler's own order.
   }
 

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { transparentPng } from './fixtures.js';
-import { eventually, type GraphQLErrorShape, type TestStack } from './harness.js';
+import { eventually, type GraphQLErrorShape } from './harness.js';
 import { bearer } from './tenancy.js';
 
 /** Documents and helpers the batch tests share (issue #15 item 3). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FairQueue } from '../src/scheduler/fair-queue.js';
+import { FairQueue } from '../../../src/scheduler/fair-queue.js';
 import {
   type Candidate,
   nextWakeAt,
