@@ -31,7 +31,6 @@ export const tenants = family(
     TENANT_WEIGHTS: custom({
       meaning:
         "Fair share of each PicWish key (#25): tenant:weight pairs (0.01-1000), comma-separated; unnamed tenants weigh 1. While two tenants both wait, weights 3 and 1 send 3 of one's tasks per 1 of the other's.",
-      example: 'acme:3,hobby:0.5',
       parse: (raw, name) => tenantWeights(raw ?? '', name),
     }),
   },
