@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchDone, sendBatch } from '../support/batch-ops.js';
-import { type ClusterRig, type GatewayProcess, startClusterRig } from '../support/cluster.js';
-import { generateAs, readAs, upstreamCreateOf } from '../support/fair-share-ops.js';
-import { transparentPng } from '../support/fixtures.js';
-import { eventually } from '../support/harness.js';
-import { TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
+import { batchDone, sendBatch } from '../../support/batch-ops.js';
+import { type ClusterRig, type GatewayProcess, startClusterRig } from '../../support/cluster.js';
+import { generateAs, readAs, upstreamCreateOf } from '../../support/fair-share-ops.js';
+import { transparentPng } from '../../support/fixtures.js';
+import { eventually } from '../../support/harness.js';
+import { TENANTS, TWO_TENANT_KEYS } from '../../support/tenancy.js';
 
 /**
  * Issue #25 on a two-instance PostgreSQL cluster at a strict 2 QPS: tenants A and B create on
