@@ -1,5 +1,6 @@
 import type { BudgetBenchResult } from './budget.js';
 import type { ClusterBenchResult } from './cluster.js';
+import type { FairShareBenchResult } from './fair-share.js';
 import type { LoadResult } from './lib/load.js';
 import { median, quantile } from './lib/stats.js';
 import type { BareBroadcastResult } from './phases/bare-broadcast.js';
@@ -32,6 +33,7 @@ export interface ReportInput {
   upload: UploadPhaseResult;
   budget: BudgetBenchResult;
   cluster: ClusterBenchResult;
+  fairShare: FairShareBenchResult;
 }
 
 const us = (value: number) => (Number.isFinite(value) ? `${value.toFixed(0)} µs` : 'n/a');
@@ -75,7 +77,7 @@ function queryRatios(round: { gateway: LoadResult; bare: LoadResult }) {
 }
 
 export function renderReport(input: ReportInput): string {
-  const { machine, fanout, fanoutOff, memoryOff, upload, budget, cluster } = input;
+  const { machine, fanout, fanoutOff, memoryOff, upload, budget, cluster, fairShare } = input;
   const memory = (input.transports.find((t) => t.transport === 'yoga') ?? input.transports[0])
     ?.memory as MemoryPhaseResult;
   const largest = (t: TransportResult) => t.broadcast.at(-1);
@@ -119,6 +121,7 @@ export function renderReport(input: ReportInput): string {
     `| 5 | Upload memory: peak RSS growth ÷ bytes in flight (${upload.clients} × ${mib(upload.fileBytes)} PNG at once) | ${x(upload.ratio)} (${mib(upload.growthBytes)} for ${mib(upload.bytesInFlight)}) | ≤ 1× | ${verdict(upload.ratio <= 1)} |`,
     `| 6 | Budget: ${budget.tasks} tasks through a ${budget.qps}-QPS engine — 429s; polls per task; total time ÷ lower bound | ${budget.rateLimited}; ${budget.pollsPerTask.toFixed(2)}; ${x(budget.totalOverLowerBound)} | 0; —; ≤ 1.3× | ${verdict(budget.rateLimited === 0)}; —; ${verdict(budget.totalOverLowerBound <= 1.3)} |`,
     `| 7 | Cluster (2 instances, PostgreSQL, S3): ${cluster.tasks} tasks with 2 PicWish keys ÷ with 1 — total time; 429s; polls per task (1 key, 2 keys); failover, leader SIGKILL → first resumed poll (median) | ${x(cluster.twoKeysOverOne)}; ${cluster.oneKey.rateLimited + cluster.twoKeys.rateLimited}; ${cluster.oneKey.pollsPerTask.toFixed(2)}, ${cluster.twoKeys.pollsPerTask.toFixed(2)}; ${ms(median([...cluster.failoverMs]))} | about 0.5×; 0; —; a few seconds | ${verdict(cluster.twoKeysOverOne <= 0.75)}; ${verdict(cluster.oneKey.rateLimited + cluster.twoKeys.rateLimited === 0)}; —; ${verdict(median([...cluster.failoverMs]) <= 5_000)} |`,
+    `| 8 | Fair share: a small tenant's one task under another tenant's ${fairShare.flood}-task flood at ${fairShare.qps} QPS — its wait (charged slots, budget slots); the flood's total time shared ÷ alone; 429s | ${(fairShare.loneWaitMs / 1000).toFixed(2)} s (${fairShare.loneWaitChargedSlots}, ${fairShare.loneWaitBudgetSlots}); ${x(fairShare.sharedOverAlone)}; ${fairShare.rateLimited} | ≤ 2 charged slots; ≤ 1.05×; 0 | ${verdict(fairShare.loneWaitChargedSlots <= 2)}; ${verdict(fairShare.sharedOverAlone <= 1.05)}; ${verdict(fairShare.rateLimited === 0)} |`,
     '',
     'The fast paths (see "Optimisations") can be switched off with `GATEWAY_FAST_PATHS=off`; rows 1–4 were measured both ways in this run:',
     '',
@@ -205,6 +208,10 @@ export function renderReport(input: ReportInput): string {
     '### 7. Cluster',
     '',
     `bench/cluster.ts (\`runClusterBench\`): two gateway processes on one PostgreSQL and one s3rver against a local engine enforcing 2 QPS per key, \`PICWISH_QPS=2\`; the same ${cluster.tasks} uploads, created one after the other on alternating instances, first with one PicWish key (${(cluster.oneKey.totalMs / 1000).toFixed(1)} s, ${cluster.oneKey.succeeded}/${cluster.tasks} succeeded, ${cluster.oneKey.rateLimited} × 429, ${cluster.oneKey.pollsPerTask.toFixed(2)} polls per task), then with two (${(cluster.twoKeys.totalMs / 1000).toFixed(1)} s, ${cluster.twoKeys.succeeded}/${cluster.tasks}, ${cluster.twoKeys.rateLimited} × 429, ${cluster.twoKeys.pollsPerTask.toFixed(2)} polls per task): ${x(cluster.twoKeysOverOne)}. The fixed part (creating the batch, one task's engine time) keeps small batches above 0.5×. Failover: three instances and one key, the leader SIGKILLed while it polls; time to the first poll the engine sees afterwards: ${cluster.failoverMs.map((f) => ms(f)).join(', ')} (the lock is tried every 0.5 s, then a new leader waits one budget window before its first call).`,
+    '',
+    '### 8. Fair share',
+    '',
+    `bench/fair-share.ts (\`runFairShareBench\`): tenant A sends a \`generateBackgrounds\` of ${fairShare.flood} uploads (BATCH) to a fresh gateway in process, against a local engine enforcing ${fairShare.qps} QPS strictly (engine duration 2 s); alone it takes ${(fairShare.floodAloneMs / 1000).toFixed(1)} s to its last SUCCEEDED. On a second fresh gateway the same flood, and once its first creates went out tenant B sends one \`generateBackground\`: the engine accepted B's create ${(fairShare.loneWaitMs / 1000).toFixed(2)} s after B sent it, ${fairShare.loneWaitChargedSlots} create(s) and ${fairShare.loneWaitBudgetSlots} upstream call(s) later (B's own included), where arrival order would have put it behind the rest of the flood. The flood then took ${(fairShare.floodSharedMs / 1000).toFixed(1)} s (${x(fairShare.sharedOverAlone)} of alone: the policy is work-conserving, B's own calls are all A gives up). ${fairShare.succeeded}/${2 * fairShare.flood + 1} tasks succeeded, ${fairShare.rateLimited} × 429.`,
     '',
     OPTIMISATIONS,
     '',
@@ -327,6 +334,6 @@ const HOW_TO_RUN = `## Running it
 
 \`npm run bench\` (\`tsx bench/run.ts\`) — about 20 minutes here (rows 2 and 3 at 10000 subscribers on three transports take most of it); \`BENCH_QUICK=1 npm run bench\` for a short
 development run. Parts: \`bench/phases/fanout.ts\` (rows 1, 3, 4), \`bench/phases/memory.ts\` (2), \`bench/phases/transports.ts\` (2 and 3 on each transport),
-\`bench/phases/upload.ts\` (5), \`bench/budget.ts\` (6), \`bench/cluster.ts\` (7), helpers in \`bench/lib/\` (gateway process with RSS and
+\`bench/phases/upload.ts\` (5), \`bench/budget.ts\` (6), \`bench/cluster.ts\` (7), \`bench/fair-share.ts\` (8), helpers in \`bench/lib/\` (gateway process with RSS and
 an inspector hook, raw-socket SSE subscribers, an undici load generator and the bare server, the
 recording upstream proxy, PNG builders), \`bench/report.ts\` (this file).`;

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the gateway against a bare server and the upstream's limits, every figure of
  * issue #16 in one run. Starts its own local engines and gateway processes (each phase a fresh
- * one), runs the seven measurements — rows 2 and 3 on each SSE transport — and writes
+ * one), runs the eight measurements — rows 2 and 3 on each SSE transport — and writes
  * docs/benchmarks.md. Every figure that has a target is a ratio against a baseline
  * measured side by side in the same run, because this machine is shared and noisy.
  *
@@ -12,6 +12,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { runBudgetBench } from './budget.js';
 import { runClusterBench } from './cluster.js';
+import { runFairShareBench } from './fair-share.js';
 import { BENCH_DIST, buildGateway } from './lib/gateway-process.js';
 import { TRANSPORTS, type Transport } from './lib/sse.js';
 import { log, median, quantile } from './lib/stats.js';
@@ -69,23 +70,25 @@ async function main(): Promise<void> {
     queryRoundMs: quick ? 1_000 : 2_000,
     queryRounds: quick ? 2 : 3,
   };
-  log('phase 1/7: fan-in, broadcast and queries with the fast paths');
+  log('phase 1/8: fan-in, broadcast and queries with the fast paths');
   const fanout: FanoutPhaseResult = await runFanoutPhase(fanoutOptions);
-  log('phase 2/7: the same without sharing or the read cache (GATEWAY_FAST_PATHS=off)');
+  log('phase 2/8: the same without sharing or the read cache (GATEWAY_FAST_PATHS=off)');
   const fanoutOff: FanoutPhaseResult = await runFanoutPhase({ ...fanoutOptions, env: OFF });
-  log(`phase 3/7: memory per idle subscription and broadcast on each transport (${transports.join(', ')})`);
+  log(`phase 3/8: memory per idle subscription and broadcast on each transport (${transports.join(', ')})`);
   const bareBroadcast: BareBroadcastResult[] = [];
   for (const subscribers of quick ? [1000] : TRANSPORT_BROADCAST_COUNTS)
     bareBroadcast.push(await runBareBroadcast({ subscribers }));
   const perTransport = await runTransportsPhase({ transports, quick });
-  log('phase 4/7: memory per idle subscription without sharing (GATEWAY_FAST_PATHS=off)');
+  log('phase 4/8: memory per idle subscription without sharing (GATEWAY_FAST_PATHS=off)');
   const memoryOff: MemoryPhaseResult = await runMemoryPhase({ counts: [2000], tasks: 20, env: OFF });
-  log('phase 5/7: upload memory');
+  log('phase 5/8: upload memory');
   const upload: UploadPhaseResult = await runUploadPhase({ clients: 8, fileBytes: 16 * 1024 * 1024 });
-  log('phase 6/7: upstream budget (bench/budget.ts)');
+  log('phase 6/8: upstream budget (bench/budget.ts)');
   const budget = await runBudgetBench({ tasks: quick ? 20 : 100, qps: 2, print: false });
-  log('phase 7/7: cluster — key pool side by side and failover (bench/cluster.ts)');
+  log('phase 7/8: cluster — key pool side by side and failover (bench/cluster.ts)');
   const cluster = await runClusterBench({ tasks: quick ? 12 : 24, print: false });
+  log('phase 8/8: fair share, a small tenant under a flood (bench/fair-share.ts)');
+  const fairShare = await runFairShareBench({ flood: quick ? 20 : 40, qps: 2, print: false });
   const seconds = (Date.now() - started) / 1000;
   const markdown = renderReport({
     machine: { ...info, loadAfter: loadAverage() },
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
     upload,
     budget,
     cluster,
+    fairShare,
   });
   writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), markdown);
   log(`wrote docs/benchmarks.md in ${seconds.toFixed(0)} s`);

@@ -48,6 +48,8 @@ export type GenerateBackgroundInput = {
   image: ImageSource;
   /** What to keep out of the background, up to 1024 characters. */
   negativePrompt?: string | null | undefined;
+  /** Its lane in your share of PicWish: INTERACTIVE (someone is waiting) is sent before your BATCH work, which keeps a fifth of your share. Default INTERACTIVE for generateBackground, BATCH for the items of generateBackgrounds. */
+  priority?: TaskPriority | null | undefined;
   /** The image is a photo with its background (JPEG, PNG or WebP): PicWish removes the background first (about 1 credit more, within the same QPS budget), and the background is generated for the cutout. The task goes through `stage` CUTOUT, then GENERATING and STORING. Without it, the image must be a transparent PNG. */
   removeBackground?: boolean | null | undefined;
   /** The states to announce; default the final ones (SUCCEEDED, FAILED, CANCELLED). */
@@ -65,6 +67,13 @@ export type ImageSource = {
   /** An absolute http(s) URL of the image. The gateway fetches it once (private and loopback addresses refused) and checks it like an upload; PicWish only ever receives the file. */
   url?: string | null | undefined;
 };
+
+/** How a task waits for PicWish within its flow (its end user, or its tenant’s server-made tasks). Flows share each PicWish key fairly, by tenant weight and then equally among a tenant’s end users. */
+export type TaskPriority =
+  /** Background work: sent after the flow’s INTERACTIVE tasks, but never starved — it keeps at least a fifth of the flow’s slots. */
+  | 'BATCH'
+  /** Someone is waiting: sent before the flow’s BATCH work. */
+  | 'INTERACTIVE';
 
 export type KitTaskFieldsFragment = { id: string, state: BackgroundTaskState, stage: BackgroundTaskStage | null, removeBackground: boolean, progress: number, queuePosition: number | null, estimatedStartAt: string | null, batchSize: number, prompt: string | null, sceneType: number | null, createdAt: string, completedAt: string | null, error: { code: string, message: string } | null, images: Array<{ url: string, thumbnailUrl: string, width: number | null, height: number | null, contentType: string, bytes: number, expiresAt: string | null, webpUrl: string }> };
 

@@ -178,6 +178,19 @@ export interface Task {
   readonly batchId?: string | null;
   /** The task's `webhookUrl` and `webhookEvents`; absent or null: no webhooks (older records lack it). */
   readonly webhook?: WebhookSubscription | null;
+  /** Its lane in its flow's share of the key (#25); absent on older records, read as INTERACTIVE. */
+  readonly priority?: TaskPriority;
+}
+
+/**
+ * How urgent a task's sending is within its flow (#25, src/scheduler/fair-queue.ts): someone
+ * waits for an INTERACTIVE one; BATCH work goes after it, with a small share kept so it never starves.
+ */
+export type TaskPriority = 'INTERACTIVE' | 'BATCH';
+
+/** The lane of `task`; records written before #25 have none and are INTERACTIVE. */
+export function priorityOf(task: Pick<Task, 'priority'>): TaskPriority {
+  return task.priority ?? 'INTERACTIVE';
 }
 
 /** What a new task is made of; everything about its progress starts empty. */
@@ -200,7 +213,7 @@ export type NewTask = Pick<
   | 'picwishKeyId'
   | 'webhook'
 > &
-  Pick<Partial<Task>, 'batchId'>;
+  Pick<Partial<Task>, 'batchId' | 'priority'>;
 
 /** A task as `generateBackground` stores it: QUEUED, version 1, nothing sent or received yet. */
 export function newQueuedTask(init: NewTask): Task {

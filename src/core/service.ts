@@ -160,6 +160,8 @@ export class TaskService {
         // Chosen as it is created (`#create`), so a batch's items spread over the key pool.
         picwishKeyId: null,
         batchId: options.batchId ?? null,
+        // Scheduling only, so not part of the idempotency hash.
+        priority: params.priority ?? 'INTERACTIVE',
       }),
     );
   }

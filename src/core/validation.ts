@@ -1,6 +1,6 @@
 import { err, ok, type Result } from '../shared/result.js';
 import { badInput, type GatewayError, type InputProblem } from './errors.js';
-import type { TaskState, WebhookSubscription } from './model.js';
+import type { TaskPriority, TaskState, WebhookSubscription } from './model.js';
 import { DEFAULT_WEBHOOK_EVENTS } from './webhooks.js';
 
 /** PicWish's documented prompt limit, applied to the negative prompt as well. */
@@ -41,6 +41,8 @@ export interface GenerateParams {
   readonly removeBackground?: boolean | null;
   readonly webhookUrl?: string | null;
   readonly webhookEvents?: readonly TaskState[] | null;
+  /** Its lane in its flow's share of the key (#25). @default 'INTERACTIVE' */
+  readonly priority?: TaskPriority | null;
 }
 
 /** The same, checked and normalised: what a task records. */

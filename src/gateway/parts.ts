@@ -147,6 +147,7 @@ export function buildParts(options: {
       credits: config.picwish.credits,
       queue: perKey.queue,
       adoption: perKey.adoption,
+      weights: (tenantId) => config.tenantWeights[tenantId] ?? 1,
     });
     const load = () => (perKey.load ? perKey.load() : scheduler.load());
     return { keyId: key.id, upstream, budget: perKey.budget, scheduler, load };

@@ -50,7 +50,7 @@ export async function postgresParts(
     watchPresence,
     forKey: (keyId, keyIds) => {
       const scope = pgKeyScope(keyId, keyIds);
-      const queue = new PgWaitingQueue(connection.pool, scope);
+      const queue = new PgWaitingQueue(connection.pool, scope, keyId);
       const adoption = new ElectedAdoption({
         url,
         store,

@@ -72,6 +72,38 @@ export class GatewayMetrics {
     'Webhook delivery attempts by outcome: delivered (2xx), retry (will be tried again), gave_up (410 or retries ran out).',
     ['outcome'],
   );
+  readonly chargedWaitSeconds = this.#histogram(
+    'gateway_charged_step_wait_seconds',
+    'How long a create or background removal waited for its slot in the fair share (#25), by tenant and lane (INTERACTIVE, BATCH).',
+    [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+    ['tenant', 'lane'],
+  );
+  /** Every scheduler's waiting charged steps, read at scrape time. */
+  readonly #chargedWaiting = new Set<() => Iterable<{ readonly tenantId: string; readonly lane: string }>>();
+  readonly chargedStepsWaiting: Gauge<'tenant' | 'lane'> = new Gauge({
+    name: 'gateway_charged_steps_waiting',
+    help: 'Creates and background removals waiting for their slot in the fair share (#25) on the schedulers this instance leads, by tenant and lane.',
+    labelNames: ['tenant', 'lane'],
+    registers: [this.registry],
+    collect: () => {
+      const counts = new Map<string, { tenant: string; lane: string; n: number }>();
+      for (const source of this.#chargedWaiting) {
+        for (const { tenantId, lane } of source()) {
+          const tenant = this.tenantLabel(tenantId);
+          const id = `${tenant}\u0000${lane}`;
+          const entry = counts.get(id) ?? { tenant, lane, n: 0 };
+          entry.n += 1;
+          counts.set(id, entry);
+        }
+      }
+      // Tenants and lanes that stopped waiting read 0, not their last count.
+      this.chargedStepsWaiting.reset();
+      for (const tenant of this.#tenants) {
+        for (const lane of ['INTERACTIVE', 'BATCH']) this.chargedStepsWaiting.set({ tenant, lane }, 0);
+      }
+      for (const { tenant, lane, n } of counts.values()) this.chargedStepsWaiting.set({ tenant, lane }, n);
+    },
+  });
   #subscriptions: () => number = () => 0;
   readonly activeSubscriptions: Gauge = new Gauge({
     name: 'gateway_active_subscriptions',
@@ -89,7 +121,17 @@ export class GatewayMetrics {
 
   /** Counts `credits` charged to `tenant`; a tenant no longer configured counts as OTHER_TENANT. */
   chargeCredits(tenant: string, credits: number): void {
-    this.creditsCharged.inc({ tenant: this.#tenants.has(tenant) ? tenant : OTHER_TENANT }, credits);
+    this.creditsCharged.inc({ tenant: this.tenantLabel(tenant) }, credits);
+  }
+
+  /** The `tenant` label of `tenantId`: its name if configured, else OTHER_TENANT (the series stay closed). */
+  tenantLabel(tenantId: string): string {
+    return this.#tenants.has(tenantId) ? tenantId : OTHER_TENANT;
+  }
+
+  /** Where `gateway_charged_steps_waiting` reads one scheduler's waiting charged steps at scrape time. */
+  countChargedWaitingIn(source: () => Iterable<{ readonly tenantId: string; readonly lane: string }>): void {
+    this.#chargedWaiting.add(source);
   }
 
   /** Where `gateway_active_subscriptions` reads its value at scrape time (the task events' watchers). */

@@ -1,8 +1,12 @@
 import type { Logger } from 'pino';
 import type { BudgetSlot, UpstreamBudget } from './budget.js';
+import { type FairItem, FairQueue } from './fair-queue.js';
 import { isChargedStep, needsBudget, type ScheduledStep } from './next-step.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import { type Candidate, nextWakeAt, SlotArbiter } from './slot-arbitration.js';
+
+/** Which flow and lane a task's charged steps wait in (fair-queue.ts). */
+export type TaskFlow = Omit<FairItem, 'id'>;
 
 /** What the loop needs from the rest of the scheduler. */
 export interface RunLoopDeps {
@@ -11,6 +15,8 @@ export interface RunLoopDeps {
   readonly logger: Logger;
   /** Steps in flight at once (slow or hung answers must not stall everything). */
   readonly maxInFlight: number;
+  /** The fair share of charged slots among flows (fair-queue.ts); default: a queue of its own. */
+  readonly fair?: FairQueue;
   /** True while this process may drive the task (see task-adoption.ts). */
   holds(taskId: string): boolean;
   /** Takes the task's next step; answers the one after it, or null when the task needs nothing more. */
@@ -38,7 +44,12 @@ export class RunLoop {
   /** Budget slots held by steps in flight, released as soon as their upstream call settles. */
   readonly #slots = new Map<string, BudgetSlot>();
   readonly #steps = new Set<Promise<void>>();
-  readonly #arbiter = new SlotArbiter();
+  /** The flow of each task scheduled with one: its charged steps wait in `#fair`. */
+  readonly #flows = new Map<string, TaskFlow>();
+  /** Since when each task's charged step waits in `#fair`, for the wait-time metric. */
+  readonly #waitingSince = new Map<string, number>();
+  readonly #fair: FairQueue;
+  readonly #arbiter: SlotArbiter;
   readonly #stopping = new AbortController();
   #running = false;
   #wake: (() => void) | null = null;
@@ -46,6 +57,8 @@ export class RunLoop {
 
   constructor(deps: RunLoopDeps) {
     this.#deps = deps;
+    this.#fair = deps.fair ?? new FairQueue();
+    this.#arbiter = new SlotArbiter(this.#fair);
   }
 
   get running(): boolean {
@@ -66,15 +79,22 @@ export class RunLoop {
     await Promise.allSettled([...this.#steps]);
   }
 
-  /** Sets (or replaces) the task's next step and wakes the loop. */
-  schedule(taskId: string, step: ScheduledStep): void {
-    this.#scheduled.set(taskId, step);
+  /**
+   * Sets (or replaces) the task's next step and wakes the loop. With `flow`, its charged steps
+   * wait their turn in the fair queue from now on, this one and those scheduled after it.
+   */
+  schedule(taskId: string, step: ScheduledStep, flow?: TaskFlow): void {
+    if (flow) this.#flows.set(taskId, flow);
+    this.#setScheduled(taskId, step);
     this.#poke();
   }
 
-  /** Drops the task's scheduled step; a step in flight runs to its end. */
+  /** Drops the task's scheduled step and its flow; a step in flight runs to its end. */
   unschedule(taskId: string): void {
     this.#scheduled.delete(taskId);
+    this.#flows.delete(taskId);
+    this.#waitingSince.delete(taskId);
+    this.#fair.remove(taskId);
   }
 
   /** True while the task has a step scheduled or in flight here. */
@@ -142,6 +162,9 @@ export class RunLoop {
         continue;
       }
       this.#arbiter.granted(chosen);
+      const flow = this.#flows.get(chosen.id);
+      const since = this.#waitingSince.get(chosen.id);
+      if (flow && since !== undefined) this.#deps.metrics.chargedStepSent(flow, Date.now() - since);
       this.#dispatch(chosen, slot);
     }
   }
@@ -163,19 +186,21 @@ export class RunLoop {
       return;
     }
     this.#scheduled.delete(id);
+    this.#fair.remove(id);
+    this.#waitingSince.delete(id);
     this.#inFlight.set(id, step);
     if (slot) this.#slots.set(id, slot);
     if (step.plannedPoll) this.#deps.metrics.pollStarted(step.dueAt);
     const running = this.#deps
       .take(id)
       .then((next) => {
-        if (next && this.#running) this.#scheduled.set(id, next);
+        if (next && this.#running) this.#setScheduled(id, next);
         else if (!next) this.#deps.finished(id);
       })
       .catch((error: unknown) => {
         this.#deps.logger.error({ err: error, taskId: id }, 'task step failed unexpectedly; retrying');
         if (this.#running) {
-          this.#scheduled.set(id, {
+          this.#setScheduled(id, {
             kind: step.kind,
             callsUntil: step.callsUntil,
             dueAt: Date.now() + 5_000,
@@ -191,6 +216,19 @@ export class RunLoop {
         this.#poke();
       });
     this.#steps.add(running);
+  }
+
+  /** A charged step of a task with a flow waits in the fair queue; any other step leaves it. */
+  #setScheduled(id: string, step: ScheduledStep): void {
+    this.#scheduled.set(id, step);
+    const flow = this.#flows.get(id);
+    if (flow && isChargedStep(step.kind)) {
+      if (!this.#waitingSince.has(id)) this.#waitingSince.set(id, Date.now());
+      this.#fair.add({ id, ...flow });
+    } else {
+      this.#waitingSince.delete(id);
+      this.#fair.remove(id);
+    }
   }
 
   #sleep(ms: number): Promise<void> {

@@ -46,6 +46,19 @@ export class SchedulerMetrics {
     if (credits > 0) this.#metrics.chargeCredits(after.tenantId, credits);
   }
 
+  /** A charged step of `flow` got its slot after waiting `waitedMs` in the fair share. */
+  chargedStepSent(flow: { readonly tenantId: string; readonly lane: string }, waitedMs: number): void {
+    this.#metrics.chargedWaitSeconds.observe(
+      { tenant: this.#metrics.tenantLabel(flow.tenantId), lane: flow.lane },
+      Math.max(0, waitedMs) / 1000,
+    );
+  }
+
+  /** The scheduler's waiting charged steps, counted by tenant and lane at each scrape. */
+  countChargedWaiting(source: () => Iterable<{ readonly tenantId: string; readonly lane: string }>): void {
+    this.#metrics.countChargedWaitingIn(source);
+  }
+
   /** The budget granted a slot. */
   slotGranted(): void {
     this.#metrics.budgetGranted.inc({ key: this.#key });

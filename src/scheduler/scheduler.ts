@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { CreditPrices } from '../core/credits.js';
 import type { TaskEvents } from '../core/events.js';
 import type { TaskLedger } from '../core/ledger.js';
-import { isTerminal, isWaitingToBeSent, type Task } from '../core/model.js';
+import { isTerminal, isWaitingToBeSent, priorityOf, type Task } from '../core/model.js';
 import type { QueuedTask, TaskDriver } from '../core/task-driver.js';
 import type { UploadSpool } from '../core/upload-spool.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -11,11 +11,12 @@ import type { UpstreamClient } from '../upstream/client.js';
 import type { UpstreamBudget } from './budget.js';
 import type { CreateJournal } from './create-journal.js';
 import { DeadlineTimers } from './deadline-timers.js';
+import { FairQueue, type TenantWeights } from './fair-queue.js';
 import type { KeyLoad } from './key-pool.js';
 import { isChargedStep, nextStep } from './next-step.js';
 import { PollTiming } from './poll-timing.js';
 import { QueuePositions } from './queue-positions.js';
-import { RunLoop } from './run-loop.js';
+import { RunLoop, type TaskFlow } from './run-loop.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
 import { LocalAdoption, type TaskAdoption } from './task-adoption.js';
 import { TaskSteps } from './task-steps.js';
@@ -50,6 +51,18 @@ export interface SchedulerDeps {
   readonly queue?: WaitingQueue;
   /** Who drives which task; default: all of them, from the start (`LocalAdoption`). */
   readonly adoption?: TaskAdoption;
+  /** Tenants' weights in the fair share of the key's charged slots (`TENANT_WEIGHTS`); default: 1 each. */
+  readonly weights?: TenantWeights;
+}
+
+/** The flow and lane a task's charged steps wait in: its tenant, its end user, its priority. */
+export function flowOf(task: Task): TaskFlow {
+  return {
+    tenantId: task.tenantId,
+    subject: task.subject ?? null,
+    lane: priorityOf(task),
+    arrival: task.createdAt,
+  };
 }
 
 /**
@@ -63,7 +76,8 @@ export interface SchedulerDeps {
  *   with the resubmission rule; next-step.ts — which step a record asks for;
  * - failure-messages.ts — how a task fails; deadline-timers.ts — `deadlineSeconds` on time;
  * - task-adoption.ts — which tasks this process drives (the one cluster-aware part);
- * - queue-positions.ts — positions of waiting tasks and their re-announcement;
+ * - fair-queue.ts — whose charged step gets a create's slot (tenants by weight, end users, lanes);
+ * - queue-positions.ts — positions of waiting tasks (the fair queue's order) and their re-announcement;
  * - poll-timing.ts — when to poll; scheduler-metrics.ts — what is reported.
  */
 export class TaskScheduler implements TaskDriver {
@@ -82,8 +96,14 @@ export class TaskScheduler implements TaskDriver {
     this.#drives = deps.drives ?? (() => true);
     this.#metrics = new SchedulerMetrics(deps.metrics, deps.credits, deps.keyId);
     const queue = deps.queue ?? new LocalWaitingQueue();
-    this.#queue = new QueuePositions(queue, deps.events, deps.ledger.store, deps.budget.qps);
     this.#adoption = deps.adoption ?? new LocalAdoption(deps.ledger.store);
+    const fair = new FairQueue(deps.weights, () => this.#queue.orderChanged());
+    this.#metrics.countChargedWaiting(() => fair.items());
+    this.#queue = new QueuePositions(queue, deps.events, deps.ledger.store, deps.budget.qps, {
+      fair,
+      // An adoption holds all of the key's tasks or none of them (the key's lock), so any id asks.
+      leading: () => this.#adoption.holds(''),
+    });
     const polls = new PollTiming(
       (id) => deps.events.watchedBy(id),
       () => this.#loop.scheduledSteps(),
@@ -108,6 +128,7 @@ export class TaskScheduler implements TaskDriver {
       metrics: this.#metrics,
       logger: deps.logger,
       maxInFlight: deps.maxInFlight ?? 16,
+      fair,
       holds: (id) => this.#adoption.holds(id),
       take: (id) => this.#steps.take(id),
       finished: (id) => this.#forget(id),
@@ -188,7 +209,7 @@ export class TaskScheduler implements TaskDriver {
         this.#deadlines.arm(task.id, task.startBy, () => this.#loop.runExpiredCreate(task.id));
       }
     }
-    this.#loop.schedule(task.id, step);
+    this.#loop.schedule(task.id, step, flowOf(task));
     this.#countDriven();
   }
 

@@ -1,8 +1,16 @@
 /**
  * Tasks waiting to be sent to PicWish, for `queuePosition`: this process's own ones, or the
- * cluster's (`PgWaitingQueue`). Order: arrival (`createdAt`), then id.
+ * cluster's (`PgWaitingQueue`). Order: the send order the key's driving scheduler published
+ * (fair-queue.ts); a task not in it yet (just made, on another instance) comes after it, by arrival
+ * (`createdAt`), then id.
  */
 export interface WaitingQueue {
+  /**
+   * The key's driving scheduler changed its send order: every charged step waiting, first first.
+   * The cluster's queue stores it for every instance; this process's own has nothing to do, since
+   * its scheduler answers from the order itself.
+   */
+  publish(order: readonly string[]): Promise<void>;
   add(taskId: string, createdAt: number): void;
   remove(taskId: string): void;
   /**
@@ -18,6 +26,10 @@ export interface WaitingQueue {
 /** The waiting tasks of this process. */
 export class LocalWaitingQueue implements WaitingQueue {
   readonly #waiting = new Map<string, number>();
+
+  async publish(_order: readonly string[]): Promise<void> {
+    // Positions of tasks driven here are read from the scheduler's own order.
+  }
 
   add(taskId: string, createdAt: number): void {
     this.#waiting.set(taskId, createdAt);

@@ -52,6 +52,8 @@ export type GenerateBackgroundInput = {
   image: ImageSource;
   /** What to keep out of the background, up to 1024 characters. */
   negativePrompt?: string | null | undefined;
+  /** Its lane in your share of PicWish: INTERACTIVE (someone is waiting) is sent before your BATCH work, which keeps a fifth of your share. Default INTERACTIVE for generateBackground, BATCH for the items of generateBackgrounds. */
+  priority?: TaskPriority | null | undefined;
   /** The image is a photo with its background (JPEG, PNG or WebP): PicWish removes the background first (about 1 credit more, within the same QPS budget), and the background is generated for the cutout. The task goes through `stage` CUTOUT, then GENERATING and STORING. Without it, the image must be a transparent PNG. */
   removeBackground?: boolean | null | undefined;
   /** The states to announce; default the final ones (SUCCEEDED, FAILED, CANCELLED). */
@@ -110,6 +112,13 @@ export type InputProblemReason =
   | 'URL_UNREACHABLE'
   | 'WEBHOOK_EVENTS_EMPTY'
   | 'WEBHOOK_URL_REQUIRED';
+
+/** How a task waits for PicWish within its flow (its end user, or its tenant’s server-made tasks). Flows share each PicWish key fairly, by tenant weight and then equally among a tenant’s end users. */
+export type TaskPriority =
+  /** Background work: sent after the flow’s INTERACTIVE tasks, but never starved — it keeps at least a fifth of the flow’s slots. */
+  | 'BATCH'
+  /** Someone is waiting: sent before the flow’s BATCH work. */
+  | 'INTERACTIVE';
 
 export type GenerateBatchMutationVariables = Exact<{
   inputs: Array<GenerateBackgroundInput> | GenerateBackgroundInput;

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { transparentPng } from './fixtures.js';
-import { eventually, type GraphQLErrorShape, type TestStack } from './harness.js';
+import { eventually, type GraphQLErrorShape } from './harness.js';
 import { bearer } from './tenancy.js';
 
 /** Documents and helpers the batch tests share (issue #15 item 3). */
@@ -106,20 +106,33 @@ export async function sendBatch(
   return { status: response.status, ...(JSON.parse(await response.text()) as object) };
 }
 
-export async function getBatch(stack: TestStack, id: string, tenant?: string): Promise<BatchView | null> {
-  const answer = await stack.gql<{ batch: BatchView | null }>(
-    GET_BATCH,
-    { id },
-    tenant ? bearer(tenant) : {},
-  );
-  if (answer.body.errors) throw new Error(JSON.stringify(answer.body.errors));
-  return answer.body.data?.batch ?? null;
+export async function getBatch(
+  gateway: { readonly url: string },
+  id: string,
+  tenant?: string,
+): Promise<BatchView | null> {
+  const response = await fetch(`${gateway.url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      ...(tenant ? bearer(tenant) : {}),
+    },
+    body: JSON.stringify({ query: GET_BATCH, variables: { id } }),
+  });
+  const answer = (await response.json()) as { data?: { batch: BatchView | null }; errors?: unknown };
+  if (answer.errors) throw new Error(JSON.stringify(answer.errors));
+  return answer.data?.batch ?? null;
 }
 
-export function batchDone(stack: TestStack, id: string, tenant?: string): Promise<BatchView> {
+export function batchDone(
+  gateway: { readonly url: string },
+  id: string,
+  tenant?: string,
+): Promise<BatchView> {
   return eventually(
     async () => {
-      const batch = await getBatch(stack, id, tenant);
+      const batch = await getBatch(gateway, id, tenant);
       return batch?.done ? batch : undefined;
     },
     90_000,

@@ -142,6 +142,18 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       create index tenant_creations_subject on tenant_creations (tenant_id, subject, at) where subject is not null;
     `,
   },
+  {
+    // Fair share (#25): each key's elected scheduler publishes the order it will send waiting
+    // charged steps in, so every instance answers queuePosition from the same order.
+    version: 10,
+    sql: `
+      create table waiting_orders (
+        key_id text primary key,
+        ids text[] not null,
+        published_at bigint not null
+      );
+    `,
+  },
 ];
 
 /**

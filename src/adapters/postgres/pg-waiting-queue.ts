@@ -13,17 +13,32 @@ function waiting(alias: string): string {
   return `${alias}.state = 'QUEUED' and ${alias}.upstream_task_id is null`;
 }
 
+/** A charged step of the task may still be sent: not final, and no upstream id yet (a cutout may be stored). */
+function unsent(alias: string): string {
+  return `${alias}.state in ('QUEUED', 'PROCESSING') and ${alias}.upstream_task_id is null`;
+}
+
 /**
- * One PicWish key's waiting queue in the cluster, read from the tasks table itself: whichever
- * instance a watcher is on, it counts the same waiting tasks of that key in the same order
- * (arrival, then id), and nothing has to be kept in step — a task leaves the queue by the very
- * write that records it as sent.
+ * One PicWish key's waiting queue in the cluster: the send order its elected scheduler published
+ * (`waiting_orders`, migration 9; fair-queue.ts), read against the tasks table itself, so whichever
+ * instance a watcher is on, it counts the same tasks ahead — those of the order still unsent — and
+ * a task leaves the queue by the very write that records it as sent. A waiting task the order
+ * does not hold yet (made a moment ago, or past the published part) comes after it, by arrival.
  */
 export class PgWaitingQueue implements WaitingQueue {
   constructor(
     private readonly pool: pg.Pool,
     private readonly scope: PgKeyScope,
+    private readonly keyId: string,
   ) {}
+
+  async publish(order: readonly string[]): Promise<void> {
+    await this.pool.query(
+      `insert into waiting_orders (key_id, ids, published_at) values ($1, $2::text[], $3)
+       on conflict (key_id) do update set ids = excluded.ids, published_at = excluded.published_at`,
+      [this.keyId, order, Date.now()],
+    );
+  }
 
   add(): void {
     // The task's row is the queue entry.
@@ -34,18 +49,29 @@ export class PgWaitingQueue implements WaitingQueue {
   }
 
   /**
-   * Counts the waiting tasks that arrived before this one, whether or not it still waits itself:
-   * the caller asks because the task it holds was waiting, and the leader may have sent it on
-   * another instance since that read. Its place is then the one it left (1, or more when the ones
-   * ahead were sent after it), not null beside a QUEUED state. Null only for an unknown task.
+   * Counts the tasks ahead of this one, whether or not it still waits itself: the caller asks
+   * because the task it holds was waiting, and the leader may have sent it on another instance
+   * since that read. Its place is then the one it left (1, or more when the ones ahead were sent
+   * after it), not null beside a QUEUED state. Null only for an unknown task.
    */
   async position(taskId: string): Promise<number | null> {
     const { rows } = await this.pool.query<{ ahead: string }>(
-      `select (select count(*) from tasks w
-               where ${waiting('w')} and ${this.scope.sql('w', 2)}
-                 and (w.created_at, w.id) < (t.created_at, t.id)) as ahead
-       from tasks t where t.id = $1`,
-      [taskId, this.scope.value],
+      `with ord as (
+         select u.id, u.n from waiting_orders o cross join lateral unnest(o.ids) with ordinality as u(id, n)
+         where o.key_id = $3
+       ),
+       live as (select ord.id, ord.n from ord join tasks w on w.id = ord.id where ${unsent('w')}),
+       me as (select t.id, t.created_at, (select n from ord where ord.id = t.id) as n from tasks t where t.id = $1)
+       select case when me.n is not null
+         then (select count(*) from live where live.n < me.n)
+         else (select count(*) from live)
+           + (select count(*) from tasks w
+              where ${waiting('w')} and ${this.scope.sql('w', 2)}
+                and not exists (select 1 from ord where ord.id = w.id)
+                and (w.created_at, w.id) < (me.created_at, me.id))
+         end as ahead
+       from me`,
+      [taskId, this.scope.value, this.keyId],
     );
     return rows[0] ? Number(rows[0].ahead) + 1 : null;
   }

@@ -29,6 +29,11 @@ export const tenants = family(
       min: 1,
       max: 1_000_000,
     }),
+    TENANT_WEIGHTS: custom({
+      meaning:
+        "Fair share of each PicWish key (#25): tenant:weight pairs (0.01-1000), comma-separated; unnamed tenants weigh 1. While two tenants both wait, weights 3 and 1 send 3 of one's tasks per 1 of the other's.",
+      parse: (raw, name) => tenantWeights(raw ?? '', name),
+    }),
   },
   (v, io) => ({
     auth: {
@@ -38,6 +43,8 @@ export const tenants = family(
       rateLimitPerMinute: v.TENANT_RATE_LIMIT_PER_MINUTE,
       maxActiveTasks: v.TENANT_MAX_ACTIVE_TASKS,
     },
+    /** `TENANT_WEIGHTS`: tenants' weights in the fair share of each PicWish key (#25); unnamed: 1. */
+    tenantWeights: v.TENANT_WEIGHTS,
   }),
 );
 
@@ -85,4 +92,36 @@ function keyPairs(source: string, variable: string): KeyPair[] {
     pairs.push({ tenant, key });
   }
   return pairs;
+}
+
+/**
+ * `tenant:weight` pairs separated by commas, spaces or new lines, a weight from 0.01 to 1000;
+ * `#` starts a comment line (src/scheduler/fair-queue.ts weighs tenants with them).
+ */
+function tenantWeights(source: string, variable: string): Record<string, number> {
+  const weights: Record<string, number> = {};
+  const entries = source
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .flatMap((line) => line.split(/[\s,]+/))
+    .filter(Boolean);
+  for (const [index, entry] of entries.entries()) {
+    const colon = entry.lastIndexOf(':');
+    const tenant = colon > 0 ? entry.slice(0, colon) : '';
+    const raw = entry.slice(colon + 1);
+    const weight = Number(raw);
+    if (
+      !/^[A-Za-z0-9._-]{1,64}$/.test(tenant) ||
+      !/^\d*\.?\d+$/.test(raw) ||
+      !(weight >= 0.01 && weight <= 1000)
+    ) {
+      refuse(
+        variable,
+        `${variable} entry ${index + 1} ("${entry}") must be tenant:weight with a weight from 0.01 to 1000, e.g. acme:3`,
+      );
+    }
+    if (tenant in weights) refuse(variable, `${variable} names tenant ${tenant} twice`);
+    weights[tenant] = weight;
+  }
+  return weights;
 }

@@ -174,7 +174,10 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { inputs, idempotencyKey }, ctx) => {
       const items = inputs.map((input) => {
         const upload = input.image.file ? batchUpload(input.image.file) : null;
-        return { ...serviceInput(input, upload ? () => upload.open() : null), release: upload?.release };
+        return {
+          ...serviceInput(input, upload ? () => upload.open() : null, 'BATCH'),
+          release: upload?.release,
+        };
       });
       const result = await ctx.services.batches.generate(ctx.caller, items, idempotencyKey ?? null);
       if (!result.ok) throw toGraphQLError(result.error);

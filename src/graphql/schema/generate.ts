@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
+import type { TaskPriority } from '../../core/model.js';
 import type { ImageInput } from '../../core/service.js';
 import type { GenerateParams } from '../../core/validation.js';
 import { checkWaitSeconds, MAX_WAIT_SECONDS, waitUntilFinal } from '../../core/wait.js';
 import { builder } from './builder.js';
 import { toGraphQLError } from './errors.js';
-import { BackgroundTaskRef, BackgroundTaskStateEnum } from './task.js';
+import { BackgroundTaskRef, BackgroundTaskStateEnum, TaskPriorityEnum } from './task.js';
 
 const ImageSourceInput = builder.inputType('ImageSource', {
   description:
@@ -73,6 +74,11 @@ export const GenerateBackgroundInput = builder.inputType('GenerateBackgroundInpu
       type: [BackgroundTaskStateEnum],
       description: 'The states to announce; default the final ones (SUCCEEDED, FAILED, CANCELLED).',
     }),
+    priority: t.field({
+      type: TaskPriorityEnum,
+      description:
+        'Its lane in your share of PicWish: INTERACTIVE (someone is waiting) is sent before your BATCH work, which keeps a fifth of your share. Default INTERACTIVE for generateBackground, BATCH for the items of generateBackgrounds.',
+    }),
   }),
 });
 
@@ -80,6 +86,7 @@ export const GenerateBackgroundInput = builder.inputType('GenerateBackgroundInpu
 export function serviceInput(
   input: typeof GenerateBackgroundInput.$inferInput,
   open: (() => Promise<Readable>) | null,
+  defaultPriority: TaskPriority,
 ): { image: ImageInput; params: GenerateParams } {
   return {
     image: { file: open, url: input.image.url, fit: input.image.fit ?? true },
@@ -92,6 +99,7 @@ export function serviceInput(
       removeBackground: input.removeBackground,
       webhookUrl: input.webhookUrl,
       webhookEvents: input.webhookEvents,
+      priority: input.priority ?? defaultPriority,
     },
   };
 }
@@ -114,6 +122,7 @@ builder.mutationFields((t) => ({
       const { image, params } = serviceInput(
         input,
         upload ? async () => (await upload).createReadStream() as unknown as Readable : null,
+        'INTERACTIVE',
       );
       const result = await ctx.services.tasks.generate(ctx.caller, image, params);
       if (!result.ok) throw toGraphQLError(result.error);

@@ -2,9 +2,11 @@ import { creditsCharged, estimatedCredits } from '../../core/credits.js';
 import { badInput } from '../../core/errors.js';
 import {
   isWaitingToBeSent,
+  priorityOf,
   stageOf,
   type Task,
   type TaskError,
+  type TaskPriority,
   type TaskStage,
   type TaskState,
 } from '../../core/model.js';
@@ -48,6 +50,19 @@ export const BackgroundTaskStageEnum = builder.enumType('BackgroundTaskStage', {
     },
     STORING: { description: 'PicWish finished; the gateway stores the results before SUCCEEDED.' },
   } as const satisfies Record<TaskStage, { description: string }>,
+});
+
+/** A task's lane in its flow's fair share of PicWish (#25, src/scheduler/fair-queue.ts). */
+export const TaskPriorityEnum = builder.enumType('TaskPriority', {
+  description:
+    'How a task waits for PicWish within its flow (its end user, or its tenant’s server-made tasks). Flows share each PicWish key fairly, by tenant weight and then equally among a tenant’s end users.',
+  values: {
+    INTERACTIVE: { description: 'Someone is waiting: sent before the flow’s BATCH work.' },
+    BATCH: {
+      description:
+        'Background work: sent after the flow’s INTERACTIVE tasks, but never starved — it keeps at least a fifth of the flow’s slots.',
+    },
+  } as const satisfies Record<TaskPriority, { description: string }>,
 });
 
 const ImageFormatRef = builder.enumType('ImageFormat', {
@@ -159,17 +174,24 @@ builder.node(BackgroundTaskRef, {
         description:
           'Progress from 0 to 100 over every step (with `removeBackground`, the cutout is the first 20); never goes down.',
       }),
+      priority: t.field({
+        type: TaskPriorityEnum,
+        description:
+          'Its lane in its flow’s share of PicWish (INTERACTIVE for tasks made before priorities).',
+        resolve: (task) => priorityOf(task),
+      }),
       queuePosition: t.int({
         nullable: true,
         description:
-          '1-based place in the gateway’s queue while waiting to be sent to PicWish; null once sent.',
+          '1-based place in the order the gateway will send waiting tasks of its PicWish key now (fair share by tenant, end user and priority, not arrival); null once sent. It can move back when a task of a quieter flow arrives.',
         resolve: (task, _args, ctx) =>
           isWaitingToBeSent(task) ? ctx.services.scheduler.queuePosition(task) : null,
       }),
       estimatedStartAt: t.field({
         type: 'DateTime',
         nullable: true,
-        description: 'A hint for when a queued task will be sent to PicWish, given the upstream budget.',
+        description:
+          'A hint for when a queued task will be sent to PicWish: one budget slot per task ahead of it in `queuePosition`.',
         resolve: (task, _args, ctx) =>
           isWaitingToBeSent(task) ? ctx.services.scheduler.estimatedStartAt(task) : null,
       }),

@@ -102,6 +102,7 @@ const FIXED_ONCE_FINAL: ReadonlySet<string> = new Set([
   'negativePrompt',
   'processedAt',
   'progress',
+  'priority',
   'prompt',
   'queuePosition',
   'removeBackground',

@@ -39,12 +39,23 @@ describe('configuration', () => {
     ['TENANT_WEBHOOK_URLS', 'acme'],
     ['TENANT_WEBHOOK_URLS', 'acme=ftp://hooks.example/'],
     ['TENANT_WEBHOOK_URLS', 'acme=https://user:pw@hooks.example/'],
+    ['TENANT_WEIGHTS', 'acme'],
+    ['TENANT_WEIGHTS', 'acme:0'],
+    ['TENANT_WEIGHTS', 'acme:heavy'],
+    ['TENANT_WEIGHTS', 'acme:2,acme:3'],
   ])('refuses %s=%s with a message naming the variable', (variable, value) => {
     const config = loadConfig({ [variable]: value });
     expect(config.ok).toBe(false);
     if (config.ok) return;
     expect(config.error.variable).toBe(variable);
     expect(config.error.message).toContain(variable);
+  });
+
+  it("reads tenants' weights in the fair share from TENANT_WEIGHTS, none by default (#25)", () => {
+    const config = loadConfig({ TENANT_WEIGHTS: '# big\nacme:3, beta:0.5\n  gamma:1' });
+    expect(config.ok && config.value.tenantWeights).toEqual({ acme: 3, beta: 0.5, gamma: 1 });
+    const defaults = loadConfig({});
+    expect(defaults.ok && defaults.value.tenantWeights).toEqual({});
   });
 
   it("reads each tenant's default webhook URL from TENANT_WEBHOOK_URLS", () => {

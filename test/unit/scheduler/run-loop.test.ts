@@ -136,6 +136,34 @@ describe('the run loop', () => {
     expect(h.taken[0]).toBe('create');
   });
 
+  it('charged steps with a flow get slots in the fair order (#25), and their wait is measured by tenant and lane', async () => {
+    const gateway = new GatewayMetrics(['a', 'b']);
+    const { hand, ...h } = started({ metrics: new SchedulerMetrics(gateway, PRICES, 'k1') });
+    const now = Date.now();
+    for (const i of [1, 2, 3, 4]) {
+      const flow = { tenantId: 'a', subject: null, lane: 'BATCH', arrival: now + i } as const;
+      h.loop.schedule(`a${i}`, step({ kind: 'submit', dueAt: now }), flow);
+    }
+    const lone = { tenantId: 'b', subject: 'someone', lane: 'INTERACTIVE', arrival: now + 9 } as const;
+    h.loop.schedule('b1', step({ kind: 'submit', dueAt: now }), lone);
+    for (let slot = 0; slot < 3; slot += 1) {
+      await vi.advanceTimersByTimeAsync(500);
+      hand.grant();
+    }
+    await vi.advanceTimersByTimeAsync(10);
+    expect(h.taken).toEqual(['a1', 'b1', 'a2']);
+    const waits = (await gateway.registry.getMetricsAsJSON()).find(
+      (metric) => metric.name === 'gateway_charged_step_wait_seconds',
+    );
+    const count = (tenant: string, lane: string) =>
+      (
+        (waits?.values ?? []) as { metricName?: string; labels: Record<string, unknown>; value: number }[]
+      ).find((v) => v.metricName?.endsWith('_count') && v.labels.tenant === tenant && v.labels.lane === lane)
+        ?.value;
+    expect(count('a', 'BATCH')).toBe(2);
+    expect(count('b', 'INTERACTIVE')).toBe(1);
+  });
+
   it('never runs more steps at once than the in-flight cap', async () => {
     const hung: Array<() => void> = [];
     let hanging = true;

@@ -22,6 +22,26 @@ describe('scheduler metrics', () => {
     expect(await value(gateway, 'gateway_running_tasks', { key: 'k1' })).toBe(2);
   });
 
+  it('count waiting charged steps by configured tenant and lane at scrape time, stopped ones as 0, never by key or end user', async () => {
+    const gateway = new GatewayMetrics(['alpha', 'beta']);
+    const metrics = new SchedulerMetrics(gateway, PRICES, 'k1');
+    let waiting = [
+      { tenantId: 'alpha', subject: 'someone', lane: 'BATCH' },
+      { tenantId: 'alpha', subject: null, lane: 'BATCH' },
+      { tenantId: 'gone', subject: null, lane: 'INTERACTIVE' },
+    ];
+    metrics.countChargedWaiting(() => waiting);
+    expect(await value(gateway, 'gateway_charged_steps_waiting', { tenant: 'alpha', lane: 'BATCH' })).toBe(2);
+    expect(
+      await value(gateway, 'gateway_charged_steps_waiting', { tenant: OTHER_TENANT, lane: 'INTERACTIVE' }),
+    ).toBe(1);
+    expect(await value(gateway, 'gateway_charged_steps_waiting', { tenant: 'beta', lane: 'BATCH' })).toBe(0);
+    waiting = [];
+    expect(await value(gateway, 'gateway_charged_steps_waiting', { tenant: 'alpha', lane: 'BATCH' })).toBe(0);
+    const text = await gateway.registry.getSingleMetricAsString('gateway_charged_steps_waiting');
+    expect(text).not.toMatch(/someone|key=/);
+  });
+
   it('count upstream calls by kind and outcome, and finished tasks by state and code', async () => {
     const gateway = new GatewayMetrics();
     const metrics = new SchedulerMetrics(gateway, PRICES, 'k1');

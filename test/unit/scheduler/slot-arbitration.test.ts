@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FairQueue } from '../../../src/scheduler/fair-queue.js';
 import {
   type Candidate,
   nextWakeAt,
@@ -84,5 +85,25 @@ describe('slot arbitration', () => {
     const steps = [step({ dueAt: NOW + 5_000, earlyAt: NOW + 1_000 }), step({ dueAt: NOW + 3_000 })];
     expect(nextWakeAt(steps, NOW)).toBe(NOW + 1_000);
     expect(nextWakeAt([], NOW)).toBe(NOW + 60_000);
+  });
+
+  it('due creates with a flow go in the fair queue’s order, and the slot charges their flow (#25)', () => {
+    const fair = new FairQueue();
+    const arbiter = new SlotArbiter(fair);
+    const candidates = ['a1', 'a2', 'a3', 'b1'].map((id, i) => createDue(id, NOW - 100 + i));
+    for (const [i, id] of ['a1', 'a2', 'a3'].entries()) {
+      fair.add({ id, tenantId: 'a', subject: null, lane: 'BATCH', arrival: i });
+    }
+    fair.add({ id: 'b1', tenantId: 'b', subject: null, lane: 'INTERACTIVE', arrival: 9 });
+    expect(grant(arbiter, candidates, 4)).toEqual(['a1', 'b1', 'a2', 'a3']);
+    expect(fair.size).toBe(0);
+  });
+
+  it('a due create without a flow goes before the fairly queued ones, earliest due first', () => {
+    const fair = new FairQueue();
+    const arbiter = new SlotArbiter(fair);
+    fair.add({ id: 'queued', tenantId: 'a', subject: null, lane: 'INTERACTIVE', arrival: 0 });
+    const candidates = [createDue('queued', NOW - 500), createDue('flowless', NOW - 1)];
+    expect(grant(arbiter, candidates, 2)).toEqual(['flowless', 'queued']);
   });
 });
