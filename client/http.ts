@@ -29,7 +29,7 @@ export interface GatewayConnection {
 
 /**
  * The credential of a connection as the kit uses it: `token` functions are asked once and their
- * answer kept until the gateway says it expired; `apiKey` functions are read per request, as
+ * answer kept until the gateway says it expired (an empty answer is not kept); `apiKey` functions are read per request, as
  * they always were. Concurrent requests that all hit an expired token share one refresh.
  */
 interface Credential {
@@ -49,10 +49,12 @@ function credentialOf(connection: GatewayConnection): Credential {
   const fetchToken = () => {
     const pending = ask(source);
     kept = pending;
-    // A failed lookup is tried again on the next request rather than kept.
-    pending.catch(() => {
+    // A failed lookup, or one with no token yet (a user not signed in), is tried again on the next
+    // request rather than kept.
+    const forget = () => {
       if (kept === pending) kept = null;
-    });
+    };
+    pending.then((token) => token === null && forget(), forget);
     return pending;
   };
   return {

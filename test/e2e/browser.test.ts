@@ -247,9 +247,16 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
     }
   });
 
-  it('demo page: on a gateway with keys, explains that a key is needed, then works with the key entered', async () => {
+  it('demo page: on a gateway with keys, explains that a token is needed, then works with a session token entered', async () => {
     const key = 'demo-key-0123456789abcdef';
     const keyed = await startStack({ env: { GATEWAY_API_KEYS: `web:${key}` } });
+    // The page gets what a browser should hold: a session token minted with the server key.
+    const minted = await keyed.gql<{ createSessionToken: { token: string } }>(
+      'mutation { createSessionToken(input: { subject: "demo-user" }) { token } }',
+      {},
+      { authorization: `Bearer ${key}` },
+    );
+    const token = minted.body.data?.createSessionToken.token as string;
     const { context, page, refused } = await openDemo(keyed.url);
     try {
       expect(await page.locator('#key-section').getAttribute('open')).not.toBeNull();
@@ -258,7 +265,7 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
       await error.waitFor({ state: 'visible', timeout: 30_000 });
       expect(await error.textContent()).toMatch(/Authorization: Bearer/);
 
-      await page.fill('#api-key', key);
+      await page.fill('#api-key', token);
       await page.press('#api-key', 'Tab');
       await expect
         .poll(() => page.locator('input[name="scene"]').count(), { timeout: 30_000 })

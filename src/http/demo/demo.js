@@ -13,7 +13,7 @@ const $ = (id) => document.getElementById(id);
 const STAGES = ['UPLOADING', 'QUEUED', 'CUTOUT', 'PROCESSING', 'SUCCEEDED'];
 const STEP_WORDS = { GENERATING: 'Generating', STORING: 'Storing the results' };
 
-const client = createGatewayClient({ url: '/graphql', apiKey: () => $('api-key').value.trim() });
+const client = createGatewayClient({ url: '/graphql', token: () => $('api-key').value.trim() });
 const image = createImageInput({
   onChange: (file) => {
     showError('');
@@ -230,7 +230,7 @@ async function loadTemplates() {
   } catch (error) {
     if (error instanceof GatewayError && error.code === 'UNAUTHENTICATED') {
       $('key-section').open = true;
-      showError(`${error.message} Templates and recent tasks load once a valid key is entered.`);
+      showError(`${error.message} Templates and recent tasks load once a valid session token is entered.`);
     } else {
       showError(`Could not load templates: ${explain(error)}`);
     }
