@@ -8,6 +8,7 @@ import { bearer, generate, mustGenerate, sseUntil, TENANTS, TWO_TENANT_KEYS } fr
 
 const SIGNING_SECRET = 'files-signing-secret-4b1f7d9e2a6c8e0f3b5d7a9c';
 const WRONG_KEY = 'wrong-gateway-key-6d8f0a2c4e6b8d0f';
+const SESSION_SECRET = 'session-token-secret-9c7e5a3f1d8b6e4c2a0f';
 const TASK = `query Task($id: ID!) {
   backgroundTask(id: $id) { id state error { code message } images { url } }
 }`;
@@ -50,6 +51,7 @@ describe('secrets stay out of responses, logs and metrics', () => {
         GATEWAY_API_KEYS: TWO_TENANT_KEYS,
         METRICS_TOKEN: 'metrics-token-for-the-leak-test',
         FILES_SIGNING_SECRET: SIGNING_SECRET,
+        SESSION_TOKEN_SECRET: SESSION_SECRET,
         LOG_LEVEL: 'debug',
         PICWISH_TIMEOUT_MS: '3000',
       },
@@ -113,6 +115,30 @@ describe('secrets stay out of responses, logs and metrics', () => {
     );
     await transcript.gql(stack, TASK, { id: good }, bearer(TENANTS.beta));
     await generate(stack, WRONG_KEY);
+
+    // An end user's session token (#23), minted outside the transcript (its answer holds it):
+    // used for a task, a stream and a forbidden operation, and presented tampered.
+    const minted = await stack.gql<{ createSessionToken: { token: string } }>(
+      'mutation { createSessionToken(input: { subject: "leak-test-user" }) { token } }',
+      {},
+      alpha,
+    );
+    const session = minted.body.data?.createSessionToken.token as string;
+    const own = await mustGenerate(stack, session);
+    await transcript.gql(stack, TASK, { id: own }, bearer(session));
+    await transcript.gql(stack, 'mutation { rotateWebhookSecret { secret } }', {}, bearer(session));
+    await transcript.gql(stack, '{ viewer { name } }', {}, bearer(`${session}x`));
+    await sseUntil(
+      `${stack.url}/graphql/stream`,
+      {
+        headers: bearer(session),
+        body: JSON.stringify({
+          query: 'subscription($id: ID!) { backgroundTaskUpdated(id: $id) { id state } }',
+          variables: { id: own },
+        }),
+      },
+      (events) => events.some((e) => e.event === 'complete'),
+    );
     const operator = { headers: { authorization: 'Bearer metrics-token-for-the-leak-test' } };
     const metrics = await transcript.fetch(`${stack.url}/metrics`, operator);
     expect(metrics.text).toContain('graphql_operations_total');
@@ -125,6 +151,8 @@ describe('secrets stay out of responses, logs and metrics', () => {
       'gateway key beta': TENANTS.beta,
       'presented wrong key': WRONG_KEY,
       'signing secret': SIGNING_SECRET,
+      'session token secret': SESSION_SECRET,
+      'session token': session,
     };
     // The log at debug level really did record the traffic (so the search below means something).
     const log = logLines.join('');
