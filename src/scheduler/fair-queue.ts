@@ -1,3 +1,5 @@
+// A little over 300 lines on purpose: the whole policy (three levels, the pick, and the same pick
+// played forward for positions) is one decision, kept in one pure file so it is read and tested as one.
 import type { TaskPriority } from '../core/model.js';
 
 /**

@@ -129,13 +129,14 @@ export function batchDone(
   gateway: { readonly url: string },
   id: string,
   tenant?: string,
+  timeoutMs = 90_000,
 ): Promise<BatchView> {
   return eventually(
     async () => {
       const batch = await getBatch(gateway, id, tenant);
       return batch?.done ? batch : undefined;
     },
-    90_000,
+    timeoutMs,
     200,
   );
 }

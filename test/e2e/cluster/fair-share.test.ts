@@ -41,16 +41,18 @@ describe('fair share on a PostgreSQL cluster (#25)', () => {
     const lastOfFlood = flood.data?.generateBackgrounds.results[39]?.task?.id as string;
     await eventually(async () => (rig.engine.stats().creates >= 3 ? true : undefined), 30_000, 20);
 
+    // From the mutation's answer: before it, the upload is still being checked and copied to the
+    // bucket, and A's flood rightly goes on meanwhile.
+    const lone = await generateAs(two, TENANTS.beta, 'the lone task of beta', png);
     const arrived = Date.now();
     const sentBefore = rig.engine.stats().creates;
-    const lone = await generateAs(two, TENANTS.beta, 'the lone task of beta', png);
     const loneSent = await upstreamCreateOf(rig.engine, 'the lone task of beta');
     console.log(
       `fair share (cluster): B sent ${((loneSent.at - arrived) / 1000).toFixed(2)} s after arriving, ${loneSent.index - sentBefore + 1} creates later`,
     );
     expect(loneSent.at - arrived).toBeLessThanOrEqual(6_000);
-    // One more than on a lone gateway: the leader hears of B's task over PostgreSQL first.
-    expect(loneSent.index - sentBefore).toBeLessThanOrEqual(3);
+    // At most the create already granted and one more go first: the leader hears of B over PostgreSQL.
+    expect(loneSent.index - sentBefore).toBeLessThanOrEqual(2);
 
     // B's batch, made on the other instance: its items share the key with A's evenly, so its
     // last item stands near 2 × 10 in the published order, not behind the rest of A's flood.
@@ -77,8 +79,9 @@ describe('fair share on a PostgreSQL cluster (#25)', () => {
     }
 
     const done = await Promise.all([
-      batchDone(one, floodBatch, TENANTS.alpha),
-      batchDone(two, smallBatch, TENANTS.beta),
+      // 51 creates and as many polls at 2 QPS: a minute on a quiet machine, more on a loaded one.
+      batchDone(one, floodBatch, TENANTS.alpha, 240_000),
+      batchDone(two, smallBatch, TENANTS.beta, 240_000),
     ]);
     expect(done.map((batch) => batch.counts.succeeded)).toEqual([40, 10]);
     expect((await readAs(one, TENANTS.beta, lone.id)).state).toBe('SUCCEEDED');
@@ -86,5 +89,5 @@ describe('fair share on a PostgreSQL cluster (#25)', () => {
     expect(stats.rateLimited).toBe(0);
     expect(stats.creates).toBe(51);
     expect(stats.createAttempts).toBe(51);
-  }, 240_000);
+  }, 400_000);
 });
