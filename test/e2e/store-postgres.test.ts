@@ -28,7 +28,7 @@ describe('PostgreSQL schema migrations', () => {
     const pools = Array.from({ length: 3 }, () => openPostgres(fresh.url, silent));
     try {
       const applied = await Promise.all(pools.map((each) => migrate(each.pool)));
-      expect(applied.flat().sort()).toEqual(MIGRATIONS.map((step) => step.version));
+      expect(applied.flat().sort((a, b) => a - b)).toEqual(MIGRATIONS.map((step) => step.version));
       const [first] = pools as [PgConnection];
       expect(await migrate(first.pool)).toEqual([]);
       const { rows } = await first.pool.query('select version from schema_migrations');

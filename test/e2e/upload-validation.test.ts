@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
 import { startGateway } from '../../src/gateway/app.js';
-import { GENERATE_INPUT, transparentPng } from '../support/fixtures.js';
+import { GENERATE_INPUT, paddedPng, transparentPng } from '../support/fixtures.js';
 import {
   eventually,
   type GraphQLErrorShape,
@@ -165,8 +165,9 @@ describe('uploads that are not a usable PNG are refused before PicWish sees them
   });
 
   it('answers a 21 MB upload quickly with FILE_TOO_LARGE, without reading it all', async () => {
-    // A real PNG header, then padding: only the size can be wrong with it.
-    const big = Buffer.concat([good, Buffer.alloc(21 * 1024 * 1024 - good.length, 7)]);
+    // A real PNG padded with an ancillary chunk before IEND: only the size can be wrong with it
+    // (bytes after IEND would be CORRUPT_IMAGE, #27).
+    const big = await paddedPng(21 * 1024 * 1024);
     const started = performance.now();
     let answer: Answer;
     try {
