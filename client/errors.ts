@@ -11,6 +11,8 @@ export type GatewayErrorCode =
   | 'NOT_FOUND'
   | 'RATE_LIMITED'
   | 'UNAUTHENTICATED'
+  /** A session token asked for a server-only operation (webhook secret, minting tokens, …). */
+  | 'FORBIDDEN'
   | 'FORBIDDEN_ORIGIN'
   | 'CSRF_PREVENTED'
   | 'BAD_REQUEST'
@@ -36,7 +38,7 @@ export class GatewayError extends Error {
   override readonly name = 'GatewayError';
   /** `extensions.code`, stable (docs/errors.md). */
   readonly code: GatewayErrorCode;
-  /** With BAD_USER_INPUT: why, e.g. IMAGE_TOO_SMALL. */
+  /** With BAD_USER_INPUT: why, e.g. IMAGE_TOO_SMALL; with UNAUTHENTICATED: TOKEN_EXPIRED or TOKEN_INVALID. */
   readonly reason: string | null;
   /**
    * With BAD_USER_INPUT: the offending input, dot-separated. From `generate` it is named as in

@@ -126,3 +126,47 @@ describe('useGenerateBackground', () => {
     root.unmount();
   });
 });
+
+describe('GatewayProvider with url and token', () => {
+  it('makes its own client, sends the token on the upload and the stream, and leaves no stream open after unmount', async () => {
+    const tokens: string[] = [];
+    const seen: (string | null)[] = [];
+    // The gateway here needs no key: the test sees the header through its own fetch.
+    const spy: typeof fetch = (input, init) => {
+      seen.push(new Headers(init?.headers).get('authorization'));
+      return fetch(input, init);
+    };
+    let state: GenerateState | null = null;
+    const root = createRoot(document.createElement('div') as unknown as Element);
+    root.render(
+      createElement(
+        GatewayProvider,
+        {
+          url: `${stack.url}/graphql`,
+          token: async () => {
+            tokens.push('session-1');
+            return 'session-1';
+          },
+          fetch: spy,
+        },
+        createElement(GenerateProbe, {
+          onState: (next) => {
+            state = next;
+          },
+        }),
+      ),
+    );
+    await eventually(async () => state ?? undefined);
+    const task = await state!.generate({
+      image: pngFile(png),
+      background: { prompt: 'a sunny beach' },
+      batchSize: 1,
+    });
+    expect(task.state).toBe('SUCCEEDED');
+    expect(tokens).toHaveLength(1);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(seen)).toEqual(new Set(['Bearer session-1']));
+    root.unmount();
+    await noOpenStreams(stack.url);
+  });
+});

@@ -208,6 +208,48 @@ describe.skipIf(!online || !hasChromium)('the client kit as an npm package', { t
     expect(installed.filter((name) => name === 'react')).toHaveLength(1);
   });
 
+  it('its types resolve in the app with library checks on (the core and server entries)', async () => {
+    const dir = join(work, 'app');
+    await writeFile(
+      join(dir, 'types-check.ts'),
+      `import { createGatewayClient, type GatewayClient, GatewayError, type Task } from 'picwish-background-gateway-client';
+import { createSessionToken, type SessionToken } from 'picwish-background-gateway-client/server';
+
+const client: GatewayClient = createGatewayClient({ url: '/graphql', token: async () => 'token' });
+export async function run(file: Blob): Promise<Task['state'] | string> {
+  try {
+    return (await client.generate({ image: file, background: { prompt: 'marble' } })).state;
+  } catch (error) {
+    return error instanceof GatewayError ? error.code : 'unknown';
+  }
+}
+export const minted: Promise<SessionToken> = createSessionToken({ url: '/graphql', serverKey: 'k', subject: 's' });
+`,
+    );
+    await writeFile(
+      join(dir, 'tsconfig.types.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'ESNext',
+          moduleResolution: 'bundler',
+          lib: ['ES2023', 'DOM', 'DOM.Iterable'],
+          types: [],
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+        },
+        files: ['types-check.ts'],
+      }),
+    );
+    const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+    const checked = await run(process.execPath, [tsc, '-p', 'tsconfig.types.json'], { cwd: dir }).then(
+      () => '',
+      (error: { stdout?: string }) => error.stdout ?? String(error),
+    );
+    expect(checked).toBe('');
+  });
+
   it('builds with vite and the built app generates a background live against the gateway', async () => {
     console.info(`vite build:\n${buildOutput}`);
     expect(buildOutput).toMatch(/built in/);
