@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatewayClient, type GatewayClient, GatewayError, type Task } from '../../client/index.js';
-import { noOpenStreams, pngFile } from '../support/client-kit.js';
+import { fetchThatDropsTheFirstStream, noOpenStreams, pngFile } from '../support/client-kit.js';
 import { transparentPng } from '../support/fixtures.js';
 import { startStack, type TestStack } from '../support/harness.js';
 
@@ -45,32 +45,6 @@ async function expectStoredImages(task: Task): Promise<void> {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe(image.contentType);
   }
-}
-
-/** A fetch whose first graphql-sse stream breaks off after its first event, like a dropped connection. */
-function fetchThatDropsTheFirstStream(): { fetch: typeof fetch; streams: () => number } {
-  let streams = 0;
-  const dropping: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init);
-    const url = String(input instanceof Request ? input.url : input);
-    if (!url.endsWith('/graphql/stream') || init?.method === 'DELETE' || !response.body) return response;
-    streams += 1;
-    if (streams > 1) return response;
-    const reader = response.body.getReader();
-    const cut = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const { value, done } = await reader.read();
-        if (done) return controller.close();
-        controller.enqueue(value);
-        if (new TextDecoder().decode(value).includes('event: next')) {
-          await reader.cancel();
-          controller.error(new TypeError('network connection lost'));
-        }
-      },
-    });
-    return new Response(cut, { status: response.status, headers: response.headers });
-  };
-  return { fetch: dropping, streams: () => streams };
 }
 
 describe('createGatewayClient', () => {

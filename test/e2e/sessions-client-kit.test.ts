@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatewayClient } from '../../client/index.js';
 import { createSessionToken } from '../../client/server.js';
 import { SESSION_TOKEN_ISSUER } from '../../src/auth/session-tokens.js';
-import { noOpenStreams, pngFile } from '../support/client-kit.js';
+import { fetchThatDropsTheFirstStream, noOpenStreams, pngFile } from '../support/client-kit.js';
 import { transparentPng } from '../support/fixtures.js';
 import { startStack, type TestStack } from '../support/harness.js';
 import { TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
@@ -39,32 +39,6 @@ function shortLived(subject: string, seconds: number): Promise<string> {
     .sign(new TextEncoder().encode(SECRET));
 }
 
-/** A fetch whose first graphql-sse stream breaks off once the token it was opened with has expired. */
-function fetchThatDropsAfterExpiry(expired: () => Promise<void>): typeof fetch {
-  let streams = 0;
-  return async (input, init) => {
-    const response = await fetch(input, init);
-    const url = String(input instanceof Request ? input.url : input);
-    if (!url.endsWith('/graphql/stream') || init?.method === 'DELETE' || !response.body) return response;
-    streams += 1;
-    if (streams > 1) return response;
-    const reader = response.body.getReader();
-    const cut = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const { value, done } = await reader.read();
-        if (done) return controller.close();
-        controller.enqueue(value);
-        if (new TextDecoder().decode(value).includes('event: next')) {
-          await expired();
-          await reader.cancel();
-          controller.error(new TypeError('network connection lost'));
-        }
-      },
-    });
-    return new Response(cut, { status: response.status, headers: response.headers });
-  };
-}
-
 describe('the client kit on session tokens', () => {
   it('finishes a live task whose stream reconnects after its two-second token expired', async () => {
     const issued: string[] = [];
@@ -90,7 +64,7 @@ describe('the client kit on session tokens', () => {
     const client = createGatewayClient({
       url: `${stack.url}/graphql`,
       token,
-      fetch: fetchThatDropsAfterExpiry(expired),
+      fetch: fetchThatDropsTheFirstStream(expired).fetch,
     });
     try {
       const task = await client.generate({

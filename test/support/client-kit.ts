@@ -15,3 +15,36 @@ export async function noOpenStreams(gatewayUrl: string, headers: Record<string, 
 export function pngFile(bytes: Buffer, name = 'product.png'): File {
   return new File([new Uint8Array(bytes)], name, { type: 'image/png' });
 }
+
+/**
+ * A fetch whose first graphql-sse stream breaks off after its first event, like a dropped
+ * connection — once `beforeDrop` has resolved (say, once the stream's token expired).
+ */
+export function fetchThatDropsTheFirstStream(beforeDrop: () => Promise<void> = async () => {}): {
+  fetch: typeof fetch;
+  streams: () => number;
+} {
+  let streams = 0;
+  const dropping: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    const url = String(input instanceof Request ? input.url : input);
+    if (!url.endsWith('/graphql/stream') || init?.method === 'DELETE' || !response.body) return response;
+    streams += 1;
+    if (streams > 1) return response;
+    const reader = response.body.getReader();
+    const cut = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const { value, done } = await reader.read();
+        if (done) return controller.close();
+        controller.enqueue(value);
+        if (new TextDecoder().decode(value).includes('event: next')) {
+          await beforeDrop();
+          await reader.cancel();
+          controller.error(new TypeError('network connection lost'));
+        }
+      },
+    });
+    return new Response(cut, { status: response.status, headers: response.headers });
+  };
+  return { fetch: dropping, streams: () => streams };
+}
