@@ -71,7 +71,7 @@ describe('single-connection graphql-sse streams (gateway-owned)', () => {
     const token = await reserve();
     const stream = await open(token);
     expect(stream.status).toBe(200);
-    // A token admits one stream (STREAM_RESERVATION_EXPIRED, as graphql-sse inside Yoga answers).
+    // A token admits one stream (STREAM_RESERVATION_EXPIRED).
     expect((await open(token)).status).toBe(410);
     const added = await operate(token, {
       query: FOLLOW,

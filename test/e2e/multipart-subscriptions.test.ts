@@ -224,4 +224,24 @@ describe('Apollo multipart subscriptions on /graphql', () => {
       expect(preflight.headers.get('access-control-allow-origin')).toBe('https://shop.example');
     }
   });
+
+  it('serves a subscription whose body comes chunked (no Content-Length)', async () => {
+    const id = await mustGenerate(stack, TENANTS.alpha);
+    const bytes = new TextEncoder().encode(JSON.stringify({ query: FOLLOW_TASK, variables: { id } }));
+    const response = await fetch(`${stack.url}/graphql`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', accept: APOLLO_ACCEPT },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(bytes);
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.headers.get('content-type')).toContain('multipart/mixed');
+    const text = await response.text();
+    expect(text).toContain('"state":"SUCCEEDED"');
+    expect(text.endsWith('\r\n--graphql--\r\n')).toBe(true);
+  });
 });

@@ -6,7 +6,7 @@ import type { ServerContext } from '../../graphql/server-context.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { bufferedBody } from '../buffered-body.js';
 import { type GraphQLParams, paramsFromJson, paramsFromSearch } from '../graphql-params.js';
-import { readUpTo } from '../refusal.js';
+import { readUpTo, refuse } from '../refusal.js';
 import { ANONYMOUS } from './caller.js';
 import { GraphqlSse } from './graphql-sse.js';
 import { ResponseCache } from './response-cache.js';
@@ -112,9 +112,16 @@ export class LiveRoutes {
     if (req.method !== 'POST' || !/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
       return false;
     const limit = streaming ? MAX_STREAM_BODY_BYTES : MAX_PEEK_BYTES;
-    const length = Number(req.headers['content-length'] ?? Number.NaN);
+    // A chunked body announces no size: a request for a stream is read up to the limit anyway.
+    const declared = req.headers['content-length'];
+    const length = declared === undefined && streaming ? 0 : Number(declared ?? Number.NaN);
     if (!(length >= 0 && length <= limit)) return false;
-    const body = Buffer.concat((await readUpTo(req, limit)) ?? []);
+    const chunks = await readUpTo(req, limit);
+    if (chunks === null) {
+      refuse(req, res, 413, `The request body is over ${limit} bytes.`, { code: 'PAYLOAD_TOO_LARGE' });
+      return true;
+    }
+    const body = Buffer.concat(chunks);
     const text = body.toString('utf8');
     let answered = false;
     if (streaming || mayBeSubscription(text)) {

@@ -7,7 +7,7 @@ import { ANONYMOUS, type StreamCaller } from './caller.js';
 import type { StreamHub } from './stream-hub.js';
 import { APOLLO_MULTIPART, type Framing, StreamSink, YOGA_SSE } from './stream-sink.js';
 import { streamSpec } from './task-operations.js';
-import { requestOf, type YogaOperations } from './yoga-operations.js';
+import { requestOf, UNEXPECTED, type YogaOperations } from './yoga-operations.js';
 
 /** Yoga's refusal of an operation, as an HTTP answer. */
 export interface Refusal {
@@ -176,8 +176,3 @@ export class StreamRoutes {
     });
   }
 }
-
-/** What a source that threw ends its stream with: Yoga's masked unexpected error. */
-const UNEXPECTED: ExecutionResult = {
-  errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } } as never],
-};

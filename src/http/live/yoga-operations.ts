@@ -69,7 +69,7 @@ const NOT_HERE: ExecutionResult = {
 };
 
 /** What Yoga would answer for an execution that threw instead of returning errors (maskError). */
-const UNEXPECTED: ExecutionResult = {
+export const UNEXPECTED: ExecutionResult = {
   errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } } as never],
 };
 
