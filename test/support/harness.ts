@@ -6,14 +6,15 @@ import { request } from 'undici';
 import { loadConfig } from '../../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
 import { type Gateway, startGateway } from '../../src/gateway/app.js';
-import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../../src/local-engine/index.js';
+import type { LocalEngineOptions } from '../../src/local-engine/index.js';
 import type { Resolver } from '../../src/outbound/index.js';
 import { loopbackOnlyConnector, stubResolver } from './loopback-transport.js';
+import { type PicWishDouble, startPicWishDouble } from './picwish-double.js';
 
 /** A gateway and its local engine, both real HTTP servers on ephemeral loopback ports. */
 export interface TestStack {
   readonly gateway: Gateway;
-  readonly engine: LocalEngine;
+  readonly engine: PicWishDouble;
   readonly url: string;
   readonly dataDir: string;
   /** POSTs a GraphQL operation as JSON and returns the parsed answer with its HTTP status. */
@@ -45,7 +46,7 @@ export async function startStack(
     resolve?: Resolver;
   } = {},
 ): Promise<TestStack> {
-  const engine = await startLocalEngine({ durationMs: 1_500, ...options.engine });
+  const engine = await startPicWishDouble({ durationMs: 1_500, ...options.engine });
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gw-test-'));
   const boot = async () => {
     const config = loadConfig({

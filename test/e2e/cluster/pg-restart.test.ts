@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngine, startLocalEngine } from '../../../src/local-engine/index.js';
 import {
   type ClusterTask,
   clusterEnv,
@@ -17,6 +16,7 @@ import {
 import { transparentPng } from '../../support/fixtures.js';
 import { eventually } from '../../support/harness.js';
 import { type OwnPostgres, startOwnPostgres } from '../../support/own-postgres.js';
+import { type PicWishDouble, startPicWishDouble } from '../../support/picwish-double.js';
 import { startTestS3, type TestS3 } from '../../support/s3-server.js';
 
 /**
@@ -27,7 +27,7 @@ import { startTestS3, type TestS3 } from '../../support/s3-server.js';
  */
 let postgres: OwnPostgres;
 let s3: TestS3;
-let engine: LocalEngine;
+let engine: PicWishDouble;
 let png: Buffer;
 const dataDirs: string[] = [];
 const gateways: GatewayProcess[] = [];
@@ -74,7 +74,7 @@ async function readAnywhere(id: string): Promise<ClusterTask | null> {
 beforeAll(async () => {
   postgres = await startOwnPostgres();
   s3 = await startTestS3();
-  engine = await startLocalEngine({ qps: 2, durationMs: 3_000 });
+  engine = await startPicWishDouble({ qps: 2, durationMs: 3_000 });
   png = await transparentPng(400, 300);
   await Promise.all([start('a'), start('b')]);
 }, 120_000);

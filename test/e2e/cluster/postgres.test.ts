@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalEngine } from '../../../src/local-engine/index.js';
 import {
   type ClusterRig,
   type ClusterTask,
@@ -17,6 +16,7 @@ import {
 } from '../../support/cluster.js';
 import { transparentPng } from '../../support/fixtures.js';
 import { eventually } from '../../support/harness.js';
+import type { PicWishDouble } from '../../support/picwish-double.js';
 
 /**
  * Issue #13: gateway processes on one PostgreSQL and one S3-protocol server act as one gateway,
@@ -25,7 +25,7 @@ import { eventually } from '../../support/harness.js';
  * a shared DATA_DIR; results live in the bucket.
  */
 let rig: ClusterRig;
-let engine: LocalEngine;
+let engine: PicWishDouble;
 let png: Buffer;
 let gateways: GatewayProcess[] = [];
 
