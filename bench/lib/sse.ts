@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { SseSplitter } from '../../test/support/sse.js';
 
 /**
  * The gateway's four subscription transports (src/http/live/PROTOCOL.md): Yoga's SSE and Apollo's
@@ -56,7 +57,7 @@ export class SseSubscriber {
   #chunkLeft = 0;
   #sizeLine = '';
   #skipCrlf = 0;
-  #sse = '';
+  readonly #sse = new SseSplitter();
   #live = false;
   readonly #multipart: boolean;
 
@@ -211,23 +212,10 @@ export class SseSubscriber {
       this.#splitParts(text, at);
       return;
     }
-    this.#sse += text;
-    for (;;) {
-      const end = this.#sse.indexOf('\n\n');
-      if (end < 0) return;
-      const block = this.#sse.slice(0, end);
-      this.#sse = this.#sse.slice(end + 2);
-      const event = /^event: ?(.*)$/m.exec(block)?.[1];
+    for (const { event, data: latin1 } of this.#sse.push(text)) {
       if (event === 'complete') this.completed = true;
       if (event !== 'next') continue;
-      let data = Buffer.from(
-        block
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5).trimStart())
-          .join('\n'),
-        'latin1',
-      ).toString('utf8');
+      let data = Buffer.from(latin1, 'latin1').toString('utf8');
       // Single-connection mode wraps each result as {"id":…,"payload":…}.
       if (data.startsWith('{"id":'))
         data = JSON.stringify((JSON.parse(data) as { payload: unknown }).payload);
