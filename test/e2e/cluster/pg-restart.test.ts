@@ -18,6 +18,7 @@ import { eventually } from '../../support/harness.js';
 import { type OwnPostgres, startOwnPostgres } from '../../support/own-postgres.js';
 import { type PicWishDouble, startPicWishDouble } from '../../support/picwish-double.js';
 import { startTestS3, type TestS3 } from '../../support/s3-server.js';
+import { ifFinal } from '../../support/task-ops.js';
 
 /**
  * Issue #13: the cluster rides out a PostgreSQL restart — tasks pause, nothing is lost, it
@@ -53,10 +54,6 @@ async function startedAt(): Promise<string> {
   } finally {
     await client.end();
   }
-}
-
-function settled(task: ClusterTask | null): ClusterTask | undefined {
-  return task && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(task.state) ? task : undefined;
 }
 
 /** A task read through any gateway that answers (during the restart some answers are errors). */
@@ -107,7 +104,7 @@ describe('a PostgreSQL restart under a cluster', () => {
     expect(await startedAt()).not.toBe(before);
 
     const ends = await Promise.all(
-      tasks.map((task) => eventually(async () => settled(await readAnywhere(task.id)), 90_000, 250)),
+      tasks.map((task) => eventually(async () => ifFinal(await readAnywhere(task.id)), 90_000, 250)),
     );
     expect(ends.map((end) => end.state)).toEqual(Array(6).fill('SUCCEEDED'));
     for (const prompt of prompts) {
