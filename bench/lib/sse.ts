@@ -58,6 +58,8 @@ export class SseSubscriber {
   #sizeLine = '';
   #skipCrlf = 0;
   readonly #sse = new SseSplitter();
+  /** The multipart text not yet split at a boundary. */
+  #parts = '';
   #live = false;
   readonly #multipart: boolean;
 
@@ -226,17 +228,17 @@ export class SseSubscriber {
 
   /** Apollo's multipart parts: `{"payload":…}` per event, `{}` heartbeats, `--` after the last boundary. */
   #splitParts(text: string, at: number): void {
-    this.#sse += text;
-    for (let end = this.#sse.indexOf(BOUNDARY); end >= 0; end = this.#sse.indexOf(BOUNDARY)) {
-      const part = this.#sse.slice(0, end);
-      this.#sse = this.#sse.slice(end + BOUNDARY.length);
+    this.#parts += text;
+    for (let end = this.#parts.indexOf(BOUNDARY); end >= 0; end = this.#parts.indexOf(BOUNDARY)) {
+      const part = this.#parts.slice(0, end);
+      this.#parts = this.#parts.slice(end + BOUNDARY.length);
       const body = part.slice(part.indexOf('\r\n\r\n') + 4);
       if (!body.startsWith('{"payload":')) continue;
       const data = Buffer.from(body, 'latin1').toString('utf8');
       this.nextCount += 1;
       this.#events.push({ at, data: JSON.stringify((JSON.parse(data) as { payload: unknown }).payload) });
     }
-    if (this.#sse.startsWith('--')) this.completed = true;
+    if (this.#parts.startsWith('--')) this.completed = true;
   }
 }
 
