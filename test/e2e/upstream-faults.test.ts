@@ -159,7 +159,9 @@ describe.concurrent('transient faults are ridden out to SUCCEEDED', () => {
   });
 
   it('rides out a poll that hangs past PICWISH_TIMEOUT_MS', async () => {
-    const stack = await stackWith({ env: { PICWISH_TIMEOUT_MS: '800' } });
+    // Every call must answer within the timeout, the create with its upload too: 2 s leaves room
+    // for a busy machine (at 800 ms the task ended FAILED once under load).
+    const stack = await stackWith({ env: { PICWISH_TIMEOUT_MS: '2000' } });
     stack.engine.faults.pollFaults.push({ kind: 'hang' });
     const task = await settled(stack, await submit(stack));
     expect(task.state).toBe('SUCCEEDED');
