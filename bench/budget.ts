@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { generateUpload, transparentPng } from '../test/support/fixtures.js';
 import { startStack, uploadOperation } from '../test/support/harness.js';
+import { sseEvents } from '../test/support/sse.js';
 
 export interface BudgetBenchOptions {
   /** Tasks created at once (default 100). */
@@ -71,26 +72,12 @@ async function watch(url: string, id: string): Promise<{ state: string; at: numb
     body: JSON.stringify({ query: WATCH, variables: { id } }),
   });
   if (!response.body) throw new Error('no SSE body');
-  const decoder = new TextDecoder();
-  let buffer = '';
   let last = { state: 'UNKNOWN', at: Date.now() };
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end = buffer.indexOf('\n\n');
-    while (end >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      end = buffer.indexOf('\n\n');
-      const data = block
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trim())
-        .join('\n');
-      if (!/^event: next$/m.test(block) || !data) continue;
-      const state = (JSON.parse(data) as { data?: { backgroundTaskUpdated?: { state: string } } }).data
-        ?.backgroundTaskUpdated?.state;
-      if (state) last = { state, at: Date.now() };
-    }
+  for await (const { event, data } of sseEvents(response)) {
+    if (event !== 'next' || !data) continue;
+    const state = (JSON.parse(data) as { data?: { backgroundTaskUpdated?: { state: string } } }).data
+      ?.backgroundTaskUpdated?.state;
+    if (state) last = { state, at: Date.now() };
   }
   return last;
 }

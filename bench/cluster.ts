@@ -15,7 +15,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type LocalEngine, startLocalEngine } from '../src/local-engine/index.js';
 import {
   createTask,
   type GatewayProcess,
@@ -26,6 +25,7 @@ import {
 } from '../test/support/cluster.js';
 import { transparentPng } from '../test/support/fixtures.js';
 import { createTestDatabase } from '../test/support/pg-db.js';
+import { type PicWishDouble, startPicWishDouble } from '../test/support/picwish-double.js';
 import { startTestS3, type TestS3 } from '../test/support/s3-server.js';
 import { median, sleep } from './lib/stats.js';
 
@@ -65,7 +65,7 @@ interface Cluster {
 
 async function startCluster(
   s3: TestS3,
-  engine: LocalEngine,
+  engine: PicWishDouble,
   instances: number,
   keys: number,
 ): Promise<Cluster> {
@@ -123,7 +123,7 @@ async function waitSettled(url: string, ids: readonly string[]): Promise<number>
 
 async function poolRun(
   s3: TestS3,
-  engine: LocalEngine,
+  engine: PicWishDouble,
   png: Buffer,
   n: number,
   keys: number,
@@ -147,7 +147,7 @@ async function poolRun(
   }
 }
 
-async function failovers(s3: TestS3, engine: LocalEngine, png: Buffer, rounds: number): Promise<number[]> {
+async function failovers(s3: TestS3, engine: PicWishDouble, png: Buffer, rounds: number): Promise<number[]> {
   const cluster = await startCluster(s3, engine, rounds + 1, 1);
   const times: number[] = [];
   try {
@@ -177,7 +177,7 @@ async function failovers(s3: TestS3, engine: LocalEngine, png: Buffer, rounds: n
 export async function runClusterBench(options: ClusterBenchOptions = {}): Promise<ClusterBenchResult> {
   const n = options.tasks ?? 24;
   const s3 = await startTestS3();
-  const engine = await startLocalEngine({
+  const engine = await startPicWishDouble({
     qps: 2,
     durationMs: 4_000,
     apiKey: KEYS[0],

@@ -14,11 +14,11 @@
  * Run: `npx tsx bench/fair-share.ts [floodSize] [qps]`.
  */
 import { pathToFileURL } from 'node:url';
-import type { LocalEngine } from '../src/local-engine/index.js';
 import { batchDone, sendBatch } from '../test/support/batch-ops.js';
 import { generateAs } from '../test/support/fair-share-ops.js';
 import { transparentPng } from '../test/support/fixtures.js';
 import { eventually, startStack, type TestStack } from '../test/support/harness.js';
+import type { PicWishDouble } from '../test/support/picwish-double.js';
 import { TENANTS, TWO_TENANT_KEYS } from '../test/support/tenancy.js';
 
 export interface FairShareBenchOptions {
@@ -48,7 +48,7 @@ export interface FairShareBenchResult {
 
 const ENGINE_DURATION_MS = 2_000;
 
-function calls(engine: LocalEngine): number {
+function calls(engine: PicWishDouble): number {
   const stats = engine.stats();
   return stats.createAttempts + stats.polls + stats.segmentationAttempts;
 }

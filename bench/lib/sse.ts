@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { SseSplitter } from '../../test/support/sse.js';
 
 /**
  * The gateway's four subscription transports (src/http/live/PROTOCOL.md): Yoga's SSE and Apollo's
@@ -56,7 +57,9 @@ export class SseSubscriber {
   #chunkLeft = 0;
   #sizeLine = '';
   #skipCrlf = 0;
-  #sse = '';
+  readonly #sse = new SseSplitter();
+  /** The multipart text not yet split at a boundary. */
+  #parts = '';
   #live = false;
   readonly #multipart: boolean;
 
@@ -211,23 +214,10 @@ export class SseSubscriber {
       this.#splitParts(text, at);
       return;
     }
-    this.#sse += text;
-    for (;;) {
-      const end = this.#sse.indexOf('\n\n');
-      if (end < 0) return;
-      const block = this.#sse.slice(0, end);
-      this.#sse = this.#sse.slice(end + 2);
-      const event = /^event: ?(.*)$/m.exec(block)?.[1];
+    for (const { event, data: latin1 } of this.#sse.push(text)) {
       if (event === 'complete') this.completed = true;
       if (event !== 'next') continue;
-      let data = Buffer.from(
-        block
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5).trimStart())
-          .join('\n'),
-        'latin1',
-      ).toString('utf8');
+      let data = Buffer.from(latin1, 'latin1').toString('utf8');
       // Single-connection mode wraps each result as {"id":…,"payload":…}.
       if (data.startsWith('{"id":'))
         data = JSON.stringify((JSON.parse(data) as { payload: unknown }).payload);
@@ -238,17 +228,17 @@ export class SseSubscriber {
 
   /** Apollo's multipart parts: `{"payload":…}` per event, `{}` heartbeats, `--` after the last boundary. */
   #splitParts(text: string, at: number): void {
-    this.#sse += text;
-    for (let end = this.#sse.indexOf(BOUNDARY); end >= 0; end = this.#sse.indexOf(BOUNDARY)) {
-      const part = this.#sse.slice(0, end);
-      this.#sse = this.#sse.slice(end + BOUNDARY.length);
+    this.#parts += text;
+    for (let end = this.#parts.indexOf(BOUNDARY); end >= 0; end = this.#parts.indexOf(BOUNDARY)) {
+      const part = this.#parts.slice(0, end);
+      this.#parts = this.#parts.slice(end + BOUNDARY.length);
       const body = part.slice(part.indexOf('\r\n\r\n') + 4);
       if (!body.startsWith('{"payload":')) continue;
       const data = Buffer.from(body, 'latin1').toString('utf8');
       this.nextCount += 1;
       this.#events.push({ at, data: JSON.stringify((JSON.parse(data) as { payload: unknown }).payload) });
     }
-    if (this.#sse.startsWith('--')) this.completed = true;
+    if (this.#parts.startsWith('--')) this.completed = true;
   }
 }
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
-import { startLocalEngine } from '../../src/local-engine/index.js';
 import { transparentPng } from '../../test/support/fixtures.js';
+import { startPicWishDouble } from '../../test/support/picwish-double.js';
 import { type GatewayProcess, spawnGateway } from '../lib/gateway-process.js';
 import { type LoadResult, runLoad, spawnBareServer } from '../lib/load.js';
 import { createTask, followBody, TASK_QUERY, type TaskView, TERMINAL, waitForTask } from '../lib/ops.js';
@@ -89,7 +89,10 @@ export async function runFanoutPhase(options: {
 }): Promise<FanoutPhaseResult> {
   const transport = options.transport ?? 'yoga';
   const source = await transparentPng(600, 400);
-  const engine = await startLocalEngine({ durationMs: options.durationMs, sceneTypes: DEFAULT_SCENE_TYPES });
+  const engine = await startPicWishDouble({
+    durationMs: options.durationMs,
+    sceneTypes: DEFAULT_SCENE_TYPES,
+  });
   const proxy = await startUpstreamProxy(engine.url, source);
   let gateway: GatewayProcess | null = null;
   const subscribers: SseSubscriber[] = [];

@@ -2,36 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { classifyAddress, isLocalhostName, literalAddress } from '../outbound/index.js';
-import { noFaults } from './faults.js';
 import { type JobInput, runJob } from './pipeline.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
 import { Semaphore } from './semaphore.js';
 import { createRequestHandler } from './server.js';
-import { StatsRecorder } from './stats.js';
 import { TaskStore } from './tasks.js';
 import type { LocalEngine, LocalEngineOptions } from './types.js';
 
 /**
  * The built-in local engine: a procedural, non-AI stand-in that speaks PicWish's Generate
  * Background contract on loopback. It is the default upstream when no PicWish key is configured
- * (so the gateway works offline) and the real HTTP upstream of the test suite (with fault and
- * timing switches).
+ * (so the gateway works offline) and the real HTTP upstream of the test suite (which puts its
+ * recording, fault-switching proxy in front: test/support/picwish-double.ts).
  */
 
-export type {
-  CreateFault,
-  CreateRecord,
-  EngineStats,
-  FaultSwitches,
-  HangFault,
-  HtmlFault,
-  LocalEngine,
-  LocalEngineOptions,
-  PollFault,
-  ResetFault,
-  SceneTypeInfo,
-  StatusFault,
-} from './types.js';
+export type { LocalEngine, LocalEngineOptions, SceneTypeInfo } from './types.js';
 
 const DEFAULTS = {
   host: '127.0.0.1',
@@ -96,8 +81,6 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
   checkOptions(options);
   const apiKey = options.apiKey ?? randomBytes(24).toString('base64url');
   const apiKeys = [apiKey, ...(options.extraApiKeys ?? [])];
-  const faults = noFaults();
-  const stats = new StatsRecorder();
   const tasks = new TaskStore({
     durationMs: options.durationMs ?? DEFAULTS.durationMs,
     returnType: options.returnType ?? DEFAULTS.returnType,
@@ -115,18 +98,10 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
   const accept = (input: JobInput, owner: string): string => {
     const now = Date.now();
     tasks.sweep(now);
-    const queued = faults.nextTaskStates.shift();
-    // A queued 1 means "succeed", which only real work can do (it needs images).
-    const forced = queued === 1 ? undefined : queued;
-    const frozen = forced === undefined && faults.acceptCreatesWithoutProcessing === true;
-    const taskId = tasks.create(now, frozen, owner);
-    if (forced !== undefined) {
-      tasks.settle(taskId, { state: forced }, now);
-    } else if (!frozen) {
-      const job = runJob(input, jobContext).then((outcome) => tasks.settle(taskId, outcome, Date.now()));
-      running.add(job);
-      void job.finally(() => running.delete(job));
-    }
+    const taskId = tasks.create(now, owner);
+    const job = runJob(input, jobContext).then((outcome) => tasks.settle(taskId, outcome, Date.now()));
+    running.add(job);
+    void job.finally(() => running.delete(job));
     return taskId;
   };
 
@@ -134,8 +109,6 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
     createRequestHandler({
       apiKeys: new Set(apiKeys),
       baseUrl: () => url,
-      faults,
-      stats,
       tasks,
       limiter: new SlidingWindowLimiter(options.qps ?? null),
       accept,
@@ -161,9 +134,6 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
     url,
     apiKey,
     apiKeys,
-    faults,
-    stats: () => stats.snapshot(),
-    resetStats: () => stats.reset(),
     close,
   };
 }

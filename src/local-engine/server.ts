@@ -1,14 +1,11 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { sendJson } from '../shared/send-json.js';
 import { cutOutUniformBorder } from './cutout.js';
-import { actOutFault } from './faults.js';
 import { type ParsedForm, parseForm, readBody, validateCreate } from './form.js';
 import type { JobInput } from './pipeline.js';
 import type { SlidingWindowLimiter } from './rate-limit.js';
 import { sendError } from './reply.js';
-import type { StatsRecorder } from './stats.js';
 import type { TaskStore } from './tasks.js';
-import type { CreateRecord, FaultSwitches } from './types.js';
 
 /**
  * PicWish's REST contract over node:http: create, poll, and the engine's own result downloads.
@@ -28,8 +25,6 @@ export interface RoutesContext {
   apiKeys: ReadonlySet<string>;
   /** Read per request because the port is only known after listening. */
   baseUrl: () => string;
-  faults: FaultSwitches;
-  stats: StatsRecorder;
   tasks: TaskStore;
   limiter: SlidingWindowLimiter;
   /** Creates a task of `apiKey` for a validated create and starts its work; returns the task id. */
@@ -64,7 +59,7 @@ async function route(context: RoutesContext, req: IncomingMessage, res: ServerRe
   const result = RESULT_PATH.exec(path);
   if (result) {
     if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
-    return handleResult(context, res, path, result[1]!);
+    return handleResult(context, res, result[1]!);
   }
   sendError(res, 404, 'not found');
 }
@@ -82,32 +77,21 @@ function keyOf(context: RoutesContext, req: IncomingMessage): string | null {
 /** Applies the key's QPS limit, answering 429 itself when its budget is spent. */
 function admit(context: RoutesContext, res: ServerResponse, apiKey: string): boolean {
   if (context.limiter.tryAcquire(apiKey, Date.now())) return true;
-  context.stats.rateLimited(apiKey);
   sendError(res, 429, 'too many requests: over the QPS limit of this API key');
   return false;
 }
 
 /**
- * What every POST shares, in PicWish's order: count the attempt, read the body, act out a queued
- * fault of that endpoint, check the key and the QPS limit (one limit for every endpoint), then
- * parse. Null when an answer was already sent.
+ * What every POST shares, in PicWish's order: read the body, check the key and the QPS limit (one
+ * limit for every endpoint), then parse. Null when an answer was already sent.
  */
 async function admittedForm(
   context: RoutesContext,
   req: IncomingMessage,
   res: ServerResponse,
-  endpoint: 'create' | 'segmentation',
 ): Promise<{ form: ParsedForm; apiKey: string } | null> {
-  if (endpoint === 'create') context.stats.createAttempt();
-  else context.stats.segmentationAttempt();
   const body = await readBody(req);
   if (!body.ok && body.error === 'aborted') return null;
-  const fault =
-    endpoint === 'create' ? context.faults.createFaults.shift() : context.faults.segmentationFaults.shift();
-  if (fault) {
-    actOutFault(fault, req, res);
-    return null;
-  }
   const apiKey = keyOf(context, req);
   if (apiKey === null) return refuse(res, 401, 'invalid API key');
   if (!admit(context, res, apiKey)) return null;
@@ -126,34 +110,24 @@ async function handleCreate(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const admitted = await admittedForm(context, req, res, 'create');
+  const admitted = await admittedForm(context, req, res);
   if (!admitted) return;
-  const { form, apiKey } = admitted;
-  const image = form.files.get('image_file');
-  const record: CreateRecord = {
-    fields: Object.fromEntries(form.fields),
-    hadFile: image !== undefined,
-    ...(image === undefined ? {} : { fileBytes: image.byteLength }),
-  };
-  context.stats.createParsed(record);
-
-  const input = validateCreate(form);
+  const input = validateCreate(admitted.form);
   if (!input.ok) return sendError(res, input.error.status, input.error.message);
-  const taskId = context.accept(input.value, apiKey);
-  context.stats.createAccepted(taskId, record, apiKey);
+  const taskId = context.accept(input.value, admitted.apiKey);
   sendJson(res, 200, { status: 200, message: 'success', data: { task_id: taskId } });
 }
 
 /**
- * `POST /api/tasks/visual/segmentation` with `sync=1`: the same kinds of faults (its own switch,
- * `segmentationFaults`), key and QPS checks as a create, then a flood-fill cutout (cutout.ts, not AI) answered in the call as base64 PNG.
+ * `POST /api/tasks/visual/segmentation` with `sync=1`: the same key and QPS checks as a create,
+ * then a flood-fill cutout (cutout.ts, not AI) answered in the call as base64 PNG.
  */
 async function handleSegmentation(
   context: RoutesContext,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const admitted = await admittedForm(context, req, res, 'segmentation');
+  const admitted = await admittedForm(context, req, res);
   if (!admitted) return;
   const { form } = admitted;
   if (form.fields.get('sync') !== '1') return sendError(res, 400, 'the local engine answers sync=1 only');
@@ -161,7 +135,6 @@ async function handleSegmentation(
   if (!photo) return sendError(res, 400, 'image_file is required');
   const cutout = await cutOutUniformBorder(photo);
   if (!cutout.ok) return sendJson(res, 200, { status: 200, data: { state: -1, err_message: cutout.error } });
-  context.stats.segmentationDone();
   sendJson(res, 200, {
     status: 200,
     message: 'success',
@@ -175,21 +148,16 @@ async function handleSegmentation(
 }
 
 function handlePoll(context: RoutesContext, req: IncomingMessage, res: ServerResponse, taskId: string): void {
-  context.stats.poll(taskId);
-  const fault = context.faults.pollFaults.shift();
-  const apiKey = fault ? null : keyOf(context, req);
-  if (fault) actOutFault(fault, req, res);
-  else if (apiKey === null) sendError(res, 401, 'invalid API key');
+  const apiKey = keyOf(context, req);
+  if (apiKey === null) sendError(res, 401, 'invalid API key');
   else if (admit(context, res, apiKey)) {
-    context.stats.keyPolled(apiKey);
     const view = context.tasks.view(taskId, Date.now(), context.baseUrl(), apiKey);
     if (view) sendJson(res, 200, { status: 200, message: 'success', data: view });
     else sendError(res, 404, 'task not found');
   }
 }
 
-function handleResult(context: RoutesContext, res: ServerResponse, path: string, resultId: string): void {
-  context.stats.resultFetch(path);
+function handleResult(context: RoutesContext, res: ServerResponse, resultId: string): void {
   const png = context.tasks.result(resultId, Date.now());
   if (!png) {
     sendError(res, 404, 'result not found or expired');

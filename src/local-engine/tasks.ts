@@ -41,7 +41,6 @@ interface Settled {
 interface TaskRecord {
   id: string;
   createdMs: number;
-  frozen: boolean;
   settled: Settled | null;
   /** The API key that created it: the only one it answers polls to. */
   owner: string;
@@ -87,17 +86,17 @@ export class TaskStore {
     this.config = config;
   }
 
-  /** Registers a new task; a frozen one stays processing forever (for deadline tests). */
-  create(nowMs: number, frozen: boolean, owner: string): string {
+  /** Registers a new task. */
+  create(nowMs: number, owner: string): string {
     const id = randomUUID();
-    this.tasks.set(id, { id, createdMs: nowMs, frozen, settled: null, owner });
+    this.tasks.set(id, { id, createdMs: nowMs, settled: null, owner });
     return id;
   }
 
   /** Records how the task's work ended; it becomes visible once the timeline reaches its end. */
   settle(id: string, outcome: Outcome, nowMs: number): void {
     const task = this.tasks.get(id);
-    if (!task || task.settled || task.frozen) return;
+    if (!task || task.settled) return;
     const completedMs = Math.max(task.createdMs + this.config.durationMs, nowMs);
     const images =
       'images' in outcome

@@ -9,6 +9,7 @@ import {
   startCountingServer,
   stopCountingServer,
 } from '../support/loopback-transport.js';
+import { ifFinal } from '../support/task-ops.js';
 
 /**
  * Issue #14, item 2 end to end: `removeBackground: true` takes a photo with its background, has
@@ -83,10 +84,7 @@ async function readTask(id: string): Promise<TaskView> {
 }
 
 function finalTask(id: string): Promise<TaskView> {
-  return eventually(async () => {
-    const task = await readTask(id);
-    return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(task.state) ? task : undefined;
-  }, 40_000);
+  return eventually(async () => ifFinal(await readTask(id)), 40_000);
 }
 
 describe('removeBackground (#14)', () => {

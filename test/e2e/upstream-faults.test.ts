@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEngineOptions } from '../../src/local-engine/index.js';
 import { GENERATE_INPUT, transparentPng } from '../support/fixtures.js';
 import { eventually, readSse, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { ifFinal } from '../support/task-ops.js';
 
 /**
  * PicWish misbehaving, acted out by the local engine's fault switches over real HTTP: blips are
@@ -65,14 +66,7 @@ async function read(stack: TestStack, id: string): Promise<TaskView> {
 
 /** Waits for the task's final state, generously: the machine may be busy. */
 function settled(stack: TestStack, id: string, timeoutMs = 40_000): Promise<TaskView> {
-  return eventually(
-    async () => {
-      const task = await read(stack, id);
-      return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(task.state) ? task : undefined;
-    },
-    timeoutMs,
-    150,
-  );
+  return eventually(async () => ifFinal(await read(stack, id)), timeoutMs, 150);
 }
 
 async function closedPortUrl(): Promise<string> {
@@ -165,7 +159,9 @@ describe.concurrent('transient faults are ridden out to SUCCEEDED', () => {
   });
 
   it('rides out a poll that hangs past PICWISH_TIMEOUT_MS', async () => {
-    const stack = await stackWith({ env: { PICWISH_TIMEOUT_MS: '800' } });
+    // Every call must answer within the timeout, the create with its upload too: 2 s leaves room
+    // for a busy machine (at 800 ms the task ended FAILED once under load).
+    const stack = await stackWith({ env: { PICWISH_TIMEOUT_MS: '2000' } });
     stack.engine.faults.pollFaults.push({ kind: 'hang' });
     const task = await settled(stack, await submit(stack));
     expect(task.state).toBe('SUCCEEDED');

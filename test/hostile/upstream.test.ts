@@ -4,18 +4,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PicWishClient } from '../../src/upstream/client.js';
 import { generateUpload, transparentPng } from '../support/fixtures.js';
 import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import {
+  json,
+  type PicWishDouble,
+  type ScriptedAnswer,
+  startPicWishDouble,
+} from '../support/picwish-double.js';
 import { settled } from '../support/task-ops.js';
-import { type FakePicWish, json, startFakePicWish } from './fake-picwish.js';
 
 /**
  * A misbehaving or hostile PicWish (or a proxy in front of it): answers too big to parse, its
  * words echoing the key, a `completed_at` in 1970, more images than were paid for, no answer at
- * all. Everything runs against a fake upstream on loopback.
+ * all. Everything runs against the suite's PicWish double (test/support/picwish-double.ts) answering
+ * from a script instead of its engine, on loopback.
  */
 
 const KEY = 'pw-secret-key-0123456789';
 const TASK_ID = 'up-task-1';
-const fakes: FakePicWish[] = [];
+const fakes: PicWishDouble[] = [];
 let png: Buffer;
 
 beforeAll(async () => {
@@ -25,9 +31,12 @@ afterAll(async () => {
   await Promise.allSettled(fakes.map((fake) => fake.close()));
 });
 
-async function fake(answers: Parameters<typeof startFakePicWish>[0]): Promise<FakePicWish> {
-  const started = await startFakePicWish(answers);
+/** The suite's PicWish double with every create and poll answered by the script, never the engine. */
+async function fake(answers: { create: ScriptedAnswer; poll?: ScriptedAnswer }): Promise<PicWishDouble> {
+  const started = await startPicWishDouble();
   fakes.push(started);
+  started.faults.createAnswer = answers.create;
+  started.faults.pollAnswer = answers.poll ?? answers.create;
   return started;
 }
 
@@ -170,7 +179,7 @@ describe('the PicWish client against a hostile upstream', () => {
 
 describe('the gateway against a hostile upstream', () => {
   let stack: TestStack;
-  let upstream: FakePicWish;
+  let upstream: PicWishDouble;
   const lines: string[] = [];
 
   beforeAll(async () => {

@@ -4,10 +4,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../../src/local-engine/index.js';
+import type { LocalEngineOptions } from '../../src/local-engine/index.js';
 import { generateUpload } from './fixtures.js';
 import { readSse, uploadOperation } from './harness.js';
 import { createTestDatabase, type TestDatabase } from './pg-db.js';
+import { type PicWishDouble, startPicWishDouble } from './picwish-double.js';
 import { startTestS3, type TestS3 } from './s3-server.js';
 
 /** The repository root, where `src/main.ts` lives. */
@@ -202,7 +203,7 @@ export async function freePort(): Promise<number> {
 export interface ClusterRig {
   readonly database: TestDatabase;
   readonly s3: TestS3;
-  readonly engine: LocalEngine;
+  readonly engine: PicWishDouble;
   readonly dataDir: string;
   /** Every instance `start` spawned, in order, dead ones included. */
   readonly gateways: GatewayProcess[];
@@ -229,7 +230,7 @@ export async function startClusterRig(options: {
 }): Promise<ClusterRig> {
   const database = await createTestDatabase();
   const s3 = await startTestS3();
-  const engine = await startLocalEngine(options.engine);
+  const engine = await startPicWishDouble(options.engine);
   const dataDir = mkdtempSync(join(tmpdir(), `gw-${options.name}-`));
   const gateways: GatewayProcess[] = [];
   return {

@@ -1,6 +1,6 @@
-import type { LocalEngine } from '../../src/local-engine/index.js';
 import { generateUpload } from './fixtures.js';
 import { eventually, uploadOperation } from './harness.js';
+import type { PicWishDouble } from './picwish-double.js';
 import { bearer } from './tenancy.js';
 
 /** What the fair-share specs (#25) read of a task, and how they make and read one as a tenant. */
@@ -63,7 +63,7 @@ export async function readAs(
  * within 20 ms) and how many creates it accepted before it.
  */
 export function upstreamCreateOf(
-  engine: LocalEngine,
+  engine: PicWishDouble,
   prompt: string,
 ): Promise<{ at: number; index: number }> {
   return eventually(

@@ -6,14 +6,16 @@ import { request } from 'undici';
 import { loadConfig } from '../../src/config/config.js';
 import { DEFAULT_SCENE_TYPES } from '../../src/config/scene-types.js';
 import { type Gateway, startGateway } from '../../src/gateway/app.js';
-import { type LocalEngine, type LocalEngineOptions, startLocalEngine } from '../../src/local-engine/index.js';
+import type { LocalEngineOptions } from '../../src/local-engine/index.js';
 import type { Resolver } from '../../src/outbound/index.js';
 import { loopbackOnlyConnector, stubResolver } from './loopback-transport.js';
+import { type PicWishDouble, startPicWishDouble } from './picwish-double.js';
+import { SseSplitter, sseEvents } from './sse.js';
 
 /** A gateway and its local engine, both real HTTP servers on ephemeral loopback ports. */
 export interface TestStack {
   readonly gateway: Gateway;
-  readonly engine: LocalEngine;
+  readonly engine: PicWishDouble;
   readonly url: string;
   readonly dataDir: string;
   /** POSTs a GraphQL operation as JSON and returns the parsed answer with its HTTP status. */
@@ -45,7 +47,7 @@ export async function startStack(
     resolve?: Resolver;
   } = {},
 ): Promise<TestStack> {
-  const engine = await startLocalEngine({ durationMs: 1_500, ...options.engine });
+  const engine = await startPicWishDouble({ durationMs: 1_500, ...options.engine });
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gw-test-'));
   const boot = async () => {
     const config = loadConfig({
@@ -135,24 +137,14 @@ export async function eventually<T>(
 }
 
 /**
- * Reads an SSE response body as it arrives, handing each event with its (single-line) data to
- * `onEvent`, until the stream ends.
+ * Reads an SSE response body as it arrives, handing each event with its data to `onEvent`, until
+ * the stream ends.
  */
 export async function eachSseEvent(
   response: Response,
   onEvent: (event: string, data: string | undefined) => void,
 ): Promise<void> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      if (event) onEvent(event, /^data: (.*)$/m.exec(block)?.[1]);
-    }
-  }
+  for await (const { event, data } of sseEvents(response)) if (event) onEvent(event, data || undefined);
 }
 
 /** Reads an SSE response body into its `next` payloads until the stream ends. */
@@ -166,14 +158,7 @@ export async function readSse(
     body: init.body,
   });
   const events: { event: string; data: unknown }[] = [];
-  const text = await response.text();
-  for (const block of text.split(/\n\n/)) {
-    const event = /^event: (.*)$/m.exec(block)?.[1];
-    const data = block
-      .split('\n')
-      .filter((line) => line.startsWith('data:'))
-      .map((line) => line.slice(5).trimStart())
-      .join('\n');
+  for (const { event, data } of new SseSplitter().push(await response.text())) {
     if (event) events.push({ event, data: data ? JSON.parse(data) : null });
   }
   return { status: response.status, events };

@@ -67,16 +67,16 @@ export async function getTask(stack: TestStack, id: string): Promise<TaskView | 
   return answer.body.data?.backgroundTask ?? null;
 }
 
+const FINAL_STATES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+
+/** The task when it is in a final state, else undefined: what `eventually` waits for. */
+export function ifFinal<T extends { state: string }>(task: T | null | undefined): T | undefined {
+  return task && FINAL_STATES.has(task.state) ? task : undefined;
+}
+
 /** Waits until the task is in a terminal state and returns it. */
 export function settled(stack: TestStack, id: string, timeoutMs = 60_000): Promise<TaskView> {
-  return eventually(
-    async () => {
-      const task = await getTask(stack, id);
-      return task && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(task.state) ? task : undefined;
-    },
-    timeoutMs,
-    200,
-  );
+  return eventually(async () => ifFinal(await getTask(stack, id)), timeoutMs, 200);
 }
 
 /** Opens a subscription over SSE; resolves with every snapshot once the stream completes. */

@@ -1,6 +1,7 @@
 import { generateUpload, transparentPng } from './fixtures.js';
 import type { GraphQLErrorShape, TestStack } from './harness.js';
 import { uploadOperation } from './harness.js';
+import { sseEvents } from './sse.js';
 
 /** Two tenants' gateway keys, as `GATEWAY_API_KEYS` takes them. */
 export const TENANTS = {
@@ -70,27 +71,9 @@ export async function sseUntil(
       await response.text();
       return { status: response.status, events };
     }
-    const decoder = new TextDecoder();
-    let buffer = '';
     try {
-      const reader = response.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let end = buffer.indexOf('\n\n');
-        while (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: ?(.*)$/m.exec(block)?.[1];
-          const data = block
-            .split('\n')
-            .filter((line) => line.startsWith('data:'))
-            .map((line) => line.slice(5).trimStart())
-            .join('\n');
-          if (event) events.push({ event, data: data ? JSON.parse(data) : null });
-          end = buffer.indexOf('\n\n');
-        }
+      for await (const { event, data } of sseEvents(response)) {
+        if (event) events.push({ event, data: data ? JSON.parse(data) : null });
         if (enough(events)) break;
       }
     } catch (error) {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngine, startLocalEngine } from '../../../src/local-engine/index.js';
 import {
   type ClusterTask,
   clusterEnv,
@@ -17,7 +16,9 @@ import {
 import { transparentPng } from '../../support/fixtures.js';
 import { eventually } from '../../support/harness.js';
 import { type OwnPostgres, startOwnPostgres } from '../../support/own-postgres.js';
+import { type PicWishDouble, startPicWishDouble } from '../../support/picwish-double.js';
 import { startTestS3, type TestS3 } from '../../support/s3-server.js';
+import { ifFinal } from '../../support/task-ops.js';
 
 /**
  * Issue #13: the cluster rides out a PostgreSQL restart — tasks pause, nothing is lost, it
@@ -27,7 +28,7 @@ import { startTestS3, type TestS3 } from '../../support/s3-server.js';
  */
 let postgres: OwnPostgres;
 let s3: TestS3;
-let engine: LocalEngine;
+let engine: PicWishDouble;
 let png: Buffer;
 const dataDirs: string[] = [];
 const gateways: GatewayProcess[] = [];
@@ -55,10 +56,6 @@ async function startedAt(): Promise<string> {
   }
 }
 
-function settled(task: ClusterTask | null): ClusterTask | undefined {
-  return task && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(task.state) ? task : undefined;
-}
-
 /** A task read through any gateway that answers (during the restart some answers are errors). */
 async function readAnywhere(id: string): Promise<ClusterTask | null> {
   for (const gateway of gateways) {
@@ -74,7 +71,7 @@ async function readAnywhere(id: string): Promise<ClusterTask | null> {
 beforeAll(async () => {
   postgres = await startOwnPostgres();
   s3 = await startTestS3();
-  engine = await startLocalEngine({ qps: 2, durationMs: 3_000 });
+  engine = await startPicWishDouble({ qps: 2, durationMs: 3_000 });
   png = await transparentPng(400, 300);
   await Promise.all([start('a'), start('b')]);
 }, 120_000);
@@ -107,7 +104,7 @@ describe('a PostgreSQL restart under a cluster', () => {
     expect(await startedAt()).not.toBe(before);
 
     const ends = await Promise.all(
-      tasks.map((task) => eventually(async () => settled(await readAnywhere(task.id)), 90_000, 250)),
+      tasks.map((task) => eventually(async () => ifFinal(await readAnywhere(task.id)), 90_000, 250)),
     );
     expect(ends.map((end) => end.state)).toEqual(Array(6).fill('SUCCEEDED'));
     for (const prompt of prompts) {

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalEngine } from '../../../src/local-engine/index.js';
 import {
   type ClusterRig,
   type ClusterTask,
@@ -17,6 +16,8 @@ import {
 } from '../../support/cluster.js';
 import { transparentPng } from '../../support/fixtures.js';
 import { eventually } from '../../support/harness.js';
+import type { PicWishDouble } from '../../support/picwish-double.js';
+import { ifFinal } from '../../support/task-ops.js';
 
 /**
  * Issue #13: gateway processes on one PostgreSQL and one S3-protocol server act as one gateway,
@@ -25,7 +26,7 @@ import { eventually } from '../../support/harness.js';
  * a shared DATA_DIR; results live in the bucket.
  */
 let rig: ClusterRig;
-let engine: LocalEngine;
+let engine: PicWishDouble;
 let png: Buffer;
 let gateways: GatewayProcess[] = [];
 
@@ -44,10 +45,6 @@ function leader(): Promise<GatewayProcess> {
     }
     return undefined;
   }, 20_000);
-}
-
-function settled(task: ClusterTask | null): ClusterTask | undefined {
-  return task && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(task.state) ? task : undefined;
 }
 
 function createsOf(prompt: string): number {
@@ -175,7 +172,7 @@ describe('a cluster of gateway processes on PostgreSQL and S3', () => {
     expect(history.at(-1)?.state).toBe('SUCCEEDED');
     for (const t of history.filter((t) => t.upstreamTaskId !== null)) expect(t.queuePosition).toBeNull();
     await Promise.all(
-      tasks.map((task) => eventually(async () => settled(await getTask(lead.url, task.id)), 60_000, 250)),
+      tasks.map((task) => eventually(async () => ifFinal(await getTask(lead.url, task.id)), 60_000, 250)),
     );
   }, 120_000);
 
@@ -203,7 +200,7 @@ describe('a cluster of gateway processes on PostgreSQL and S3', () => {
     );
     const survivor = alive()[0] as GatewayProcess;
     const ends = await Promise.all(
-      tasks.map((task) => eventually(async () => settled(await getTask(survivor.url, task.id)), 60_000, 250)),
+      tasks.map((task) => eventually(async () => ifFinal(await getTask(survivor.url, task.id)), 60_000, 250)),
     );
     expect(engine.stats().rateLimited).toBe(0);
     for (const [i, end] of ends.entries()) {
@@ -252,7 +249,7 @@ describe('a cluster of gateway processes on PostgreSQL and S3', () => {
     expect(lead.stderr()).not.toMatch(/"level":(50|60)/);
     const other = alive()[0] as GatewayProcess;
     expect(await leader()).toBe(other);
-    const end = await eventually(async () => settled(await getTask(other.url, task.id)), 60_000, 250);
+    const end = await eventually(async () => ifFinal(await getTask(other.url, task.id)), 60_000, 250);
     expect(end.state).toBe('SUCCEEDED');
     expect(createsOf(prompt)).toBe(1);
     expect(engine.stats().rateLimited).toBe(0);

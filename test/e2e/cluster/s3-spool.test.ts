@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ClusterRig,
-  type ClusterTask,
   createTask,
   type GatewayProcess,
   getTask,
@@ -12,6 +11,7 @@ import {
 } from '../../support/cluster.js';
 import { transparentPng } from '../../support/fixtures.js';
 import { eventually } from '../../support/harness.js';
+import { ifFinal } from '../../support/task-ops.js';
 
 /**
  * Issue #13: with `BLOB_STORE_URL=s3://…` spooled uploads live in the bucket too, so the elected
@@ -26,10 +26,6 @@ let gateways: GatewayProcess[] = [];
 async function isLeader(gateway: GatewayProcess): Promise<boolean> {
   const ready = await readyz(gateway.url);
   return (ready.body.checks as { scheduler?: { leader?: boolean } })?.scheduler?.leader === true;
-}
-
-function settled(task: ClusterTask | null): ClusterTask | undefined {
-  return task && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(task.state) ? task : undefined;
 }
 
 beforeAll(async () => {
@@ -64,7 +60,7 @@ describe('spooled uploads in S3', () => {
     // Not sent yet when its instance died: two tasks were ahead of it at one call a second.
     expect((await getTask(leader.url, task.id))?.upstreamTaskId).toBeNull();
 
-    const end = await eventually(async () => settled(await getTask(leader.url, task.id)), 60_000, 250);
+    const end = await eventually(async () => ifFinal(await getTask(leader.url, task.id)), 60_000, 250);
     expect(end.state).toBe('SUCCEEDED');
     const sent = rig.engine
       .stats()
@@ -72,7 +68,7 @@ describe('spooled uploads in S3', () => {
     expect(sent?.hadFile).toBe(true);
     for (const other of ahead) {
       expect(
-        (await eventually(async () => settled(await getTask(leader.url, other.id)), 60_000, 250)).state,
+        (await eventually(async () => ifFinal(await getTask(leader.url, other.id)), 60_000, 250)).state,
       ).toBe('SUCCEEDED');
     }
     // Sent, so the copies are gone: the leader's own spool holds nothing any more.

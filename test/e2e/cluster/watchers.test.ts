@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalEngine } from '../../../src/local-engine/index.js';
 import {
   type ClusterRig,
   createTask,
@@ -11,6 +10,7 @@ import {
 } from '../../support/cluster.js';
 import { transparentPng } from '../../support/fixtures.js';
 import { eventually } from '../../support/harness.js';
+import type { PicWishDouble } from '../../support/picwish-double.js';
 
 /**
  * Issue #13: in the PostgreSQL cluster mode the elected leader drives a key's tasks, but their
@@ -21,7 +21,7 @@ import { eventually } from '../../support/harness.js';
  * never how long anything took.
  */
 let rig: ClusterRig;
-let engine: LocalEngine;
+let engine: PicWishDouble;
 let png: Buffer;
 let gateways: GatewayProcess[] = [];
 

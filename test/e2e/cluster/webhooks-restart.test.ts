@@ -63,8 +63,10 @@ async function deliveriesOn(gateway: GatewayProcess, id: string): Promise<Delive
 }
 
 /**
- * Creates `count` hooked tasks on `gateway` while the receiver answers 500, waits until each
- * delivery was tried once (so each is pending a retry), then kills the gateway with SIGKILL.
+ * Creates `count` hooked tasks on `gateway` while the receiver answers 500, waits until the gateway
+ * recorded each delivery's failed try (so each is pending a retry), then kills it with SIGKILL.
+ * Waiting on the receiver alone raced under load: killed between the receiver's 500 and the
+ * gateway's record of it, a delivery showed only its later 200.
  */
 async function pendingThenKilled(gateway: GatewayProcess, count: number): Promise<string[]> {
   receiver = await startWebhookReceiver(() => 500);
@@ -75,8 +77,11 @@ async function pendingThenKilled(gateway: GatewayProcess, count: number): Promis
     ids.push(id as string);
   }
   await eventually(async () => {
-    const tried = new Set(receiver.received.map((request) => request.headers['webhook-id']));
-    return tried.size === count ? true : undefined;
+    const recorded = await Promise.all(ids.map((id) => deliveriesOn(gateway, id)));
+    const failedOnce = recorded.every(
+      (deliveries) => deliveries.length === 1 && deliveries[0]?.attempts[0]?.statusCode === 500,
+    );
+    return failedOnce ? true : undefined;
   }, 30_000);
   gateway.kill('SIGKILL');
   await gateway.exited;

@@ -1,11 +1,13 @@
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type LocalEngine,
-  type LocalEngineOptions,
-  startLocalEngine,
-} from '../../../src/local-engine/index.js';
+import type { LocalEngineOptions } from '../../../src/local-engine/index.js';
 import type { TaskView } from '../../../src/local-engine/tasks.js';
+import { type PicWishDouble, startPicWishDouble } from '../../support/picwish-double.js';
+
+/**
+ * The engine's PicWish contract, driven through the suite's PicWish double so that its proxy counts
+ * the calls (`stats()`); the double's own fault switches are pinned down in the last block.
+ */
 
 interface Answer<T> {
   httpStatus: number;
@@ -43,7 +45,7 @@ async function answer<T>(response: Response): Promise<Answer<T>> {
   };
 }
 
-function create(engine: LocalEngine, fields: Fields, key = engine.apiKey): Promise<Response> {
+function create(engine: PicWishDouble, fields: Fields, key = engine.apiKey): Promise<Response> {
   return fetch(`${engine.url}${CREATE_PATH}`, {
     method: 'POST',
     headers: { 'X-API-KEY': key },
@@ -51,19 +53,19 @@ function create(engine: LocalEngine, fields: Fields, key = engine.apiKey): Promi
   });
 }
 
-async function createTask(engine: LocalEngine, fields: Fields): Promise<string> {
+async function createTask(engine: PicWishDouble, fields: Fields): Promise<string> {
   const created = await answer<{ task_id: string }>(await create(engine, fields));
   expect(created.httpStatus).toBe(200);
   expect(created.body).toMatchObject({ status: 200, data: { task_id: expect.any(String) } });
   return created.body.data!.task_id;
 }
 
-function poll(engine: LocalEngine, taskId: string, key = engine.apiKey): Promise<Response> {
+function poll(engine: PicWishDouble, taskId: string, key = engine.apiKey): Promise<Response> {
   return fetch(`${engine.url}${CREATE_PATH}/${taskId}`, { headers: { 'X-API-KEY': key } });
 }
 
 async function pollUntilTerminal(
-  engine: LocalEngine,
+  engine: PicWishDouble,
   taskId: string,
   seen: TaskView[] = [],
 ): Promise<TaskView> {
@@ -100,27 +102,27 @@ async function meanAbsoluteDifference(a: Buffer, b: Buffer): Promise<number> {
 }
 
 /** Renders a prompt and returns the first image's top-left backdrop pixel. */
-async function cornerFor(engine: LocalEngine, fields: Fields): Promise<[number, number, number]> {
+async function cornerFor(engine: PicWishDouble, fields: Fields): Promise<[number, number, number]> {
   const done = await pollUntilTerminal(engine, await createTask(engine, fields));
   expect(done.state).toBe(1);
   return rgbAt(await download(done.image_1), 2, 2);
 }
 
-const started: LocalEngine[] = [];
-async function engineWith(options: LocalEngineOptions): Promise<LocalEngine> {
-  const engine = await startLocalEngine({ durationMs: DURATION_MS, ...options });
+const started: PicWishDouble[] = [];
+async function engineWith(options: LocalEngineOptions): Promise<PicWishDouble> {
+  const engine = await startPicWishDouble({ durationMs: DURATION_MS, ...options });
   started.push(engine);
   return engine;
 }
 
-let engine: LocalEngine;
+let engine: PicWishDouble;
 let subject: Buffer;
 let wide: Buffer;
 
 beforeAll(async () => {
   subject = await subjectPng(600, 300);
   wide = await subjectPng(2048, 1024);
-  engine = await startLocalEngine({
+  engine = await startPicWishDouble({
     durationMs: DURATION_MS,
     sceneTypes: [{ id: 7, name: 'Green meadow', description: 'fresh green grass under a soft sky' }],
   });
@@ -404,7 +406,7 @@ describe('local engine: limits and result delivery', () => {
   });
 });
 
-describe('local engine: fault switches', () => {
+describe('the PicWish double in front of the engine (test/support/picwish-double.ts): fault switches', () => {
   it('answers a status fault with PicWish JSON and Retry-After, and creates nothing', async () => {
     engine.faults.createFaults.push({ status: 503, message: 'busy', retryAfterSeconds: 2 });
     const faulted = await answer(await create(engine, { image_file: subject, prompt: 'red' }));

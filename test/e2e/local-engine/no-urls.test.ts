@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngine, startLocalEngine } from '../../../src/local-engine/index.js';
+import { startLocalEngine } from '../../../src/local-engine/index.js';
 import { transparentPng } from '../../support/fixtures.js';
+import { type PicWishDouble, startPicWishDouble } from '../../support/picwish-double.js';
 
 /**
  * Issue #18: the local engine runs on the gateway's host, so it must never fetch a URL (the
@@ -10,13 +11,13 @@ import { transparentPng } from '../../support/fixtures.js';
  * unless told so on purpose.
  */
 
-let engine: LocalEngine;
+let engine: PicWishDouble;
 let origin: Server;
 let originUrl: string;
 let originRequests = 0;
 
 beforeAll(async () => {
-  engine = await startLocalEngine({ durationMs: 100 });
+  engine = await startPicWishDouble({ durationMs: 100 });
   const png = await transparentPng(300, 300);
   origin = createServer((_req, res) => {
     originRequests++;

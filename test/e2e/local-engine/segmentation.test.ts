@@ -1,12 +1,12 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngine, startLocalEngine } from '../../../src/local-engine/index.js';
 import { productPhotoJpeg } from '../../support/fixtures.js';
+import { type PicWishDouble, startPicWishDouble } from '../../support/picwish-double.js';
 
-let engine: LocalEngine;
+let engine: PicWishDouble;
 
 beforeAll(async () => {
-  engine = await startLocalEngine({ durationMs: 0 });
+  engine = await startPicWishDouble({ durationMs: 0 });
 });
 afterAll(async () => {
   await engine?.close();
