@@ -2,8 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { err, ok, type Result } from '../shared/result.js';
 import { type Caller, canSee } from './caller.js';
 import { badInput, type GatewayError } from './errors.js';
+import type { ImageInput } from './foreground.js';
 import { isTerminal, type Task, type TaskState } from './model.js';
-import type { ImageInput, TaskService } from './service.js';
+import type { TaskService } from './service.js';
 import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type OwnerScope, type TaskStore } from './store.js';
 import { type GenerateParams, MAX_IDEMPOTENCY_KEY_LENGTH } from './validation.js';
 

@@ -5,13 +5,13 @@ import { type BlobStore, taskBlobPrefix } from '../results/blob-store.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { type Caller, canSee, requireServerScope, subjectFilter } from './caller.js';
 import { badInput, type GatewayError } from './errors.js';
+import { type ImageInput, spoolForeground, withImageProblems } from './foreground.js';
 import type { TaskLedger } from './ledger.js';
 import { isTerminal, newQueuedTask, type Task, type TaskState } from './model.js';
 import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type TaskPage } from './store.js';
 import type { TaskDriver } from './task-driver.js';
 import { TenantLimitError, type TenantLimiter, type TenantStanding } from './tenant-limits.js';
-import type { SpooledSource, UploadSpool } from './upload-spool.js';
-import { spoolImageUrl } from './url-input.js';
+import type { UploadSpool } from './upload-spool.js';
 import { type TaskUsage, type UsagePeriod, usagePeriod } from './usage.js';
 import {
   type GenerateParams,
@@ -21,17 +21,6 @@ import {
   validateParams,
   WEBHOOK_FIELDS,
 } from './validation.js';
-
-/**
- * The foreground as the schema received it: an upload still streaming in (opened on demand) or a
- * URL. Exactly one must be given; `validateParams` refuses anything else.
- */
-export interface ImageInput extends ImageChoice {
-  readonly file?: (() => Promise<Readable>) | null;
-  readonly url?: string | null;
-  /** Downscale an oversized image instead of refusing it (#14). @default true */
-  readonly fit?: boolean;
-}
 
 /** Settings the service needs from the configuration, and where uploads wait. */
 export interface TaskServiceOptions {
@@ -103,7 +92,7 @@ export class TaskService {
     const { tenantId } = caller;
     const valid = validateParams(image, this.#withDefaultWebhook(tenantId, params));
     if (!valid.ok)
-      return err(await this.#withImageProblems(valid.error, image, params.removeBackground === true));
+      return err(await withImageProblems(this.options, valid.error, image, params.removeBackground === true));
     const webhookChecked = await this.#checkWebhook(valid.value.webhook?.url ?? null);
     if (!webhookChecked.ok) return webhookChecked;
     if (image.file == null) {
@@ -126,7 +115,7 @@ export class TaskService {
     }
 
     const id = randomUUID();
-    const spooled = await this.#spoolImage(id, image, valid.value.removeBackground);
+    const spooled = await spoolForeground(this.options, id, image, valid.value.removeBackground);
     if (!spooled.ok) return spooled;
     const source = spooled.value;
 
@@ -182,73 +171,6 @@ export class TaskService {
   }
 
   /** Removes the upload of a prepared task that will not be created. */
-  /**
-   * The upload or the URL's bytes in the spool, checked: a PNG with transparency, or with
-   * `removeBackground` a photo, background and all (refused exactly as before #14 otherwise).
-   */
-  async #spoolImage(
-    id: string,
-    image: ImageInput,
-    removeBackground: boolean,
-  ): Promise<Result<SpooledSource, GatewayError>> {
-    const fit = image.fit ?? true;
-    const accept = (body: Readable) =>
-      removeBackground
-        ? this.options.spool.acceptPhoto(id, body, fit)
-        : this.options.spool.accept(id, body, fit);
-    const open = image.file ?? null;
-    if (open === null) {
-      const checked = validateHttpUrl(image.url ?? '', IMAGE_FIELDS.url);
-      if (!checked.ok) return checked;
-      return spoolImageUrl(this.options.imageUrls, checked.value, IMAGE_FIELDS.url, accept);
-    }
-    const field = IMAGE_FIELDS.file;
-    let stream: Readable;
-    try {
-      stream = await open();
-    } catch (error) {
-      const status = (error as { status?: number }).status;
-      return err(
-        status === 413
-          ? badInput('FILE_TOO_LARGE', field, 'The file is larger than 20 MB.')
-          : badInput('UPLOAD_MISSING', field, 'The upload named in the request did not arrive.'),
-      );
-    }
-    const spooled = await accept(stream);
-    return spooled.ok ? spooled : err(badInput(spooled.error.reason, field, spooled.error.message));
-  }
-
-  /**
-   * A refused input's other problems, so one answer names them all: when the parameters are wrong,
-   * an uploaded image is checked too (its spooled copy then dropped) and a URL's form, and their
-   * problem is listed after theirs, so the first problem stays what it was. A URL is not fetched
-   * for an input that is refused anyway.
-   */
-  async #withImageProblems(
-    error: GatewayError,
-    image: ImageInput,
-    removeBackground: boolean,
-  ): Promise<GatewayError> {
-    if (error.kind !== 'BAD_USER_INPUT') return error;
-    const imageField = IMAGE_FIELDS.file.slice(0, -1).join('.');
-    if (error.problems.some((p) => p.field.join('.').startsWith(imageField))) return error;
-    if ((image.file == null) === (image.url == null)) return error;
-    let found: GatewayError | null = null;
-    if (image.file == null) {
-      const checked = validateHttpUrl(image.url ?? '', IMAGE_FIELDS.url);
-      if (!checked.ok) found = checked.error;
-    } else {
-      const spooled = await this.#spoolImage(randomUUID(), image, removeBackground);
-      if (spooled.ok) await this.options.spool.discard(spooled.value);
-      else found = spooled.error;
-    }
-    if (found?.kind !== 'BAD_USER_INPUT') return error;
-    return {
-      kind: 'BAD_USER_INPUT',
-      problems: [...error.problems, ...found.problems] as typeof error.problems,
-    };
-  }
-
   discard(task: Task): Promise<void> {
     return this.options.spool.discard(task.source);
   }

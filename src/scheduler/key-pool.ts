@@ -1,12 +1,8 @@
 import type { Task } from '../core/model.js';
 import type { QueuedTask, TaskDriver } from '../core/task-driver.js';
-import type { TaskScheduler } from './scheduler.js';
+import type { KeyLoad, TaskScheduler } from './scheduler.js';
 
-/** How busy a key is: its tasks not yet sent, and all its unfinished ones (those included). */
-export interface KeyLoad {
-  readonly waiting: number;
-  readonly unfinished: number;
-}
+export type { KeyLoad } from './scheduler.js';
 
 /** One key of the pool: its scheduler (own budget, own queue, own election) and how busy it is. */
 export interface PoolMember {

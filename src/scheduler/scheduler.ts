@@ -12,7 +12,6 @@ import type { UpstreamBudget } from './budget.js';
 import type { CreateJournal } from './create-journal.js';
 import { DeadlineTimers } from './deadline-timers.js';
 import { FairQueue, type TenantWeights } from './fair-queue.js';
-import type { KeyLoad } from './key-pool.js';
 import { isChargedStep, nextStep } from './next-step.js';
 import { PollTiming } from './poll-timing.js';
 import { QueuePositions } from './queue-positions.js';
@@ -63,6 +62,12 @@ export function flowOf(task: Task): TaskFlow {
     lane: priorityOf(task),
     arrival: task.createdAt,
   };
+}
+
+/** How busy a key is: its tasks not yet sent, and all its unfinished ones (those included). */
+export interface KeyLoad {
+  readonly waiting: number;
+  readonly unfinished: number;
 }
 
 /**

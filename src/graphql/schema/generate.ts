@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
+import type { ImageInput } from '../../core/foreground.js';
 import type { TaskPriority } from '../../core/model.js';
-import type { ImageInput } from '../../core/service.js';
 import type { GenerateParams } from '../../core/validation.js';
 import { checkWaitSeconds, MAX_WAIT_SECONDS, waitUntilFinal } from '../../core/wait.js';
 import { builder } from './builder.js';
