@@ -34,7 +34,8 @@ export const DEFAULT_COST_LIMITS = { maxOperationCost: 10_000, maxRequestCost: 2
  * request's limit, before it executes: `COST_LIMIT_EXCEEDED` with the cost and the limit. Measured
  * with the request's variables (`nodes(ids: $ids)` costs by the list it is given), by
  * `@pothos/plugin-complexity`. Operations a request has already paid for stay counted, so a batch
- * cannot split one expensive request into many cheap ones.
+ * cannot split one expensive request into many cheap ones; a subscription's updates are each held
+ * to the operation's limit only.
  */
 export function useCostLimit(options: CostLimitOptions = {}): Plugin {
   const limits = { ...DEFAULT_COST_LIMITS, ...options };
@@ -58,7 +59,10 @@ export function useCostLimit(options: CostLimitOptions = {}): Plugin {
       );
     }
     const request = (args.contextValue as { request?: object }).request;
-    if (!request) return null;
+    // A subscription's updates are executions the client did not send again (and the shared ones
+    // of src/http/live/ run under one stand-in request): each is held to the operation's limit only.
+    if (!request || getOperationAST(args.document, args.operationName)?.operation === 'subscription')
+      return null;
     const total = (spent.get(request) ?? 0) + cost;
     spent.set(request, total);
     if (total > limits.maxRequestCost) {

@@ -1,3 +1,4 @@
+import { buildSchema, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useCostLimit } from '../../../../src/graphql/plugins/use-cost-limit.js';
 import { postOperation, servePlugins } from '../../../support/plugin-server.js';
@@ -45,5 +46,25 @@ describe('useCostLimit', () => {
       cost: 12,
       maxCost: 10,
     });
+  });
+});
+
+describe('useCostLimit and subscription updates', () => {
+  it('holds each update of a subscription to the operation limit only, however many run under one request', () => {
+    const schema = buildSchema('type Query { a: Int } type Subscription { tick: Int }');
+    const plugin = useCostLimit({ maxOperationCost: 5, maxRequestCost: 3 }) as {
+      onExecute: (payload: unknown) => void;
+    };
+    const request = {};
+    let refused = 0;
+    for (let update = 0; update < 10; update++) {
+      plugin.onExecute({
+        args: { schema, document: parse('subscription { tick }'), contextValue: { request } },
+        setResultAndStopExecution: () => {
+          refused += 1;
+        },
+      });
+    }
+    expect(refused).toBe(0);
   });
 });
