@@ -153,13 +153,20 @@ export class BatchService {
     const id = randomUUID();
     const owner = { tenantId: caller.tenantId, subject: caller.subject };
     // A replay must spend nothing and must not be refused by the limits its original used up.
-    const likelyReplay =
-      idempotencyKey !== null &&
-      (await this.store.findBatchByIdempotencyKey(
-        caller,
-        idempotencyKey,
-        Date.now() - IDEMPOTENCY_WINDOW_MS,
-      )) !== null;
+    const earlierBatch =
+      idempotencyKey === null
+        ? null
+        : await this.store.findBatchByIdempotencyKey(
+            caller,
+            idempotencyKey,
+            Date.now() - IDEMPOTENCY_WINDOW_MS,
+          );
+    // Another number of inputs cannot be a replay: refused before any input is read or fetched.
+    if (earlierBatch?.items && earlierBatch.items.length !== inputs.length) {
+      for (const input of inputs) input.release?.();
+      return err(batchKeyReused());
+    }
+    const likelyReplay = earlierBatch !== null;
     const settled = await Promise.allSettled(
       inputs.map(async (input) => {
         try {
@@ -266,15 +273,7 @@ export class BatchService {
 
   /** The answer of an earlier batch under the same key, or why the key cannot be replayed. */
   async #replay(earlier: Batch, inputHash: string): Promise<Result<BatchOutcome, GatewayError>> {
-    if (earlier.inputHash !== inputHash) {
-      return err(
-        badInput(
-          'IDEMPOTENCY_KEY_REUSED',
-          ['idempotencyKey'],
-          'This idempotencyKey was already used with different inputs in the last 24 hours.',
-        ),
-      );
-    }
+    if (earlier.inputHash !== inputHash) return err(batchKeyReused());
     if (earlier.items === null) return err(inProgress());
     const view = await this.#view(earlier as FilledBatch);
     const byId = new Map(view.tasks.map((task) => [task.id, task]));
@@ -313,4 +312,12 @@ function inProgress(): GatewayError {
     message: 'A batch with this idempotencyKey is still being created; retry shortly.',
     retryAfterSeconds: 1,
   };
+}
+
+function batchKeyReused(): GatewayError {
+  return badInput(
+    'IDEMPOTENCY_KEY_REUSED',
+    ['idempotencyKey'],
+    'This idempotencyKey was already used with different inputs in the last 24 hours.',
+  );
 }

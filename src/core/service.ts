@@ -17,6 +17,7 @@ import {
   type GenerateParams,
   IMAGE_FIELDS,
   type ImageChoice,
+  type ValidParams,
   validateHttpUrl,
   validateParams,
   WEBHOOK_FIELDS,
@@ -102,13 +103,18 @@ export class TaskService {
     // A cheap early refusal, before the upload is read. It is only a hint: parallel requests all
     // pass it together, so the binding check is made again under the tenant's lock below. An
     // idempotent replay skips it: returning the task it already made spends nothing.
-    const replay =
-      valid.value.idempotencyKey !== null &&
-      (await this.ledger.store.findByIdempotencyKey(
-        caller,
-        valid.value.idempotencyKey,
-        Date.now() - IDEMPOTENCY_WINDOW_MS,
-      )) !== null;
+    const earlier =
+      valid.value.idempotencyKey === null
+        ? null
+        : await this.ledger.store.findByIdempotencyKey(
+            caller,
+            valid.value.idempotencyKey,
+            Date.now() - IDEMPOTENCY_WINDOW_MS,
+          );
+    // Parameters that differ from the earlier task's make its input hash differ too: refused
+    // before the image is read or fetched (a used key must not buy free fetches and decodes).
+    if (earlier && !sameParams(earlier, valid.value)) return err(keyReused());
+    const replay = earlier !== null;
     if (!replay && options.earlyLimitCheck !== false) {
       const allowed = await this.limiter.admit(caller);
       if (!allowed.ok) return allowed;
@@ -218,16 +224,7 @@ export class TaskService {
       key === null
         ? null
         : await this.ledger.store.findByIdempotencyKey(owner, key, task.createdAt - IDEMPOTENCY_WINDOW_MS);
-    if (earlier) {
-      if (earlier.inputHash === task.inputHash) return ok(earlier);
-      return err(
-        badInput(
-          'IDEMPOTENCY_KEY_REUSED',
-          ['input', 'idempotencyKey'],
-          'This idempotencyKey was already used with a different input in the last 24 hours.',
-        ),
-      );
-    }
+    if (earlier) return earlier.inputHash === task.inputHash ? ok(earlier) : err(keyReused());
     const allowed = await this.limiter.admit(owner);
     if (!allowed.ok) return allowed;
     let created: Task;
@@ -342,4 +339,26 @@ export class TaskService {
     await this.options.spool.discard(task.source);
     return true;
   }
+}
+
+function keyReused(): GatewayError {
+  return badInput(
+    'IDEMPOTENCY_KEY_REUSED',
+    ['input', 'idempotencyKey'],
+    'This idempotencyKey was already used with a different input in the last 24 hours.',
+  );
+}
+
+/** Whether `task` was created with the same parameters (the image aside) as `params`. */
+function sameParams(
+  task: Task,
+  params: Pick<ValidParams, 'prompt' | 'sceneType' | 'negativePrompt' | 'batchSize' | 'removeBackground'>,
+): boolean {
+  return (
+    task.prompt === params.prompt &&
+    task.sceneType === params.sceneType &&
+    task.negativePrompt === params.negativePrompt &&
+    task.batchSize === params.batchSize &&
+    (task.cutout !== null) === params.removeBackground
+  );
 }

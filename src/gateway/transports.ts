@@ -74,6 +74,7 @@ export function buildTransports(options: {
       !auth.required && isLoopbackHostname(config.host) ? { publicUrl: config.publicUrl } : undefined,
     live,
     assets: graphiql.assets,
+    streamsPerTenant: config.http.sseStreamsPerTenant,
   });
   return {
     streams,

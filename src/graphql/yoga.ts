@@ -7,6 +7,7 @@ import { SAMPLE_ORIGIN } from '../outbound/index.js';
 import { decideCors } from '../shared/cors.js';
 import { createGraphiQLPage, type GraphiQLPage } from './graphiql-page.js';
 import { errorMasking } from './plugins/error-masking.js';
+import { DEFAULT_COST_LIMITS, useCostLimit } from './plugins/use-cost-limit.js';
 import { useLatencyMetrics } from './plugins/use-latency-metrics.js';
 import { useMaxNesting } from './plugins/use-max-nesting.js';
 import { useNoSuggestions } from './plugins/use-no-suggestions.js';
@@ -23,7 +24,12 @@ import type { ServerContext } from './server-context.js';
 export { MAX_OPERATION_LABELS } from './plugins/use-operation-metrics.js';
 
 /** The operation limits the gateway runs with (use-operation-limits.ts), Yoga's batch limit and the parser's nesting limit (use-max-nesting.ts). */
-export const OPERATION_LIMITS = { ...DEFAULT_OPERATION_LIMITS, maxBatch: 10, maxNesting: 64 } as const;
+export const OPERATION_LIMITS = {
+  ...DEFAULT_OPERATION_LIMITS,
+  ...DEFAULT_COST_LIMITS,
+  maxBatch: 10,
+  maxNesting: 64,
+} as const;
 
 /**
  * The largest body Yoga lets through by its `Content-Length`: a `generateBackgrounds` multipart
@@ -128,6 +134,7 @@ export function createGatewayYoga(options: {
       useOperationLimits({ ...OPERATION_LIMITS, blockFieldSuggestion: options.production }),
       // After armor's max-tokens, so its parser is the one this check wraps.
       useMaxNesting({ maxNesting: OPERATION_LIMITS.maxNesting }),
+      useCostLimit(OPERATION_LIMITS),
       useOperationMetrics({ counter: options.metrics.operations }),
       useUnsupportedMediaType(),
       useNotAcceptable(),

@@ -20,6 +20,7 @@ import { createImmutableAssets, type ImmutableAsset } from './immutable-assets.j
 import type { LiveRoutes } from './live/live-routes.js';
 import { createLocalModeGuard } from './origin-guard.js';
 import { readUpTo, refuse } from './refusal.js';
+import { StreamCaps } from './stream-caps.js';
 import { isMultipart, preparseUpload } from './upload.js';
 
 /** JSON bodies above this are refused before parsing; uploads have their own limit. */
@@ -56,6 +57,8 @@ export interface HttpDeps {
    * @default none
    */
   readonly assets?: ReadonlyMap<string, ImmutableAsset>;
+  /** Event streams one tenant may hold open on this process (`SSE_STREAMS_PER_TENANT`). @default 1000 */
+  readonly streamsPerTenant?: number;
 }
 
 /** The /readyz answer: 200 with `checks` when ready, 503 with `checks` and `problems` when not. */
@@ -88,14 +91,17 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
   const operator = deps.operator ?? (() => true);
   const files = new Renditions(deps.blobs);
   const assets = createImmutableAssets(new Map([...(deps.assets ?? []), ...demo.assets]));
+  const streamCaps = new StreamCaps({ perTenant: deps.streamsPerTenant });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '/';
     // The GraphQL paths exactly as clients send them need no URL parser (a hot path); anything
     // else (a query string, dot segments, escapes) is parsed and routed by its pathname.
-    if (target === '/graphql' || target === '/graphql/stream') return handleGraphQL(req, res, deps, guard);
+    if (target === '/graphql' || target === '/graphql/stream')
+      return handleGraphQL(req, res, deps, guard, streamCaps);
     const url = new URL(target, 'http://gateway.invalid');
     const path = url.pathname;
-    if (path === '/graphql' || path === '/graphql/stream') return handleGraphQL(req, res, deps, guard);
+    if (path === '/graphql' || path === '/graphql/stream')
+      return handleGraphQL(req, res, deps, guard, streamCaps);
     if (path.startsWith('/files/')) return serveFile(req, res, url, files, deps.signer);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
@@ -169,6 +175,7 @@ async function handleGraphQL(
   res: ServerResponse,
   deps: HttpDeps,
   guard: ((req: IncomingMessage) => string | null) | null,
+  streamCaps: StreamCaps,
 ): Promise<void> {
   const request = req as ServerContext['req'];
   const foreign = guard?.(req) ?? null;
@@ -197,6 +204,18 @@ async function handleGraphQL(
     return;
   }
   request.caller = who.value;
+  const full = streamCaps.admit(req, res, streamCaps.holders(who.value.tenantId));
+  if (full) {
+    res.setHeader('retry-after', '5');
+    refuse(
+      req,
+      res,
+      429,
+      `You already hold ${full.limit} open event streams on this instance (${full.setting}); close one first, or follow several tasks on one graphql-sse single connection.`,
+      { code: 'STREAM_LIMIT_EXCEEDED' },
+    );
+    return;
+  }
   if (isUnguardedSimpleRequest(req)) {
     refuse(
       req,

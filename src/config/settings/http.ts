@@ -44,6 +44,13 @@ export const http = family(
       min: 1,
       max: 1_000_000,
     }),
+    SSE_STREAMS_PER_TENANT: integer({
+      meaning:
+        'Open event streams (SSE: /graphql, /graphql/stream) one tenant may hold on one instance; one more\nis answered 429 STREAM_LIMIT_EXCEEDED (Retry-After: 5).',
+      default: 1_000,
+      min: 1,
+      max: 1_000_000,
+    }),
     METRICS_TOKEN: secret({
       meaning:
         'Bearer token (16+ characters) for /metrics and the details of /readyz. With GATEWAY_API_KEYS set\nand no token, /metrics answers 401 and /readyz only says ready or not.',
@@ -73,6 +80,8 @@ export const http = family(
       sseReservationTtlMs: v.SSE_RESERVATION_TTL_MS,
       /** `SSE_RESERVATIONS_PER_TENANT`: unconnected graphql-sse reservations a tenant may hold. */
       sseReservationsPerTenant: v.SSE_RESERVATIONS_PER_TENANT,
+      /** `SSE_STREAMS_PER_TENANT`: open event streams a tenant may hold on one instance. */
+      sseStreamsPerTenant: v.SSE_STREAMS_PER_TENANT,
     },
   }),
 );

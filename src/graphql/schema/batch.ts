@@ -130,6 +130,7 @@ builder.node(BackgroundBatchRef, {
     tasks: t.field({
       type: [BackgroundTaskRef],
       description: 'The tasks of the accepted inputs, in input order (deleted tasks left out).',
+      complexity: { field: 1, multiplier: MAX_BATCH_ITEMS },
       resolve: (view) => view.tasks,
     }),
   }),
@@ -143,6 +144,7 @@ PayloadRef.implement({
     results: t.field({
       type: [ItemResultRef],
       description: 'One entry per input, in the order of `inputs`.',
+      complexity: { field: 1, multiplier: MAX_BATCH_ITEMS },
       resolve: (o) => o.results,
     }),
   }),

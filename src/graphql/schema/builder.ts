@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import RelayPlugin from '@pothos/plugin-relay';
 import type { FileUpload } from 'graphql-upload-minimal';
 import { badInput } from '../../core/errors.js';
@@ -26,8 +27,13 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
   DefaultInputFieldRequiredness: false;
 }>({
-  plugins: [RelayPlugin],
+  plugins: [RelayPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
+  // Each field costs 1, and a list multiplies what is selected under it by its size: by the
+  // argument that sets it where there is one (`nodes(ids:)`, `backgroundTasks(first:)`), else by
+  // its most (`images`, `batch.tasks`) or 10. The limits are use-cost-limit.ts's, per operation
+  // and per HTTP request, checked before anything runs.
+  complexity: { defaultComplexity: 1, defaultListMultiplier: 10 },
   relay: {
     encodeGlobalID: (typename, id) => encodeNodeId(typename, String(id)),
     decodeGlobalID: (globalId) => decodeNodeId(globalId, isNodeType),
@@ -45,6 +51,8 @@ export const builder = new SchemaBuilder<{
       description:
         'The objects with these global ids, in the same order; null in each place where `node(id:)` would answer null.',
       args: { ids: { description: `Up to ${MAX_NODE_IDS} global ids, e.g. task ids.` } },
+      // Each id is answered in full, a repeated one again: every one counts, repeats included.
+      complexity: (args) => ({ field: 1, multiplier: Array.isArray(args.ids) ? args.ids.length : 1 }),
       resolve: (_root, args, _ctx, _info, resolveNodes) => {
         if (args.ids.length > MAX_NODE_IDS) {
           throw toGraphQLError(badInput('TOO_MANY_IDS', ['ids'], `nodes takes at most ${MAX_NODE_IDS} ids.`));
@@ -52,7 +60,12 @@ export const builder = new SchemaBuilder<{
         return resolveNodes(args.ids);
       },
     },
-    edgesFieldOptions: { nullable: false, description: 'The tasks of this page.' },
+    edgesFieldOptions: {
+      nullable: false,
+      description: 'The tasks of this page.',
+      // The connection field already multiplies by the page size.
+      complexity: { field: 1, multiplier: 1 },
+    },
     nodeFieldOptions: { nullable: false, description: 'The task.' },
     cursorFieldOptions: { description: 'Opaque cursor of this task.' },
     pageInfoFieldOptions: { description: 'Whether and how to get the next page.' },

@@ -221,6 +221,8 @@ builder.node(BackgroundTaskRef, {
       images: t.field({
         type: [GeneratedImageRef],
         description: 'Stored results; empty until SUCCEEDED.',
+        // At most batchSize (1 to 4) images.
+        complexity: { field: 1, multiplier: 4 },
         resolve: (task) => (task.state === 'SUCCEEDED' ? task.images : []),
       }),
       error: t.field({
@@ -271,6 +273,11 @@ builder.queryFields((t) => ({
   backgroundTasks: t.field({
     type: ConnectionRef,
     description: 'Your tasks, newest first.',
+    // A page of `first` edges; the edges list itself then counts once (edgesFieldOptions).
+    complexity: (args) => ({
+      field: 1,
+      multiplier: typeof args.first === 'number' ? Math.max(1, args.first) : 20,
+    }),
     args: {
       first: t.arg.int({ defaultValue: 20, required: true, description: 'Page size, 1 to 100.' }),
       after: t.arg.string({ description: 'The endCursor of the previous page.' }),
