@@ -75,6 +75,7 @@ export function buildTransports(options: {
     live,
     assets: graphiql.assets,
     streamsPerTenant: config.http.sseStreamsPerTenant,
+    streamsPerSubject: config.http.sseStreamsPerSubject,
   });
   return {
     streams,

@@ -59,6 +59,8 @@ export interface HttpDeps {
   readonly assets?: ReadonlyMap<string, ImmutableAsset>;
   /** Event streams one tenant may hold open on this process (`SSE_STREAMS_PER_TENANT`). @default 1000 */
   readonly streamsPerTenant?: number;
+  /** Event streams one end user (a session's subject) may hold open (`SSE_STREAMS_PER_SUBJECT`). @default 20 */
+  readonly streamsPerSubject?: number;
 }
 
 /** The /readyz answer: 200 with `checks` when ready, 503 with `checks` and `problems` when not. */
@@ -91,7 +93,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
   const operator = deps.operator ?? (() => true);
   const files = new Renditions(deps.blobs);
   const assets = createImmutableAssets(new Map([...(deps.assets ?? []), ...demo.assets]));
-  const streamCaps = new StreamCaps({ perTenant: deps.streamsPerTenant });
+  const streamCaps = new StreamCaps({ perTenant: deps.streamsPerTenant, perSubject: deps.streamsPerSubject });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '/';
     // The GraphQL paths exactly as clients send them need no URL parser (a hot path); anything
@@ -204,7 +206,7 @@ async function handleGraphQL(
     return;
   }
   request.caller = who.value;
-  const full = streamCaps.admit(req, res, streamCaps.holders(who.value.tenantId));
+  const full = streamCaps.admit(req, res, streamCaps.holders(who.value));
   if (full) {
     res.setHeader('retry-after', '5');
     refuse(

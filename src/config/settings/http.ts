@@ -51,6 +51,13 @@ export const http = family(
       min: 1,
       max: 1_000_000,
     }),
+    SSE_STREAMS_PER_SUBJECT: integer({
+      meaning:
+        "Open event streams one end user (a session token's subject) may hold on one instance, inside its\ntenant's; one more is answered 429 STREAM_LIMIT_EXCEEDED.",
+      default: 20,
+      min: 1,
+      max: 1_000_000,
+    }),
     METRICS_TOKEN: secret({
       meaning:
         'Bearer token (16+ characters) for /metrics and the details of /readyz. With GATEWAY_API_KEYS set\nand no token, /metrics answers 401 and /readyz only says ready or not.',
@@ -82,6 +89,8 @@ export const http = family(
       sseReservationsPerTenant: v.SSE_RESERVATIONS_PER_TENANT,
       /** `SSE_STREAMS_PER_TENANT`: open event streams a tenant may hold on one instance. */
       sseStreamsPerTenant: v.SSE_STREAMS_PER_TENANT,
+      /** `SSE_STREAMS_PER_SUBJECT`: open event streams one end user may hold on one instance. */
+      sseStreamsPerSubject: v.SSE_STREAMS_PER_SUBJECT,
     },
   }),
 );
