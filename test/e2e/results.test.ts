@@ -220,13 +220,14 @@ describe('stored results', () => {
   });
 
   it('the retention sweep purges tasks and files older than RESULT_RETENTION_DAYS', async () => {
-    // 0.00003 days is about 2.6 s; the sweep then runs every second.
-    stack = await startStack({ engine: { durationMs: 200 }, env: { RESULT_RETENTION_DAYS: '0.00003' } });
+    // 0.0002 days is about 17 s: long enough for the task to finish first on a busy machine (a
+    // shorter one could purge it before it was ever seen SUCCEEDED); the sweep runs every second.
+    stack = await startStack({ engine: { durationMs: 200 }, env: { RESULT_RETENTION_DAYS: '0.0002' } });
     const s = stack;
     const done = await settled(s, (await generateTask(s, { batch: 1 })).id);
     expect(done.state).toBe('SUCCEEDED');
     const image = done.images[0] as TaskView['images'][number];
-    await eventually(async () => ((await getTask(s, done.id)) === null ? true : undefined), 30_000, 250);
+    await eventually(async () => ((await getTask(s, done.id)) === null ? true : undefined), 60_000, 250);
     expect(blobFiles(s, done.id)).toEqual([]);
     expect((await fetchImage(image.url)).status).toBe(404);
   });
