@@ -13,6 +13,12 @@ export interface Caller {
   readonly subject: string | null;
 }
 
+/**
+ * The caller of a request nothing authenticated: only where a route is reached without the HTTP
+ * layer's auth step (tests that call the routes directly); it belongs to no tenant.
+ */
+export const ANONYMOUS: Caller = { tenantId: '', subject: null };
+
 /** A server key's caller: the whole tenant. */
 export function serverCaller(tenantId: string): Caller {
   return { tenantId, subject: null };

@@ -27,6 +27,14 @@ export interface CreationLimits {
 }
 
 /**
+ * A tenant's limits (`TENANT_RATE_LIMIT_PER_MINUTE`, `TENANT_MAX_ACTIVE_TASKS`) and each end
+ * user's inside it (`SUBJECT_RATE_LIMIT_PER_MINUTE`, `SUBJECT_MAX_ACTIVE_TASKS`, #23).
+ */
+export interface TenantLimits extends CreationLimits {
+  readonly subject: CreationLimits;
+}
+
+/**
  * A tenant's limits as they stand, so a product can show "N left this minute" instead of
  * discovering the limits through a RATE_LIMITED (issue #15).
  */
@@ -107,8 +115,7 @@ export class LocalTenantLimiter implements TenantLimiter {
 
   constructor(
     private readonly store: TaskStore,
-    private readonly tenant: CreationLimits,
-    private readonly subject: CreationLimits,
+    private readonly limits: TenantLimits,
   ) {}
 
   async admit(caller: Caller): Promise<Result<void, GatewayError>> {
@@ -146,7 +153,7 @@ export class LocalTenantLimiter implements TenantLimiter {
   }
 
   #limitsOf(scope: OwnerScope): CreationLimits {
-    return scope.subject === null ? this.tenant : this.subject;
+    return scope.subject === null ? this.limits : this.limits.subject;
   }
 
   /** The scope's creations of the last minute, oldest first (older ones are dropped on the way). */

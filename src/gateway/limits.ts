@@ -1,5 +1,5 @@
-import type { TenantLimits } from '../adapters/postgres/pg-tenant-limits.js';
 import type { Config } from '../config/config.js';
+import type { TenantLimits } from '../core/tenant-limits.js';
 
 /** The creation limits of a tenant and of each end user inside it, as both limiters take them. */
 export function tenantLimits(config: Config): TenantLimits {

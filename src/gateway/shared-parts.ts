@@ -25,6 +25,6 @@ export async function sharedParts(config: Config, logger: Logger): Promise<Share
     watchPresence: undefined,
     // One process: each key's scheduler keeps its own queue and budget in memory.
     forKey: () => ({ budget: new SpacedBudget(config.picwish.qps), queue: new LocalWaitingQueue() }),
-    limiter: new LocalTenantLimiter(store, tenantLimits(config), tenantLimits(config).subject),
+    limiter: new LocalTenantLimiter(store, tenantLimits(config)),
   };
 }

@@ -1,6 +1,7 @@
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { MAX_BATCH_ITEMS } from '../core/batches.js';
+import { ANONYMOUS } from '../core/caller.js';
 import { PICWISH_PNG_LIMITS } from '../images/limits.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { SAMPLE_ORIGIN } from '../outbound/index.js';
@@ -124,7 +125,7 @@ export function createGatewayYoga(options: {
     ...errorMasking({ logger: options.logger, production: options.production }),
     context: ({ req }) => ({
       services,
-      caller: req.caller ?? { tenantId: '', subject: null },
+      caller: req.caller ?? ANONYMOUS,
       requestId: req.requestId ?? '',
     }),
     plugins: [

@@ -11,11 +11,12 @@ import {
   type TaskPageQuery,
   type TaskStore,
 } from '../../core/store.js';
+import type { TenantLimits } from '../../core/tenant-limits.js';
 import { emptyUsage, type TaskUsage } from '../../core/usage.js';
 import type { WebhookDelivery } from '../../core/webhooks.js';
 import { inTransaction, LOCK_SPACE } from './connection.js';
 import type { PgKeyScope } from './pg-key-scope.js';
-import { enforceTenantLimits, type TenantLimits } from './pg-tenant-limits.js';
+import { enforceTenantLimits } from './pg-tenant-limits.js';
 import { insertDeliveries } from './pg-webhooks.js';
 
 const UNFINISHED = `state in ('QUEUED', 'PROCESSING')`;

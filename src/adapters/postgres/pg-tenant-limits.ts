@@ -8,18 +8,11 @@ import {
   perMinuteRefusal,
   TenantLimitError,
   type TenantLimiter,
+  type TenantLimits,
   type TenantStanding,
   tenantStanding,
 } from '../../core/tenant-limits.js';
 import { ok, type Result } from '../../shared/result.js';
-
-/**
- * A tenant's limits (`TENANT_RATE_LIMIT_PER_MINUTE`, `TENANT_MAX_ACTIVE_TASKS`) and each end
- * user's inside it (`SUBJECT_RATE_LIMIT_PER_MINUTE`, `SUBJECT_MAX_ACTIVE_TASKS`, #23).
- */
-export interface TenantLimits extends CreationLimits {
-  readonly subject: CreationLimits;
-}
 
 interface Usage {
   readonly active: number;

@@ -19,5 +19,4 @@ export function mayFollow(caller: StreamCaller, task: Task): boolean {
   return canSee(caller, task);
 }
 
-/** The caller of a request nobody authenticated (only in tests that call the routes directly). */
-export const ANONYMOUS: StreamCaller = { tenantId: '', subject: null };
+export { ANONYMOUS } from '../../core/caller.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { type Caller, callerKey } from '../../core/caller.js';
+import { ANONYMOUS, type Caller, callerKey } from '../../core/caller.js';
 import { isTerminal } from '../../core/model.js';
 import type { GatewayContext, GatewayServices } from '../../graphql/schema/context.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
@@ -80,7 +80,7 @@ export class ResponseCache {
     /** The body's parameters, read only on a miss (a hit needs the bytes alone). */
     paramsOf: () => GraphQLParams | null,
   ): Promise<boolean> {
-    const caller = req.caller ?? { tenantId: '', subject: null };
+    const caller = req.caller ?? ANONYMOUS;
     // Per caller, not per tenant: a session's answer must never be another end user's hit (#23).
     const key = `${callerKey(caller)}\u0000${req.headers.accept ?? ''}\u0000${req.headers.origin ?? ''}\u0000${text}`;
     const cached = this.#answers.get(key);
