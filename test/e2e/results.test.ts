@@ -56,7 +56,8 @@ describe('stored results', () => {
   });
 
   it('serves both images after PicWish’s links expired, having fetched each upstream image exactly once', async () => {
-    stack = await startStack({ engine: { resultTtlMs: 1_500, durationMs: 500 } });
+    // The links live 5 s: long enough for a busy machine to store the results before they die.
+    stack = await startStack({ engine: { resultTtlMs: 5_000, durationMs: 500 } });
     const s = stack;
     const created = await generateTask(s, { png: await transparentPng(400, 300), batch: 2 });
     // A subscriber hears SUCCEEDED only with the images already stored and servable.
@@ -72,7 +73,7 @@ describe('stored results', () => {
     }
     for (const earlier of history.slice(0, -1)) expect(earlier.images).toEqual([]);
     // Let the engine's result links die, then read everything from the gateway.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
     const later = (await getTask(s, created.id)) as TaskView;
     await expectServed(s, later);
     await expectServed(s, later);
