@@ -49,3 +49,31 @@ export function creditsCharged(
 ): number | null {
   return isTerminal(task.state) ? creditsFor(chargedUnits(task), prices) : null;
 }
+
+/**
+ * What a task holds against its owner's daily credit caps (#25): its estimate while it can still
+ * be charged (reserved when it is created, so parallel creates cannot overshoot a cap together),
+ * then what it was really charged once it is final (settled: a failure gives back what it did not
+ * spend). The stores keep this per task in a row that deleting the task leaves in place, so
+ * deleting tasks never gives credits back.
+ */
+export function heldUnits(task: Pick<Task, 'state' | 'images' | 'cutout' | 'batchSize'>): ChargedUnits {
+  return isTerminal(task.state)
+    ? chargedUnits(task)
+    : { images: task.batchSize, cutouts: task.cutout ? 1 : 0 };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The UTC calendar day of `ms` (days since 1970-01-01): credit caps count per calendar day in UTC,
+ * each task on the day it was created, and every gateway of a cluster agrees on it.
+ */
+export function creditDay(ms: number): number {
+  return Math.floor(ms / DAY_MS);
+}
+
+/** When the credit day of `ms` ends: the next midnight UTC, when the caps start afresh. */
+export function creditDayEnd(ms: number): Date {
+  return new Date((creditDay(ms) + 1) * DAY_MS);
+}

@@ -50,6 +50,14 @@ export type GatewayError =
   | { readonly kind: 'BAD_USER_INPUT'; readonly problems: readonly [InputProblem, ...InputProblem[]] }
   | { readonly kind: 'NOT_FOUND'; readonly message: string }
   | { readonly kind: 'RATE_LIMITED'; readonly message: string; readonly retryAfterSeconds: number }
+  | {
+      /** A daily credit cap (#25) would be passed: nothing was created or sent. */
+      readonly kind: 'QUOTA_EXCEEDED';
+      readonly message: string;
+      /** When the cap's day ends (midnight UTC). */
+      readonly resetsAt: Date;
+      readonly retryAfterSeconds: number;
+    }
   | { readonly kind: 'FORBIDDEN'; readonly message: string }
   | {
       readonly kind: 'UNAUTHENTICATED';

@@ -4,6 +4,7 @@ import type { GuardedFetcher } from '../outbound/index.js';
 import { type BlobStore, taskBlobPrefix } from '../results/blob-store.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { type Caller, canSee, requireServerScope, subjectFilter } from './caller.js';
+import { heldUnits } from './credits.js';
 import { badInput, type GatewayError } from './errors.js';
 import { type ImageInput, spoolForeground, withImageProblems } from './foreground.js';
 import type { TaskLedger } from './ledger.js';
@@ -37,7 +38,7 @@ export interface TaskServiceOptions {
   /** A tenant's `webhookUrl` for tasks that name none (`TENANT_WEBHOOK_URLS`). @default none */
   readonly defaultWebhookUrls?: Readonly<Record<string, string>>;
   /** Called once per task really created (not for an idempotent replay), for the metrics. */
-  readonly onCreated?: () => void;
+  readonly onCreated?: (task: Task) => void;
 }
 
 /**
@@ -116,7 +117,8 @@ export class TaskService {
     if (earlier && !sameParams(earlier, valid.value)) return err(keyReused());
     const replay = earlier !== null;
     if (!replay && options.earlyLimitCheck !== false) {
-      const allowed = await this.limiter.admit(caller);
+      const estimate = { images: valid.value.batchSize, cutouts: valid.value.removeBackground ? 1 : 0 };
+      const allowed = await this.limiter.admit(caller, estimate);
       if (!allowed.ok) return allowed;
     }
 
@@ -197,7 +199,7 @@ export class TaskService {
       await this.options.spool.discard(task.source);
       return created;
     }
-    this.options.onCreated?.();
+    this.options.onCreated?.(created.value);
     this.scheduler.track(created.value);
     return created;
   }
@@ -225,7 +227,7 @@ export class TaskService {
         ? null
         : await this.ledger.store.findByIdempotencyKey(owner, key, task.createdAt - IDEMPOTENCY_WINDOW_MS);
     if (earlier) return earlier.inputHash === task.inputHash ? ok(earlier) : err(keyReused());
-    const allowed = await this.limiter.admit(owner);
+    const allowed = await this.limiter.admit(owner, heldUnits(task));
     if (!allowed.ok) return allowed;
     let created: Task;
     try {

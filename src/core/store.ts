@@ -1,3 +1,4 @@
+import type { ChargedUnits } from './credits.js';
 import type { Task, TaskState } from './model.js';
 import type { TaskUsage } from './usage.js';
 import type { WebhookDelivery } from './webhooks.js';
@@ -63,6 +64,12 @@ export interface TaskStore {
   countActive(scope: OwnerScope): Promise<number>;
   /** What the scope's tasks created in `[from, to)` came to, counted in the store (`viewer.usage`). */
   usageForTenant(scope: OwnerScope, from: number, to: number): Promise<TaskUsage>;
+  /**
+   * What the scope's tasks created on credit day `day` (credits.ts `creditDay`) hold against the
+   * daily caps (`heldUnits`), deleted tasks included: `insert` reserves a task's hold, `update`
+   * settles it, `delete` leaves it.
+   */
+  creditsHeld(scope: OwnerScope, day: number): Promise<ChargedUnits>;
   /** Tasks created before `before`, for the retention sweep. */
   listCreatedBefore(before: number, limit: number): Promise<Task[]>;
   /** Answers whether the store is reachable, for /readyz. */

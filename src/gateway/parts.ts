@@ -9,6 +9,7 @@ import { configuredSecrets } from '../config/secrets.js';
 import { BatchFeeds } from '../core/batch-feeds.js';
 import { BatchService } from '../core/batches.js';
 import { serverCaller } from '../core/caller.js';
+import { estimatedCredits } from '../core/credits.js';
 import { TaskEvents } from '../core/events.js';
 import { TaskLedger } from '../core/ledger.js';
 import { RetentionSweeper } from '../core/retention.js';
@@ -167,7 +168,10 @@ export function buildParts(options: {
     imageUrls: withSampleImages(imageUrls, SAMPLE_IMAGES, PICWISH_PNG_LIMITS.maxBytes),
     webhookUrls,
     defaultWebhookUrls: config.webhooks.tenantDefaults,
-    onCreated: () => metrics.tasksCreated.inc(),
+    onCreated: (task) => {
+      metrics.tasksCreated.inc();
+      metrics.reserveCredits(task.tenantId, estimatedCredits(task, config.picwish.credits));
+    },
   });
   const batches = new BatchService(tasks, shared.batches, shared.store);
   const signer = new UrlSigner(

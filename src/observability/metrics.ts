@@ -42,6 +42,11 @@ export class GatewayMetrics {
     'PicWish credits charged here, by tenant (PICWISH_CREDITS_PER_IMAGE per image of a SUCCEEDED task, PICWISH_CUTOUT_CREDITS per cutout).',
     ['tenant'],
   );
+  readonly creditsReserved = this.#counter(
+    'gateway_credits_reserved_total',
+    'PicWish credits reserved against the daily caps (#25) by tasks created here, by tenant: each task its estimatedCredits. Reserved minus charged is what failed and cancelled tasks gave back.',
+    ['tenant'],
+  );
   readonly queueLength = this.#gauge(
     'gateway_queue_length',
     'Tasks waiting to be submitted to PicWish, by key id.',
@@ -116,12 +121,20 @@ export class GatewayMetrics {
   constructor(tenants: readonly string[] = []) {
     collectDefaultMetrics({ register: this.registry });
     this.#tenants = new Set(tenants);
-    for (const tenant of tenants) this.creditsCharged.inc({ tenant }, 0);
+    for (const tenant of tenants) {
+      this.creditsCharged.inc({ tenant }, 0);
+      this.creditsReserved.inc({ tenant }, 0);
+    }
   }
 
   /** Counts `credits` charged to `tenant`; a tenant no longer configured counts as OTHER_TENANT. */
   chargeCredits(tenant: string, credits: number): void {
     this.creditsCharged.inc({ tenant: this.tenantLabel(tenant) }, credits);
+  }
+
+  /** Counts `credits` reserved by a task of `tenant` as it was created (its estimate). */
+  reserveCredits(tenant: string, credits: number): void {
+    this.creditsReserved.inc({ tenant: this.tenantLabel(tenant) }, credits);
   }
 
   /** The `tenant` label of `tenantId`: its name if configured, else OTHER_TENANT (the series stay closed). */

@@ -33,6 +33,8 @@ export type BatchItemProblemCode =
   | 'FORBIDDEN'
   /** Not used for items today; listed so every refusal has its code. */
   | 'NOT_FOUND'
+  /** A daily credit cap (TENANT_DAILY_CREDITS, SUBJECT_DAILY_CREDITS) refused this item; `resetsAt` says when the day ends. */
+  | 'QUOTA_EXCEEDED'
   /** A per-tenant limit refused this item (limits count items); retry after `retryAfterSeconds`. */
   | 'RATE_LIMITED'
   /** Not used for items today; listed so every refusal has its code. */

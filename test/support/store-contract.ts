@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { creditDay } from '../../src/core/credits.js';
 import { newQueuedTask, type Task, type TaskState } from '../../src/core/model.js';
 import type { TaskStore } from '../../src/core/store.js';
 
@@ -331,6 +332,39 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Stor
       expect(await store.listUnfinished()).toEqual([]);
       expect((await store.listForTenant('acme', { first: 5 })).tasks).toEqual([]);
       expect(await store.listCreatedBefore(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+    });
+
+    it('holds a task’s estimate against the daily credit caps until it ends, then its charge, even once deleted (#25)', async () => {
+      const image = { key: 'tasks/x/1.png', width: 8, height: 8, contentType: 'image/png', bytes: 9 };
+      const running = sampleTask({ batchSize: 2, cutout: { status: 'waiting' } });
+      const failed = sampleTask({ batchSize: 2 });
+      const succeeded = sampleTask({ batchSize: 2, subject: 'alice' });
+      for (const task of [running, failed, succeeded]) await store.insert(task);
+      const day = creditDay(running.createdAt);
+      const tenant = { tenantId: 'acme', subject: null };
+      expect(await store.creditsHeld(tenant, day)).toEqual({ images: 6, cutouts: 1 });
+      expect(await store.creditsHeld({ tenantId: 'acme', subject: 'alice' }, day)).toEqual({
+        images: 2,
+        cutouts: 0,
+      });
+
+      // A failure gives its estimate back; a success keeps what it was charged for.
+      expect(await store.update(next(failed, { state: 'FAILED' }))).toBe(true);
+      expect(await store.update(next(succeeded, { state: 'SUCCEEDED', images: [image] }))).toBe(true);
+      expect(await store.creditsHeld(tenant, day)).toEqual({ images: 3, cutouts: 1 });
+
+      // Deleting a task gives nothing back: it was spent.
+      expect(await store.delete(succeeded.id)).toBe(true);
+      expect(await store.creditsHeld(tenant, day)).toEqual({ images: 3, cutouts: 1 });
+      expect(await store.creditsHeld({ tenantId: 'acme', subject: 'alice' }, day)).toEqual({
+        images: 1,
+        cutouts: 0,
+      });
+      expect(await store.creditsHeld({ tenantId: 'other', subject: null }, day)).toEqual({
+        images: 0,
+        cutouts: 0,
+      });
+      expect(await store.creditsHeld(tenant, day + 1)).toEqual({ images: 0, cutouts: 0 });
     });
 
     it('lists tasks created before a time, oldest first, up to a limit', async () => {

@@ -154,6 +154,34 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       );
     `,
   },
+  {
+    // Credit caps (#25): what each task holds against its owner's daily caps, by UTC day (days
+    // since 1970), kept apart from tasks so deleting a task gives no credits back. The tasks of
+    // the last two days get their holds here: the estimate while unfinished, else the charge.
+    version: 11,
+    sql: `
+      create table credit_holds (
+        task_id text primary key,
+        tenant_id text not null,
+        subject text,
+        day integer not null,
+        images integer not null,
+        cutouts integer not null
+      );
+      create index credit_holds_tenant_day on credit_holds (tenant_id, day, subject);
+      insert into credit_holds (task_id, tenant_id, subject, day, images, cutouts)
+        select id, tenant_id, subject, (created_at / 86400000)::integer,
+          case when state in ('QUEUED', 'PROCESSING')
+            then coalesce((replace(doc::text, '\\u0000', '\\u0001')::json ->> 'batchSize')::integer, 1)
+            else image_count end,
+          case when state in ('QUEUED', 'PROCESSING')
+            then case when json_typeof(replace(doc::text, '\\u0000', '\\u0001')::json -> 'cutout') = 'object'
+              then 1 else 0 end
+            else cutout_count end
+        from tasks
+        where created_at >= (extract(epoch from clock_timestamp()) * 1000)::bigint - 2 * 86400000;
+    `,
+  },
 ];
 
 /**

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Batch, BatchItem, BatchStore } from '../../core/batches.js';
-import { chargedUnits } from '../../core/credits.js';
+import { type ChargedUnits, chargedUnits, creditDay, heldUnits } from '../../core/credits.js';
 import type { Task, TaskState } from '../../core/model.js';
+import { isTerminal } from '../../core/model.js';
 import {
   IDEMPOTENCY_WINDOW_MS,
   IdempotencyConflictError,
@@ -16,7 +17,7 @@ import { emptyUsage, type TaskUsage } from '../../core/usage.js';
 import type { WebhookDelivery } from '../../core/webhooks.js';
 import { inTransaction, LOCK_SPACE } from './connection.js';
 import type { PgKeyScope } from './pg-key-scope.js';
-import { enforceTenantLimits } from './pg-tenant-limits.js';
+import { creditsHeld, enforceTenantLimits } from './pg-tenant-limits.js';
 import { insertDeliveries } from './pg-webhooks.js';
 
 const UNFINISHED = `state in ('QUEUED', 'PROCESSING')`;
@@ -64,7 +65,10 @@ export class PgTaskStore implements TaskStore, BatchStore {
         );
         if (rows[0]) throw new IdempotencyConflictError(rows[0].id);
       }
-      if (this.options.limits) await enforceTenantLimits(client, owner, this.options.limits);
+      const held = heldUnits(task);
+      if (this.options.limits) {
+        await enforceTenantLimits(client, owner, this.options.limits, held, task.createdAt);
+      }
       const units = chargedUnits(task);
       await client.query(
         `insert into tasks (id, tenant_id, state, version, created_at, idempotency_hash, upstream_task_id,
@@ -85,6 +89,17 @@ export class PgTaskStore implements TaskStore, BatchStore {
           owner.subject,
         ],
       );
+      // The task's hold on the daily credit caps; the tenant's holds of earlier days go on the way.
+      const day = creditDay(task.createdAt);
+      await client.query('delete from credit_holds where tenant_id = $1 and day < $2', [
+        owner.tenantId,
+        day - 1,
+      ]);
+      await client.query(
+        `insert into credit_holds (task_id, tenant_id, subject, day, images, cutouts)
+         values ($1, $2, $3, $4, $5, $6)`,
+        [task.id, owner.tenantId, owner.subject, day, held.images, held.cutouts],
+      );
       await insertDeliveries(client, deliveries);
     });
   }
@@ -96,11 +111,18 @@ export class PgTaskStore implements TaskStore, BatchStore {
 
   async update(next: Task, deliveries: readonly WebhookDelivery[] = []): Promise<boolean> {
     const units = chargedUnits(next);
+    // A final task settles its hold on the credit caps to its charge, in the same statement.
+    const settle = isTerminal(next.state)
+      ? `, settled as (update credit_holds h set images = $5, cutouts = $6 from changed where h.task_id = changed.id)`
+      : '';
     const write = async (client: pg.Pool | pg.PoolClient): Promise<boolean> => {
-      const { rowCount } = await client.query(
-        `update tasks set state = $2, version = $3, upstream_task_id = $4, image_count = $5, cutout_count = $6,
-                          doc = $7::json
-         where id = $1 and version = $8`,
+      const { rows } = await client.query<{ n: string }>(
+        `with changed as (
+           update tasks set state = $2, version = $3, upstream_task_id = $4, image_count = $5, cutout_count = $6,
+                            doc = $7::json
+           where id = $1 and version = $8 returning id
+         )${settle}
+         select count(*) as n from changed`,
         [
           next.id,
           next.state,
@@ -112,7 +134,7 @@ export class PgTaskStore implements TaskStore, BatchStore {
           next.version - 1,
         ],
       );
-      return rowCount === 1;
+      return Number(rows[0]?.n) === 1;
     };
     // Most changes announce nothing: those stay one statement, without a transaction.
     if (deliveries.length === 0) return write(this.pool);
@@ -218,6 +240,10 @@ export class PgTaskStore implements TaskStore, BatchStore {
       usage.cutouts += Number(row.cutouts);
     }
     return usage;
+  }
+
+  creditsHeld(scope: OwnerScope, day: number): Promise<ChargedUnits> {
+    return creditsHeld(this.pool, scope, day);
   }
 
   async listCreatedBefore(before: number, limit: number): Promise<Task[]> {

@@ -1,11 +1,16 @@
 import type pg from 'pg';
 import type { Caller } from '../../core/caller.js';
+import { type ChargedUnits, creditDay } from '../../core/credits.js';
 import type { GatewayError } from '../../core/errors.js';
 import type { OwnerScope } from '../../core/store.js';
 import {
   activeTasksRefusal,
   type CreationLimits,
+  checkCredits,
+  creditStanding,
+  dailyCap,
   perMinuteRefusal,
+  scopesOf,
   TenantLimitError,
   type TenantLimiter,
   type TenantLimits,
@@ -44,39 +49,69 @@ async function usage(db: pg.Pool | pg.PoolClient, scope: OwnerScope): Promise<Us
   };
 }
 
+/**
+ * What the scope's tasks created on credit day `day` hold against the daily caps, deleted tasks
+ * included (the `credit_holds` rows PgTaskStore writes): the whole tenant's with subject null.
+ */
+export async function creditsHeld(
+  db: pg.Pool | pg.PoolClient,
+  scope: OwnerScope,
+  day: number,
+): Promise<ChargedUnits> {
+  const { rows } = await db.query<{ images: string | null; cutouts: string | null }>(
+    `select sum(images) as images, sum(cutouts) as cutouts from credit_holds
+     where tenant_id = $1 and day = $2 and ($3::text is null or subject = $3)`,
+    [scope.tenantId, day, scope.subject],
+  );
+  return { images: Number(rows[0]?.images ?? 0), cutouts: Number(rows[0]?.cutouts ?? 0) };
+}
+
 function verdict(found: Usage, limits: CreationLimits): Result<void, GatewayError> {
   if (found.recent >= limits.perMinute) return perMinuteRefusal(limits.perMinute, found.oldestAgeMs);
   if (found.active >= limits.maxActive) return activeTasksRefusal(limits.maxActive);
   return ok(undefined);
 }
 
-/** The tenant's verdict, then (for a session) its end user's: the first refusal wins. */
+/**
+ * The tenant's verdict, then (for a session) its end user's, for a task costing `estimate`: the
+ * first refusal wins.
+ */
 async function verdictFor(
   db: pg.Pool | pg.PoolClient,
   caller: Caller,
   limits: TenantLimits,
+  estimate: ChargedUnits,
+  now = Date.now(),
 ): Promise<Result<void, GatewayError>> {
-  const tenant = verdict(await usage(db, { tenantId: caller.tenantId, subject: null }), limits);
-  if (!tenant.ok || caller.subject === null) return tenant;
-  return verdict(await usage(db, caller), limits.subject);
+  for (const scope of scopesOf(caller)) {
+    const found = verdict(await usage(db, scope), scope.subject === null ? limits : limits.subject);
+    if (!found.ok) return found;
+    if (dailyCap(limits.credits, scope) === null) continue;
+    const held = await creditsHeld(db, scope, creditDay(now));
+    const credits = checkCredits(limits.credits, scope, held, estimate, now);
+    if (!credits.ok) return credits;
+  }
+  return ok(undefined);
 }
 
 /**
  * The binding check, inside the insert's transaction and under the tenant's advisory lock (taken
- * by the caller): throws `TenantLimitError` when the task would go past a limit, else counts the
- * creation in the window (with its subject, which the tenant's count includes). Old window rows
- * of the tenant are pruned on the way.
+ * by the caller): throws `TenantLimitError` when a task costing `estimate` would go past a limit
+ * or the daily credit cap of the day of `createdAt` (the day its hold counts on), else counts the creation in the window (with its subject, which the
+ * tenant's count includes). Old window rows of the tenant are pruned on the way.
  */
 export async function enforceTenantLimits(
   client: pg.PoolClient,
   caller: Caller,
   limits: TenantLimits,
+  estimate: ChargedUnits,
+  createdAt: number,
 ): Promise<void> {
   await client.query(
     `delete from tenant_creations where tenant_id = $1 and at <= clock_timestamp() - interval '60 seconds'`,
     [caller.tenantId],
   );
-  const result = await verdictFor(client, caller, limits);
+  const result = await verdictFor(client, caller, limits, estimate, createdAt);
   if (!result.ok) throw new TenantLimitError(result.error);
   await client.query('insert into tenant_creations (tenant_id, subject) values ($1, $2)', [
     caller.tenantId,
@@ -96,13 +131,16 @@ export class PgTenantLimiter implements TenantLimiter {
     private readonly limits: TenantLimits,
   ) {}
 
-  admit(caller: Caller): Promise<Result<void, GatewayError>> {
-    return verdictFor(this.pool, caller, this.limits);
+  admit(caller: Caller, estimate: ChargedUnits): Promise<Result<void, GatewayError>> {
+    return verdictFor(this.pool, caller, this.limits, estimate);
   }
 
   async standing(caller: Caller): Promise<TenantStanding> {
     const limits = caller.subject === null ? this.limits : this.limits.subject;
-    return tenantStanding(limits, await usage(this.pool, caller));
+    const credits = await creditStanding(this.limits.credits, caller, (scope, day) =>
+      creditsHeld(this.pool, scope, day),
+    );
+    return tenantStanding(limits, await usage(this.pool, caller), credits);
   }
 
   record(): void {

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Batch, BatchItem, BatchStore } from '../../core/batches.js';
-import { chargedUnits } from '../../core/credits.js';
-import type { Task, TaskState } from '../../core/model.js';
+import { type ChargedUnits, chargedUnits, creditDay, heldUnits } from '../../core/credits.js';
+import { isTerminal, type Task, type TaskState } from '../../core/model.js';
 import type { OwnerScope, TaskPage, TaskPageQuery, TaskStore } from '../../core/store.js';
 import { emptyUsage, type TaskUsage } from '../../core/usage.js';
 import type { WebhookDelivery } from '../../core/webhooks.js';
@@ -37,6 +37,15 @@ CREATE TABLE IF NOT EXISTS batches (
   subject TEXT
 );
 CREATE INDEX IF NOT EXISTS batches_created ON batches (created_at);
+CREATE TABLE IF NOT EXISTS credit_holds (
+  task_id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  subject TEXT,
+  day INTEGER NOT NULL,
+  images INTEGER NOT NULL,
+  cutouts INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS credit_holds_tenant_day ON credit_holds (tenant_id, day, subject);
 CREATE INDEX IF NOT EXISTS batches_idempotency ON batches (tenant_id, idempotency_key, created_at)
   WHERE idempotency_key IS NOT NULL;
 ${WEBHOOK_SCHEMA}`;
@@ -45,12 +54,18 @@ ${WEBHOOK_SCHEMA}`;
  * Brings a file written by an earlier release up to SCHEMA: `image_count` and `cutout_count` (a
  * task's chargedUnits, filled from the documents once) and the usage index, which covers
  * `viewer.usage` so it never opens a document — reading `$.images` from each SUCCEEDED one took
- * 90 ms for 5,000 tasks, on the event loop.
+ * 90 ms for 5,000 tasks, on the event loop. Tasks of the last two days written before credit caps
+ * (#25) get their holds (a no-op once they have them).
  */
 const UPGRADE = `
 DROP INDEX IF EXISTS tasks_tenant_created;
 CREATE INDEX IF NOT EXISTS tasks_tenant_charged ON tasks (tenant_id, created_at, state, image_count, cutout_count);
 CREATE INDEX IF NOT EXISTS tasks_subject_seq ON tasks (tenant_id, subject, seq DESC) WHERE subject IS NOT NULL;
+INSERT OR IGNORE INTO credit_holds (task_id, tenant_id, subject, day, images, cutouts)
+  SELECT id, tenant_id, subject, created_at / 86400000,
+    CASE WHEN state IN ('QUEUED', 'PROCESSING') THEN COALESCE(json_extract(doc, '$.batchSize'), 1) ELSE image_count END,
+    CASE WHEN state IN ('QUEUED', 'PROCESSING') THEN json_type(doc, '$.cutout') = 'object' ELSE cutout_count END
+  FROM tasks WHERE created_at >= CAST(unixepoch('subsec') * 1000 AS INTEGER) - 2 * 86400000;
 `;
 
 /** What the columns of a task's row hold besides its document: what it was charged for. */
@@ -123,6 +138,21 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
          WHERE id = @id AND version = @previous`,
       ),
       delete: db.prepare('DELETE FROM tasks WHERE id = ?'),
+      hold: db.prepare(
+        `INSERT INTO credit_holds (task_id, tenant_id, subject, day, images, cutouts)
+         VALUES (@id, @tenantId, @subject, @day, @images, @cutouts)`,
+      ),
+      pruneHolds: db.prepare<[string, number]>('DELETE FROM credit_holds WHERE tenant_id = ? AND day < ?'),
+      settle: db.prepare<[number, number, string]>(
+        'UPDATE credit_holds SET images = ?, cutouts = ? WHERE task_id = ?',
+      ),
+      held: db.prepare<
+        [{ tenantId: string; subject: string | null; day: number }],
+        { images: number; cutouts: number }
+      >(
+        `SELECT TOTAL(images) AS images, TOTAL(cutouts) AS cutouts FROM credit_holds
+         WHERE tenant_id = @tenantId AND day = @day AND (@subject IS NULL OR subject = @subject)`,
+      ),
       deleteDeliveries: db.prepare('DELETE FROM webhook_deliveries WHERE task_id = ?'),
       unfinished: db.prepare<[], Row>(
         `SELECT doc, seq FROM tasks WHERE state IN ('QUEUED', 'PROCESSING') ORDER BY seq ASC`,
@@ -197,6 +227,16 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
         doc: JSON.stringify(task),
         ...chargedColumns(task),
       });
+      // The task's hold on the daily credit caps; the tenant's holds of earlier days go on the way.
+      const day = creditDay(task.createdAt);
+      this.#statements.pruneHolds.run(task.tenantId, day - 1);
+      this.#statements.hold.run({
+        id: task.id,
+        tenantId: task.tenantId,
+        subject: task.subject ?? null,
+        day,
+        ...heldUnits(task),
+      });
       this.#saveDeliveries(deliveries);
     })();
   }
@@ -217,6 +257,10 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
         ...chargedColumns(next),
       });
       if (result.changes !== 1) return false;
+      if (isTerminal(next.state)) {
+        const charged = chargedUnits(next);
+        this.#statements.settle.run(charged.images, charged.cutouts, next.id);
+      }
       this.#saveDeliveries(deliveries);
       return true;
     })();
@@ -282,6 +326,11 @@ export class SqliteTaskStore implements TaskStore, BatchStore {
       usage.cutouts += row.cutouts;
     }
     return usage;
+  }
+
+  async creditsHeld(scope: OwnerScope, day: number): Promise<ChargedUnits> {
+    const row = this.#statements.held.get({ ...scope, day });
+    return { images: row?.images ?? 0, cutouts: row?.cutouts ?? 0 };
   }
 
   async listCreatedBefore(before: number, limit: number): Promise<Task[]> {

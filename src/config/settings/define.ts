@@ -118,6 +118,18 @@ export function integer(options: Range): SettingSpec<number> {
   });
 }
 
+/** A whole number, or null when unset (what `meaning` says unset means: e.g. no cap). */
+export function optionalInteger(options: Omit<Range, 'default'>): SettingSpec<number | null> {
+  return custom({
+    meaning: options.meaning,
+    parse: (raw, name) => {
+      if (raw === undefined) return null;
+      if (!/^-?\d+$/.test(raw)) refuse(name, `${name} must be a whole number, got "${raw}"`);
+      return inRange(name, Number(raw), { ...options, default: 0 });
+    },
+  });
+}
+
 /** A non-negative number, fractions allowed. */
 export function decimal(options: Range): SettingSpec<number> {
   return custom({

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { integer, refuse, secret, text } from './define.js';
+import { integer, optionalInteger, refuse, secret, text } from './define.js';
 import { family } from './family.js';
 
 /**
@@ -31,6 +31,12 @@ export const sessions = family(
       min: 1,
       max: 1_000_000,
     }),
+    SUBJECT_DAILY_CREDITS: optionalInteger({
+      meaning:
+        "PicWish credits one end user may spend per UTC day (#25), inside the tenant's TENANT_DAILY_CREDITS.\nA task reserves its estimatedCredits when created and settles to creditsCharged. Empty: uncapped.",
+      min: 0,
+      max: 1_000_000_000,
+    }),
   },
   (v, io) => ({
     identity: {
@@ -40,6 +46,8 @@ export const sessions = family(
       jwtIssuers: v.JWT_ISSUERS_FILE === null ? [] : jwtIssuers(v.JWT_ISSUERS_FILE, io.readText),
       subjectRateLimitPerMinute: v.SUBJECT_RATE_LIMIT_PER_MINUTE,
       subjectMaxActiveTasks: v.SUBJECT_MAX_ACTIVE_TASKS,
+      /** `SUBJECT_DAILY_CREDITS`; null: uncapped. */
+      subjectDailyCredits: v.SUBJECT_DAILY_CREDITS,
     },
   }),
 );

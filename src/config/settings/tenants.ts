@@ -34,6 +34,11 @@ export const tenants = family(
         "Fair share of each PicWish key (#25): tenant:weight pairs (0.01-1000), comma-separated; unnamed tenants weigh 1. While two tenants both wait, weights 3 and 1 send 3 of one's tasks per 1 of the other's.",
       parse: (raw, name) => tenantWeights(raw ?? '', name),
     }),
+    TENANT_DAILY_CREDITS: custom({
+      meaning:
+        'PicWish credits a tenant may spend per UTC day (#25): tenant:credits pairs, comma-separated;\nunnamed tenants are uncapped. A task reserves its estimatedCredits when created and settles to\ncreditsCharged; past the cap generateBackground answers QUOTA_EXCEEDED and sends nothing.',
+      parse: (raw, name) => tenantDailyCredits(raw ?? '', name),
+    }),
   },
   (v, io) => ({
     auth: {
@@ -45,6 +50,8 @@ export const tenants = family(
     },
     /** `TENANT_WEIGHTS`: tenants' weights in the fair share of each PicWish key (#25); unnamed: 1. */
     tenantWeights: v.TENANT_WEIGHTS,
+    /** `TENANT_DAILY_CREDITS`: tenants' daily credit caps (#25); unnamed: uncapped. */
+    tenantDailyCredits: v.TENANT_DAILY_CREDITS,
   }),
 );
 
@@ -95,11 +102,34 @@ function keyPairs(source: string, variable: string): KeyPair[] {
 }
 
 /**
- * `tenant:weight` pairs separated by commas, spaces or new lines, a weight from 0.01 to 1000;
- * `#` starts a comment line (src/scheduler/fair-queue.ts weighs tenants with them).
+ * `tenant:weight` pairs, a weight from 0.01 to 1000 (src/scheduler/fair-queue.ts weighs tenants
+ * with them).
  */
 function tenantWeights(source: string, variable: string): Record<string, number> {
-  const weights: Record<string, number> = {};
+  return tenantPairs(source, variable, {
+    valid: (raw, value) => /^\d*\.?\d+$/.test(raw) && value >= 0.01 && value <= 1000,
+    expected: 'tenant:weight with a weight from 0.01 to 1000, e.g. acme:3',
+  });
+}
+
+/** `tenant:credits` pairs, a whole number of credits per UTC day. */
+function tenantDailyCredits(source: string, variable: string): Record<string, number> {
+  return tenantPairs(source, variable, {
+    valid: (raw, value) => /^\d+$/.test(raw) && value <= 1_000_000_000,
+    expected: 'tenant:credits with a whole number of credits up to 1000000000, e.g. acme:3000',
+  });
+}
+
+/**
+ * `tenant:number` pairs separated by commas, spaces or new lines; `#` starts a comment line. Each
+ * number must pass `valid`, else the entry is refused with what was `expected`.
+ */
+function tenantPairs(
+  source: string,
+  variable: string,
+  rule: { readonly valid: (raw: string, value: number) => boolean; readonly expected: string },
+): Record<string, number> {
+  const values: Record<string, number> = {};
   const entries = source
     .split('\n')
     .filter((line) => !line.trim().startsWith('#'))
@@ -109,19 +139,12 @@ function tenantWeights(source: string, variable: string): Record<string, number>
     const colon = entry.lastIndexOf(':');
     const tenant = colon > 0 ? entry.slice(0, colon) : '';
     const raw = entry.slice(colon + 1);
-    const weight = Number(raw);
-    if (
-      !/^[A-Za-z0-9._-]{1,64}$/.test(tenant) ||
-      !/^\d*\.?\d+$/.test(raw) ||
-      !(weight >= 0.01 && weight <= 1000)
-    ) {
-      refuse(
-        variable,
-        `${variable} entry ${index + 1} ("${entry}") must be tenant:weight with a weight from 0.01 to 1000, e.g. acme:3`,
-      );
+    const value = Number(raw);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(tenant) || !rule.valid(raw, value)) {
+      refuse(variable, `${variable} entry ${index + 1} ("${entry}") must be ${rule.expected}`);
     }
-    if (tenant in weights) refuse(variable, `${variable} names tenant ${tenant} twice`);
-    weights[tenant] = weight;
+    if (tenant in values) refuse(variable, `${variable} names tenant ${tenant} twice`);
+    values[tenant] = value;
   }
-  return weights;
+  return values;
 }

@@ -27,6 +27,10 @@ const ItemProblemCodeEnum = builder.enumType('BatchItemProblemCode', {
       description:
         'A per-tenant limit refused this item (limits count items); retry after `retryAfterSeconds`.',
     },
+    QUOTA_EXCEEDED: {
+      description:
+        'A daily credit cap (TENANT_DAILY_CREDITS, SUBJECT_DAILY_CREDITS) refused this item; `resetsAt` says when the day ends.',
+    },
     NOT_FOUND: { description: 'Not used for items today; listed so every refusal has its code.' },
     UNAUTHENTICATED: { description: 'Not used for items today; listed so every refusal has its code.' },
     FORBIDDEN: {
@@ -59,7 +63,13 @@ ItemProblemRef.implement({
     message: t.exposeString('message', { description: 'Human-readable explanation.' }),
     retryAfterSeconds: t.exposeInt('retryAfterSeconds', {
       nullable: true,
-      description: 'For RATE_LIMITED: when to try this item again.',
+      description: 'For RATE_LIMITED and QUOTA_EXCEEDED: when to try this item again.',
+    }),
+    resetsAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'For QUOTA_EXCEEDED: when the daily credit caps start afresh (midnight UTC).',
+      resolve: (p) => p.resetsAt,
     }),
   }),
 });

@@ -27,6 +27,14 @@ export function toGraphQLError(error: GatewayError): GraphQLError {
       return new GraphQLError(error.message, {
         extensions: { code: 'RATE_LIMITED', retryAfterSeconds: error.retryAfterSeconds },
       });
+    case 'QUOTA_EXCEEDED':
+      return new GraphQLError(error.message, {
+        extensions: {
+          code: 'QUOTA_EXCEEDED',
+          resetsAt: error.resetsAt.toISOString(),
+          retryAfterSeconds: error.retryAfterSeconds,
+        },
+      });
     case 'NOT_FOUND':
       return new GraphQLError(error.message, { extensions: { code: 'NOT_FOUND' } });
     case 'FORBIDDEN':
@@ -49,6 +57,8 @@ export interface ItemProblem {
   readonly field: string | null;
   readonly message: string;
   readonly retryAfterSeconds: number | null;
+  /** For QUOTA_EXCEEDED: when the daily cap starts afresh. */
+  readonly resetsAt: Date | null;
 }
 
 /**
@@ -65,8 +75,10 @@ export function toItemProblems(error: GatewayError, index: number): ItemProblem[
         field: (p.field[0] === 'input' ? ['inputs', String(index), ...p.field.slice(1)] : p.field).join('.'),
         message: p.message,
         retryAfterSeconds: null,
+        resetsAt: null,
       }));
     case 'RATE_LIMITED':
+    case 'QUOTA_EXCEEDED':
       return [
         {
           code: error.kind,
@@ -74,13 +86,21 @@ export function toItemProblems(error: GatewayError, index: number): ItemProblem[
           field: null,
           message: error.message,
           retryAfterSeconds: error.retryAfterSeconds,
+          resetsAt: error.kind === 'QUOTA_EXCEEDED' ? error.resetsAt : null,
         },
       ];
     case 'NOT_FOUND':
     case 'FORBIDDEN':
     case 'UNAUTHENTICATED':
       return [
-        { code: error.kind, reason: null, field: null, message: error.message, retryAfterSeconds: null },
+        {
+          code: error.kind,
+          reason: null,
+          field: null,
+          message: error.message,
+          retryAfterSeconds: null,
+          resetsAt: null,
+        },
       ];
   }
 }

@@ -28,6 +28,21 @@ TenantLimitsRef.implement({
       description: 'Unfinished tasks allowed at once (TENANT_MAX_ACTIVE_TASKS).',
     }),
     active: t.exposeInt('active', { description: 'The caller’s unfinished tasks now.' }),
+    creditsPerDay: t.exposeInt('creditsPerDay', {
+      nullable: true,
+      description:
+        'PicWish credits the caller may spend per UTC day (#25): a session’s own cap (SUBJECT_DAILY_CREDITS), else its tenant’s (TENANT_DAILY_CREDITS); null when uncapped.',
+    }),
+    creditsRemainingToday: t.exposeInt('creditsRemainingToday', {
+      nullable: true,
+      description:
+        'Credits that may still be reserved today under every cap that binds the caller (a session: its own and its tenant’s). A task reserves its `estimatedCredits` when created and gives back what it was not charged when it ends; null when uncapped.',
+    }),
+    creditsResetAt: t.field({
+      type: 'DateTime',
+      description: 'When the credit day ends and the caps start afresh: the next midnight UTC.',
+      resolve: (standing) => standing.creditsResetAt,
+    }),
   }),
 });
 

@@ -9,8 +9,10 @@ import { TENANTS, TWO_TENANT_KEYS } from '../../support/tenancy.js';
 /**
  * Issue #25 on a two-instance PostgreSQL cluster at a strict 2 QPS: tenants A and B create on
  * different instances, the key's elected scheduler sends fairly, and both instances answer
- * `queuePosition` from the order it published (whichever of them leads).
+ * `queuePosition` from the order it published (whichever of them leads). A burst of parallel
+ * creates on both instances never takes a tenant past its daily credit cap.
  */
+const GAMMA = 'gamma-key-5c1e9b7d3a2f4e6c8b0d';
 let rig: ClusterRig;
 let one: GatewayProcess;
 let two: GatewayProcess;
@@ -20,7 +22,9 @@ beforeAll(async () => {
     name: 'fair-share',
     engine: { qps: 2, durationMs: 1_000 },
     env: {
-      GATEWAY_API_KEYS: TWO_TENANT_KEYS,
+      GATEWAY_API_KEYS: `${TWO_TENANT_KEYS},gamma:${GAMMA}`,
+      // Only gamma is capped: 30 credits, ten one-image tasks at 3 credits.
+      TENANT_DAILY_CREDITS: 'gamma:30',
       TENANT_MAX_ACTIVE_TASKS: '100',
       TENANT_RATE_LIMIT_PER_MINUTE: '1000',
     },
@@ -90,4 +94,16 @@ describe('fair share on a PostgreSQL cluster (#25)', () => {
     expect(stats.creates).toBe(51);
     expect(stats.createAttempts).toBe(51);
   }, 400_000);
+
+  it('a burst of parallel creates on both instances never overshoots a daily credit cap', async () => {
+    const png = await transparentPng(400, 300);
+    const burst = await Promise.allSettled(
+      Array.from({ length: 24 }, (_, i) => generateAs(i % 2 === 0 ? one : two, GAMMA, `capped ${i}`, png)),
+    );
+    const accepted = burst.filter((each) => each.status === 'fulfilled');
+    expect(accepted).toHaveLength(10);
+    for (const refused of burst.filter((each) => each.status === 'rejected')) {
+      expect(String((refused as PromiseRejectedResult).reason)).toContain('QUOTA_EXCEEDED');
+    }
+  }, 120_000);
 });

@@ -43,6 +43,11 @@ describe('configuration', () => {
     ['TENANT_WEIGHTS', 'acme:0'],
     ['TENANT_WEIGHTS', 'acme:heavy'],
     ['TENANT_WEIGHTS', 'acme:2,acme:3'],
+    ['TENANT_DAILY_CREDITS', 'acme:1.5'],
+    ['TENANT_DAILY_CREDITS', 'acme:-3'],
+    ['TENANT_DAILY_CREDITS', 'acme'],
+    ['SUBJECT_DAILY_CREDITS', 'plenty'],
+    ['SUBJECT_DAILY_CREDITS', '-1'],
   ])('refuses %s=%s with a message naming the variable', (variable, value) => {
     const config = loadConfig({ [variable]: value });
     expect(config.ok).toBe(false);
@@ -56,6 +61,15 @@ describe('configuration', () => {
     expect(config.ok && config.value.tenantWeights).toEqual({ acme: 3, beta: 0.5, gamma: 1 });
     const defaults = loadConfig({});
     expect(defaults.ok && defaults.value.tenantWeights).toEqual({});
+  });
+
+  it('reads daily credit caps from TENANT_DAILY_CREDITS and SUBJECT_DAILY_CREDITS, none by default (#25)', () => {
+    const config = loadConfig({ TENANT_DAILY_CREDITS: 'acme:3000, beta:0', SUBJECT_DAILY_CREDITS: '60' });
+    expect(config.ok && config.value.tenantDailyCredits).toEqual({ acme: 3000, beta: 0 });
+    expect(config.ok && config.value.identity.subjectDailyCredits).toBe(60);
+    const defaults = loadConfig({});
+    expect(defaults.ok && defaults.value.tenantDailyCredits).toEqual({});
+    expect(defaults.ok && defaults.value.identity.subjectDailyCredits).toBe(null);
   });
 
   it("reads each tenant's default webhook URL from TENANT_WEBHOOK_URLS", () => {

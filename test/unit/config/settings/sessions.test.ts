@@ -38,6 +38,7 @@ describe('session settings', () => {
       ],
       subjectRateLimitPerMinute: 10,
       subjectMaxActiveTasks: 4,
+      subjectDailyCredits: null,
     });
   });
 
