@@ -10,6 +10,8 @@ export type GatewayErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'RATE_LIMITED'
+  /** A daily credit cap would be passed; `resetsAt` says when it starts afresh. */
+  | 'QUOTA_EXCEEDED'
   | 'UNAUTHENTICATED'
   /** A session token asked for a server-only operation (webhook secret, minting tokens, …). */
   | 'FORBIDDEN'
@@ -47,8 +49,10 @@ export class GatewayError extends Error {
   readonly field: string | null;
   /** With BAD_USER_INPUT: every problem found at once (the first is `reason`/`field`), so a form can mark all fields. */
   readonly problems: readonly InputProblem[];
-  /** With RATE_LIMITED: how long to wait before sending again. */
+  /** With RATE_LIMITED and QUOTA_EXCEEDED: how long to wait before sending again. */
   readonly retryAfterSeconds: number | null;
+  /** With QUOTA_EXCEEDED: when the daily credit caps start afresh (midnight UTC). */
+  readonly resetsAt: Date | null;
   /** The HTTP status of the answer, when there was one. */
   readonly status: number | null;
 
@@ -60,6 +64,7 @@ export class GatewayError extends Error {
       field?: string | null;
       problems?: readonly InputProblem[];
       retryAfterSeconds?: number | null;
+      resetsAt?: Date | null;
       status?: number | null;
       cause?: unknown;
     },
@@ -70,11 +75,17 @@ export class GatewayError extends Error {
     this.field = details.field ?? null;
     this.problems = details.problems ?? [];
     this.retryAfterSeconds = details.retryAfterSeconds ?? null;
+    this.resetsAt = details.resetsAt ?? null;
     this.status = details.status ?? null;
   }
 }
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+function dateOrNull(value: string | null): Date | null {
+  const date = value === null ? null : new Date(value);
+  return date && !Number.isNaN(date.getTime()) ? date : null;
+}
 
 /** The first GraphQL error of an answer as a GatewayError (the gateway puts the one that matters first). */
 export function errorFromGraphQL(errors: readonly GraphQLErrorLike[], status: number | null): GatewayError {
@@ -94,6 +105,7 @@ export function errorFromGraphQL(errors: readonly GraphQLErrorLike[], status: nu
     field: text(extensions.field),
     problems,
     retryAfterSeconds: typeof extensions.retryAfterSeconds === 'number' ? extensions.retryAfterSeconds : null,
+    resetsAt: dateOrNull(text(extensions.resetsAt)),
     status,
   });
 }
