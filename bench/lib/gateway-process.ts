@@ -95,6 +95,8 @@ export async function spawnGateway(options: {
         TENANT_MAX_ACTIVE_TASKS: '1000000',
         // Single-connection subscribers reserve their streams in bursts of hundreds.
         SSE_RESERVATIONS_PER_TENANT: '1000000',
+        // Every bench subscriber is the one local tenant: its stream cap (#27) would refuse most.
+        SSE_STREAMS_PER_TENANT: '1000000',
         LOG_LEVEL: 'warn',
         // The benchmarks' source images are served on loopback, which image URLs reach only so.
         IMAGE_URL_ALLOW_PRIVATE: 'true',
