@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { GuardedFetcher } from '../outbound/index.js';
+import { AbandonedWork, type FairGate, UNGATED, type WorkSlot } from '../shared/fair-gate.js';
 import { err, type Result } from '../shared/result.js';
 import { badInput, type GatewayError } from './errors.js';
 import type { SpooledSource, UploadSpool } from './upload-spool.js';
@@ -16,12 +17,25 @@ export interface ImageInput extends ImageChoice {
   readonly url?: string | null;
   /** Downscale an oversized image instead of refusing it (#14). @default true */
   readonly fit?: boolean;
+  /** The request's signal: image work that has not started when it aborts is dropped (#27). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The process's heavy image work, shared fairly between tenants (#27): decodes (fitting, the pixel
+ * checks) and image URL fetches, each under its own concurrency limit.
+ */
+export interface ImageGates {
+  readonly decode: FairGate;
+  readonly fetch: FairGate;
 }
 
 /** Where a foreground goes: the spool, and the guarded fetcher for URL inputs. */
 export interface ForegroundDeps {
   readonly spool: UploadSpool;
   readonly imageUrls: Pick<GuardedFetcher, 'open'>;
+  /** @default none: the work runs at once */
+  readonly gates?: ImageGates;
 }
 
 /**
@@ -33,15 +47,38 @@ export async function spoolForeground(
   id: string,
   image: ImageInput,
   removeBackground: boolean,
+  tenantId: string,
+): Promise<Result<SpooledSource, GatewayError>> {
+  try {
+    return await spoolIn(deps, id, image, removeBackground, tenantId);
+  } catch (error) {
+    if (!(error instanceof AbandonedWork)) throw error;
+    // Nobody is left to read the answer; the field still says which input it was.
+    const field = image.file == null ? IMAGE_FIELDS.url : IMAGE_FIELDS.file;
+    return err(badInput('UPLOAD_MISSING', field, 'The request went away before its image was checked.'));
+  }
+}
+
+async function spoolIn(
+  deps: ForegroundDeps,
+  id: string,
+  image: ImageInput,
+  removeBackground: boolean,
+  tenantId: string,
 ): Promise<Result<SpooledSource, GatewayError>> {
   const fit = image.fit ?? true;
+  const { gates } = deps;
+  const decode: WorkSlot = gates ? (work) => gates.decode.run(tenantId, work, image.signal) : UNGATED;
   const accept = (body: Readable) =>
-    removeBackground ? deps.spool.acceptPhoto(id, body, fit) : deps.spool.accept(id, body, fit);
+    removeBackground
+      ? deps.spool.acceptPhoto(id, body, fit, decode)
+      : deps.spool.accept(id, body, fit, decode);
   const open = image.file ?? null;
   if (open === null) {
     const checked = validateHttpUrl(image.url ?? '', IMAGE_FIELDS.url);
     if (!checked.ok) return checked;
-    return spoolImageUrl(deps.imageUrls, checked.value, IMAGE_FIELDS.url, accept);
+    const fetch = () => spoolImageUrl(deps.imageUrls, checked.value, IMAGE_FIELDS.url, accept);
+    return gates ? gates.fetch.run(tenantId, fetch, image.signal) : fetch();
   }
   const field = IMAGE_FIELDS.file;
   let stream: Readable;
@@ -70,6 +107,7 @@ export async function withImageProblems(
   error: GatewayError,
   image: ImageInput,
   removeBackground: boolean,
+  tenantId: string,
 ): Promise<GatewayError> {
   if (error.kind !== 'BAD_USER_INPUT') return error;
   const imageField = IMAGE_FIELDS.file.slice(0, -1).join('.');
@@ -80,7 +118,7 @@ export async function withImageProblems(
     const checked = validateHttpUrl(image.url ?? '', IMAGE_FIELDS.url);
     if (!checked.ok) found = checked.error;
   } else {
-    const spooled = await spoolForeground(deps, randomUUID(), image, removeBackground);
+    const spooled = await spoolForeground(deps, randomUUID(), image, removeBackground, tenantId);
     if (spooled.ok) await deps.spool.discard(spooled.value);
     else found = spooled.error;
   }

@@ -6,7 +6,7 @@ import { err, ok, type Result } from '../shared/result.js';
 import { type Caller, canSee, requireServerScope, subjectFilter } from './caller.js';
 import { heldUnits } from './credits.js';
 import { badInput, type GatewayError } from './errors.js';
-import { type ImageInput, spoolForeground, withImageProblems } from './foreground.js';
+import { type ImageGates, type ImageInput, spoolForeground, withImageProblems } from './foreground.js';
 import type { TaskLedger } from './ledger.js';
 import { isTerminal, newQueuedTask, type Task, type TaskState } from './model.js';
 import { IDEMPOTENCY_WINDOW_MS, IdempotencyConflictError, type TaskPage } from './store.js';
@@ -37,6 +37,8 @@ export interface TaskServiceOptions {
   readonly webhookUrls: Pick<GuardedFetcher, 'check'>;
   /** A tenant's `webhookUrl` for tasks that name none (`TENANT_WEBHOOK_URLS`). @default none */
   readonly defaultWebhookUrls?: Readonly<Record<string, string>>;
+  /** Image decodes and URL fetches, shared fairly between tenants (#27). @default ungated */
+  readonly gates?: ImageGates;
   /** Called once per task really created (not for an idempotent replay), for the metrics. */
   readonly onCreated?: (task: Task) => void;
 }
@@ -93,8 +95,20 @@ export class TaskService {
     }
     const { tenantId } = caller;
     const valid = validateParams(image, this.#withDefaultWebhook(tenantId, params));
-    if (!valid.ok)
-      return err(await withImageProblems(this.options, valid.error, image, params.removeBackground === true));
+    if (!valid.ok) {
+      // Reading the upload to name its problems too is work: done only within the caller's
+      // limits, and counted against them (#27).
+      if (image.file == null || !(await this.limiter.admit(caller, NOTHING)).ok) return valid;
+      const named = await withImageProblems(
+        this.options,
+        valid.error,
+        image,
+        params.removeBackground === true,
+        tenantId,
+      );
+      await this.limiter.recordRefused(caller);
+      return err(named);
+    }
     const webhookChecked = await this.#checkWebhook(valid.value.webhook?.url ?? null);
     if (!webhookChecked.ok) return webhookChecked;
     if (image.file == null) {
@@ -123,8 +137,11 @@ export class TaskService {
     }
 
     const id = randomUUID();
-    const spooled = await spoolForeground(this.options, id, image, valid.value.removeBackground);
-    if (!spooled.ok) return spooled;
+    const spooled = await spoolForeground(this.options, id, image, valid.value.removeBackground, tenantId);
+    if (!spooled.ok) {
+      await this.limiter.recordRefused(caller);
+      return spooled;
+    }
     const source = spooled.value;
 
     const { idempotencyKey, deadlineSeconds, removeBackground, webhook, ...rest } = valid.value;
@@ -342,6 +359,9 @@ export class TaskService {
     return true;
   }
 }
+
+/** No credits: the early check of an input refused anyway, which will never be sent. */
+const NOTHING = { images: 0, cutouts: 0 };
 
 function keyReused(): GatewayError {
   return badInput(

@@ -18,6 +18,12 @@ export interface TenantLimiter {
   admit(caller: Caller, estimate: ChargedUnits): Promise<Result<void, GatewayError>>;
   /** Counts a created task against the per-minute windows (the tenant's, and its subject's). */
   record(caller: Caller): void;
+  /**
+   * Counts an input refused after its image was read, fetched or decoded in the same windows as
+   * a creation (#27): the work was done, so a flood of bad inputs runs into RATE_LIMITED like a
+   * flood of good ones, and the early check then refuses it before any more work.
+   */
+  recordRefused(caller: Caller): Promise<void>;
   /** Where the caller stands against its limits now (a session: its end user's), for `viewer`. */
   standing(caller: Caller): Promise<TenantStanding>;
 }
@@ -227,6 +233,10 @@ export class LocalTenantLimiter implements TenantLimiter {
       list.push(Date.now());
       this.#recent.set(key, list);
     }
+  }
+
+  async recordRefused(caller: Caller): Promise<void> {
+    this.record(caller);
   }
 
   async standing(caller: Caller): Promise<TenantStanding> {

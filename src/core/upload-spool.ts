@@ -8,6 +8,7 @@ import { spoolAndInspectPng } from '../images/inspect.js';
 import { DECODE_BUDGET_BYTES, PICWISH_PNG_LIMITS, type PngLimits } from '../images/limits.js';
 import { spoolAndInspectPhoto } from '../images/photo.js';
 import type { ImageProblem } from '../images/problems.js';
+import { UNGATED, type WorkSlot } from '../shared/fair-gate.js';
 import { ok, type Result } from '../shared/result.js';
 import type { TaskSource } from './model.js';
 import type { TaskStore } from './store.js';
@@ -78,10 +79,16 @@ export class UploadSpool {
    * Streams an upload for task `taskId` into the spool with the image checks, fitting an oversized
    * one unless `fit` is false; on any problem nothing is left on disk.
    */
-  async accept(taskId: string, upload: Readable, fit = true): Promise<Result<SpooledSource, ImageProblem>> {
+  async accept(
+    taskId: string,
+    upload: Readable,
+    fit = true,
+    decode: WorkSlot = UNGATED,
+  ): Promise<Result<SpooledSource, ImageProblem>> {
     const spooled = await spoolAndInspectPng(upload, join(this.dir, `${taskId}.png`), {
       limits: this.#limits,
       fit,
+      decode,
     });
     if (!spooled.ok) return spooled;
     const { path, sha256, bytes, width, height } = spooled.value;
@@ -104,10 +111,12 @@ export class UploadSpool {
     taskId: string,
     upload: Readable,
     fit = true,
+    decode: WorkSlot = UNGATED,
   ): Promise<Result<SpooledSource, ImageProblem>> {
     const spooled = await spoolAndInspectPhoto(upload, join(this.dir, `${taskId}.photo`), {
       limits: this.#limits,
       fit,
+      decode,
     });
     if (!spooled.ok) return spooled;
     const { path, sha256, bytes, width, height, contentType } = spooled.value;

@@ -68,8 +68,19 @@ export interface WebhookStore {
   /**
    * Takes up to `limit` PENDING rows due at `now` that nobody holds, leasing them to `owner` until
    * `now + leaseMs`. Instances sharing a database never get the same row while a lease runs.
+   *
+   * Fair across tenants (#27): a tenant never has more than `perTenant` rows under a live lease
+   * (its tries in flight, on every instance), and the rows are taken round-robin by tenant, each
+   * tenant's oldest due first — so a tenant whose receiver hangs holds its own slots, not the
+   * others'.
    */
-  claimDue(now: number, limit: number, leaseMs: number, owner: string): Promise<WebhookDelivery[]>;
+  claimDue(
+    now: number,
+    limit: number,
+    leaseMs: number,
+    owner: string,
+    perTenant: number,
+  ): Promise<WebhookDelivery[]>;
   /** Appends the attempt and sets the outcome if `owner` still holds the lease; false if not. */
   record(id: string, owner: string, outcome: WebhookOutcome): Promise<boolean>;
   /** A task's deliveries, oldest first, for `BackgroundTask.webhookDeliveries`. */

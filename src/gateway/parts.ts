@@ -22,14 +22,16 @@ import { createWebhookRenderer } from '../graphql/webhook-body.js';
 import { PICWISH_PNG_LIMITS, SAMPLE_IMAGES } from '../images/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { GuardedFetcher, type GuardedFetcherOptions, withSampleImages } from '../outbound/index.js';
-import type { BlobStore } from '../results/blob-store.js';
+import { type BlobStore, taskIdOfBlob } from '../results/blob-store.js';
 import { ResultFetcher } from '../results/fetcher.js';
+import { Renditions } from '../results/renditions.js';
 import { UrlSigner } from '../results/signer.js';
 import { resolveSigningSecret } from '../results/signing-secret.js';
 import type { UpstreamBudget } from '../scheduler/budget.js';
 import { CreateJournal } from '../scheduler/create-journal.js';
 import { KeyPool, keyOfTask } from '../scheduler/key-pool.js';
 import { TaskScheduler } from '../scheduler/scheduler.js';
+import { FairGate } from '../shared/fair-gate.js';
 import { PicWishClient } from '../upstream/client.js';
 import { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import type { SharedParts } from './shared-part-types.js';
@@ -45,6 +47,8 @@ const MAX_WEBHOOK_RESPONSE_BYTES = 64 * 1024;
 export interface GatewayParts {
   readonly metrics: GatewayMetrics;
   readonly blobs: BlobStore;
+  /** Stored results and their renditions, made on first fetch in the image work's fair share. */
+  readonly renditions: Renditions;
   /** Per PicWish key: the client sending it and its budget, to close on shutdown. */
   readonly picwishKeys: readonly { readonly upstream: PicWishClient; readonly budget: UpstreamBudget }[];
   readonly fetcher: ResultFetcher;
@@ -158,10 +162,25 @@ export function buildParts(options: {
     // IMAGE_URL_ALLOW_PRIVATE opens every outbound fetch; WEBHOOK_URL_ALLOW_PRIVATE webhooks alone.
     allowPrivate: config.outbound.allowPrivate || config.webhooks.allowPrivate,
     timeoutMs: config.webhooks.timeoutMs,
+    connectTimeoutMs: config.webhooks.connectTimeoutMs,
     maxBytes: MAX_WEBHOOK_RESPONSE_BYTES,
     ...options.outbound,
   });
+  // Decodes and rendition encodes share one gate: both are sharp on libuv's thread pool (#27).
+  const imageWork = new FairGate(config.picwish.workConcurrency);
+  const urlWork = new FairGate(config.picwish.urlConcurrency);
+  metrics.countImageWorkIn('decode', () => imageWork);
+  metrics.countImageWorkIn('fetch', () => urlWork);
+  const renditions = new Renditions(blobs, {
+    gate: imageWork,
+    flowOf: async (originalKey) => {
+      const taskId = taskIdOfBlob(originalKey);
+      const task = taskId === null ? null : await shared.store.get(taskId);
+      return task?.tenantId ?? '';
+    },
+  });
   const tasks = new TaskService(ledger, scheduler, blobs, shared.limiter, {
+    gates: { decode: imageWork, fetch: urlWork },
     spool: options.spool,
     taskDeadlineMs: config.picwish.taskDeadlineMs,
     // The gateway's own samples (GraphiQL's example) are answered without the network.
@@ -212,11 +231,13 @@ export function buildParts(options: {
     owner: options.instanceId,
     timeoutMs: config.webhooks.timeoutMs,
     retryBaseMs: config.webhooks.retryBaseMs,
+    perTenant: config.webhooks.inFlightPerTenant,
   });
   webhooks = dispatcher;
   return {
     metrics,
     blobs,
+    renditions,
     picwishKeys,
     fetcher,
     imageUrls,

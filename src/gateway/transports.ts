@@ -62,7 +62,7 @@ export function buildTransports(options: {
   const routes = createRequestHandler({
     yoga,
     auth,
-    blobs: parts.blobs,
+    files: parts.renditions,
     signer: parts.signer,
     metrics,
     logger,

@@ -123,10 +123,11 @@ export function createGatewayYoga(options: {
     // The page was rendered with its options at creation; Yoga only needs GraphiQL on.
     graphiql: true,
     ...errorMasking({ logger: options.logger, production: options.production }),
-    context: ({ req }) => ({
+    context: ({ req, request }) => ({
       services,
       caller: req.caller ?? ANONYMOUS,
       requestId: req.requestId ?? '',
+      signal: request.signal,
     }),
     plugins: [
       ...(options.trustedDocuments ? [useTrustedDocuments(options.trustedDocuments)] : []),

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import type { BlobStore } from '../results/blob-store.js';
+import type { BlobInfo } from '../results/blob-store.js';
+import type { Renditions } from '../results/renditions.js';
 import type { UrlSigner } from '../results/signer.js';
+import { AbandonedWork } from '../shared/fair-gate.js';
 
 /**
  * `GET`/`HEAD /files/<key>?exp=&sig=`: stored results, for anyone holding a valid signed link.
@@ -13,7 +15,7 @@ export async function serveFile(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  blobs: Pick<BlobStore, 'stat' | 'read'>,
+  blobs: Pick<Renditions, 'stat' | 'read'>,
   signer: UrlSigner,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -33,7 +35,19 @@ export async function serveFile(
       );
     return;
   }
-  const info = await blobs.stat(key);
+  // A rendition waits for its turn; if this client leaves first, it is not made for nobody.
+  const gone = new AbortController();
+  const leave = () => gone.abort();
+  res.once('close', leave);
+  let info: BlobInfo | null;
+  try {
+    info = await blobs.stat(key, gone.signal);
+  } catch (error) {
+    if (error instanceof AbandonedWork) return;
+    throw error;
+  } finally {
+    res.off('close', leave);
+  }
   if (!info) {
     res
       .writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })

@@ -7,8 +7,7 @@ import { SAMPLE_IMAGES } from '../images/index.js';
 import { type RequestScope, requestIdFrom, runInRequestScope } from '../observability/logging.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { traceRequest } from '../observability/tracing.js';
-import type { BlobStore } from '../results/blob-store.js';
-import { Renditions } from '../results/renditions.js';
+import type { Renditions } from '../results/renditions.js';
 import type { UrlSigner } from '../results/signer.js';
 import { sendJson } from '../shared/send-json.js';
 import { bufferedBody } from './buffered-body.js';
@@ -31,7 +30,8 @@ export interface HttpDeps {
   readonly yoga: ReturnType<typeof createGatewayYoga>;
   /** Who is calling: server keys, session tokens, identity providers' JWTs. */
   readonly auth: Pick<Authenticator, 'required' | 'authenticate'>;
-  readonly blobs: BlobStore;
+  /** Stored results and their renditions, for `/files/` (made on first fetch, fairly per tenant). */
+  readonly files: Renditions;
   readonly signer: UrlSigner;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
@@ -91,7 +91,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
   const guard = deps.localOnly ? createLocalModeGuard(deps.localOnly.publicUrl) : null;
   const demo = createDemoRoutes(deps.about ?? { engine: 'picwish', apiKeyRequired: deps.auth.required });
   const operator = deps.operator ?? (() => true);
-  const files = new Renditions(deps.blobs);
+  const { files } = deps;
   const assets = createImmutableAssets(new Map([...(deps.assets ?? []), ...demo.assets]));
   const streamCaps = new StreamCaps({ perTenant: deps.streamsPerTenant, perSubject: deps.streamsPerSubject });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { UNGATED, type WorkSlot } from '../shared/fair-gate.js';
 import { err, type Result } from '../shared/result.js';
 import { FIT_INTAKE, fitSpooledImage } from './fit.js';
 import { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
@@ -15,6 +16,11 @@ export interface InspectOptions {
   readonly fit?: boolean;
   /** The most bytes accepted on the way in when fitting. @default PICWISH_PNG_LIMITS.maxBytes */
   readonly intakeBytes?: number;
+  /**
+   * Where the decoding steps (fitting, the transparency check) run, once the bytes are in: the
+   * caller's fair share of the process's image work (#27). @default at once
+   */
+  readonly decode?: WorkSlot;
 }
 
 /**
@@ -38,15 +44,23 @@ export async function spoolAndInspectPng(
     : limits;
   const spooled = await spoolPng(source, destPath, intake);
   if (!spooled.ok) return spooled;
-  const fitted = fit ? await fitSpooledImage(spooled.value, limits) : spooled;
-  if (!fitted.ok) {
+  try {
+    return await (options.decode ?? UNGATED)(async () => {
+      const fitted = fit ? await fitSpooledImage(spooled.value, limits) : spooled;
+      if (!fitted.ok) {
+        await rm(destPath, { force: true });
+        return fitted;
+      }
+      const decoded = await checkDecodedTransparency(destPath, limits);
+      if (!decoded.ok) {
+        await rm(destPath, { force: true });
+        return err(decoded.error);
+      }
+      return fitted;
+    });
+  } catch (error) {
+    // Abandoned before its turn (or broken): the spooled file must not stay behind.
     await rm(destPath, { force: true });
-    return fitted;
+    throw error;
   }
-  const decoded = await checkDecodedTransparency(destPath, limits);
-  if (!decoded.ok) {
-    await rm(destPath, { force: true });
-    return err(decoded.error);
-  }
-  return fitted;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { sniffImageType } from '../outbound/index.js';
+import { UNGATED, type WorkSlot } from '../shared/fair-gate.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { FIT_INTAKE, type FitFormat, fitSpooledImage, type SpooledFile } from './fit.js';
 import {
@@ -39,7 +40,12 @@ export interface SpooledPhoto extends SpooledFile {
 export async function spoolAndInspectPhoto(
   source: PngSource,
   destPath: string,
-  options: { readonly limits: PngLimits; readonly fit: boolean },
+  options: {
+    readonly limits: PngLimits;
+    readonly fit: boolean;
+    /** Where the decoding runs once the bytes are in (inspect.ts `decode`). @default at once */
+    readonly decode?: WorkSlot;
+  },
 ): Promise<Result<SpooledPhoto, ImageProblem>> {
   const { limits, fit } = options;
   // As for a foreground: when fitting, a file over the configured limit is taken in up to
@@ -47,7 +53,13 @@ export async function spoolAndInspectPhoto(
   const intakeBytes = fit ? Math.max(limits.maxBytes, PICWISH_PNG_LIMITS.maxBytes) : limits.maxBytes;
   const written = await spoolBytes(source, destPath, intakeBytes, limits);
   if (!written.ok) return written;
-  const checked = await inspectPhoto(destPath, written.value, limits, fit);
+  let checked: Result<SpooledPhoto, ImageProblem>;
+  try {
+    checked = await (options.decode ?? UNGATED)(() => inspectPhoto(destPath, written.value, limits, fit));
+  } catch (error) {
+    await rm(destPath, { force: true });
+    throw error;
+  }
   if (!checked.ok) await rm(destPath, { force: true });
   return checked;
 }

@@ -109,6 +109,21 @@ export class GatewayMetrics {
       for (const { tenant, lane, n } of counts.values()) this.chargedStepsWaiting.set({ tenant, lane }, n);
     },
   });
+  /** The image work gates' figures, read at scrape time. */
+  readonly #imageWork = new Map<string, () => { readonly running: number; readonly waiting: number }>();
+  readonly imageWork: Gauge<'kind' | 'state'> = new Gauge({
+    name: 'gateway_image_work',
+    help: 'Heavy image work on this instance (#27) by kind (decode: decodes and rendition encodes; fetch: image URL fetches) and state (running, waiting for a fair turn).',
+    labelNames: ['kind', 'state'],
+    registers: [this.registry],
+    collect: () => {
+      for (const [kind, read] of this.#imageWork) {
+        const { running, waiting } = read();
+        this.imageWork.set({ kind, state: 'running' }, running);
+        this.imageWork.set({ kind, state: 'waiting' }, waiting);
+      }
+    },
+  });
   #subscriptions: () => number = () => 0;
   readonly activeSubscriptions: Gauge = new Gauge({
     name: 'gateway_active_subscriptions',
@@ -145,6 +160,14 @@ export class GatewayMetrics {
   /** Where `gateway_charged_steps_waiting` reads one scheduler's waiting charged steps at scrape time. */
   countChargedWaitingIn(source: () => Iterable<{ readonly tenantId: string; readonly lane: string }>): void {
     this.#chargedWaiting.add(source);
+  }
+
+  /** Where `gateway_image_work` reads one kind of image work at scrape time. */
+  countImageWorkIn(
+    kind: 'decode' | 'fetch',
+    read: () => { readonly running: number; readonly waiting: number },
+  ): void {
+    this.#imageWork.set(kind, read);
   }
 
   /** Where `gateway_active_subscriptions` reads its value at scrape time (the task events' watchers). */

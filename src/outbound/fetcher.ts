@@ -18,6 +18,11 @@ export interface GuardedFetcherOptions {
   readonly trustedOrigins?: readonly string[];
   /** The whole fetch — DNS, connect, every redirect and the body — must finish within this. */
   readonly timeoutMs: number;
+  /**
+   * Opening one connection (TCP and TLS) must finish within this: an address that never answers
+   * fails fast instead of holding its slot for the whole `timeoutMs`. @default min(timeoutMs, 10 s)
+   */
+  readonly connectTimeoutMs?: number;
   /** Bodies longer than this are refused (declared) or cut off (while streaming). */
   readonly maxBytes: number;
   /** @default 3 */
@@ -70,7 +75,11 @@ export class GuardedFetcher {
       ...(options.privateHint ? { privateHint: options.privateHint } : {}),
     };
     this.#policy = policy;
-    const dial = options.connector ?? buildConnector({ timeout: Math.min(options.timeoutMs, 10_000) });
+    const dial =
+      options.connector ??
+      buildConnector({
+        timeout: Math.min(options.timeoutMs, options.connectTimeoutMs ?? 10_000),
+      });
     this.#agent = new Agent({
       connect: (target, callback) => {
         admitConnection(target, policy).then(

@@ -30,10 +30,15 @@ export function taskBlobPrefix(taskId: string): string {
   return `results/${taskId}/`;
 }
 
+/** The task a key lies under (`results/<taskId>/`), or null for a key outside every task. */
+export function taskIdOfBlob(key: string): string | null {
+  return /^results\/([^/]+)\//.exec(key)?.[1] ?? null;
+}
+
 /** The task prefix a key lies under (`results/<taskId>/`), or null for a key outside every task. */
 export function taskBlobPrefixOf(key: string): string | null {
-  const match = /^results\/([^/]+)\//.exec(key);
-  return match ? taskBlobPrefix(match[1] as string) : null;
+  const taskId = taskIdOfBlob(key);
+  return taskId === null ? null : taskBlobPrefix(taskId);
 }
 
 const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/;

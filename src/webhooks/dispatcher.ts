@@ -27,11 +27,17 @@ export interface WebhookDispatcherOptions {
   readonly retryBaseMs: number;
   /** How often due rows are looked for besides the ledger's nudges. @default 1000 */
   readonly pollMs?: number;
+  /**
+   * `WEBHOOK_IN_FLIGHT_PER_TENANT`: tries of one tenant in flight at once, on every instance
+   * together; its other due rows wait while the others' go. @default 4
+   */
+  readonly perTenant?: number;
 }
 
 /**
  * Tries in flight at once per process. Slots are refilled as tries end, so one receiver that
- * hangs until the timeout holds one slot, not everybody's next round.
+ * hangs until the timeout holds one slot, not everybody's next round; and a tenant holds at most
+ * `perTenant` of them, so its hanging receivers cost it alone (#27).
  */
 const MAX_IN_FLIGHT = 16;
 /** A lease outlives the try it covers by this much, so it never runs out mid-send. */
@@ -47,6 +53,8 @@ const LEASE_MARGIN_MS = 5_000;
 export class WebhookDispatcher {
   readonly #options: WebhookDispatcherOptions;
   readonly #sending = new Set<Promise<void>>();
+  /** Tries in flight here per tenant: one ending for a tenant at its cap may let its next row go. */
+  readonly #perTenant = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   #claiming: Promise<void> | null = null;
   #again = false;
@@ -99,11 +107,12 @@ export class WebhookDispatcher {
     do {
       this.#again = false;
       const room = MAX_IN_FLIGHT - this.#sending.size;
+      const cap = this.#options.perTenant ?? 4;
       // Full: the next try to end wakes a claim.
       if (room <= 0) return;
       let due: WebhookDelivery[];
       try {
-        due = await store.claimDue(Date.now(), room, timeoutMs + LEASE_MARGIN_MS, owner);
+        due = await store.claimDue(Date.now(), room, timeoutMs + LEASE_MARGIN_MS, owner, cap);
       } catch (error) {
         // The store did not answer: the rows stay due, and the next tick tries again.
         logger.warn({ err: (error as Error).message }, 'webhook claim failed');
@@ -111,10 +120,16 @@ export class WebhookDispatcher {
       }
       this.#backlog = due.length === room;
       for (const delivery of due) {
+        const { tenantId } = delivery;
+        this.#perTenant.set(tenantId, (this.#perTenant.get(tenantId) ?? 0) + 1);
         const sending: Promise<void> = this.#deliver(delivery).finally(() => {
           this.#sending.delete(sending);
-          // Refilled in batches (half the slots), not one claim per finished try.
-          if (this.#backlog && this.#sending.size <= MAX_IN_FLIGHT / 2) this.wake();
+          const before = this.#perTenant.get(tenantId) ?? 1;
+          if (before <= 1) this.#perTenant.delete(tenantId);
+          else this.#perTenant.set(tenantId, before - 1);
+          // Refilled in batches (half the slots), not one claim per finished try; but a tenant
+          // that was at its cap may have rows waiting for exactly this slot.
+          if ((this.#backlog && this.#sending.size <= MAX_IN_FLIGHT / 2) || before >= cap) this.wake();
         });
         this.#sending.add(sending);
       }

@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo } from '../../scripts/build-kit.js';
+import { sendBatch } from '../support/batch-ops.js';
 import {
   dropFile,
   hasChromium,
@@ -11,8 +12,9 @@ import {
   pageProblems,
   seriousAccessibilityViolations,
 } from '../support/browser.js';
-import { productPhotoJpeg, transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import { bundleBrowserApp } from '../support/browser-apps/bundle.js';
+import { generateUpload, productPhotoJpeg, transparentPng } from '../support/fixtures.js';
+import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
 
 /**
  * The demo page (built on the client kit) and GraphiQL in a real browser (Debian's headless
@@ -280,6 +282,54 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
     } finally {
       await context.close();
       await keyed.close();
+    }
+  });
+
+  it("React: Apollo Client's useSubscription over its plain HttpLink follows a task and a batch to their end", async () => {
+    const app = await bundleBrowserApp('apollo-follow.ts');
+    const task = await uploadOperation(
+      stack.url,
+      generateUpload('id'),
+      { file: null, prompt: 'a sunny beach' },
+      { variablePath: 'variables.file', bytes: product },
+    );
+    const taskId = (task.body.data as { generateBackground: { id: string } }).generateBackground.id;
+    const batch = await sendBatch(stack, [{ file: product }, { file: product }]);
+    const batchId = batch.data?.generateBackgrounds.batch.id as string;
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    try {
+      const refused = await onlyGateway(page, stack.url);
+      const problems = pageProblems(page);
+      // The app is served from the gateway's origin (as a frontend behind the same host would be);
+      // its requests to /graphql go to the real gateway.
+      await page.route(`${stack.url}/__app/**`, (route) =>
+        route.fulfill(
+          route.request().url().endsWith('.js')
+            ? { contentType: 'text/javascript', body: app }
+            : {
+                contentType: 'text/html',
+                body: '<!doctype html><title>app</title><div id="root"></div><script type="module" src="/__app/app.js"></script>',
+              },
+        ),
+      );
+      await page.goto(`${stack.url}/__app/index.html?task=${taskId}&batch=${batchId}`);
+      await page.waitForSelector('body[data-task-done="true"][data-batch-done="true"]', {
+        state: 'attached',
+        timeout: 120_000,
+      });
+      const seen = await page.evaluate(() => ({
+        task: document.body.dataset.task,
+        batch: document.body.dataset.batch,
+      }));
+      expect(seen.task).not.toMatch(/error/);
+      expect(seen.task?.split(' ').at(-1)).toBe('SUCCEEDED:100');
+      expect(seen.task?.split(' ')[0]).not.toBe('SUCCEEDED:100');
+      expect(seen.batch?.split(' ').at(-1)).toBe('succeeded:2');
+      expect(refused).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 

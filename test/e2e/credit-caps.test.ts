@@ -30,6 +30,17 @@ async function credits(token: string): Promise<CreditView> {
   return answer.body.data.viewer.limits;
 }
 
+async function mint(subject: string): Promise<string> {
+  const minted = await stack.gql<{ createSessionToken: { token: string } }>(
+    MINT,
+    { subject },
+    bearer(TENANTS.beta),
+  );
+  const token = minted.body.data?.createSessionToken.token;
+  if (!token) throw new Error(JSON.stringify(minted.body));
+  return token;
+}
+
 function nextUtcMidnight(): string {
   const now = new Date();
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)).toISOString();
@@ -121,26 +132,13 @@ describe('daily credit caps', () => {
   });
 
   it('caps each end user on its own, inside its tenant’s cap, and tells the session what is left', async () => {
-    const minted = await stack.gql<{ createSessionToken: { token: string } }>(
-      MINT,
-      { subject: 'bob' },
-      bearer(TENANTS.beta),
-    );
-    const token = minted.body.data?.createSessionToken.token;
-    if (!token) throw new Error(JSON.stringify(minted.body));
+    const token = await mint('bob');
     expect(await credits(token)).toMatchObject({ creditsPerDay: 3, creditsRemainingToday: 3 });
     await mustGenerate(stack, token);
     expectQuotaExceeded((await generate(stack, token)).errors);
     expect(await credits(token)).toMatchObject({ creditsPerDay: 3, creditsRemainingToday: 0 });
 
     // Another user of the same tenant has credits of its own.
-    const other = await stack.gql<{ createSessionToken: { token: string } }>(
-      MINT,
-      { subject: 'carol' },
-      bearer(TENANTS.beta),
-    );
-    const carol = other.body.data?.createSessionToken.token;
-    if (!carol) throw new Error(JSON.stringify(other.body));
-    await mustGenerate(stack, carol);
+    await mustGenerate(stack, await mint('carol'));
   });
 });

@@ -228,8 +228,13 @@ describe('stored results', () => {
     const done = await settled(s, (await generateTask(s, { batch: 1 })).id);
     expect(done.state).toBe('SUCCEEDED');
     const image = done.images[0] as TaskView['images'][number];
-    await eventually(async () => ((await getTask(s, done.id)) === null ? true : undefined), 60_000, 250);
-    expect(blobFiles(s, done.id)).toEqual([]);
+    // The record goes first, then the files: wait for the purge to be through with both.
+    await eventually(
+      async () =>
+        (await getTask(s, done.id)) === null && blobFiles(s, done.id).length === 0 ? true : undefined,
+      60_000,
+      250,
+    );
     expect((await fetchImage(image.url)).status).toBe(404);
   });
 

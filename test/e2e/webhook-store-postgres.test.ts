@@ -38,7 +38,7 @@ describe('PgWebhookStore across instances', () => {
       const rounds = await Promise.all(
         pools.flatMap((pool, instance) =>
           Array.from({ length: 5 }, () =>
-            new PgWebhookStore(pool.pool).claimDue(now, 3, 60_000, `i${instance}`),
+            new PgWebhookStore(pool.pool).claimDue(now, 3, 60_000, `i${instance}`, 1_000),
           ),
         ),
       );

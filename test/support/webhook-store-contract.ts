@@ -86,14 +86,14 @@ export function describeWebhookStoreContract(name: string, open: () => Promise<W
       const moved = change(task, { state: 'PROCESSING' });
       await tasks.update(moved.next, moved.deliveries);
       const now = Date.now() + 1_000;
-      const [claimed] = await webhooks.claimDue(now, 10, 60_000, 'one');
+      const [claimed] = await webhooks.claimDue(now, 10, 60_000, 'one', 10);
       expect(claimed?.id).toBe(moved.deliveries[0]?.id);
-      expect(await webhooks.claimDue(now, 10, 60_000, 'two')).toEqual([]);
+      expect(await webhooks.claimDue(now, 10, 60_000, 'two', 10)).toEqual([]);
       expect(await webhooks.record(claimed?.id as string, 'two', failed(now, now + 100))).toBe(false);
       expect(await webhooks.record(claimed?.id as string, 'one', failed(now, now + 100))).toBe(true);
       // Recorded: the lease is gone, and the row is due again only at its next try.
-      expect(await webhooks.claimDue(now + 50, 10, 60_000, 'two')).toEqual([]);
-      const [retried] = await webhooks.claimDue(now + 100, 10, 60_000, 'two');
+      expect(await webhooks.claimDue(now + 50, 10, 60_000, 'two', 10)).toEqual([]);
+      const [retried] = await webhooks.claimDue(now + 100, 10, 60_000, 'two', 10);
       expect(retried?.attempts).toEqual([{ at: now, statusCode: 500, error: 'HTTP 500' }]);
       const delivered: WebhookOutcome = {
         attempt: { at: now + 100, statusCode: 200, error: null },
@@ -104,7 +104,39 @@ export function describeWebhookStoreContract(name: string, open: () => Promise<W
       const [done] = await webhooks.listForTask(task.id);
       expect(done).toMatchObject({ status: 'DELIVERED', nextAttemptAt: null });
       expect(done?.attempts.map((a) => a.statusCode)).toEqual([500, 200]);
-      expect(await webhooks.claimDue(now + 10_000_000, 10, 60_000, 'three')).toEqual([]);
+      expect(await webhooks.claimDue(now + 10_000_000, 10, 60_000, 'three', 10)).toEqual([]);
+    });
+
+    it('takes due rows round-robin by tenant, never more than perTenant of one tenant under a live lease (#27)', async () => {
+      const { tasks, webhooks } = fixture;
+      const due = async (tenantId: string) => {
+        const task = hooked({ tenantId });
+        await tasks.insert(task);
+        const moved = change(task, { state: 'PROCESSING' });
+        await tasks.update(moved.next, moved.deliveries);
+        return moved.deliveries[0]?.id as string;
+      };
+      const flood = [];
+      for (let i = 0; i < 6; i += 1) flood.push(await due('noisy'));
+      const quiet = await due('quiet');
+      const now = Date.now() + 1_000;
+      const tenants = (claimed: readonly { tenantId: string }[]) => claimed.map((d) => d.tenantId);
+      // The quiet tenant's one row goes in the first round, beside the noisy tenant's first.
+      const first = await webhooks.claimDue(now, 10, 60_000, 'one', 2);
+      expect(tenants(first).slice(0, 2).sort()).toEqual(['noisy', 'quiet']);
+      expect(tenants(first)).toHaveLength(3);
+      expect(first.map((d) => d.id)).toContain(quiet);
+      // The noisy tenant has 2 in flight: none more of its rows until one ends.
+      expect(await webhooks.claimDue(now, 10, 60_000, 'two', 2)).toEqual([]);
+      const ended = first.find((d) => d.tenantId === 'noisy')?.id as string;
+      expect(await webhooks.record(ended, 'one', failed(now, now + 1_000_000))).toBe(true);
+      const next = await webhooks.claimDue(now, 10, 60_000, 'two', 2);
+      expect(tenants(next)).toEqual(['noisy']);
+      expect(first.map((d) => d.id)).not.toContain(next[0]?.id);
+      expect(flood).toContain(next[0]?.id);
+      // Leases that ran out no longer count as in flight.
+      const later = await webhooks.claimDue(now + 60_001, 10, 60_000, 'three', 2);
+      expect(tenants(later).sort()).toEqual(['noisy', 'noisy', 'quiet']);
     });
 
     it('hands a row leased by an owner that vanished to another once the lease ran out', async () => {
@@ -114,9 +146,9 @@ export function describeWebhookStoreContract(name: string, open: () => Promise<W
       const moved = change(task, { state: 'PROCESSING' });
       await tasks.update(moved.next, moved.deliveries);
       const now = Date.now() + 1_000;
-      expect(await webhooks.claimDue(now, 10, 5_000, 'killed')).toHaveLength(1);
-      expect(await webhooks.claimDue(now + 4_999, 10, 5_000, 'other')).toEqual([]);
-      expect(await webhooks.claimDue(now + 5_001, 10, 5_000, 'other')).toHaveLength(1);
+      expect(await webhooks.claimDue(now, 10, 5_000, 'killed', 10)).toHaveLength(1);
+      expect(await webhooks.claimDue(now + 4_999, 10, 5_000, 'other', 10)).toEqual([]);
+      expect(await webhooks.claimDue(now + 5_001, 10, 5_000, 'other', 10)).toHaveLength(1);
       expect(await webhooks.record(moved.deliveries[0]?.id as string, 'killed', failed(now, now))).toBe(
         false,
       );

@@ -146,4 +146,11 @@ export class PgTenantLimiter implements TenantLimiter {
   record(): void {
     // The insert counted the creation in the same transaction.
   }
+
+  async recordRefused(caller: Caller): Promise<void> {
+    await this.pool.query('insert into tenant_creations (tenant_id, subject) values ($1, $2)', [
+      caller.tenantId,
+      caller.subject,
+    ]);
+  }
 }

@@ -91,16 +91,39 @@ function secretsOf(row: SecretRow): WebhookSecrets {
 export class PgWebhookStore implements WebhookStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async claimDue(now: number, limit: number, leaseMs: number, owner: string): Promise<WebhookDelivery[]> {
+  /**
+   * Two instances claiming at the same instant each count the other's fresh leases only once they
+   * commit, so a tenant may briefly have up to `perTenant` tries in flight per instance.
+   */
+  async claimDue(
+    now: number,
+    limit: number,
+    leaseMs: number,
+    owner: string,
+    perTenant: number,
+  ): Promise<WebhookDelivery[]> {
     const { rows } = await this.pool.query<DeliveryRow>(
       `update webhook_deliveries set lease_owner = $1, lease_until = $2
        where id in (
-         select id from webhook_deliveries
-         where status = 'PENDING' and next_attempt_at <= $3 and (lease_until is null or lease_until < $3)
-         order by next_attempt_at limit $4
-         for update skip locked)
+         select d.id from webhook_deliveries d
+         join (
+           select id, tenant_id, next_attempt_at,
+             row_number() over (partition by tenant_id order by next_attempt_at, id) as rank
+           from webhook_deliveries
+           where status = 'PENDING' and next_attempt_at <= $3 and (lease_until is null or lease_until < $3)
+         ) r on r.id = d.id
+         left join (
+           select tenant_id, count(*) as n from webhook_deliveries
+           where status = 'PENDING' and lease_until >= $3 group by tenant_id
+         ) b on b.tenant_id = r.tenant_id
+         -- The row's own conditions again at this level: a row another instance leased and
+         -- committed meanwhile is re-checked under its lock and left out (not only skipped while locked).
+         where d.status = 'PENDING' and d.next_attempt_at <= $3 and (d.lease_until is null or d.lease_until < $3)
+           and r.rank + coalesce(b.n, 0) <= $5
+         order by r.rank, r.next_attempt_at limit $4
+         for update of d skip locked)
        returning ${COLUMNS}`,
-      [owner, now + leaseMs, now, limit],
+      [owner, now + leaseMs, now, limit, perTenant],
     );
     return rows.map(fromRow);
   }

@@ -107,10 +107,22 @@ export class SqliteWebhookStore implements WebhookStore {
   constructor(db: Database.Database) {
     this.#db = db;
     this.#statements = {
-      due: db.prepare<[number, number, number], DeliveryRow>(
-        `SELECT ${COLUMNS} FROM webhook_deliveries
-         WHERE status = 'PENDING' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-         ORDER BY next_attempt_at LIMIT ?`,
+      due: db.prepare<[{ now: number; perTenant: number; limit: number }], DeliveryRow>(
+        `WITH busy AS (
+           SELECT tenant_id, COUNT(*) AS n FROM webhook_deliveries
+           WHERE status = 'PENDING' AND lease_until >= @now GROUP BY tenant_id
+         ), ranked AS (
+           SELECT id, tenant_id, next_attempt_at,
+             ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY next_attempt_at, id) AS rank
+           FROM webhook_deliveries
+           WHERE status = 'PENDING' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until < @now)
+         )
+         SELECT ${COLUMNS.split(', ')
+           .map((column) => `d.${column}`)
+           .join(', ')}
+         FROM ranked r JOIN webhook_deliveries d ON d.id = r.id LEFT JOIN busy b ON b.tenant_id = r.tenant_id
+         WHERE r.rank + COALESCE(b.n, 0) <= @perTenant
+         ORDER BY r.rank, r.next_attempt_at LIMIT @limit`,
       ),
       lease: db.prepare<[string, number, string]>(
         'UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?',
@@ -138,9 +150,15 @@ export class SqliteWebhookStore implements WebhookStore {
     };
   }
 
-  async claimDue(now: number, limit: number, leaseMs: number, owner: string): Promise<WebhookDelivery[]> {
+  async claimDue(
+    now: number,
+    limit: number,
+    leaseMs: number,
+    owner: string,
+    perTenant: number,
+  ): Promise<WebhookDelivery[]> {
     return this.#db.transaction(() => {
-      const rows = this.#statements.due.all(now, now, limit);
+      const rows = this.#statements.due.all({ now, perTenant, limit });
       for (const row of rows) this.#statements.lease.run(owner, now + leaseMs, row.id);
       return rows.map(fromRow);
     })();

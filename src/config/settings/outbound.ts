@@ -42,6 +42,20 @@ export const webhooks = family(
       min: 100,
       max: 60_000,
     }),
+    WEBHOOK_CONNECT_TIMEOUT_MS: integer({
+      meaning:
+        'Opening the connection of one delivery try (TCP and TLS) must finish within this, in ms: a\nreceiver that never answers fails fast instead of holding a send slot for all of WEBHOOK_TIMEOUT_MS.',
+      default: 3_000,
+      min: 100,
+      max: 60_000,
+    }),
+    WEBHOOK_IN_FLIGHT_PER_TENANT: integer({
+      meaning:
+        "Delivery tries of one tenant in flight at once, on all instances together (of 16 per instance):\na tenant whose receiver hangs holds these slots, never the other tenants'.",
+      default: 4,
+      min: 1,
+      max: 16,
+    }),
     WEBHOOK_RETRY_BASE_MS: integer({
       meaning:
         'Delay before the first retry, in ms; it doubles per try (half of it random), at most an hour\napart, for 24 hours after the event. 2xx delivers, 410 gives up at once.',
@@ -71,6 +85,10 @@ export const webhooks = family(
       allowPrivate: v.WEBHOOK_URL_ALLOW_PRIVATE,
       /** `WEBHOOK_TIMEOUT_MS`: one delivery attempt, connect to last response byte. */
       timeoutMs: v.WEBHOOK_TIMEOUT_MS,
+      /** `WEBHOOK_CONNECT_TIMEOUT_MS`: opening one try's connection. */
+      connectTimeoutMs: v.WEBHOOK_CONNECT_TIMEOUT_MS,
+      /** `WEBHOOK_IN_FLIGHT_PER_TENANT`: one tenant's tries in flight at once (#27). */
+      inFlightPerTenant: v.WEBHOOK_IN_FLIGHT_PER_TENANT,
       /** `WEBHOOK_RETRY_BASE_MS`: the first retry's delay; each further one doubles (with jitter). */
       retryBaseMs: v.WEBHOOK_RETRY_BASE_MS,
       /** `WEBHOOK_SECRET_GRACE_SECONDS` in ms: how long a rotated-out secret keeps signing too. */

@@ -70,6 +70,19 @@ export const picwish = family(
       min: 1,
       max: 4096,
     }),
+    IMAGE_WORK_CONCURRENCY: integer({
+      meaning:
+        "Image decodes and rendition encodes running at once on one instance, shared fairly between\ntenants (#27). They run on libuv's thread pool (UV_THREADPOOL_SIZE, 4 unless set): keep this\nbelow it, so file reads and DNS always find a thread.",
+      default: 2,
+      min: 1,
+      max: 64,
+    }),
+    IMAGE_URL_CONCURRENCY: integer({
+      meaning: 'Image URL fetches running at once on one instance, shared fairly between tenants (#27).',
+      default: 8,
+      min: 1,
+      max: 256,
+    }),
     SCENE_TYPES_FILE: text({
       meaning:
         'JSON array of {id, name, description} templates served by `sceneTypes`. Empty: the built-in catalogue.',
@@ -104,6 +117,10 @@ export const picwish = family(
          * interlaced PNG, progressive JPEG or WebP needing more is refused before decoding.
          */
         decodeBudgetBytes: v.IMAGE_DECODE_BUDGET_MB * 1024 * 1024,
+        /** `IMAGE_WORK_CONCURRENCY`: decodes and rendition encodes at once, fair per tenant (#27). */
+        workConcurrency: v.IMAGE_WORK_CONCURRENCY,
+        /** `IMAGE_URL_CONCURRENCY`: image URL fetches at once, fair per tenant (#27). */
+        urlConcurrency: v.IMAGE_URL_CONCURRENCY,
         /**
          * What PicWish charges, for the credit fields and metrics: `PICWISH_CREDITS_PER_IMAGE` per
          * generated image, `PICWISH_CUTOUT_CREDITS` per background removal that came back (#14).

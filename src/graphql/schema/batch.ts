@@ -187,7 +187,7 @@ builder.mutationFields((t) => ({
       const items = inputs.map((input) => {
         const upload = input.image.file ? batchUpload(input.image.file) : null;
         return {
-          ...serviceInput(input, upload ? () => upload.open() : null, 'BATCH'),
+          ...serviceInput(input, upload ? () => upload.open() : null, 'BATCH', ctx.signal),
           release: upload?.release,
         };
       });

@@ -35,4 +35,6 @@ export interface GatewayContext {
   readonly services: GatewayServices;
   readonly caller: Caller;
   readonly requestId: string;
+  /** Aborts when the client goes away: image work it queued and that has not started is dropped (#27). */
+  readonly signal?: AbortSignal;
 }

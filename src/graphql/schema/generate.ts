@@ -87,9 +87,10 @@ export function serviceInput(
   input: typeof GenerateBackgroundInput.$inferInput,
   open: (() => Promise<Readable>) | null,
   defaultPriority: TaskPriority,
+  signal?: AbortSignal,
 ): { image: ImageInput; params: GenerateParams } {
   return {
-    image: { file: open, url: input.image.url, fit: input.image.fit ?? true },
+    image: { file: open, url: input.image.url, fit: input.image.fit ?? true, ...(signal ? { signal } : {}) },
     params: {
       background: input.background,
       negativePrompt: input.negativePrompt,
@@ -123,6 +124,7 @@ builder.mutationFields((t) => ({
         input,
         upload ? async () => (await upload).createReadStream() as unknown as Readable : null,
         'INTERACTIVE',
+        ctx.signal,
       );
       const result = await ctx.services.tasks.generate(ctx.caller, image, params);
       if (!result.ok) throw toGraphQLError(result.error);

@@ -78,7 +78,7 @@ GeneratedImageRef.implement({
   fields: (t) => ({
     url: t.string({
       description:
-        'Absolute, signed link to the stored image on this gateway, or to a rendition of it (made on first fetch, then stored): `format` (default the original PNG), `width`/`height` within 16..4096 px (one side keeps the aspect ratio, both fit inside, never enlarged). Valid until `expiresAt`; query the task again for a fresh one.',
+        'Absolute, signed link to the stored image on this gateway, or to a rendition of it (made on first fetch, then stored): `format` (default the original PNG), `width`/`height` within 16..4096 px, each taken up to the next of the gateway’s steps (16, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 400, 512, 640, 800, 1024, 1280, 1600, 2048, 2560, 3200, 4096; one side keeps the aspect ratio, both fit inside, never enlarged). Valid until `expiresAt`; query the task again for a fresh one.',
       args: {
         format: t.arg({ type: ImageFormatRef }),
         width: t.arg.int(),
