@@ -21,6 +21,9 @@ export type GatewayErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'GRAPHQL_PARSE_FAILED'
   | 'GRAPHQL_VALIDATION_FAILED'
+  /** An operation cost, or its answer's size, was over the gateway's limits. */
+  | 'COST_LIMIT_EXCEEDED'
+  | 'ANSWER_TOO_LARGE'
   | 'INTERNAL_SERVER_ERROR'
   /** The kit could not reach the gateway, or the live stream kept dropping. */
   | 'NETWORK_ERROR'

@@ -8,6 +8,7 @@ import { SAMPLE_ORIGIN } from '../outbound/index.js';
 import { decideCors } from '../shared/cors.js';
 import { createGraphiQLPage, type GraphiQLPage } from './graphiql-page.js';
 import { errorMasking } from './plugins/error-masking.js';
+import { DEFAULT_ANSWER_SIZE_LIMITS, useAnswerSizeLimit } from './plugins/use-answer-size-limit.js';
 import { DEFAULT_COST_LIMITS, useCostLimit } from './plugins/use-cost-limit.js';
 import { useLatencyMetrics } from './plugins/use-latency-metrics.js';
 import { useMaxNesting } from './plugins/use-max-nesting.js';
@@ -28,6 +29,7 @@ export { MAX_OPERATION_LABELS } from './plugins/use-operation-metrics.js';
 export const OPERATION_LIMITS = {
   ...DEFAULT_OPERATION_LIMITS,
   ...DEFAULT_COST_LIMITS,
+  ...DEFAULT_ANSWER_SIZE_LIMITS,
   maxBatch: 10,
   maxNesting: 64,
 } as const;
@@ -137,6 +139,7 @@ export function createGatewayYoga(options: {
       // After armor's max-tokens, so its parser is the one this check wraps.
       useMaxNesting({ maxNesting: OPERATION_LIMITS.maxNesting }),
       useCostLimit(OPERATION_LIMITS),
+      useAnswerSizeLimit(OPERATION_LIMITS),
       useOperationMetrics({ counter: options.metrics.operations }),
       useUnsupportedMediaType(),
       useNotAcceptable(),
