@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { sendBatch } from '../support/batch-ops.js';
 import { transparentPng } from '../support/fixtures.js';
-import { eventually, type GraphQLErrorShape, startStack, type TestStack } from '../support/harness.js';
+import { eventually, type GraphQLErrorShape, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, generate, mustGenerate, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
@@ -22,15 +23,25 @@ interface CreditView {
   creditsResetAt: string;
 }
 
-let stack: TestStack;
+const it = stackTest({
+  // Tasks run long, so the reservations stay reservations while the test looks at them.
+  engine: { durationMs: 60_000 },
+  env: {
+    GATEWAY_API_KEYS: TWO_TENANT_KEYS,
+    // One image costs 3 credits (PICWISH_CREDITS_PER_IMAGE): alpha may create three.
+    TENANT_DAILY_CREDITS: 'alpha:9',
+    SUBJECT_DAILY_CREDITS: '3',
+    SESSION_TOKEN_SECRET: SESSION_SECRET,
+  },
+});
 
-async function credits(token: string): Promise<CreditView> {
+async function credits(stack: TestStack, token: string): Promise<CreditView> {
   const answer = await stack.gql<{ viewer: { limits: CreditView } }>(CREDITS, {}, bearer(token));
   if (!answer.body.data) throw new Error(JSON.stringify(answer.body));
   return answer.body.data.viewer.limits;
 }
 
-async function mint(subject: string): Promise<string> {
+async function mint(stack: TestStack, subject: string): Promise<string> {
   const minted = await stack.gql<{ createSessionToken: { token: string } }>(
     MINT,
     { subject },
@@ -56,25 +67,10 @@ function expectQuotaExceeded(errors: readonly GraphQLErrorShape[]): void {
 }
 
 describe('daily credit caps', () => {
-  beforeAll(async () => {
-    stack = await startStack({
-      // Tasks run long, so the reservations stay reservations while the test looks at them.
-      engine: { durationMs: 60_000 },
-      env: {
-        GATEWAY_API_KEYS: TWO_TENANT_KEYS,
-        // One image costs 3 credits (PICWISH_CREDITS_PER_IMAGE): alpha may create three.
-        TENANT_DAILY_CREDITS: 'alpha:9',
-        SUBJECT_DAILY_CREDITS: '3',
-        SESSION_TOKEN_SECRET: SESSION_SECRET,
-      },
-    });
-  });
-  afterAll(async () => {
-    await stack?.close();
-  });
-
-  it('reserves each task’s estimate, refuses the one that would pass the cap before sending anything, and gives back what a cancelled task did not spend', async () => {
-    expect(await credits(TENANTS.alpha)).toEqual({
+  it('reserves each task’s estimate, refuses the one that would pass the cap before sending anything, and gives back what a cancelled task did not spend', async ({
+    stack,
+  }) => {
+    expect(await credits(stack, TENANTS.alpha)).toEqual({
       creditsPerDay: 9,
       creditsRemainingToday: 9,
       creditsResetAt: nextUtcMidnight(),
@@ -84,7 +80,7 @@ describe('daily credit caps', () => {
       await mustGenerate(stack, TENANTS.alpha),
       await mustGenerate(stack, TENANTS.alpha),
     ];
-    expect(await credits(TENANTS.alpha)).toMatchObject({ creditsRemainingToday: 0 });
+    expect(await credits(stack, TENANTS.alpha)).toMatchObject({ creditsRemainingToday: 0 });
 
     const refused = await generate(stack, TENANTS.alpha);
     expect(refused.status).toBe(200);
@@ -107,17 +103,22 @@ describe('daily credit caps', () => {
       bearer(TENANTS.alpha),
     );
     expect(cancelled.body.data?.cancelBackgroundTask).toEqual({ state: 'CANCELLED', creditsCharged: 0 });
-    expect(await credits(TENANTS.alpha)).toMatchObject({ creditsRemainingToday: 3 });
+    expect(await credits(stack, TENANTS.alpha)).toMatchObject({ creditsRemainingToday: 3 });
     await mustGenerate(stack, TENANTS.alpha);
     expectQuotaExceeded((await generate(stack, TENANTS.alpha)).errors);
     expect(stack.engine.stats().creates).toBeLessThanOrEqual(4);
 
     // Another tenant is not capped by alpha's spending.
-    expect(await credits(TENANTS.beta)).toMatchObject({ creditsPerDay: null, creditsRemainingToday: null });
+    expect(await credits(stack, TENANTS.beta)).toMatchObject({
+      creditsPerDay: null,
+      creditsRemainingToday: null,
+    });
     await mustGenerate(stack, TENANTS.beta);
   });
 
-  it('refuses each batch item past the cap with its own QUOTA_EXCEEDED and when to retry', async () => {
+  it('refuses each batch item past the cap with its own QUOTA_EXCEEDED and when to retry', async ({
+    stack,
+  }) => {
     const png = await transparentPng(400, 300);
     const answer = await sendBatch(stack, [{ file: png }, { file: png }], { tenant: TENANTS.alpha });
     expect(answer.errors).toBeUndefined();
@@ -131,14 +132,16 @@ describe('daily credit caps', () => {
     }
   });
 
-  it('caps each end user on its own, inside its tenant’s cap, and tells the session what is left', async () => {
-    const token = await mint('bob');
-    expect(await credits(token)).toMatchObject({ creditsPerDay: 3, creditsRemainingToday: 3 });
+  it('caps each end user on its own, inside its tenant’s cap, and tells the session what is left', async ({
+    stack,
+  }) => {
+    const token = await mint(stack, 'bob');
+    expect(await credits(stack, token)).toMatchObject({ creditsPerDay: 3, creditsRemainingToday: 3 });
     await mustGenerate(stack, token);
     expectQuotaExceeded((await generate(stack, token)).errors);
-    expect(await credits(token)).toMatchObject({ creditsPerDay: 3, creditsRemainingToday: 0 });
+    expect(await credits(stack, token)).toMatchObject({ creditsPerDay: 3, creditsRemainingToday: 0 });
 
     // Another user of the same tenant has credits of its own.
-    await mustGenerate(stack, await mint('carol'));
+    await mustGenerate(stack, await mint(stack, 'carol'));
   });
 });

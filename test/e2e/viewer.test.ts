@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startStack, type TestStack } from '../support/harness.js';
+import { describe, expect } from 'vitest';
+import { eventually, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, generate, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /** Issue #15: `viewer` tells a tenant its name and where it stands against its limits. */
@@ -23,22 +24,19 @@ async function viewer(stack: TestStack, key: string): Promise<ViewerView> {
   return answer.body.data.viewer;
 }
 
-describe('viewer', () => {
-  let stack: TestStack | null = null;
-  afterEach(async () => {
-    await stack?.close();
-    stack = null;
-  });
+const it = stackTest({
+  engine: { durationMs: 1_000 },
+  env: {
+    GATEWAY_API_KEYS: TWO_TENANT_KEYS,
+    TENANT_RATE_LIMIT_PER_MINUTE: '5',
+    TENANT_MAX_ACTIVE_TASKS: '3',
+  },
+});
 
-  it('shows each tenant its own name, what is left this minute and its unfinished tasks', async () => {
-    stack = await startStack({
-      engine: { durationMs: 1_000 },
-      env: {
-        GATEWAY_API_KEYS: TWO_TENANT_KEYS,
-        TENANT_RATE_LIMIT_PER_MINUTE: '5',
-        TENANT_MAX_ACTIVE_TASKS: '3',
-      },
-    });
+describe('viewer', () => {
+  it('shows each tenant its own name, what is left this minute and its unfinished tasks', async ({
+    stack,
+  }) => {
     expect(await viewer(stack, TENANTS.alpha)).toEqual({
       name: 'alpha',
       limits: { perMinute: 5, remainingThisMinute: 5, resetsAt: null, maxActive: 3, active: 0 },
@@ -50,9 +48,8 @@ describe('viewer', () => {
     expect(busy.limits.resetsAt).not.toBeNull();
     expect((await viewer(stack, TENANTS.beta)).limits).toMatchObject({ remainingThisMinute: 5, active: 0 });
     // Finished tasks stop counting as active; their creations stay in the window.
-    const s = stack;
     const idle = await eventually(async () => {
-      const now = await viewer(s, TENANTS.alpha);
+      const now = await viewer(stack, TENANTS.alpha);
       return now.limits.active === 0 ? now : undefined;
     }, 30_000);
     expect(idle.limits.remainingThisMinute).toBe(3);

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { productPhotoJpeg, transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
@@ -12,15 +13,9 @@ const GENERATE = `mutation($file: Upload!, $prompt: String!) {
   generateBackground(input: { image: { file: $file }, background: { prompt: $prompt } }) { id }
 }`;
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startStack({
-    env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, TENANT_RATE_LIMIT_PER_MINUTE: '3' },
-  });
-});
-afterAll(() => stack?.close());
+const it = stackTest({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, TENANT_RATE_LIMIT_PER_MINUTE: '3' } });
 
-async function send(key: string, bytes: Buffer, prompt = 'a beach') {
+async function send(stack: TestStack, key: string, bytes: Buffer, prompt = 'a beach') {
   const answer = await uploadOperation(
     stack.url,
     GENERATE,
@@ -35,21 +30,25 @@ async function send(key: string, bytes: Buffer, prompt = 'a beach') {
 }
 
 describe('refused inputs and the per-minute limit', () => {
-  it('counts each input refused after its image was read, then refuses before reading any more', async () => {
+  it('counts each input refused after its image was read, then refuses before reading any more', async ({
+    stack,
+  }) => {
     const jpeg = await productPhotoJpeg(400, 300);
     for (let i = 0; i < 3; i += 1) {
-      expect(await send(TENANTS.alpha, jpeg)).toEqual([{ code: 'BAD_USER_INPUT', reasons: ['NOT_PNG'] }]);
+      expect(await send(stack, TENANTS.alpha, jpeg)).toEqual([
+        { code: 'BAD_USER_INPUT', reasons: ['NOT_PNG'] },
+      ]);
     }
     // The window is full: a good image is refused before anything is read or spent.
-    expect(await send(TENANTS.alpha, await transparentPng(400, 300))).toEqual([
+    expect(await send(stack, TENANTS.alpha, await transparentPng(400, 300))).toEqual([
       { code: 'RATE_LIMITED', reasons: [] },
     ]);
     // A wrong parameter is still named, but the image behind it is no longer read to add its own.
-    expect(await send(TENANTS.alpha, jpeg, '')).toEqual([
+    expect(await send(stack, TENANTS.alpha, jpeg, '')).toEqual([
       { code: 'BAD_USER_INPUT', reasons: ['PROMPT_EMPTY'] },
     ]);
     // Another tenant's window is its own.
-    expect(await send(TENANTS.beta, jpeg, '')).toEqual([
+    expect(await send(stack, TENANTS.beta, jpeg, '')).toEqual([
       { code: 'BAD_USER_INPUT', reasons: ['PROMPT_EMPTY', 'NOT_PNG'] },
     ]);
   });

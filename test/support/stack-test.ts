@@ -1,0 +1,28 @@
+import { test } from 'vitest';
+import { startStack, type TestStack } from './harness.js';
+
+/** What `startStack` takes: the engine's options and the gateway's settings. */
+export type StackOptions = Parameters<typeof startStack>[0];
+
+/**
+ * A `test` with a `stack` fixture (vitest's `test.extend`): a gateway and its local engine started
+ * with `options` when a test first asks for `stack`, and closed after it — once per file with
+ * `scope: 'file'` (the tests of the file share it), else once per test. Specs use it instead of
+ * their own `beforeAll`/`afterAll` pairs, so a failing start or a forgotten close cannot leak.
+ */
+export function stackTest(options: StackOptions = {}, scope: 'file' | 'test' = 'file') {
+  return test.extend<{ stack: TestStack }>({
+    stack: [
+      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern.
+      async ({}, use) => {
+        const stack = await startStack(options);
+        try {
+          await use(stack);
+        } finally {
+          await stack.close();
+        }
+      },
+      { scope },
+    ],
+  });
+}
