@@ -7,7 +7,7 @@ export { spoolAndInspectPng } from './inspect.js';
 export { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
 export { type SpooledPhoto, spoolAndInspectPhoto } from './photo.js';
 export { type PngFacts, readPngHeader } from './png-header.js';
-export type { PngSource, StreamedPng } from './png-stream.js';
+export { type SpooledPng, spoolPng } from './png-spool.js';
 export {
   IMAGE_PROBLEM_REASONS,
   type ImageProblem,
@@ -15,5 +15,5 @@ export {
   REMOVE_BACKGROUND_HINT,
 } from './problems.js';
 export { SAMPLE_IMAGES } from './samples.js';
-export { type SpooledPng, spoolPng } from './spool.js';
+export type { ByteSource } from './spool-stream.js';
 export { checkDecodedTransparency } from './transparency.js';

@@ -3,9 +3,9 @@ import { UNGATED, type WorkSlot } from '../shared/fair-gate.js';
 import { err, type Result } from '../shared/result.js';
 import { FIT_INTAKE, fitSpooledImage } from './fit.js';
 import { PICWISH_PNG_LIMITS, type PngLimits } from './limits.js';
-import type { PngSource } from './png-stream.js';
+import { type SpooledPng, spoolPng } from './png-spool.js';
 import type { ImageProblem } from './problems.js';
-import { type SpooledPng, spoolPng } from './spool.js';
+import type { ByteSource } from './spool-stream.js';
 import { checkDecodedTransparency } from './transparency.js';
 
 /** How an input is judged: the limits PicWish sets, and whether an oversized one is fitted (#14). */
@@ -29,7 +29,7 @@ export interface InspectOptions {
  * the file is gone.
  */
 export async function spoolAndInspectPng(
-  source: PngSource,
+  source: ByteSource,
   destPath: string,
   options: InspectOptions = {},
 ): Promise<Result<SpooledPng, ImageProblem>> {

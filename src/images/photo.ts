@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { sniffImageType } from '../outbound/index.js';
 import { UNGATED, type WorkSlot } from '../shared/fair-gate.js';
@@ -12,9 +11,8 @@ import {
   PICWISH_PNG_LIMITS,
   type PngLimits,
 } from './limits.js';
-import { abandonSource, type PngSource, uploadErrorToProblem } from './png-stream.js';
 import { type ImageProblem, problem } from './problems.js';
-import { writeAll } from './spool.js';
+import { type ByteSource, type SpooledStream, type SpoolObserver, spoolStream } from './spool-stream.js';
 
 /** The photo formats PicWish's background removal takes, by what their bytes say. */
 const PHOTO_TYPES: Readonly<Record<string, { format: FitFormat; contentType: SpooledPhoto['contentType'] }>> =
@@ -38,7 +36,7 @@ export interface SpooledPhoto extends SpooledFile {
  * On any problem the file is gone.
  */
 export async function spoolAndInspectPhoto(
-  source: PngSource,
+  source: ByteSource,
   destPath: string,
   options: {
     readonly limits: PngLimits;
@@ -51,7 +49,7 @@ export async function spoolAndInspectPhoto(
   // As for a foreground: when fitting, a file over the configured limit is taken in up to
   // PicWish's own 20 MB and fitted down.
   const intakeBytes = fit ? Math.max(limits.maxBytes, PICWISH_PNG_LIMITS.maxBytes) : limits.maxBytes;
-  const written = await spoolBytes(source, destPath, intakeBytes, limits);
+  const written = await spoolStream(source, destPath, { ...limits, maxBytes: intakeBytes }, firstBytes(16));
   if (!written.ok) return written;
   let checked: Result<SpooledPhoto, ImageProblem>;
   try {
@@ -66,13 +64,13 @@ export async function spoolAndInspectPhoto(
 
 async function inspectPhoto(
   path: string,
-  written: { bytes: number; sha256: string; head: Buffer },
+  written: SpooledStream<Buffer>,
   limits: PngLimits,
   fit: boolean,
 ): Promise<Result<SpooledPhoto, ImageProblem>> {
   if (!fit && written.bytes > limits.maxBytes) return err(fileTooLarge(limits, written.bytes));
   if (written.bytes === 0) return err(problem('EMPTY_FILE', 'The file is empty (0 bytes).'));
-  const type = PHOTO_TYPES[sniffImageType(written.head) ?? ''];
+  const type = PHOTO_TYPES[sniffImageType(written.observed) ?? ''];
   if (!type) {
     return err(
       problem(
@@ -119,42 +117,17 @@ async function inspectPhoto(
   return fitted;
 }
 
-/** Streams `source` into a new file at `destPath`, hashing; over `maxBytes` it stops and removes it. */
-async function spoolBytes(
-  source: PngSource,
-  destPath: string,
-  maxBytes: number,
-  limits: PngLimits,
-): Promise<Result<{ bytes: number; sha256: string; head: Buffer }, ImageProblem>> {
-  const file = await open(destPath, 'wx').catch((error: unknown) => {
-    abandonSource(source);
-    throw error;
-  });
-  const hash = createHash('sha256');
-  let bytes = 0;
+/**
+ * The photo's observer in the spool loop: it keeps the first bytes, which say the photo's type,
+ * and refuses nothing while they arrive, so a photo is judged once it is whole.
+ */
+function firstBytes(count: number): SpoolObserver<Buffer> {
   let head = Buffer.alloc(0);
-  let kept = false;
-  try {
-    try {
-      for await (const chunk of source) {
-        const data = chunk as Buffer;
-        bytes += data.length;
-        if (bytes > maxBytes) {
-          abandonSource(source);
-          return err(fileTooLarge({ ...limits, maxBytes }, undefined));
-        }
-        if (head.length < 16) head = Buffer.concat([head, data.subarray(0, 16 - head.length)]);
-        hash.update(data);
-        await writeAll(file, data);
-      }
-    } catch (error) {
-      return err(uploadErrorToProblem(error, bytes, limits));
-    }
-    if ((source as { truncated?: unknown }).truncated === true) return err(fileTooLarge(limits, undefined));
-    kept = true;
-    return ok({ bytes, sha256: hash.digest('hex'), head });
-  } finally {
-    await file.close();
-    if (!kept) await rm(destPath, { force: true });
-  }
+  return {
+    onChunk(bytes) {
+      if (head.length < count) head = Buffer.concat([head, bytes.subarray(0, count - head.length)]);
+      return undefined;
+    },
+    onEnd: () => ok(head),
+  };
 }
