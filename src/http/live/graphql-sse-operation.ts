@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExecutionResult } from 'graphql';
-import { readUpTo, refuse } from '../refusal.js';
+import { MAX_JSON_BODY_BYTES, readUpTo, refuseLargeBody } from '../request-body.js';
 import type { SharedEvent, Subscriber } from './stream-group.js';
 import { MAX_BUFFERED_BYTES, type StreamSink } from './stream-sink.js';
 
@@ -9,8 +9,6 @@ import { MAX_BUFFERED_BYTES, type StreamSink } from './stream-sink.js';
  * and the request parameters as graphql-sse 2.6 reads them.
  */
 
-/** The largest operation body read (the gateway's JSON body limit). */
-const MAX_OPERATION_BYTES = 1024 * 1024;
 const SUFFIX = Buffer.from('}\n\n');
 /** Each shared event's result, encoded once for every operation that frames it. */
 const encoded = new WeakMap<SharedEvent, Buffer>();
@@ -163,11 +161,9 @@ export async function readOperationParams(
       res.writeHead(415).end();
       return null;
     }
-    const chunks = await readUpTo(req, MAX_OPERATION_BYTES);
+    const chunks = await readUpTo(req, MAX_JSON_BODY_BYTES);
     if (chunks === null) {
-      refuse(req, res, 413, `The request body is over ${MAX_OPERATION_BYTES} bytes.`, {
-        code: 'PAYLOAD_TOO_LARGE',
-      });
+      refuseLargeBody(req, res);
       return null;
     }
     try {
