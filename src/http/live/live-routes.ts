@@ -104,8 +104,8 @@ export class LiveRoutes {
     if (req.method === 'GET') {
       // Only a document that may be a subscription is looked at; Yoga answers the rest.
       const text = `${search?.get('query') ?? ''}${search?.get('extensions') ?? ''}`;
-      const params = search && (streaming || mayBeSubscription(text)) ? paramsFromSearch(search) : null;
-      return params !== null && this.#subscription(req, res, params);
+      const read = search && (streaming || mayBeSubscription(text)) ? paramsFromSearch(search) : null;
+      return read?.ok === true && this.#subscription(req, res, read.value);
     }
     if (req.method !== 'POST' || !/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
       return false;
@@ -123,11 +123,14 @@ export class LiveRoutes {
     const text = body.toString('utf8');
     let answered = false;
     if (streaming || mayBeSubscription(text)) {
-      const params = paramsFromJson(text);
-      answered = params !== null && (await this.#subscription(req, res, params));
+      const read = paramsFromJson(text);
+      answered = read.ok && (await this.#subscription(req, res, read.value));
     } else if (this.#cache) {
       // A cache hit is found by the bytes alone; the body is parsed only on a miss.
-      answered = await this.#cache.answer(req, res, text, () => paramsFromJson(text));
+      answered = await this.#cache.answer(req, res, text, () => {
+        const read = paramsFromJson(text);
+        return read.ok ? read.value : null;
+      });
     }
     if (!answered) (req as { body?: unknown }).body = bufferedBody([body]);
     return answered;
