@@ -9,7 +9,7 @@ import { UploadSpool } from '../core/upload-spool.js';
 import type { LocalEngine } from '../local-engine/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { startTracing } from '../observability/tracing.js';
-import { withoutCredentials } from '../shared/secrets.js';
+import { withoutCredentials } from '../shared/secret-scrubbing.js';
 import { chooseBlobStore } from './blob-store-choice.js';
 import { listen } from './listen.js';
 import { buildParts, type OutboundSeams } from './parts.js';

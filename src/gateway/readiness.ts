@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { TaskStore } from '../core/store.js';
 import type { Readiness } from '../http/server.js';
-import { withoutCredentials } from '../shared/secrets.js';
+import { withoutCredentials } from '../shared/secret-scrubbing.js';
 import type { BlobStoreChoice } from './blob-store-choice.js';
 import type { PostgresCluster } from './shared-part-types.js';
 import type { UpstreamChoice } from './upstream-choice.js';

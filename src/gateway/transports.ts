@@ -8,6 +8,7 @@ import { LiveRoutes } from '../http/live/live-routes.js';
 import { createOperatorCheck } from '../http/operator-access.js';
 import { isLoopbackHostname } from '../http/origin-guard.js';
 import { createRequestHandler, type Readiness } from '../http/server.js';
+import { MAX_REQUEST_BODY_BYTES } from '../http/upload.js';
 import type { GatewayParts } from './parts.js';
 import type { UpstreamChoice } from './upstream-choice.js';
 
@@ -57,6 +58,7 @@ export function buildTransports(options: {
     plugins: live.plugins(),
     trustedDocuments: trustedDocuments ? { documents: trustedDocuments, only: trustedOnly } : undefined,
     corsOrigins: config.http.corsOrigins,
+    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
   });
   const streams = new EventStreams();
   const routes = createRequestHandler({

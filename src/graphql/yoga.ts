@@ -1,8 +1,6 @@
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { MAX_BATCH_ITEMS } from '../core/batches.js';
 import { ANONYMOUS } from '../core/caller.js';
-import { PICWISH_PNG_LIMITS } from '../images/limits.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { SAMPLE_ORIGIN } from '../outbound/index.js';
 import { decideCors } from '../shared/cors.js';
@@ -33,15 +31,6 @@ export const OPERATION_LIMITS = {
   maxBatch: 10,
   maxNesting: 64,
 } as const;
-
-/**
- * The largest body Yoga lets through by its `Content-Length`: a `generateBackgrounds` multipart
- * request with a 20 MB file for each of its 50 inputs, plus `operations` and `map` (1 MB each).
- * Yoga's default (25 MB) would refuse a batch of uploads that upload.ts accepts part by part; the
- * node handler bounds every body before Yoga sees it (JSON at 1 MB, multipart per part), so this
- * only keeps Yoga's own check in step with those bounds.
- */
-export const MAX_REQUEST_BODY_BYTES = MAX_BATCH_ITEMS * (PICWISH_PNG_LIMITS.maxBytes + 64 * 1024) + 2_000_000;
 
 /**
  * GraphiQL's first tabs. The first runs as it is on a fresh gateway with no network: its image is
@@ -105,6 +94,12 @@ export function createGatewayYoga(options: {
    * @default null (any origin, without credentials)
    */
   corsOrigins?: readonly string[] | null;
+  /**
+   * The largest body Yoga lets through by its `Content-Length`: the http layer bounds every body
+   * before Yoga sees it, and passes its largest bound here (src/http/upload.ts's
+   * MAX_REQUEST_BODY_BYTES) so that Yoga's own check stays in step.
+   */
+  maxRequestBodySize: number;
 }): YogaServerInstance<ServerContext, GatewayContext> {
   const { services } = options;
   const { graphiql } = options;
@@ -112,7 +107,7 @@ export function createGatewayYoga(options: {
     schema,
     graphqlEndpoint: '/graphql',
     multipart: false,
-    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    maxRequestBodySize: options.maxRequestBodySize,
     landingPage: false,
     cors: (request) => {
       const decision = decideCors(request.headers.get('origin') ?? undefined, options.corsOrigins ?? null);

@@ -46,34 +46,3 @@ export function discardRest(req: IncomingMessage, limit = DISCARD_LIMIT_BYTES): 
   req.on('data', count);
   req.resume();
 }
-
-/**
- * The body's chunks, or null as soon as it grows past `limit` bytes (or the client goes away
- * before the end). Over the limit the request
- * is left paused, not destroyed, so the caller can still answer on its connection (destroying it
- * would also take the socket away) and discard the rest.
- */
-export function readUpTo(req: IncomingMessage, limit: number): Promise<Buffer[] | null> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const done = (value: Buffer[] | null) => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
-      resolve(value);
-    };
-    const onData = (chunk: Buffer) => {
-      total += chunk.length;
-      if (total <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      req.pause();
-      done(null);
-    };
-    const onEnd = () => done(chunks);
-    // A client that went away mid-body has no one to answer: null, and the refusal goes nowhere.
-    const onClose = () => done(null);
-    const onError = () => done(null);
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
-  });
-}

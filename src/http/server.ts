@@ -18,12 +18,10 @@ import { sendGraphQLError } from './graphql-errors.js';
 import { createImmutableAssets, type ImmutableAsset } from './immutable-assets.js';
 import type { LiveRoutes } from './live/live-routes.js';
 import { createLocalModeGuard } from './origin-guard.js';
-import { readUpTo, refuse } from './refusal.js';
+import { refuse } from './refusal.js';
+import { MAX_JSON_BODY_BYTES, readUpTo, refuseLargeBody } from './request-body.js';
 import { StreamCaps } from './stream-caps.js';
 import { isMultipart, preparseUpload } from './upload.js';
-
-/** JSON bodies above this are refused before parsing; uploads have their own limit. */
-export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 /** What the routes need. */
 export interface HttpDeps {
@@ -245,10 +243,4 @@ async function handleGraphQL(
     (request as { body?: unknown }).body = bufferedBody(chunks);
   }
   await runYoga(deps, request, res);
-}
-
-function refuseLargeBody(req: IncomingMessage, res: ServerResponse): void {
-  refuse(req, res, 413, `The request body is over ${MAX_JSON_BODY_BYTES} bytes.`, {
-    code: 'PAYLOAD_TOO_LARGE',
-  });
 }

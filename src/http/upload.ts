@@ -6,6 +6,17 @@ import { toGraphQLError } from '../graphql/schema/errors.js';
 import { PICWISH_PNG_LIMITS } from '../images/limits.js';
 import { sendGraphQLError } from './graphql-errors.js';
 import { discardRest, refuse } from './refusal.js';
+import { MAX_JSON_BODY_BYTES } from './request-body.js';
+
+/**
+ * The largest body Yoga lets through by its `Content-Length`: a `generateBackgrounds` multipart
+ * request with a 20 MB file for each of its 50 inputs, plus `operations` and `map` (a JSON body's
+ * limit each). Yoga's default (25 MB) would refuse a batch of uploads accepted here part by part;
+ * the node handler bounds every body before Yoga sees it (JSON bodies whole, multipart per part),
+ * so this only keeps Yoga's own check in step with those bounds.
+ */
+export const MAX_REQUEST_BODY_BYTES =
+  MAX_BATCH_ITEMS * (PICWISH_PNG_LIMITS.maxBytes + 64 * 1024) + 2 * MAX_JSON_BODY_BYTES;
 
 /** Headers that prove a request was not sent by a plain HTML form (the CSRF guard for uploads). */
 export const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-graphql-yoga-csrf'] as const;
@@ -53,7 +64,7 @@ export async function preparseUpload(req: IncomingMessage, res: ServerResponse):
       maxFileSize: PICWISH_PNG_LIMITS.maxBytes + 1,
       // generateBackgrounds takes a file per input; each is still read as a stream, in turn.
       maxFiles: MAX_BATCH_ITEMS,
-      maxFieldSize: 1_000_000,
+      maxFieldSize: MAX_JSON_BODY_BYTES,
     });
     if (!isOperations(operations)) {
       // Yoga would answer `[]`, `{}` or `[1]` with an empty 415, not a GraphQL-shaped error.

@@ -12,8 +12,8 @@ export {
   PRIVATE_CATEGORIES,
 } from './address.js';
 export { type OutboundBody, readAll } from './body.js';
-export { GuardedFetcher, type GuardedFetcherOptions, type OpenOptions } from './fetcher.js';
 export { type ResolvedAddress, type Resolver, systemResolver } from './gate.js';
+export { GuardedFetcher, type GuardedFetcherOptions, type OpenOptions } from './guarded-fetcher.js';
 export { OUTBOUND_REASONS, type OutboundProblem, type OutboundReason } from './problems.js';
 export { SAMPLE_ORIGIN, withSampleImages } from './samples.js';
 export { type SniffedImageType, sniffImageType } from './sniff.js';

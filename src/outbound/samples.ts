@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Result } from '../shared/result.js';
 import { guardBody, type OutboundBody } from './body.js';
-import type { GuardedFetcher, OpenOptions } from './fetcher.js';
+import type { GuardedFetcher, OpenOptions } from './guarded-fetcher.js';
 import type { OutboundProblem } from './problems.js';
 
 /**

@@ -4,7 +4,7 @@ import { openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
 import { Agent, type Dispatcher, FormData, request } from 'undici';
 import { err, ok, type Result } from '../shared/result.js';
-import { createScrubber } from '../shared/secrets.js';
+import { createScrubber } from '../shared/secret-scrubbing.js';
 import {
   type CreateTaskRequest,
   envelopeMessage,

@@ -10,7 +10,7 @@
 import type { PendingImage } from '../results/stored-image.js';
 
 /**
- * What the client does to upstream text before it is cut to size (scrubbing secrets, shared/secrets.ts):
+ * What the client does to upstream text before it is cut to size (scrubbing secrets, shared/secret-scrubbing.ts):
  * a cut first could leave part of a secret that no scrubber would recognise.
  */
 export type Clean = (text: string) => string;

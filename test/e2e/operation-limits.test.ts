@@ -1,7 +1,7 @@
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_OPERATION_LABELS, OPERATION_LIMITS } from '../../src/graphql/yoga.js';
-import { MAX_JSON_BODY_BYTES } from '../../src/http/server.js';
+import { MAX_JSON_BODY_BYTES } from '../../src/http/request-body.js';
 import { type GraphQLErrorShape, startStack, type TestStack } from '../support/harness.js';
 
 /** Nests `ofType` under an introspection `__type` so the depth is exactly `depth`. */

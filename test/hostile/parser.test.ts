@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_JSON_BODY_BYTES } from '../../src/http/server.js';
+import { MAX_JSON_BODY_BYTES } from '../../src/http/request-body.js';
 import { startStack, type TestStack } from '../support/harness.js';
 
 /** Every log line the gateway writes, to check that hostile input logs no stack trace. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { withoutCredentials } from '../../shared/secrets.js';
+import { withoutCredentials } from '../../shared/secret-scrubbing.js';
 
 /**
  * The vocabulary the settings are declared in (./index.ts says how to add one). A setting is its

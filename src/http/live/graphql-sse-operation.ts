@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExecutionResult } from 'graphql';
-import { readUpTo, refuse } from '../refusal.js';
+import type { Result } from '../../shared/result.js';
+import { type GraphQLParams, paramsFromJson, paramsFromSearch } from '../graphql-params.js';
+import { MAX_JSON_BODY_BYTES, readUpTo, refuseLargeBody } from '../request-body.js';
 import type { SharedEvent, Subscriber } from './stream-group.js';
 import { MAX_BUFFERED_BYTES, type StreamSink } from './stream-sink.js';
 
@@ -9,8 +11,6 @@ import { MAX_BUFFERED_BYTES, type StreamSink } from './stream-sink.js';
  * and the request parameters as graphql-sse 2.6 reads them.
  */
 
-/** The largest operation body read (the gateway's JSON body limit). */
-const MAX_OPERATION_BYTES = 1024 * 1024;
 const SUFFIX = Buffer.from('}\n\n');
 /** Each shared event's result, encoded once for every operation that frames it. */
 const encoded = new WeakMap<SharedEvent, Buffer>();
@@ -22,14 +22,6 @@ function jsonBytes(event: SharedEvent): Buffer {
     encoded.set(event, bytes);
   }
   return bytes;
-}
-
-/** The parameters of one operation, as graphql-sse reads them. */
-export interface OperationParams {
-  readonly query: string;
-  readonly variables: Record<string, unknown> | null;
-  readonly operationName: string | null;
-  readonly extensions: Record<string, unknown> | null;
 }
 
 /** A token's reservation: its stream once connected, and the operations running on it. */
@@ -138,56 +130,24 @@ export class Operation implements Subscriber {
   }
 }
 
-/** graphql-sse's request parameters; a message for its 400, or null when already refused. */
+/**
+ * graphql-sse's request parameters (graphql-params.ts, by graphql-sse's rules); the error is the
+ * message for its 400. Null when already refused (415, 413).
+ */
 export async function readOperationParams(
   req: IncomingMessage,
   res: ServerResponse,
   search: URLSearchParams | null,
-): Promise<OperationParams | string | null> {
-  let raw: unknown;
-  if (req.method === 'GET') {
-    try {
-      const variables = search?.get('variables');
-      const extensions = search?.get('extensions');
-      raw = {
-        query: search?.get('query') ?? undefined,
-        operationName: search?.get('operationName') ?? undefined,
-        variables: variables ? JSON.parse(variables) : undefined,
-        extensions: extensions ? JSON.parse(extensions) : undefined,
-      };
-    } catch {
-      return 'Unparsable URL';
-    }
-  } else {
-    if (!(req.headers['content-type'] ?? '').includes('application/json')) {
-      res.writeHead(415).end();
-      return null;
-    }
-    const chunks = await readUpTo(req, MAX_OPERATION_BYTES);
-    if (chunks === null) {
-      refuse(req, res, 413, `The request body is over ${MAX_OPERATION_BYTES} bytes.`, {
-        code: 'PAYLOAD_TOO_LARGE',
-      });
-      return null;
-    }
-    try {
-      raw = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch (error) {
-      return (error as Error).message;
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'JSON body must be an object';
+): Promise<Result<GraphQLParams, string> | null> {
+  if (req.method === 'GET') return paramsFromSearch(search ?? new URLSearchParams(), 'graphql-sse');
+  if (!(req.headers['content-type'] ?? '').includes('application/json')) {
+    res.writeHead(415).end();
+    return null;
   }
-  const { query, variables, operationName, extensions } = raw as Record<string, unknown>;
-  if (query === undefined || query === null) return 'Missing query';
-  if (typeof query !== 'string') return 'Invalid query';
-  if (variables != null && (typeof variables !== 'object' || Array.isArray(variables)))
-    return 'Invalid variables';
-  if (extensions != null && (typeof extensions !== 'object' || Array.isArray(extensions)))
-    return 'Invalid extensions';
-  return {
-    query,
-    variables: (variables as Record<string, unknown> | null | undefined) ?? null,
-    operationName: typeof operationName === 'string' ? operationName : null,
-    extensions: (extensions as Record<string, unknown> | null | undefined) ?? null,
-  };
+  const chunks = await readUpTo(req, MAX_JSON_BODY_BYTES);
+  if (chunks === null) {
+    refuseLargeBody(req, res);
+    return null;
+  }
+  return paramsFromJson(Buffer.concat(chunks).toString('utf8'), 'graphql-sse');
 }

@@ -68,11 +68,8 @@ export class GraphqlSse {
     if (accept === 'text/event-stream' && token === null) {
       const params = await readOperationParams(req, res, search);
       if (params === null) return;
-      if (typeof params === 'string') return answer(400, JSON.stringify({ errors: [{ message: params }] }));
-      const refused = await this.routes.serve(req, res, GRAPHQL_SSE_DISTINCT, {
-        ...params,
-        documentHash: null,
-      });
+      if (!params.ok) return answer(400, JSON.stringify({ errors: [{ message: params.error }] }));
+      const refused = await this.routes.serve(req, res, GRAPHQL_SSE_DISTINCT, params.value);
       if (refused) answer(refused.status, refused.body, refused.headers);
       return;
     }
@@ -106,16 +103,17 @@ export class GraphqlSse {
       return answer(405, undefined, { allow: 'GET, POST, PUT, DELETE' });
     if (!reservation) return notFound();
     if (accept !== '*/*' && accept !== 'application/*' && accept !== 'application/json') return answer(406);
-    const params = await readOperationParams(req, res, search);
-    if (params === null) return;
-    if (typeof params === 'string') return answer(400, JSON.stringify({ errors: [{ message: params }] }));
+    const read = await readOperationParams(req, res, search);
+    if (read === null) return;
+    if (!read.ok) return answer(400, JSON.stringify({ errors: [{ message: read.error }] }));
+    const params = read.value;
     const id = String(params.extensions?.operationId ?? '');
     if (!id) return answer(400, JSON.stringify({ errors: [{ message: 'Operation ID is missing' }] }));
     if (reservation.ops.has(id))
       return answer(409, JSON.stringify({ errors: [{ message: 'Operation with ID already exists' }] }));
     const op = new Operation(id, reservation);
     reservation.ops.set(id, op);
-    const started = await this.routes.subscribe(req, res, { ...params, documentHash: null }, op, () =>
+    const started = await this.routes.subscribe(req, res, params, op, () =>
       // graphql-sse ends the whole stream when an operation's source throws.
       reservation.dispose(),
     );

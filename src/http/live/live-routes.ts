@@ -6,7 +6,7 @@ import type { ServerContext } from '../../graphql/server-context.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { bufferedBody } from '../buffered-body.js';
 import { type GraphQLParams, paramsFromJson, paramsFromSearch } from '../graphql-params.js';
-import { readUpTo, refuse } from '../refusal.js';
+import { MAX_JSON_BODY_BYTES, readUpTo, refuseLargeBody } from '../request-body.js';
 import { ANONYMOUS } from './caller.js';
 import { GraphqlSse } from './graphql-sse.js';
 import { ResponseCache } from './response-cache.js';
@@ -16,8 +16,6 @@ import { YogaOperations } from './yoga-operations.js';
 
 /** Bodies read to look at when no stream is asked for; anything larger goes to Yoga unread. */
 const MAX_PEEK_BYTES = 16 * 1024;
-/** The largest body of a request that asks for a stream (the gateway's JSON body limit). */
-const MAX_STREAM_BODY_BYTES = 1024 * 1024;
 const STREAM_ACCEPT = /text\/event-stream|multipart\/mixed/i;
 
 /** What the live routes need from the composition root. */
@@ -106,30 +104,33 @@ export class LiveRoutes {
     if (req.method === 'GET') {
       // Only a document that may be a subscription is looked at; Yoga answers the rest.
       const text = `${search?.get('query') ?? ''}${search?.get('extensions') ?? ''}`;
-      const params = search && (streaming || mayBeSubscription(text)) ? paramsFromSearch(search) : null;
-      return params !== null && this.#subscription(req, res, params);
+      const read = search && (streaming || mayBeSubscription(text)) ? paramsFromSearch(search) : null;
+      return read?.ok === true && this.#subscription(req, res, read.value);
     }
     if (req.method !== 'POST' || !/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
       return false;
-    const limit = streaming ? MAX_STREAM_BODY_BYTES : MAX_PEEK_BYTES;
+    const limit = streaming ? MAX_JSON_BODY_BYTES : MAX_PEEK_BYTES;
     // A chunked body announces no size: a request for a stream is read up to the limit anyway.
     const declared = req.headers['content-length'];
     const length = declared === undefined && streaming ? 0 : Number(declared ?? Number.NaN);
     if (!(length >= 0 && length <= limit)) return false;
     const chunks = await readUpTo(req, limit);
     if (chunks === null) {
-      refuse(req, res, 413, `The request body is over ${limit} bytes.`, { code: 'PAYLOAD_TOO_LARGE' });
+      refuseLargeBody(req, res, limit);
       return true;
     }
     const body = Buffer.concat(chunks);
     const text = body.toString('utf8');
     let answered = false;
     if (streaming || mayBeSubscription(text)) {
-      const params = paramsFromJson(text);
-      answered = params !== null && (await this.#subscription(req, res, params));
+      const read = paramsFromJson(text);
+      answered = read.ok && (await this.#subscription(req, res, read.value));
     } else if (this.#cache) {
       // A cache hit is found by the bytes alone; the body is parsed only on a miss.
-      answered = await this.#cache.answer(req, res, text, () => paramsFromJson(text));
+      answered = await this.#cache.answer(req, res, text, () => {
+        const read = paramsFromJson(text);
+        return read.ok ? read.value : null;
+      });
     }
     if (!answered) (req as { body?: unknown }).body = bufferedBody([body]);
     return answered;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createScrubber, REDACTED } from '../../../src/shared/secrets.js';
+import { createScrubber, REDACTED } from '../../../src/shared/secret-scrubbing.js';
 
 const KEY = 'pw-Secret_Key.0123456789+/=';
 const scrub = createScrubber([KEY]);

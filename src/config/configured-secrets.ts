@@ -1,4 +1,4 @@
-import { passwordOf } from '../shared/secrets.js';
+import { passwordOf } from '../shared/secret-scrubbing.js';
 import type { Config } from './config.js';
 
 /**
