@@ -32,6 +32,7 @@ import { CreateJournal } from '../scheduler/create-journal.js';
 import { KeyPool, keyOfTask } from '../scheduler/key-pool.js';
 import { TaskScheduler } from '../scheduler/scheduler.js';
 import { FairGate } from '../shared/fair-gate.js';
+import { Signal } from '../shared/signal.js';
 import { PicWishClient } from '../upstream/client.js';
 import { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import type { SharedParts } from './shared-part-types.js';
@@ -109,8 +110,10 @@ export function buildParts(options: {
   const metrics = new GatewayMetrics(auth.tenants);
   const events = new TaskEvents(shared.eventTarget, shared.watchPresence);
   metrics.countSubscriptionsWith(() => events.totalWatchers());
-  let webhooks: WebhookDispatcher | null = null;
-  const ledger = new TaskLedger(shared.store, events, () => webhooks?.wake());
+  // The dispatcher renders bodies with the services, which hold the ledger: it hears of queued rows
+  // through a signal made before both.
+  const webhookRowsQueued = new Signal();
+  const ledger = new TaskLedger(shared.store, events, () => webhookRowsQueued.notify());
   const fetcher = new ResultFetcher(blobs, {
     timeoutMs: config.picwish.timeoutMs,
     maxBytes: MAX_RESULT_BYTES,
@@ -232,8 +235,8 @@ export function buildParts(options: {
     timeoutMs: config.webhooks.timeoutMs,
     retryBaseMs: config.webhooks.retryBaseMs,
     perTenant: config.webhooks.inFlightPerTenant,
+    queued: webhookRowsQueued,
   });
-  webhooks = dispatcher;
   return {
     metrics,
     blobs,

@@ -85,12 +85,16 @@ export class FairQueue {
   #positions: Map<string, number> | null = null;
   #changes = 0;
 
-  readonly #onChange: () => void;
+  readonly #listeners = new Set<() => void>();
 
-  /** `onChange` hears of every change of the order (an item added, removed or sent). */
-  constructor(weightOf: TenantWeights = () => 1, onChange: () => void = () => undefined) {
+  constructor(weightOf: TenantWeights = () => 1) {
     this.#weightOf = weightOf;
-    this.#onChange = onChange;
+  }
+
+  /** `listener` hears of every change of the order (an item added, removed or sent) until the answer is called. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   get size(): number {
@@ -170,7 +174,7 @@ export class FairQueue {
     this.#order = null;
     this.#positions = null;
     if (++this.#changes % 256 === 0) this.#forgetIdle();
-    this.#onChange();
+    for (const listener of this.#listeners) listener();
   }
 
   /**

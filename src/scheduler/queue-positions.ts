@@ -34,6 +34,7 @@ export class QueuePositions {
   /** The last order published from here was not empty (an emptied one is published once). */
   #publishedSome = false;
   #stopMoves: (() => void) | null = null;
+  #stopOrder: (() => void) | null = null;
   /** A refresh runs, and another was asked for meanwhile. */
   #refreshing = false;
   #refreshAgain = false;
@@ -55,11 +56,14 @@ export class QueuePositions {
   /** Starts re-announcing positions after every move, here or on another process. */
   start(): void {
     this.#stopMoves = this.#events.onQueueMove(() => void this.#refreshWatchedWaiting());
+    this.#stopOrder = this.#source?.fair.onChange(() => this.#orderChanged()) ?? null;
   }
 
   stop(): void {
     this.#stopMoves?.();
     this.#stopMoves = null;
+    this.#stopOrder?.();
+    this.#stopOrder = null;
     if (this.#publishTimer) clearTimeout(this.#publishTimer);
     this.#publishTimer = null;
   }
@@ -69,7 +73,7 @@ export class QueuePositions {
    * changes, the order is published for the other instances and positions are re-announced — a
    * newcomer of a quiet flow may have gone ahead of many.
    */
-  orderChanged(): void {
+  #orderChanged(): void {
     if (this.#publishTimer || !this.#stopMoves) return;
     this.#publishTimer = setTimeout(() => {
       this.#publishTimer = null;

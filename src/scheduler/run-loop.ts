@@ -4,9 +4,24 @@ import { type FairItem, FairQueue } from './fair-queue.js';
 import { isChargedStep, needsBudget, type ScheduledStep } from './next-step.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import { type Candidate, nextWakeAt, SlotArbiter } from './slot-arbitration.js';
+import type { StepOutcome } from './step-outcome.js';
 
 /** Which flow and lane a task's charged steps wait in (fair-queue.ts). */
 export type TaskFlow = Omit<FairItem, 'id'>;
+
+/** How busy a key is: its tasks not yet sent, and all its unfinished ones (those included). */
+export interface KeyLoad {
+  readonly waiting: number;
+  readonly unfinished: number;
+}
+
+/** Who takes the steps (task-steps.ts). */
+export interface StepTaker {
+  /** Takes the task's next step on `slot` (released by the step once its call settled); answers what came of it. */
+  take(taskId: string, slot?: BudgetSlot): Promise<StepOutcome>;
+  /** Forgets what it kept of the task (it is no longer driven here). */
+  forget(taskId: string): void;
+}
 
 /** What the loop needs from the rest of the scheduler. */
 export interface RunLoopDeps {
@@ -17,16 +32,18 @@ export interface RunLoopDeps {
   readonly maxInFlight: number;
   /** The fair share of charged slots among flows (fair-queue.ts); default: a queue of its own. */
   readonly fair?: FairQueue;
+  /**
+   * The scheduled steps, one per task; default: a table of its own. The scheduler shares it with
+   * the poll timing (poll-timing.ts), which brings planned polls forward in it.
+   */
+  readonly scheduled?: Map<string, ScheduledStep>;
+  readonly steps: StepTaker;
   /** True while this process may drive the task (see task-adoption.ts). */
   holds(taskId: string): boolean;
-  /** Takes the task's next step; answers the one after it, or null when the task needs nothing more. */
-  take(taskId: string): Promise<ScheduledStep | null>;
-  /** The task needs nothing more: forget it everywhere. */
-  finished(taskId: string): void;
-  /** No longer ours (the leader lost its lock): forget it here only. */
+  /** The task needed nothing more and the loop has forgotten it: the rest of the scheduler lets go of it too. */
+  ended(taskId: string): void;
+  /** No longer ours (the leader lost its lock) and forgotten by the loop: forget it here only. */
   lost(taskId: string): void;
-  /** A step settled: the counts of driven tasks may have changed. */
-  settled(): void;
 }
 
 /**
@@ -34,15 +51,15 @@ export interface RunLoopDeps {
  * one poller per task however many clients subscribe), takes them earliest-due first within the
  * in-flight cap, and gets a budget slot before any step that calls PicWish. Who gets a slot is
  * the `SlotArbiter`'s decision, made again once the slot is granted, so the most urgent step at
- * that moment gets it. The loop sleeps until the next step is due, or until `poke`d.
+ * that moment gets it. The step is handed that slot and answers its outcome (step-outcome.ts):
+ * the loop schedules the step it asks for next, or lets go of the task. The loop sleeps until
+ * the next step is due, or until `poke`d.
  */
 export class RunLoop {
   readonly #deps: RunLoopDeps;
-  readonly #scheduled = new Map<string, ScheduledStep>();
+  readonly #scheduled: Map<string, ScheduledStep>;
   /** Steps running now, by task, as they were scheduled. */
   readonly #inFlight = new Map<string, ScheduledStep>();
-  /** Budget slots held by steps in flight, released as soon as their upstream call settles. */
-  readonly #slots = new Map<string, BudgetSlot>();
   readonly #steps = new Set<Promise<void>>();
   /** The flow of each task scheduled with one: its charged steps wait in `#fair`. */
   readonly #flows = new Map<string, TaskFlow>();
@@ -57,6 +74,7 @@ export class RunLoop {
 
   constructor(deps: RunLoopDeps) {
     this.#deps = deps;
+    this.#scheduled = deps.scheduled ?? new Map();
     this.#fair = deps.fair ?? new FairQueue();
     this.#arbiter = new SlotArbiter(this.#fair);
   }
@@ -86,15 +104,21 @@ export class RunLoop {
   schedule(taskId: string, step: ScheduledStep, flow?: TaskFlow): void {
     if (flow) this.#flows.set(taskId, flow);
     this.#setScheduled(taskId, step);
+    this.#countDriven();
     this.#poke();
   }
 
-  /** Drops the task's scheduled step and its flow; a step in flight runs to its end. */
+  /**
+   * Drops the task's scheduled step, its flow and what the steps kept of it; a step in flight
+   * runs to its end.
+   */
   unschedule(taskId: string): void {
     this.#scheduled.delete(taskId);
     this.#flows.delete(taskId);
     this.#waitingSince.delete(taskId);
     this.#fair.remove(taskId);
+    this.#deps.steps.forget(taskId);
+    this.#countDriven();
   }
 
   /** True while the task has a step scheduled or in flight here. */
@@ -107,14 +131,15 @@ export class RunLoop {
     return this.#scheduled.get(taskId) ?? this.#inFlight.get(taskId);
   }
 
-  /** Every task driven here. */
-  drivenIds(): string[] {
-    return [...new Set([...this.#scheduled.keys(), ...this.#inFlight.keys()])];
-  }
-
-  /** Scheduled steps, for re-aiming their `dueAt`. */
-  scheduledSteps(): IterableIterator<ScheduledStep> {
-    return this.#scheduled.values();
+  /** The tasks driven here: how many wait for a charged call (a create, or a cutout first), of how many. */
+  load(): KeyLoad {
+    const ids = new Set([...this.#scheduled.keys(), ...this.#inFlight.keys()]);
+    let waiting = 0;
+    for (const id of ids) {
+      const kind = this.stepOf(id)?.kind;
+      if (kind !== undefined && isChargedStep(kind)) waiting += 1;
+    }
+    return { waiting, unfinished: ids.size };
   }
 
   /**
@@ -125,12 +150,6 @@ export class RunLoop {
     const step = this.#scheduled.get(taskId);
     if (!step || !isChargedStep(step.kind) || !this.#running || this.#inFlight.has(taskId)) return;
     this.#dispatch({ id: taskId, step });
-  }
-
-  /** The step's upstream call has settled (`used`), or it made none: its budget slot is free again. */
-  releaseSlot(taskId: string, used = true): void {
-    this.#slots.get(taskId)?.release(used);
-    this.#slots.delete(taskId);
   }
 
   async #run(): Promise<void> {
@@ -181,7 +200,7 @@ export class RunLoop {
     if (!this.#deps.holds(id)) {
       // No longer ours (the leader lost its lock): not ours to drive.
       slot?.release(false);
-      this.#scheduled.delete(id);
+      this.unschedule(id);
       this.#deps.lost(id);
       return;
     }
@@ -189,14 +208,10 @@ export class RunLoop {
     this.#fair.remove(id);
     this.#waitingSince.delete(id);
     this.#inFlight.set(id, step);
-    if (slot) this.#slots.set(id, slot);
     if (step.plannedPoll) this.#deps.metrics.pollStarted(step.dueAt);
-    const running = this.#deps
-      .take(id)
-      .then((next) => {
-        if (next && this.#running) this.#setScheduled(id, next);
-        else if (!next) this.#deps.finished(id);
-      })
+    const running = this.#deps.steps
+      .take(id, slot)
+      .then((outcome) => this.#actOn(id, outcome))
       .catch((error: unknown) => {
         this.#deps.logger.error({ err: error, taskId: id }, 'task step failed unexpectedly; retrying');
         if (this.#running) {
@@ -209,13 +224,28 @@ export class RunLoop {
         }
       })
       .finally(() => {
-        this.releaseSlot(id, false);
+        // Unused after all (the step made no call, or failed before it): it costs the window nothing.
+        slot?.release(false);
         this.#inFlight.delete(id);
         this.#steps.delete(running);
-        this.#deps.settled();
+        this.#countDriven();
         this.#poke();
       });
     this.#steps.add(running);
+  }
+
+  #actOn(id: string, outcome: StepOutcome): void {
+    if (outcome.kind === 'ended') {
+      this.unschedule(id);
+      this.#deps.ended(id);
+    } else if (this.#running) {
+      this.#setScheduled(id, outcome.step);
+    }
+  }
+
+  #countDriven(): void {
+    const { waiting, unfinished } = this.load();
+    this.#deps.metrics.tasksDriven(waiting, unfinished);
   }
 
   /** A charged step of a task with a flow waits in the fair queue; any other step leaves it. */

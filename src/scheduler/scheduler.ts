@@ -12,10 +12,10 @@ import type { UpstreamBudget } from './budget.js';
 import type { CreateJournal } from './create-journal.js';
 import { DeadlineTimers } from './deadline-timers.js';
 import { FairQueue, type TenantWeights } from './fair-queue.js';
-import { isChargedStep, nextStep } from './next-step.js';
+import { isChargedStep, nextStep, type ScheduledStep } from './next-step.js';
 import { PollTiming } from './poll-timing.js';
 import { QueuePositions } from './queue-positions.js';
-import { RunLoop, type TaskFlow } from './run-loop.js';
+import { type KeyLoad, RunLoop, type TaskFlow } from './run-loop.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
 import { LocalAdoption, type TaskAdoption } from './task-adoption.js';
 import { TaskSteps } from './task-steps.js';
@@ -64,11 +64,7 @@ export function flowOf(task: Task): TaskFlow {
   };
 }
 
-/** How busy a key is: its tasks not yet sent, and all its unfinished ones (those included). */
-export interface KeyLoad {
-  readonly waiting: number;
-  readonly unfinished: number;
-}
+export type { KeyLoad } from './run-loop.js';
 
 /**
  * Drives every unfinished task to its end — whether or not anyone watches — with the upstream
@@ -77,8 +73,10 @@ export interface KeyLoad {
  *
  * - run-loop.ts — one scheduled step per task, taken earliest-due first, budget slots first
  *   (slot-arbitration.ts decides who gets a slot: due creates and polls take turns);
- * - task-steps.ts, upstream-status.ts — the state machine (create, poll, record, download),
- *   with the resubmission rule; next-step.ts — which step a record asks for;
+ * - task-steps.ts — the state machine, one step at a time, each answering its outcome
+ *   (step-outcome.ts) for the loop to act on: cutout-step.ts, create-step.ts, poll-step.ts with
+ *   upstream-status.ts, fetch-step.ts, sharing step-context.ts; charged-calls.ts — the
+ *   resubmission rule; next-step.ts — which step a record asks for;
  * - failure-messages.ts — how a task fails; deadline-timers.ts — `deadlineSeconds` on time;
  * - task-adoption.ts — which tasks this process drives (the one cluster-aware part);
  * - fair-queue.ts — whose charged step gets a create's slot (tenants by weight, end users, lanes);
@@ -86,10 +84,8 @@ export interface KeyLoad {
  * - poll-timing.ts — when to poll; scheduler-metrics.ts — what is reported.
  */
 export class TaskScheduler implements TaskDriver {
-  readonly #metrics: SchedulerMetrics;
   readonly #queue: QueuePositions;
   readonly #adoption: TaskAdoption;
-  readonly #steps: TaskSteps;
   readonly #loop: RunLoop;
   readonly #deadlines = new DeadlineTimers();
   readonly #traces = new TaskTraces();
@@ -99,22 +95,26 @@ export class TaskScheduler implements TaskDriver {
   constructor(deps: SchedulerDeps) {
     this.#keyId = deps.keyId;
     this.#drives = deps.drives ?? (() => true);
-    this.#metrics = new SchedulerMetrics(deps.metrics, deps.credits, deps.keyId);
+    // Built in the order they use each other: nothing here refers to a part made after it.
+    const metrics = new SchedulerMetrics(deps.metrics, deps.credits, deps.keyId);
     const queue = deps.queue ?? new LocalWaitingQueue();
-    this.#adoption = deps.adoption ?? new LocalAdoption(deps.ledger.store);
-    const fair = new FairQueue(deps.weights, () => this.#queue.orderChanged());
-    this.#metrics.countChargedWaiting(() => fair.items());
+    const adoption = deps.adoption ?? new LocalAdoption(deps.ledger.store);
+    this.#adoption = adoption;
+    const fair = new FairQueue(deps.weights);
+    metrics.countChargedWaiting(() => fair.items());
     this.#queue = new QueuePositions(queue, deps.events, deps.ledger.store, deps.budget.qps, {
       fair,
       // An adoption holds all of the key's tasks or none of them (the key's lock), so any id asks.
-      leading: () => this.#adoption.holds(''),
+      leading: () => adoption.holds(''),
     });
+    // The run loop's table of scheduled steps, in which the poll timing brings planned polls forward.
+    const scheduled = new Map<string, ScheduledStep>();
     const polls = new PollTiming(
       (id) => deps.events.watchedBy(id),
-      () => this.#loop.scheduledSteps(),
-      (watchedBy) => this.#metrics.pollPlanned(watchedBy),
+      () => scheduled.values(),
+      (watchedBy) => metrics.pollPlanned(watchedBy),
     );
-    this.#steps = new TaskSteps({
+    const steps = new TaskSteps({
       ledger: deps.ledger,
       upstream: deps.upstream,
       fetcher: deps.fetcher,
@@ -122,23 +122,22 @@ export class TaskScheduler implements TaskDriver {
       journal: deps.journal,
       budget: deps.budget,
       logger: deps.logger,
-      metrics: this.#metrics,
+      metrics,
       queue: this.#queue,
       polls,
       traces: this.#traces,
-      releaseSlot: (id) => this.#loop.releaseSlot(id),
     });
     this.#loop = new RunLoop({
       budget: deps.budget,
-      metrics: this.#metrics,
+      metrics,
       logger: deps.logger,
       maxInFlight: deps.maxInFlight ?? 16,
       fair,
-      holds: (id) => this.#adoption.holds(id),
-      take: (id) => this.#steps.take(id),
-      finished: (id) => this.#forget(id),
-      lost: (id) => this.#drop(id),
-      settled: () => this.#countDriven(),
+      scheduled,
+      steps,
+      holds: (id) => adoption.holds(id),
+      ended: (id) => this.#letGo(id),
+      lost: (id) => this.#deadlines.cancel(id),
     });
   }
 
@@ -165,8 +164,7 @@ export class TaskScheduler implements TaskDriver {
 
   /** The tasks driven here: the key's whole load when this process drives all of its tasks. */
   async load(): Promise<KeyLoad> {
-    const ids = this.#loop.drivenIds();
-    return { waiting: this.#waitingAmong(ids), unfinished: ids.length };
+    return this.#loop.load();
   }
 
   /** A lone scheduler has one key for every task. */
@@ -191,9 +189,9 @@ export class TaskScheduler implements TaskDriver {
   untrack(taskId: string): void {
     const kind = this.#loop.stepOf(taskId)?.kind;
     const wasWaiting = kind !== undefined && isChargedStep(kind);
-    this.#forget(taskId);
+    this.#loop.unschedule(taskId);
+    this.#letGo(taskId);
     if (wasWaiting) this.#queue.announceMove();
-    this.#countDriven();
   }
 
   /** 1-based place among this key's tasks not yet sent to PicWish (cluster-wide with PostgreSQL); null once sent. */
@@ -215,32 +213,12 @@ export class TaskScheduler implements TaskDriver {
       }
     }
     this.#loop.schedule(task.id, step, flowOf(task));
-    this.#countDriven();
   }
 
-  #forget(id: string): void {
-    this.#drop(id);
+  /** The loop has forgotten the task: so do its deadline timer, the shared queue and the adoption. */
+  #letGo(id: string): void {
+    this.#deadlines.cancel(id);
     this.#queue.remove(id);
     this.#adoption.release(id);
-  }
-
-  /** Forgets a task locally, leaving the shared queue to whoever drives it now. */
-  #drop(id: string): void {
-    this.#deadlines.cancel(id);
-    this.#loop.unschedule(id);
-    this.#steps.forget(id);
-  }
-
-  #countDriven(): void {
-    const ids = this.#loop.drivenIds();
-    this.#metrics.tasksDriven(this.#waitingAmong(ids), ids.length);
-  }
-
-  /** How many of `ids` wait for a charged call (a create, or a cutout first). */
-  #waitingAmong(ids: readonly string[]): number {
-    return ids.filter((id) => {
-      const kind = this.#loop.stepOf(id)?.kind;
-      return kind !== undefined && isChargedStep(kind);
-    }).length;
   }
 }

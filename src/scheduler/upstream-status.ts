@@ -1,18 +1,10 @@
-import type { TaskLedger, TaskPatch } from '../core/ledger.js';
-import { generationProgress, isTerminal, type Task, type TaskError } from '../core/model.js';
+import { generationProgress, isTerminal, type Task } from '../core/model.js';
 import { failureForUpstreamState, stateForUpstreamState } from '../upstream/states.js';
 import type { UpstreamTaskStatus } from '../upstream/wire.js';
 import { NO_RESULT_IMAGES } from './failure-messages.js';
-import type { ScheduledStep } from './next-step.js';
-import type { PollTiming } from './poll-timing.js';
-
-/** What recording a status needs from the task steps. */
-export interface StatusContext {
-  readonly ledger: TaskLedger;
-  readonly polls: PollTiming;
-  fail(task: Task, error: TaskError, extra?: TaskPatch): Promise<void>;
-  fetchResults(task: Task): Promise<ScheduledStep | null>;
-}
+import { fetchStep } from './fetch-step.js';
+import type { StepContext } from './step-context.js';
+import { again, ENDED, type StepOutcome } from './step-outcome.js';
 
 /**
  * Records what a poll learned about a submitted task, and answers the task's next step. A failed
@@ -22,10 +14,11 @@ export interface StatusContext {
  * unchanged answer costs no store write and wakes no subscriber.
  */
 export async function recordUpstreamStatus(
-  ctx: StatusContext,
+  ctx: StepContext,
   task: Task,
   status: UpstreamTaskStatus,
-): Promise<ScheduledStep | null> {
+): Promise<StepOutcome> {
+  const { ledger, polls } = ctx.deps;
   const mapped = stateForUpstreamState(status.state);
   const times = {
     processedAt: status.processedAt ?? task.processedAt,
@@ -41,15 +34,15 @@ export async function recordUpstreamStatus(
       completedAt,
       ...times,
     });
-    return null;
+    return ENDED;
   }
   if (mapped === 'SUCCEEDED') {
     if (status.images.length === 0) {
       await ctx.fail(task, NO_RESULT_IMAGES);
-      return null;
+      return ENDED;
     }
-    ctx.polls.finished(task, upstreamFinishedAt(task, status, completedAt));
-    const fetching = await ctx.ledger.update(task.id, (current) =>
+    polls.finished(task, upstreamFinishedAt(task, status, completedAt));
+    const fetching = await ledger.update(task.id, (current) =>
       isTerminal(current.state)
         ? null
         : {
@@ -64,8 +57,8 @@ export async function recordUpstreamStatus(
             ...times,
           },
     );
-    if (!fetching || isTerminal(fetching.state)) return null;
-    return ctx.fetchResults(fetching);
+    if (!fetching || isTerminal(fetching.state)) return ENDED;
+    return fetchStep(ctx, fetching);
   }
   const state = mapped ?? task.state;
   // A removeBackground task's cutout is the first part of its progress (#14).
@@ -77,7 +70,7 @@ export async function recordUpstreamStatus(
     status.stateDetail !== task.stateDetail ||
     times.processedAt !== task.processedAt;
   if (changed) {
-    const updated = await ctx.ledger.update(task.id, (current) =>
+    const updated = await ledger.update(task.id, (current) =>
       isTerminal(current.state)
         ? null
         : {
@@ -88,9 +81,9 @@ export async function recordUpstreamStatus(
             ...times,
           },
     );
-    if (!updated || isTerminal(updated.state)) return null;
+    if (!updated || isTerminal(updated.state)) return ENDED;
   }
-  return ctx.polls.next(task, Date.now());
+  return again(polls.next(task, Date.now()));
 }
 
 /**

@@ -7,6 +7,7 @@ import {
 } from '../core/webhooks.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { GuardedFetcher } from '../outbound/index.js';
+import type { Signal } from '../shared/signal.js';
 import { nextAttemptAt } from './retry-schedule.js';
 import { signatureHeader } from './signature.js';
 
@@ -27,6 +28,8 @@ export interface WebhookDispatcherOptions {
   readonly retryBaseMs: number;
   /** How often due rows are looked for besides the ledger's nudges. @default 1000 */
   readonly pollMs?: number;
+  /** The ledger's nudges: rows this process just queued, claimed at once rather than on the next look. */
+  readonly queued?: Pick<Signal, 'listen'>;
   /**
    * `WEBHOOK_IN_FLIGHT_PER_TENANT`: tries of one tenant in flight at once, on every instance
    * together; its other due rows wait while the others' go. @default 4
@@ -56,6 +59,7 @@ export class WebhookDispatcher {
   /** Tries in flight here per tenant: one ending for a tenant at its cap may let its next row go. */
   readonly #perTenant = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
+  #stopNudges: (() => void) | null = null;
   #claiming: Promise<void> | null = null;
   #again = false;
   /** The last claim filled every free slot: more rows may be due, so finished tries claim again. */
@@ -71,6 +75,7 @@ export class WebhookDispatcher {
     this.#stopped = false;
     this.#timer = setInterval(() => this.wake(), this.#options.pollMs ?? 1_000);
     this.#timer.unref();
+    this.#stopNudges = this.#options.queued?.listen(() => this.wake()) ?? null;
     this.wake();
   }
 
@@ -91,6 +96,8 @@ export class WebhookDispatcher {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    this.#stopNudges?.();
+    this.#stopNudges = null;
     await this.#claiming;
     await Promise.all(this.#sending);
   }

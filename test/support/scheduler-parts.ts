@@ -171,7 +171,6 @@ export function stepsRig() {
     () => 'nobody',
     () => planned,
   );
-  const slotsReleased: string[] = [];
   const steps = new TaskSteps({
     ledger,
     upstream,
@@ -184,8 +183,10 @@ export function stepsRig() {
     traces: new TaskTraces(),
     queue,
     polls,
-    releaseSlot: (id) => void slotsReleased.push(id),
   });
+  const slotsReleased: string[] = [];
+  /** Takes task `id`'s next step on a slot that notes when the step released it. */
+  const take = (id: string) => steps.take(id, { release: () => void slotsReleased.push(id) });
   return {
     store,
     events,
@@ -199,5 +200,6 @@ export function stepsRig() {
     planned,
     slotsReleased,
     steps,
+    take,
   };
 }

@@ -85,9 +85,8 @@ describe('queue positions', () => {
     const events = new TaskEvents();
     const moves: number[] = [];
     const stopMoves = events.onQueueMove(() => void moves.push(1));
-    let queue: QueuePositions | null = null;
-    const fair = new FairQueue(undefined, () => queue?.orderChanged());
-    queue = new QueuePositions(waiting, events, store, 2, { fair, leading: () => true });
+    const fair = new FairQueue();
+    const queue = new QueuePositions(waiting, events, store, 2, { fair, leading: () => true });
     queue.start();
     for (const id of ['x', 'y', 'z'])
       fair.add({ id, tenantId: id, subject: null, lane: 'INTERACTIVE', arrival: 0 });

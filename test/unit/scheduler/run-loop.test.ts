@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayMetrics } from '../../../src/observability/metrics.js';
 import type { BudgetSlot, UpstreamBudget } from '../../../src/scheduler/budget.js';
-import type { ScheduledStep } from '../../../src/scheduler/next-step.js';
 import { RunLoop, type RunLoopDeps } from '../../../src/scheduler/run-loop.js';
 import { SchedulerMetrics } from '../../../src/scheduler/scheduler-metrics.js';
+import { again, ENDED, type StepOutcome } from '../../../src/scheduler/step-outcome.js';
 import { PRICES, silentLogger, step } from '../../support/scheduler-parts.js';
 
 /**
@@ -42,34 +42,37 @@ function handBudget() {
 interface Harness {
   loop: RunLoop;
   taken: string[];
-  finished: string[];
+  ended: string[];
   lost: string[];
 }
 
+/** A loop whose fake step answers `take`'s outcome (default: the task ended), making no call. */
 function harness(
   budget: UpstreamBudget,
-  overrides: Partial<RunLoopDeps> & { take?: (id: string) => Promise<ScheduledStep | null> } = {},
+  overrides: Partial<RunLoopDeps> & { take?: (id: string, slot?: BudgetSlot) => Promise<StepOutcome> } = {},
 ): Harness {
   const taken: string[] = [];
-  const finished: string[] = [];
+  const ended: string[] = [];
   const lost: string[] = [];
-  const take = overrides.take ?? (async () => null);
+  const take = overrides.take ?? (async () => ENDED);
   const loop = new RunLoop({
     budget,
     metrics: new SchedulerMetrics(new GatewayMetrics(), PRICES, 'k1'),
     logger: silentLogger,
     maxInFlight: 16,
     holds: () => true,
-    finished: (id) => void finished.push(id),
+    ended: (id) => void ended.push(id),
     lost: (id) => void lost.push(id),
-    settled: () => {},
     ...overrides,
-    take: (id) => {
-      taken.push(id);
-      return take(id);
+    steps: {
+      take: (id, slot) => {
+        taken.push(id);
+        return take(id, slot);
+      },
+      forget: () => {},
     },
   });
-  return { loop, taken, finished, lost };
+  return { loop, taken, ended, lost };
 }
 
 let running: RunLoop | null = null;
@@ -105,9 +108,24 @@ describe('the run loop', () => {
     hand.grant();
     await vi.advanceTimersByTimeAsync(10);
     expect(h.taken).toEqual(['a']);
-    expect(h.finished).toEqual(['a']);
+    expect(h.ended).toEqual(['a']);
     // The fake step made no call of its own, so its slot went back unused.
     expect(hand.releases).toEqual([false]);
+  });
+
+  it('hands the step the slot it runs on, for the step to release as soon as its call settled', async () => {
+    const { hand, ...h } = started({
+      take: async (_id, slot) => {
+        slot?.release();
+        return ENDED;
+      },
+    });
+    h.loop.schedule('a', step({ kind: 'poll', dueAt: Date.now() }));
+    await vi.advanceTimersByTimeAsync(10);
+    hand.grant();
+    await vi.advanceTimersByTimeAsync(10);
+    // The loop's own release afterwards (unused) is a no-op on a real slot, which releases once.
+    expect(hand.releases).toEqual([true, false]);
   });
 
   it('a download step runs at once without asking the budget', async () => {
@@ -170,7 +188,7 @@ describe('the run loop', () => {
     const h = started({
       maxInFlight: 2,
       take: () =>
-        hanging ? new Promise((resolve) => hung.push(() => resolve(null))) : Promise.resolve(null),
+        hanging ? new Promise((resolve) => hung.push(() => resolve(ENDED))) : Promise.resolve(ENDED),
     });
     for (const id of ['a', 'b', 'c', 'd']) h.loop.schedule(id, step({ kind: 'fetch', dueAt: Date.now() }));
     await vi.advanceTimersByTimeAsync(5_000);
@@ -191,17 +209,17 @@ describe('the run loop', () => {
     expect(hand.waiting).toBe(0);
   });
 
-  it('the next step is scheduled from what the step answered', async () => {
+  it('the next step is scheduled from the outcome the step answered, and an ended task is let go', async () => {
     let calls = 0;
     const h = started({
-      take: async () => (++calls === 1 ? step({ kind: 'fetch', dueAt: Date.now() + 2_000 }) : null),
+      take: async () => (++calls === 1 ? again(step({ kind: 'fetch', dueAt: Date.now() + 2_000 })) : ENDED),
     });
     h.loop.schedule('a', step({ kind: 'fetch', dueAt: Date.now() }));
     await vi.advanceTimersByTimeAsync(1_900);
     expect(h.taken).toEqual(['a']);
     await vi.advanceTimersByTimeAsync(200);
     expect(h.taken).toEqual(['a', 'a']);
-    expect(h.finished).toEqual(['a']);
+    expect(h.ended).toEqual(['a']);
   });
 
   it('a step that throws is tried again five seconds later', async () => {
@@ -210,7 +228,7 @@ describe('the run loop', () => {
       take: async () => {
         calls += 1;
         if (calls === 1) throw new Error('store unreachable');
-        return null;
+        return ENDED;
       },
     });
     h.loop.schedule('a', step({ kind: 'fetch', dueAt: Date.now() }));
@@ -234,7 +252,7 @@ describe('the run loop', () => {
     const h = harness(handBudget().budget, {
       take: () =>
         new Promise((resolve) => {
-          finish = () => resolve(null);
+          finish = () => resolve(ENDED);
         }),
     });
     h.loop.start();

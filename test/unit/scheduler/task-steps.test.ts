@@ -7,8 +7,9 @@ import { err, ok } from '../../../src/shared/result.js';
 import { queuedTask, STORED_IMAGE, stepsRig, upstreamStatus } from '../../support/scheduler-parts.js';
 
 /**
- * The task state machine (src/scheduler/task-steps.ts, upstream-status.ts) one step at a time,
- * with a scripted upstream and fetcher: no HTTP, no run loop.
+ * The task state machine (src/scheduler/task-steps.ts and its step files: create-step.ts,
+ * cutout-step.ts, poll-step.ts with upstream-status.ts, fetch-step.ts) one step at a time, with a
+ * scripted upstream and fetcher: no HTTP, no run loop.
  */
 
 type Rig = ReturnType<typeof stepsRig>;
@@ -21,6 +22,12 @@ afterEach(async () => {
 async function stored(r: Rig, task: Task): Promise<Task> {
   await r.ledger.create(task);
   return task;
+}
+
+/** Takes task `id`'s next step: answers the step its outcome asks for next, or null when the task ended. */
+async function stepAfter(r: Rig, id: string): Promise<ScheduledStep | null> {
+  const outcome = await r.take(id);
+  return outcome.kind === 'again' ? outcome.step : null;
 }
 
 async function reread(r: Rig, id: string): Promise<Task> {
@@ -42,7 +49,7 @@ describe('the create step', () => {
     rig = stepsRig();
     rig.upstream.onCreate = async () => err({ kind: 'transient', detail: 'timeout', mayHaveCreated: true });
     await stored(rig, queuedTask('a'));
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     const task = await reread(rig, 'a');
     expect(task.state).toBe('FAILED');
     expect(task.error?.code).toBe('UPSTREAM_OUTCOME_UNKNOWN');
@@ -63,11 +70,11 @@ describe('the create step', () => {
       }
       return update(next);
     };
-    await expect(rig.steps.take('a')).rejects.toThrow('connection terminated');
+    await expect(stepAfter(rig, 'a')).rejects.toThrow('connection terminated');
     expect((await reread(rig, 'a')).submitInFlight).toBe(true);
     expect(await rig.journal.find('a')).toBe('up-1');
 
-    const next = await rig.steps.take('a');
+    const next = await stepAfter(rig, 'a');
     expect(next?.kind).toBe('poll');
     const task = await reread(rig, 'a');
     expect(task).toMatchObject({ upstreamTaskId: 'up-1', submitInFlight: false, state: 'QUEUED' });
@@ -78,7 +85,7 @@ describe('the create step', () => {
   it('a create found in flight with nothing journaled still fails UPSTREAM_OUTCOME_UNKNOWN (it may have been charged)', async () => {
     rig = stepsRig();
     await stored(rig, queuedTask('a', { submitInFlight: true, attempts: 1 }));
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     expect((await reread(rig, 'a')).error?.code).toBe('UPSTREAM_OUTCOME_UNKNOWN');
     expect(rig.upstream.creates).toHaveLength(0);
   });
@@ -89,7 +96,7 @@ describe('the create step', () => {
       err({ kind: 'transient', detail: 'upstream answered 503', mayHaveCreated: false });
     await stored(rig, queuedTask('a'));
     const before = Date.now();
-    const next = await rig.steps.take('a');
+    const next = await stepAfter(rig, 'a');
     expect(next?.kind).toBe('submit');
     expect(next?.dueAt).toBeGreaterThan(before);
     const task = await reread(rig, 'a');
@@ -102,7 +109,7 @@ describe('the create step', () => {
     rig = stepsRig();
     rig.upstream.onCreate = async () => err({ kind: 'rate_limited', retryAfterMs: 3_000 });
     const task = await stored(rig, queuedTask('a'));
-    const next = await rig.steps.take('a');
+    const next = await stepAfter(rig, 'a');
     expect(rig.budget.pauses).toEqual([3_000]);
     expect(next?.dueAt).toBe(task.createdAt);
   });
@@ -110,7 +117,7 @@ describe('the create step', () => {
   it('a task found with a create in flight (the gateway stopped mid-create) fails UPSTREAM_OUTCOME_UNKNOWN without a call', async () => {
     rig = stepsRig();
     await stored(rig, queuedTask('a', { submitInFlight: true }));
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     expect((await reread(rig, 'a')).error?.code).toBe('UPSTREAM_OUTCOME_UNKNOWN');
     expect(rig.upstream.creates).toHaveLength(0);
   });
@@ -119,7 +126,7 @@ describe('the create step', () => {
     rig = stepsRig();
     rig.upstream.onCreate = async () => err({ kind: 'auth' });
     await stored(rig, queuedTask('a'));
-    await rig.steps.take('a');
+    await stepAfter(rig, 'a');
     expect((await reread(rig, 'a')).error?.code).toBe('UPSTREAM_AUTH_FAILED');
   });
 
@@ -139,7 +146,7 @@ describe('the create step', () => {
       height: 1,
     };
     await stored(rig, queuedTask('a', { source }));
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     const task = await reread(rig, 'a');
     expect(task.error?.code).toBe('UPSTREAM_REJECTED');
     expect(task.error?.message).toContain('no longer available');
@@ -152,7 +159,7 @@ describe('the create step', () => {
     const source = { kind: 'file' as const, spoolPath, sha256: 'x', bytes: 3, width: 1, height: 1 };
     const task = await stored(rig, queuedTask('a', { source }));
     rig.queue.join('a', task.createdAt);
-    const next = await rig.steps.take('a');
+    const next = await stepAfter(rig, 'a');
     expect(next).toMatchObject({ kind: 'poll', plannedPoll: true });
     const after = await reread(rig, 'a');
     expect(after.upstreamTaskId).toBe('up-1');
@@ -165,7 +172,7 @@ describe('the create step', () => {
   it('a waiting task past its deadlineSeconds fails DEADLINE_EXCEEDED and is never sent', async () => {
     rig = stepsRig();
     await stored(rig, queuedTask('a', { startBy: Date.now() - 1 }));
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     expect((await reread(rig, 'a')).error?.code).toBe('DEADLINE_EXCEEDED');
     expect(rig.upstream.creates).toHaveLength(0);
   });
@@ -173,7 +180,7 @@ describe('the create step', () => {
   it('a cancelled task is left alone: no call, no write', async () => {
     rig = stepsRig();
     await stored(rig, queuedTask('a', { state: 'CANCELLED' }));
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     expect(rig.upstream.creates).toHaveLength(0);
     expect((await reread(rig, 'a')).version).toBe(1);
   });
@@ -184,9 +191,9 @@ describe('the poll step', () => {
     rig = stepsRig();
     rig.upstream.onPoll = async () => err({ kind: 'not_found' });
     await stored(rig, submitted('a'));
-    expect(await rig.steps.take('a')).not.toBeNull();
-    expect(await rig.steps.take('a')).not.toBeNull();
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).not.toBeNull();
+    expect(await stepAfter(rig, 'a')).not.toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     expect((await reread(rig, 'a')).error?.code).toBe('UPSTREAM_TASK_LOST');
   });
 
@@ -195,7 +202,7 @@ describe('the poll step', () => {
     rig.upstream.onPoll = async () =>
       ok(upstreamStatus({ state: 4, stateDetail: 'Processing', progress: 0 }));
     await stored(rig, submitted('a', { upstreamState: 4, stateDetail: 'Processing' }));
-    const next = await rig.steps.take('a');
+    const next = await stepAfter(rig, 'a');
     expect(next).toMatchObject({ kind: 'poll', plannedPoll: true });
     expect((await reread(rig, 'a')).version).toBe(1);
   });
@@ -205,7 +212,7 @@ describe('the poll step', () => {
     rig.upstream.onPoll = async () =>
       ok(upstreamStatus({ state: 4, stateDetail: 'Processing', progress: 100 }));
     await stored(rig, submitted('a'));
-    await rig.steps.take('a');
+    await stepAfter(rig, 'a');
     expect((await reread(rig, 'a')).progress).toBe(99);
   });
 
@@ -213,14 +220,14 @@ describe('the poll step', () => {
     rig = stepsRig();
     rig.upstream.onPoll = async () => ok(upstreamStatus({ images: [] }));
     await stored(rig, submitted('a'));
-    await rig.steps.take('a');
+    await stepAfter(rig, 'a');
     expect((await reread(rig, 'a')).error?.code).toBe('RESULT_UNAVAILABLE');
   });
 
   it('a success is reported SUCCEEDED only once its results are stored', async () => {
     rig = stepsRig();
     await stored(rig, submitted('a'));
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     const task = await reread(rig, 'a');
     expect(task.state).toBe('SUCCEEDED');
     expect(task.images).toEqual([STORED_IMAGE]);
@@ -231,7 +238,7 @@ describe('the poll step', () => {
     rig = stepsRig();
     rig.upstream.onPoll = async () => ok(upstreamStatus({ state: -1, stateDetail: 'Failed', images: [] }));
     await stored(rig, submitted('a'));
-    await rig.steps.take('a');
+    await stepAfter(rig, 'a');
     const task = await reread(rig, 'a');
     expect(task.state).toBe('FAILED');
     expect(task.error?.code).toBe('GENERATION_FAILED');
@@ -245,7 +252,7 @@ describe('the download step', () => {
     const pending = [{ kind: 'url' as const, url: 'http://upstream.invalid/1.png' }];
     rig.fetcher.fetch = async () => err({ kind: 'transient', detail: 'reset' });
     await stored(rig, submitted('a', { pendingImages: pending, completedAt: Date.now() }));
-    const next = await rig.steps.take('a');
+    const next = await stepAfter(rig, 'a');
     expect(next?.kind).toBe('fetch');
     expect(needsBudget(next as ScheduledStep, Date.now())).toBe(false);
     expect(rig.upstream.polls).toHaveLength(0);
@@ -255,7 +262,7 @@ describe('the download step', () => {
     rig = stepsRig();
     const pending = [{ kind: 'url' as const, url: 'http://upstream.invalid/1.png' }];
     await stored(rig, submitted('a', { pendingImages: pending, completedAt: Date.now() - 56 * 60 * 1000 }));
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     const task = await reread(rig, 'a');
     expect(task.error?.code).toBe('RESULT_UNAVAILABLE');
     expect(task.error?.message).toContain('links expired');
@@ -268,7 +275,7 @@ describe('the background removal step (#14)', () => {
   it('a task found with its background removal in flight fails UPSTREAM_OUTCOME_UNKNOWN without a call', async () => {
     rig = stepsRig();
     await stored(rig, queuedTask('a', { ...waiting, submitInFlight: true }));
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     const task = await reread(rig, 'a');
     expect(task.error?.code).toBe('UPSTREAM_OUTCOME_UNKNOWN');
     expect(task.error?.message).toMatch(/removing the background.*not sent again/);
@@ -281,7 +288,7 @@ describe('the background removal step (#14)', () => {
     rig.upstream.onRemoveBackground = async () =>
       err({ kind: 'transient', detail: 'timeout', mayHaveCreated: true });
     await stored(rig, queuedTask('a', waiting));
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     const task = await reread(rig, 'a');
     expect(task.error?.code).toBe('UPSTREAM_OUTCOME_UNKNOWN');
     expect(rig.upstream.segmentations).toHaveLength(1);
@@ -293,7 +300,7 @@ describe('the background removal step (#14)', () => {
     rig.upstream.onRemoveBackground = async () =>
       err({ kind: 'transient', detail: 'upstream answered 503', mayHaveCreated: false });
     await stored(rig, queuedTask('a', waiting));
-    const next = await rig.steps.take('a');
+    const next = await stepAfter(rig, 'a');
     expect(next?.kind).toBe('cutout');
     expect(needsBudget(next as ScheduledStep, Date.now())).toBe(true);
     const task = await reread(rig, 'a');
@@ -304,7 +311,7 @@ describe('the background removal step (#14)', () => {
     rig = stepsRig();
     rig.upstream.onRemoveBackground = async () => ok({ done: false, state: -1, detail: 'no subject found' });
     await stored(rig, queuedTask('a', waiting));
-    expect(await rig.steps.take('a')).toBeNull();
+    expect(await stepAfter(rig, 'a')).toBeNull();
     const task = await reread(rig, 'a');
     expect(task.error?.code).toBe('CUTOUT_FAILED');
     expect(task.error?.message).toContain('no subject found');
@@ -320,7 +327,7 @@ describe('the background removal step (#14)', () => {
         cutout: { status: 'stored', image: STORED_IMAGE },
       }),
     );
-    const next = await rig.steps.take('a');
+    const next = await stepAfter(rig, 'a');
     expect(next?.kind).toBe('poll');
     expect(rig.upstream.segmentations).toHaveLength(0);
     expect(rig.upstream.creates[0]?.image).toMatchObject({ kind: 'bytes', name: 'cutout.png' });
@@ -330,7 +337,7 @@ describe('the background removal step (#14)', () => {
     rig = stepsRig();
     rig.upstream.onPoll = async () => ok(upstreamStatus({ state: 4, progress: 50, images: [] }));
     await stored(rig, submitted('a', { progress: 20, cutout: { status: 'stored', image: STORED_IMAGE } }));
-    await rig.steps.take('a');
+    await stepAfter(rig, 'a');
     expect((await reread(rig, 'a')).progress).toBe(60);
   });
 });
