@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: a batch's creation (reservation of its key, preparing items in
+// parallel, creating them in order under the tenant's lock, replay) is one transaction-like flow.
 import { createHash, randomUUID } from 'node:crypto';
 import { err, ok, type Result } from '../shared/result.js';
 import { type Caller, canSee } from './caller.js';

@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: TaskService is the one door to tasks (create, read, list, usage,
+// cancel, delete) and the caller checks every door needs stay side by side in it.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { GuardedFetcher } from '../outbound/index.js';

@@ -6,7 +6,7 @@ import { isTerminal, isWaitingToBeSent, priorityOf, type Task } from '../core/mo
 import type { QueuedTask, TaskDriver } from '../core/task-driver.js';
 import type { UploadSpool } from '../core/upload-spool.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { ResultFetcher } from '../results/fetcher.js';
+import type { ResultFetcher } from '../results/result-fetcher.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { UpstreamBudget } from './budget.js';
 import type { CreateJournal } from './create-journal.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { TaskLedger, TaskPatch } from '../core/ledger.js';
 import { isTerminal, type Task, type TaskError } from '../core/model.js';
 import type { UploadSpool } from '../core/upload-spool.js';
-import type { ResultFetcher } from '../results/fetcher.js';
+import type { ResultFetcher } from '../results/result-fetcher.js';
 import type { UpstreamClient, UpstreamFault } from '../upstream/client.js';
 import type { UpstreamBudget } from './budget.js';
 import type { CreateJournal } from './create-journal.js';

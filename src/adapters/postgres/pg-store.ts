@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: one adapter implements the TaskStore and BatchStore contracts on
+// PostgreSQL; its statements share the tenant lock and the row shape, which is why they stay together.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Batch, BatchItem, BatchStore } from '../../core/batches.js';

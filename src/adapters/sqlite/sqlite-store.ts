@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: the schema, its in-place upgrades and the prepared statements of
+// the TaskStore and BatchStore contracts on SQLite share one connection and belong together.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';

@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: the BackgroundTask type family (task, images, cutout, error, priority,
+// queue figures) is one file, as the Pothos example app keeps one file per type family.
 import { creditsCharged, estimatedCredits } from '../../core/credits.js';
 import { badInput } from '../../core/errors.js';
 import {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResultFetcher, type ResultFetcherOptions } from '../../../src/results/fetcher.js';
 import { FsBlobStore } from '../../../src/results/fs-blob-store.js';
+import { ResultFetcher, type ResultFetcherOptions } from '../../../src/results/result-fetcher.js';
 import { transparentPng } from '../../support/fixtures.js';
 import {
   type CountingServer,
