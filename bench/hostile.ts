@@ -30,6 +30,7 @@ import {
   type ProbeSummary,
   startProbes,
   taskOf,
+  UPLOAD_PACE,
   warmUp,
 } from './lib/probes.js';
 import { log, sleep } from './lib/stats.js';
@@ -216,7 +217,7 @@ function subsection(result: HostileBenchResult): string {
     `load ${loadavg()[0]?.toFixed(2)} at the end`,
     result.quick ? '`--quick` (smaller attacks)' : 'full size',
   ].join(', ');
-  const text = `\`npx tsx bench/hostile.ts --write\` (not a test; \`--quick\` for smaller attacks) starts a fresh gateway process per attack — the production build, two tenants, the tenant limits at their defaults, the local engine behind it and everything else on loopback — and runs the attack from tenant alpha while tenant beta, on connections of its own, reads its finished task every ${PROBE_EVERY_MS.query} ms, fetches its result's \`/files\` link every ${PROBE_EVERY_MS.file} ms and uploads a 400×300 PNG every ${PROBE_EVERY_MS.upload / 1000} s (in parentheses: how many of each it made). The bounds (#27): each of beta's answers within ${BOUNDS.answerMs / 1000} s and none failed, and the gateway's peak RSS (VmRSS every 100 ms, and VmHWM) within ${mib(BOUNDS.rssGrowthBytes)} MiB of idle (after a forced GC, before the attack). Latencies are beta's, seen from the bench process, which also runs the attack. Run: ${run}.`;
+  const text = `\`npx tsx bench/hostile.ts --write\` (not a test; \`--quick\` for smaller attacks) starts a fresh gateway process per attack — the production build, two tenants, the tenant limits at their defaults, the local engine behind it and everything else on loopback — and runs the attack from tenant alpha while tenant beta, on connections of its own, reads its finished task every ${PROBE_EVERY_MS.query} ms, fetches its result's \`/files\` link every ${PROBE_EVERY_MS.file} ms and uploads a 400×300 PNG every ${UPLOAD_PACE.everyMs / 1000} s (every ${UPLOAD_PACE.thenEveryMs / 1000} s after ${UPLOAD_PACE.first}, to stay within its 60 per minute; in parentheses: how many of each it made). The bounds (#27): each of beta's answers within ${BOUNDS.answerMs / 1000} s and none failed, and the gateway's peak RSS (VmRSS every 100 ms, and VmHWM) within ${mib(BOUNDS.rssGrowthBytes)} MiB of idle (after a forced GC, before the attack). Latencies are beta's, seen from the bench process, which also runs the attack. Run: ${run}.`;
   return `${DOC_HEADING}\n\n${wrap(text, 100)}\n\n${result.table}\n`;
 }
 

@@ -93,11 +93,23 @@ export async function taskOf(
 export const PROBE_KINDS = ['query', 'file', 'upload'] as const;
 export type ProbeKind = (typeof PROBE_KINDS)[number];
 
+/** How often the task query and the file GET start (ms). */
+export const PROBE_EVERY_MS = { query: 100, file: 100 } as const;
+
 /**
- * How often each probe starts (ms). Uploads are paced under TENANT_RATE_LIMIT_PER_MINUTE (60),
- * which the probing tenant keeps: a refusal of its own making would read as the attack's doing.
+ * Uploads: often at first, so a short attack sees several, then slower, so that the probing
+ * tenant stays under TENANT_RATE_LIMIT_PER_MINUTE (60) for the whole gateway's life (its task
+ * and warm-up upload included, attacks under a minute): a refusal of its own making would read
+ * as the attack's doing.
  */
-export const PROBE_EVERY_MS: Record<ProbeKind, number> = { query: 100, file: 100, upload: 1_500 };
+export const UPLOAD_PACE = { first: 30, everyMs: 500, thenEveryMs: 2_000 } as const;
+
+const pause = (kind: ProbeKind, made: number): number =>
+  kind === 'upload'
+    ? made < UPLOAD_PACE.first
+      ? UPLOAD_PACE.everyMs
+      : UPLOAD_PACE.thenEveryMs
+    : PROBE_EVERY_MS[kind];
 const PROBE_TIMEOUT_MS = 10_000;
 
 /** The probing tenant: its finished task, that task's result link, the PNG it uploads. */
@@ -165,10 +177,10 @@ export function startProbes(target: ProbeTarget): { stop(): Promise<Record<Probe
   let running = true;
   const samples: ProbeSample[] = [];
   const loop = async (kind: ProbeKind) => {
-    while (running) {
+    for (let made = 1; running; made += 1) {
       const sample = await timed(kind, target);
       samples.push(sample);
-      await sleep(Math.max(0, PROBE_EVERY_MS[kind] - sample.ms));
+      await sleep(Math.max(0, pause(kind, made) - sample.ms));
     }
   };
   const loops = PROBE_KINDS.map(loop);
