@@ -1,7 +1,6 @@
 // Over 300 lines on purpose: TaskService is the one door to tasks (create, read, list, usage,
 // cancel, delete) and the caller checks every door needs stay side by side in it.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { GuardedFetcher } from '../outbound/index.js';
 import { type BlobStore, taskBlobPrefix } from '../results/blob-store.js';
 import { err, ok, type Result } from '../shared/result.js';
@@ -19,7 +18,6 @@ import { type TaskUsage, type UsagePeriod, usagePeriod } from './usage.js';
 import {
   type GenerateParams,
   IMAGE_FIELDS,
-  type ImageChoice,
   type ValidParams,
   validateHttpUrl,
   validateParams,
