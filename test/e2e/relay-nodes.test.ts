@@ -82,7 +82,6 @@ describe('Relay nodes and totalCount', () => {
       betaTask,
       'not-an-id',
       '00000000-0000-4000-8000-000000000000',
-      relayForm('BackgroundTask', betaTask),
       relayForm('GeneratedImage', 'x'),
       relayForm('Query', 'x'),
       relayForm('NoSuchType', alpha[2] as string),
@@ -102,19 +101,38 @@ describe('Relay nodes and totalCount', () => {
       null,
       null,
       null,
-      null,
       { __typename: 'BackgroundTask', id: alpha[2] },
     ]);
   });
 
+  it('reads another tenant’s task as null in its Relay spelling too', async () => {
+    const body = await ask<{ nodes: unknown[] }>(
+      NODES,
+      { ids: [relayForm('BackgroundTask', betaTask)] },
+      TENANTS.alpha,
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.nodes).toEqual([null]);
+  });
+
   it('refuses more than 100 ids in one nodes call', async () => {
-    const ids = Array.from({ length: 101 }, () => alpha[0]);
+    const ids = Array.from({ length: 101 }, (_, i) => `task-${i}`);
     const body = await ask(NODES, { ids }, TENANTS.alpha);
     expect(body.errors?.[0]?.extensions).toMatchObject({
       code: 'BAD_USER_INPUT',
       reason: 'TOO_MANY_IDS',
       field: 'ids',
     });
+  });
+
+  it('refuses an id named twice in one nodes call, saying how many repeat', async () => {
+    const body = await ask(NODES, { ids: [alpha[0], alpha[1], alpha[0], alpha[0]] }, TENANTS.alpha);
+    expect(body.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'REPEATED_IDS',
+      field: 'ids',
+    });
+    expect(body.errors?.[0]?.message).toContain('2 of the ids given repeat an earlier one');
   });
 
   it('gives the same totalCount on every page, per tenant and per state', async () => {

@@ -104,6 +104,7 @@ export type InputProblemReason =
   | 'ONE_OF_VIOLATION'
   | 'PROMPT_EMPTY'
   | 'PROMPT_TOO_LONG'
+  | 'REPEATED_IDS'
   | 'TOO_MANY_IDS'
   | 'UNSUPPORTED_IMAGE_FORMAT'
   | 'UPLOAD_MISSING'

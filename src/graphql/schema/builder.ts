@@ -50,12 +50,25 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: {
       description:
         'The objects with these global ids, in the same order; null in each place where `node(id:)` would answer null.',
-      args: { ids: { description: `Up to ${MAX_NODE_IDS} global ids, e.g. task ids.` } },
-      // Each id is answered in full, a repeated one again: every one counts, repeats included.
+      args: { ids: { description: `Up to ${MAX_NODE_IDS} distinct global ids, e.g. task ids.` } },
+      // Each id is answered in full: the cost counts every one (a repeat, refused below, included).
       complexity: (args) => ({ field: 1, multiplier: Array.isArray(args.ids) ? args.ids.length : 1 }),
       resolve: (_root, args, _ctx, _info, resolveNodes) => {
         if (args.ids.length > MAX_NODE_IDS) {
           throw toGraphQLError(badInput('TOO_MANY_IDS', ['ids'], `nodes takes at most ${MAX_NODE_IDS} ids.`));
+        }
+        // A repeated id would only make the same answer again: refused, so one request cannot
+        // multiply one object's work and answer by naming it a hundred times (#27).
+        // The ids arrive parsed (type and id), so they are compared by what they name.
+        const repeated = args.ids.length - new Set(args.ids.map((id) => JSON.stringify(id))).size;
+        if (repeated > 0) {
+          throw toGraphQLError(
+            badInput(
+              'REPEATED_IDS',
+              ['ids'],
+              `nodes takes each id once; ${repeated} of the ids given repeat an earlier one. Ask for each once and reuse its answer.`,
+            ),
+          );
         }
         return resolveNodes(args.ids);
       },
