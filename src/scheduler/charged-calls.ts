@@ -1,6 +1,7 @@
 import { isTerminal, type Task, type TaskError } from '../core/model.js';
 import type { UpstreamFault } from '../upstream/client.js';
 import type { OutgoingImage } from '../upstream/wire.js';
+import { UPLOAD_GONE } from './failure-messages.js';
 import { nextStep } from './next-step.js';
 import type { StepContext } from './step-context.js';
 import { again, ENDED, type StepOutcome } from './step-outcome.js';
@@ -25,6 +26,24 @@ import { again, ENDED, type StepOutcome } from './step-outcome.js';
  */
 export function markSending(ctx: StepContext, task: Task): Promise<Task | null> {
   return ctx.deps.ledger.commit(task, { submitInFlight: true, attempts: task.attempts + 1 });
+}
+
+/**
+ * The last checks before a charged call sends `image` (null: the upload is gone), found before the
+ * call is marked in flight so nothing was sent: the task marked in flight, or the step's outcome
+ * when it cannot be sent (failed UPLOAD_GONE, or retaken after a lost race).
+ */
+export async function readyToSend(
+  ctx: StepContext,
+  task: Task,
+  image: OutgoingImage | null,
+): Promise<{ readonly sending: Task; readonly image: OutgoingImage } | { readonly outcome: StepOutcome }> {
+  if (!image) {
+    await ctx.fail(task, UPLOAD_GONE);
+    return { outcome: ENDED };
+  }
+  const sending = await markSending(ctx, task);
+  return sending ? { sending, image } : { outcome: retake(task) };
 }
 
 /** The outcome of a step that lost a race with another writer: the record is read afresh at once. */

@@ -2,7 +2,7 @@ import { isTerminal, type Task } from '../core/model.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { OutgoingImage } from '../upstream/wire.js';
 import type { BudgetSlot } from './budget.js';
-import { markSending, refused, retake, sourceImage, uploadGone } from './charged-calls.js';
+import { readyToSend, refused, sourceImage, uploadGone } from './charged-calls.js';
 import { CUTOUT_GONE, refusedCallFailure, UPLOAD_GONE, unclearCreateAnswer } from './failure-messages.js';
 import type { StepContext } from './step-context.js';
 import { again, ENDED, type StepOutcome } from './step-outcome.js';
@@ -26,13 +26,9 @@ export async function createStep(ctx: StepContext, task: Task, slot?: BudgetSlot
   }
   // Found before the call is marked in flight: an upload that must first be fetched from the
   // mirror (another instance accepted it) and a mirror that does not answer leave nothing sent.
-  const image = cutout ?? (await sourceImage(ctx, task));
-  if (!image) {
-    await ctx.fail(task, UPLOAD_GONE);
-    return ENDED;
-  }
-  const sending = await markSending(ctx, task);
-  if (!sending) return retake(task);
+  const ready = await readyToSend(ctx, task, cutout ?? (await sourceImage(ctx, task)));
+  if ('outcome' in ready) return ready.outcome;
+  const { sending, image } = ready;
   const started = Date.now();
   let answer: Awaited<ReturnType<UpstreamClient['createTask']>>;
   try {

@@ -2,7 +2,7 @@ import { CUTOUT_PROGRESS_SHARE, isTerminal, type Task } from '../core/model.js';
 import { checkDecodedTransparency } from '../images/index.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { BudgetSlot } from './budget.js';
-import { markSending, refused, retake, sourceImage, uploadGone } from './charged-calls.js';
+import { readyToSend, refused, sourceImage, uploadGone } from './charged-calls.js';
 import {
   cutoutFailure,
   refusedCutoutFailure,
@@ -23,13 +23,9 @@ import { again, ENDED, type StepOutcome } from './step-outcome.js';
  */
 export async function cutoutStep(ctx: StepContext, task: Task, slot?: BudgetSlot): Promise<StepOutcome> {
   const { ledger, upstream, fetcher, spool, metrics, traces, queue } = ctx.deps;
-  const photo = await sourceImage(ctx, task);
-  if (!photo) {
-    await ctx.fail(task, UPLOAD_GONE);
-    return ENDED;
-  }
-  const sending = await markSending(ctx, task);
-  if (!sending) return retake(task);
+  const ready = await readyToSend(ctx, task, await sourceImage(ctx, task));
+  if ('outcome' in ready) return ready.outcome;
+  const { sending, image: photo } = ready;
   const started = Date.now();
   let answer: Awaited<ReturnType<UpstreamClient['removeBackground']>>;
   try {
