@@ -12,6 +12,7 @@ import {
 } from '../support/harness.js';
 import {
   type CountingServer,
+  loopbackSpellings,
   startCountingServer,
   stopCountingServer,
   streamLargeBody,
@@ -167,17 +168,8 @@ describe('image URLs with the default settings', () => {
   });
 
   it('refuses every spelling of this machine before any connection, sending nothing upstream', async () => {
-    const port = v4.port;
-    const urls = [
-      `http://127.0.0.1:${port}/product.png`,
-      `http://0x7f000001:${port}/product.png`,
-      `http://2130706433:${port}/product.png`,
-      `http://[::ffff:127.0.0.1]:${port}/product.png`,
-      `http://localhost:${port}/product.png`,
-    ];
-    if (v6) urls.push(`http://[::1]:${v6.port}/product.png`);
     stack.engine.resetStats();
-    for (const url of urls) {
+    for (const url of loopbackSpellings(v4.port, v6?.port)) {
       const error = await refusal(stack, url);
       expect([url, error?.extensions?.reason, error?.extensions?.field]).toEqual([
         url,

@@ -37,6 +37,24 @@ export function loopbackOnlyConnector(sink?: { host: string; port: number }): bu
   };
 }
 
+/**
+ * Every spelling of this machine an SSRF guard must refuse, as URLs of `path` on `port` (IPv4
+ * loopback) and, when there is an IPv6 loopback server, `v6Port`: dotted, hex, decimal, IPv4-mapped
+ * IPv6, `localhost` and a trailing-dot FQDN.
+ */
+export function loopbackSpellings(port: number, v6Port?: number, path = '/product.png'): string[] {
+  const urls = [
+    `http://127.0.0.1:${port}${path}`,
+    `http://0x7f000001:${port}${path}`,
+    `http://2130706433:${port}${path}`,
+    `http://[::ffff:127.0.0.1]:${port}${path}`,
+    `http://localhost:${port}${path}`,
+    `http://127.0.0.1.:${port}${path}`,
+  ];
+  if (v6Port !== undefined) urls.push(`http://[::1]:${v6Port}${path}`);
+  return urls;
+}
+
 /** A loopback HTTP server that counts the connections made to it, to prove none was made. */
 export interface CountingServer {
   readonly server: Server;

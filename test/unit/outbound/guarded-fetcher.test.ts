@@ -5,6 +5,7 @@ import { transparentPng } from '../../support/fixtures.js';
 import {
   type CountingServer,
   loopbackOnlyConnector,
+  loopbackSpellings,
   startCountingServer,
   stopCountingServer,
   streamLargeBody,
@@ -207,17 +208,8 @@ describe('with the default settings (allowPrivate off)', () => {
   it('refuses every spelling of this machine before any connection', async () => {
     const made = fetcher({ allowPrivate: false, resolve: undefined, connector: undefined });
     const before = images.connections;
-    const port = images.port;
-    const urls = [
-      `http://127.0.0.1:${port}/product.png`,
-      `http://0x7f000001:${port}/product.png`,
-      `http://2130706433:${port}/product.png`,
-      `http://[::ffff:127.0.0.1]:${port}/product.png`,
-      `http://localhost:${port}/product.png`,
-      `http://127.0.0.1.:${port}/product.png`,
-    ];
-    if (sink6) urls.push(`http://[::1]:${sink6.port}/product.png`);
-    for (const url of urls) expect([url, await outcome(made, url)]).toEqual([url, 'URL_NOT_ALLOWED']);
+    for (const url of loopbackSpellings(images.port, sink6?.port))
+      expect([url, await outcome(made, url)]).toEqual([url, 'URL_NOT_ALLOWED']);
     expect(images.connections).toBe(before);
     expect(sink6?.connections ?? 0).toBe(0);
   });
