@@ -1,7 +1,8 @@
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { interlacedPngBomb, misbuiltPngs, productPhotoJpeg } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * Issue #27 item 3: a decode has a memory budget (IMAGE_DECODE_BUDGET_MB) that is checked before
@@ -16,15 +17,14 @@ const GENERATE = `mutation($file: Upload!, $remove: Boolean) {
   }) { id }
 }`;
 
-let stack: TestStack;
+const it = stackTest({ engine: { durationMs: 200 }, env: { IMAGE_DECODE_BUDGET_MB: '16' } });
+
 let bomb: Buffer;
 beforeAll(async () => {
   bomb = await interlacedPngBomb();
-  stack = await startStack({ engine: { durationMs: 200 }, env: { IMAGE_DECODE_BUDGET_MB: '16' } });
 }, 120_000);
-afterAll(() => stack?.close());
 
-async function upload(bytes: Buffer, remove: boolean, name = 'in.png') {
+async function upload(stack: TestStack, bytes: Buffer, remove: boolean, name = 'in.png') {
   const answer = await uploadOperation(
     stack.url,
     GENERATE,
@@ -55,10 +55,12 @@ async function rssGrowth<T>(work: () => Promise<T>): Promise<{ value: T; growthM
 }
 
 describe('decoding within a budget', () => {
-  it('refuses the interlaced 16-bit PNG bomb from its header, as a foreground and as a photo, without the memory', async () => {
+  it('refuses the interlaced 16-bit PNG bomb from its header, as a foreground and as a photo, without the memory', async ({
+    stack,
+  }) => {
     expect(bomb.length).toBeLessThan(800_000);
     for (const remove of [false, true]) {
-      const { value: body, growthMb } = await rssGrowth(() => upload(bomb, remove));
+      const { value: body, growthMb } = await rssGrowth(() => upload(stack, bomb, remove));
       console.info(`bomb (removeBackground: ${remove}): RSS +${growthMb} MB`);
       expect(body.errors?.[0]?.extensions).toMatchObject({
         code: 'BAD_USER_INPUT',
@@ -69,23 +71,25 @@ describe('decoding within a budget', () => {
     }
   });
 
-  it('refuses a progressive JPEG over the budget, and takes the same picture as a baseline JPEG', async () => {
+  it('refuses a progressive JPEG over the budget, and takes the same picture as a baseline JPEG', async ({
+    stack,
+  }) => {
     const picture = sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#ffffff' } });
     const progressive = await picture.clone().jpeg({ progressive: true }).toBuffer();
-    const refused = await upload(progressive, true, 'in.jpg');
+    const refused = await upload(stack, progressive, true, 'in.jpg');
     expect(refused.errors?.[0]?.extensions).toMatchObject({ reason: 'IMAGE_TOO_LARGE' });
     expect(refused.errors?.[0]?.message).toMatch(/progressive JPEG .* 23 MB .* baseline/);
     const baseline = await picture.clone().jpeg().toBuffer();
-    expect((await upload(baseline, true, 'in.jpg')).errors).toBeUndefined();
+    expect((await upload(stack, baseline, true, 'in.jpg')).errors).toBeUndefined();
   });
 
-  it('fits a sideways photo (EXIF orientation 6) as it is shown: upright', async () => {
+  it('fits a sideways photo (EXIF orientation 6) as it is shown: upright', async ({ stack }) => {
     // Stored 5000×1000, shown 1000×5000: over 4096 px, so it is fitted (to 819×4096 upright).
     const stored = await sharp(await productPhotoJpeg(5000, 1000))
       .withMetadata({ orientation: 6 })
       .jpeg()
       .toBuffer();
-    const body = await upload(stored, true, 'in.jpg');
+    const body = await upload(stack, stored, true, 'in.jpg');
     expect(body.errors).toBeUndefined();
     const id = (body.data as { generateBackground: { id: string } }).generateBackground.id;
     const images = await eventually(async () => {
@@ -100,14 +104,16 @@ describe('decoding within a budget', () => {
 });
 
 describe('PNG structure', () => {
-  it('refuses bytes after IEND, an IHDR after the image data and an animated PNG before any spend', async () => {
+  it('refuses bytes after IEND, an IHDR after the image data and an animated PNG before any spend', async ({
+    stack,
+  }) => {
     const bad = await misbuiltPngs();
     for (const [name, bytes, reason] of [
       ['after IEND', bad.afterIend, 'CORRUPT_IMAGE'],
       ['IHDR after IDAT', bad.ihdrAfterIdat, 'CORRUPT_IMAGE'],
       ['APNG', bad.apng, 'UNSUPPORTED_IMAGE_FORMAT'],
     ] as const) {
-      const body = await upload(bytes, false);
+      const body = await upload(stack, bytes, false);
       expect(body.errors?.[0]?.extensions, name).toMatchObject({ code: 'BAD_USER_INPUT', reason });
     }
   });

@@ -1,8 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { DELETE } from '../support/task-ops.js';
 
 /**
@@ -10,14 +11,10 @@ import { DELETE } from '../support/task-ops.js';
  * an error, leaves none of its files behind (the rendition finished after the delete included), and
  * every link of the task answers 404 afterwards.
  */
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startStack({ engine: { durationMs: 200 } });
-});
-afterAll(() => stack?.close());
+const it = stackTest({ engine: { durationMs: 200 } });
 
 /** Every file under the blob store's folder for `taskId`. */
-function taskFiles(taskId: string): string[] {
+function taskFiles(stack: TestStack, taskId: string): string[] {
   try {
     return readdirSync(join(stack.dataDir, 'blobs', 'results', taskId), { recursive: true }) as string[];
   } catch {
@@ -26,7 +23,7 @@ function taskFiles(taskId: string): string[] {
 }
 
 describe('deleting a task while a rendition of it renders', () => {
-  it('answers true, removes every file, and its links answer 404', async () => {
+  it('answers true, removes every file, and its links answer 404', async ({ stack }) => {
     const answer = await uploadOperation(
       stack.url,
       generateUpload('id'),
@@ -45,7 +42,7 @@ describe('deleting a task while a rendition of it renders', () => {
       return task?.state === 'SUCCEEDED' ? task.images : undefined;
     }, 30_000);
     const links = images[0] as Links;
-    expect(taskFiles(id).length).toBeGreaterThan(0);
+    expect(taskFiles(stack, id).length).toBeGreaterThan(0);
 
     // The slow AVIF is asked first; once the quick WebP asked after it has arrived, the AVIF is rendering.
     const slow = fetch(links.slow);
@@ -59,12 +56,12 @@ describe('deleting a task while a rendition of it renders', () => {
     const rendered = await slow;
     await rendered.arrayBuffer();
     expect(rendered.status).toBe(404);
-    expect(taskFiles(id)).toEqual([]);
+    expect(taskFiles(stack, id)).toEqual([]);
     for (const link of [links.url, links.slow, links.quick]) {
       const again = await fetch(link);
       await again.arrayBuffer();
       expect(again.status).toBe(404);
     }
-    expect(taskFiles(id)).toEqual([]);
+    expect(taskFiles(stack, id)).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
@@ -13,10 +14,14 @@ import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
  * went away before their turn are never made.
  */
 const METRICS_TOKEN = 'metrics-token-for-heavy-work';
-let stack: TestStack;
+
+const it = stackTest({
+  engine: { durationMs: 200 },
+  env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, IMAGE_WORK_CONCURRENCY: '1', METRICS_TOKEN },
+});
 
 /** `gateway_image_work{kind="decode"}`: renders and decodes running and waiting now. */
-async function imageWork(): Promise<{ running: number; waiting: number }> {
+async function imageWork(stack: TestStack): Promise<{ running: number; waiting: number }> {
   const text = await (
     await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
   ).text();
@@ -31,14 +36,6 @@ async function imageWork(): Promise<{ running: number; waiting: number }> {
   return { running: read('running'), waiting: read('waiting') };
 }
 
-beforeAll(async () => {
-  stack = await startStack({
-    engine: { durationMs: 200 },
-    env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, IMAGE_WORK_CONCURRENCY: '1', METRICS_TOKEN },
-  });
-});
-afterAll(() => stack?.close());
-
 type Links = { url: string; widths: string[]; small: string };
 
 const LINKS = `query($id: ID!) { backgroundTask(id: $id) { state images {
@@ -48,7 +45,7 @@ const LINKS = `query($id: ID!) { backgroundTask(id: $id) { state images {
   w7: url(format: WEBP, width: 2048) w8: url(format: WEBP, width: 1600) w9: url(format: WEBP, width: 1280)
 } } }`;
 
-async function succeeded(key: string, png: Buffer): Promise<{ id: string; links: Links }> {
+async function succeeded(stack: TestStack, key: string, png: Buffer): Promise<{ id: string; links: Links }> {
   const answer = await uploadOperation(
     stack.url,
     generateUpload('id'),
@@ -80,7 +77,7 @@ async function succeeded(key: string, png: Buffer): Promise<{ id: string; links:
 }
 
 /** The renditions stored for a task (files beside its original). */
-function renditionsOf(taskId: string): string[] {
+function renditionsOf(stack: TestStack, taskId: string): string[] {
   try {
     const files = readdirSync(join(stack.dataDir, 'blobs', 'results', taskId), {
       recursive: true,
@@ -93,9 +90,11 @@ function renditionsOf(taskId: string): string[] {
 }
 
 describe('heavy image work under one tenant’s flood', () => {
-  it("makes beta's rendition right after the one under way, serves its original at once, and drops renditions nobody waits for", async () => {
-    const alpha = await succeeded(TENANTS.alpha, await transparentPng(2048, 2048));
-    const beta = await succeeded(TENANTS.beta, await transparentPng(400, 300));
+  it("makes beta's rendition right after the one under way, serves its original at once, and drops renditions nobody waits for", async ({
+    stack,
+  }) => {
+    const alpha = await succeeded(stack, TENANTS.alpha, await transparentPng(2048, 2048));
+    const beta = await succeeded(stack, TENANTS.beta, await transparentPng(400, 300));
 
     const finished: string[] = [];
     const leave = new AbortController();
@@ -109,7 +108,7 @@ describe('heavy image work under one tenant’s flood', () => {
     );
     // One of alpha's renders is under way and the rest wait for their turn.
     await eventually(async () => {
-      const work = await imageWork();
+      const work = await imageWork(stack);
       return work.running === 1 && work.waiting === alpha.links.widths.length - 1 ? true : undefined;
     }, 30_000);
     const original = await fetch(beta.links.url);
@@ -127,16 +126,16 @@ describe('heavy image work under one tenant’s flood', () => {
     leave.abort();
     await Promise.all(flood);
     await eventually(async () => {
-      const work = await imageWork();
+      const work = await imageWork(stack);
       return work.running === 0 && work.waiting === 0 ? true : undefined;
     }, 60_000);
-    const made = renditionsOf(alpha.id);
+    const made = renditionsOf(stack, alpha.id);
     // The one that ran first, and the one that had started when alpha left (if any).
     expect(made.length).toBeGreaterThanOrEqual(1);
     expect(made.length).toBeLessThanOrEqual(2);
     const later = await fetch(beta.links.small);
     expect(later.status).toBe(200);
     await later.arrayBuffer();
-    expect(renditionsOf(alpha.id)).toEqual(made);
+    expect(renditionsOf(stack, alpha.id)).toEqual(made);
   }, 120_000);
 });

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * Issue #27 item 2: a used idempotency key must not buy free work. Re-sending a used key with other
@@ -10,7 +10,9 @@ import { startStack, type TestStack } from '../support/harness.js';
  * be compared without the image (a single task's parameters, a batch's number of inputs) is, first,
  * and such a request is refused IDEMPOTENCY_KEY_REUSED without a fetch.
  */
-let stack: TestStack;
+const it = stackTest({ engine: { durationMs: 200 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } });
+
+/** The server the image URLs point at, counting the fetches it answers. */
 let images: Server;
 let fetches = 0;
 let base: string;
@@ -22,10 +24,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => images.listen(0, '127.0.0.1', resolve));
   base = `http://localhost:${(images.address() as AddressInfo).port}`;
-  stack = await startStack({ engine: { durationMs: 200 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } });
 });
 afterAll(async () => {
-  await stack?.close();
   await new Promise((resolve) => images?.close(resolve));
 });
 
@@ -37,7 +37,7 @@ const BATCH = `mutation($inputs: [GenerateBackgroundInput!]!, $key: String) {
 }`;
 
 describe('a used idempotency key with other inputs', () => {
-  it('refuses a single task with other parameters before fetching its image', async () => {
+  it('refuses a single task with other parameters before fetching its image', async ({ stack }) => {
     const first = await stack.gql(SINGLE, { url: `${base}/a.png`, prompt: 'beach', key: 'single-1' });
     expect(first.body.errors).toBeUndefined();
     const before = fetches;
@@ -55,7 +55,7 @@ describe('a used idempotency key with other inputs', () => {
     );
   });
 
-  it('refuses a batch with another number of inputs before fetching any', async () => {
+  it('refuses a batch with another number of inputs before fetching any', async ({ stack }) => {
     const input = (name: string) => ({
       image: { url: `${base}/${name}.png` },
       background: { prompt: 'beach' },

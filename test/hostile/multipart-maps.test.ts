@@ -1,22 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { generateUpload, paddedPng } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import type { TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * Issue #27 item 7: multipart maps a client can get wrong. Two files mapped to one variable are
  * answered at once with BAD_USER_INPUT (they hung until the connection was reset), and a file
  * mapped onto a String variable gets a clear error that does not show the internal Upload object.
  */
-let stack: TestStack;
+const it = stackTest();
+
 let png: Buffer;
 beforeAll(async () => {
-  stack = await startStack();
   // Large enough that the first file cannot sit in the parser's buffers while the second is read.
   png = await paddedPng(4_000_000, 512, 512);
 });
-afterAll(() => stack?.close());
 
-async function multipart(query: string, variables: Record<string, unknown>, map: Record<string, string[]>) {
+async function multipart(
+  stack: TestStack,
+  query: string,
+  variables: Record<string, unknown>,
+  map: Record<string, string[]>,
+) {
   const form = new FormData();
   form.set('operations', JSON.stringify({ query, variables }));
   form.set('map', JSON.stringify(map));
@@ -39,8 +44,9 @@ async function multipart(query: string, variables: Record<string, unknown>, map:
 }
 
 describe('multipart maps', () => {
-  it('answers two files mapped to one variable at once with BAD_USER_INPUT', async () => {
+  it('answers two files mapped to one variable at once with BAD_USER_INPUT', async ({ stack }) => {
     const answer = await multipart(
+      stack,
       generateUpload('id'),
       { file: null },
       { 0: ['variables.file'], 1: ['variables.file'] },
@@ -59,8 +65,11 @@ describe('multipart maps', () => {
     expect(count.body.data?.backgroundTasks.totalCount).toBe(0);
   });
 
-  it('says a file was sent for a String variable, without showing the internal Upload object', async () => {
+  it('says a file was sent for a String variable, without showing the internal Upload object', async ({
+    stack,
+  }) => {
     const answer = await multipart(
+      stack,
       generateUpload('id'),
       { file: null, prompt: null },
       { 0: ['variables.file'], 1: ['variables.prompt'] },

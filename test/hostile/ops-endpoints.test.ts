@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
@@ -12,21 +13,17 @@ import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const ALLOWED = 'https://app.example.com';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startStack({
-    env: {
-      GATEWAY_API_KEYS: TWO_TENANT_KEYS,
-      METRICS_TOKEN,
-      CORS_ORIGINS: ALLOWED,
-      NODE_ENV: 'production',
-    },
-  });
+const it = stackTest({
+  env: {
+    GATEWAY_API_KEYS: TWO_TENANT_KEYS,
+    METRICS_TOKEN,
+    CORS_ORIGINS: ALLOWED,
+    NODE_ENV: 'production',
+  },
 });
-afterAll(() => stack.close());
 
 describe('operations endpoints of a keyed gateway', () => {
-  it('refuses /metrics without the token and serves it with it', async () => {
+  it('refuses /metrics without the token and serves it with it', async ({ stack }) => {
     expect((await fetch(`${stack.url}/metrics`)).status).toBe(401);
     expect((await fetch(`${stack.url}/metrics`, { headers: bearer(TENANTS.alpha) })).status).toBe(401);
     const scraped = await fetch(`${stack.url}/metrics`, { headers: bearer(METRICS_TOKEN) });
@@ -34,7 +31,7 @@ describe('operations endpoints of a keyed gateway', () => {
     expect(await scraped.text()).toContain('graphql_operations_total');
   });
 
-  it('says only ready or not on /readyz, unless asked with the token', async () => {
+  it('says only ready or not on /readyz, unless asked with the token', async ({ stack }) => {
     const anyone = await fetch(`${stack.url}/readyz`);
     expect(anyone.status).toBe(200);
     expect(await anyone.json()).toEqual({ status: 'ready' });
@@ -48,7 +45,7 @@ describe('operations endpoints of a keyed gateway', () => {
 });
 
 describe('production answers', () => {
-  it('does not suggest enum values, in literals or in variables', async () => {
+  it('does not suggest enum values, in literals or in variables', async ({ stack }) => {
     const literal = await stack.gql(
       '{ backgroundTasks(first: 1, state: QUEUD) { edges { cursor } } }',
       {},
@@ -67,7 +64,7 @@ describe('production answers', () => {
 });
 
 describe('CORS', () => {
-  const preflight = (origin: string) =>
+  const preflight = (stack: TestStack, origin: string) =>
     fetch(`${stack.url}/graphql`, {
       method: 'OPTIONS',
       headers: {
@@ -77,14 +74,14 @@ describe('CORS', () => {
       },
     });
 
-  it('answers an allowed origin, with credentials', async () => {
-    const answer = await preflight(ALLOWED);
+  it('answers an allowed origin, with credentials', async ({ stack }) => {
+    const answer = await preflight(stack, ALLOWED);
     expect(answer.headers.get('access-control-allow-origin')).toBe(ALLOWED);
     expect(answer.headers.get('access-control-allow-credentials')).toBe('true');
   });
 
-  it('does not reflect any other origin', async () => {
-    const answer = await preflight('https://evil.example');
+  it('does not reflect any other origin', async ({ stack }) => {
+    const answer = await preflight(stack, 'https://evil.example');
     expect(answer.headers.get('access-control-allow-origin')).toBeNull();
     expect(answer.headers.get('access-control-allow-credentials')).toBeNull();
     const post = await fetch(`${stack.url}/graphql`, {
@@ -101,7 +98,7 @@ describe('CORS', () => {
 });
 
 describe('a PNG without IEND', () => {
-  it('is refused as CORRUPT_IMAGE before any upstream call', async () => {
+  it('is refused as CORRUPT_IMAGE before any upstream call', async ({ stack }) => {
     const png = await transparentPng(400, 300);
     const cut = png.subarray(0, png.length - 12);
     const answer = await uploadOperation(

@@ -1,8 +1,9 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { schema } from '../../src/graphql/schema/index.js';
 import { batchImages, sendBatch } from '../support/batch-ops.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import type { TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * Issue #27 item 1: query amplification. `nodes(ids:)` naming one batch a hundred times, selecting
@@ -16,17 +17,19 @@ const AMPLIFY = `query Amplify($ids: [ID!]!) { nodes(ids: $ids) { ... on Backgro
 const PAGE = `query Page { backgroundTasks(first: 100) { edges { node {
   id state progress images { url width height contentType } } } } }`;
 
-let stack: TestStack;
-let batchId: string;
-beforeAll(async () => {
-  stack = await startStack({ engine: { durationMs: 100 } });
-  const { good } = await batchImages();
-  const sent = await sendBatch(stack, [{ file: good }, { file: good }]);
-  batchId = sent.data?.generateBackgrounds.batch.id as string;
+/** `batchId`: a batch of two tasks, made once per file, for the amplification query to name. */
+const it = stackTest({ engine: { durationMs: 100 } }).extend<{ batchId: string }>({
+  batchId: [
+    async ({ stack }, use) => {
+      const { good } = await batchImages();
+      const sent = await sendBatch(stack, [{ file: good }, { file: good }]);
+      await use(sent.data?.generateBackgrounds.batch.id as string);
+    },
+    { scope: 'file' },
+  ],
 });
-afterAll(() => stack?.close());
 
-async function post(body: unknown) {
+async function post(stack: TestStack, body: unknown) {
   const response = await fetch(`${stack.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
@@ -39,7 +42,7 @@ async function post(body: unknown) {
 type Answer = { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 
 describe('query amplification', () => {
-  it('prices the amplification query by its lists, far above the limit', () => {
+  it('prices the amplification query by its lists, far above the limit', ({ batchId }) => {
     const { complexity } = complexityFromQuery(AMPLIFY, {
       schema,
       variables: { ids: Array.from({ length: 100 }, () => batchId) },
@@ -48,10 +51,16 @@ describe('query amplification', () => {
     expect(complexity).toBeGreaterThan(1_000_000);
   });
 
-  it('refuses ten amplification operations in one request before running any, with COST_LIMIT_EXCEEDED', async () => {
+  it('refuses ten amplification operations in one request before running any, with COST_LIMIT_EXCEEDED', async ({
+    stack,
+    batchId,
+  }) => {
     const ids = Array.from({ length: 100 }, () => batchId);
     const started = Date.now();
-    const answer = await post(Array.from({ length: 10 }, () => ({ query: AMPLIFY, variables: { ids } })));
+    const answer = await post(
+      stack,
+      Array.from({ length: 10 }, () => ({ query: AMPLIFY, variables: { ids } })),
+    );
     const took = Date.now() - started;
     console.info(`ten amplification operations: ${answer.bytes} bytes answered in ${took} ms`);
     const answers = answer.body as Answer[];
@@ -63,20 +72,27 @@ describe('query amplification', () => {
     expect(answer.bytes).toBeLessThan(20_000);
   });
 
-  it('adds up the operations of one batched request: those past the request limit are refused', async () => {
+  it('adds up the operations of one batched request: those past the request limit are refused', async ({
+    stack,
+  }) => {
     const { complexity } = complexityFromQuery(PAGE, { schema });
     expect(complexity).toBeLessThanOrEqual(10_000);
     const fit = Math.floor(20_000 / complexity);
     expect(fit).toBeLessThan(10);
-    const answers = (await post(Array.from({ length: 10 }, () => ({ query: PAGE })))).body as Answer[];
+    const answers = (
+      await post(
+        stack,
+        Array.from({ length: 10 }, () => ({ query: PAGE })),
+      )
+    ).body as Answer[];
     const refused = answers.filter((each) => each.errors?.[0]?.extensions?.code === 'COST_LIMIT_EXCEEDED');
     expect(answers.length - refused.length).toBe(fit);
     expect(refused[0]?.errors?.[0]?.extensions).toMatchObject({ maxCost: 20_000 });
     // The same operation alone, in a request of its own, runs.
-    expect(((await post({ query: PAGE })).body as Answer).errors).toBeUndefined();
+    expect(((await post(stack, { query: PAGE })).body as Answer).errors).toBeUndefined();
   });
 
-  it('prices a repeated id in nodes each time it is named', () => {
+  it('prices a repeated id in nodes each time it is named', ({ batchId }) => {
     const query = 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }';
     const once = complexityFromQuery(query, { schema, variables: { ids: [batchId] } }).complexity;
     const thrice = complexityFromQuery(query, {

@@ -1,7 +1,8 @@
 import { FormData, fetch } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { paddedPng, transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import type { TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
@@ -14,13 +15,12 @@ import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 const GENERATE =
   'mutation($f: Upload!) { generateBackground(input: { image: { file: $f }, background: { prompt: "x" } }) { id } }';
 
-let stack: TestStack;
+const it = stackTest({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
+
 let png: Buffer;
 beforeAll(async () => {
-  stack = await startStack({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
   png = await transparentPng(400, 300);
 });
-afterAll(() => stack.close());
 
 /**
  * A multipart upload whose file is a valid PNG of `bytes` (padded with a chunk before IEND: bytes
@@ -37,6 +37,7 @@ async function upload(bytes: number): Promise<FormData> {
 
 /** Sends and reads the answer; a network error comes back as status 0 with the error's text. */
 async function send(
+  stack: TestStack,
   body: FormData | string,
   headers: Record<string, string>,
   method = 'POST',
@@ -62,7 +63,8 @@ const MB = 1024 * 1024;
 const preflight = { 'apollo-require-preflight': 'true' };
 
 describe('refused uploads, as a fetch client reads them', () => {
-  it.each([
+  // `for`, not `each`: only `for` hands the test its context, and with it the `stack` fixture.
+  it.for<[string, number, Record<string, string>, number, { code: string; reason?: string }]>([
     ['without a key', 5 * MB, preflight, 401, { code: 'UNAUTHENTICATED' }],
     ['without the preflight header', 5 * MB, bearer(TENANTS.alpha), 400, { code: 'CSRF_PREVENTED' }],
     [
@@ -74,24 +76,27 @@ describe('refused uploads, as a fetch client reads them', () => {
     ],
   ])(
     'answers 10 of 10 uploads %s with their status and code',
-    async (_name, bytes, headers, status, expected) => {
+    async ([_name, bytes, headers, status, expected], { stack }) => {
       const form = await upload(bytes);
       const answers = [];
-      for (let i = 0; i < 10; i++) answers.push(await send(form, headers));
+      for (let i = 0; i < 10; i++) answers.push(await send(stack, form, headers));
       expect(answers).toEqual(
         Array.from({ length: 10 }, () => expect.objectContaining({ status, ...expected })),
       );
     },
   );
 
-  it('keeps the connection usable after a file refused from its first bytes (#27): 10 of 10 answered', async () => {
+  it('keeps the connection usable after a file refused from its first bytes (#27): 10 of 10 answered', async ({
+    stack,
+  }) => {
     // 2 MB that are not a PNG: refused at the first byte, with most of the body still to come.
     const form = new FormData();
     form.set('operations', JSON.stringify({ query: GENERATE, variables: { f: null } }));
     form.set('map', JSON.stringify({ 0: ['variables.f'] }));
     form.set('0', new Blob([new Uint8Array(2 * MB)], { type: 'image/png' }), 'zeros.png');
     const answers = [];
-    for (let i = 0; i < 10; i++) answers.push(await send(form, { ...preflight, ...bearer(TENANTS.alpha) }));
+    for (let i = 0; i < 10; i++)
+      answers.push(await send(stack, form, { ...preflight, ...bearer(TENANTS.alpha) }));
     expect(answers).toEqual(
       Array.from({ length: 10 }, () =>
         expect.objectContaining({ status: 200, code: 'BAD_USER_INPUT', reason: 'NOT_PNG' }),
@@ -99,26 +104,36 @@ describe('refused uploads, as a fetch client reads them', () => {
     );
   });
 
-  it('answers more files than a batch takes (51) with 413 PAYLOAD_TOO_LARGE, never REQUEST_ENTITY_TOO_LARGE', async () => {
+  it('answers more files than a batch takes (51) with 413 PAYLOAD_TOO_LARGE, never REQUEST_ENTITY_TOO_LARGE', async ({
+    stack,
+  }) => {
     const form = await upload(1 * MB);
     form.set(
       'map',
       JSON.stringify(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [i, [`variables.f${i}`]]))),
     );
     form.set('1', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'second.png');
-    const answer = await send(form, { ...preflight, ...bearer(TENANTS.alpha) });
+    const answer = await send(stack, form, { ...preflight, ...bearer(TENANTS.alpha) });
     expect(answer).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
   });
 
-  it('answers an unsupported content type with 415 and a GraphQL-shaped error', async () => {
-    const answer = await send('<query/>', { 'content-type': 'application/xml', ...bearer(TENANTS.alpha) });
+  it('answers an unsupported content type with 415 and a GraphQL-shaped error', async ({ stack }) => {
+    const answer = await send(stack, '<query/>', {
+      'content-type': 'application/xml',
+      ...bearer(TENANTS.alpha),
+    });
     expect(answer.status).toBe(415);
     expect(answer.code).toEqual(expect.any(String));
     expect(answer.contentType).toMatch(/json/);
   });
 
-  it('answers a wrong method with 405 and a GraphQL-shaped error', async () => {
-    const answer = await send('{}', { 'content-type': 'application/json', ...bearer(TENANTS.alpha) }, 'PUT');
+  it('answers a wrong method with 405 and a GraphQL-shaped error', async ({ stack }) => {
+    const answer = await send(
+      stack,
+      '{}',
+      { 'content-type': 'application/json', ...bearer(TENANTS.alpha) },
+      'PUT',
+    );
     expect(answer.status).toBe(405);
     expect(answer.code).toEqual(expect.any(String));
   });

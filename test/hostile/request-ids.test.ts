@@ -2,9 +2,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { GENERATE_INPUT, transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * Issue #27 item 7: a client's `x-request-id` becomes the request id only when it is short and
@@ -12,23 +13,19 @@ import { eventually, startStack, type TestStack, uploadOperation } from '../supp
  * logged beside it as `clientRequestId`, cut to 64 characters.
  */
 const lines: Record<string, unknown>[] = [];
-let stack: TestStack;
-beforeAll(async () => {
-  const capture = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  stack = await startStack({ logger: pino({ level: 'info' }, capture), env: { NODE_ENV: 'production' } });
-  // Without its spool folder the gateway cannot store an upload: an internal error, logged.
-  rmSync(join(stack.dataDir, 'spool'), { recursive: true, force: true });
+const capture = new Writable({
+  write(chunk, _encoding, done) {
+    lines.push(JSON.parse(String(chunk)));
+    done();
+  },
 });
-afterAll(() => stack?.close());
+const it = stackTest({ logger: pino({ level: 'info' }, capture), env: { NODE_ENV: 'production' } });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-async function failingUpload(requestId: string) {
+async function failingUpload(stack: TestStack, requestId: string) {
+  // Without its spool folder the gateway cannot store an upload: an internal error, logged.
+  rmSync(join(stack.dataDir, 'spool'), { recursive: true, force: true });
   const answer = await uploadOperation(
     stack.url,
     GENERATE_INPUT,
@@ -44,22 +41,24 @@ async function failingUpload(requestId: string) {
 }
 
 describe('client request ids', () => {
-  it('keeps a short plain id as the request id', async () => {
-    const { id, logged } = await failingUpload('client-id.42_x');
+  it('keeps a short plain id as the request id', async ({ stack }) => {
+    const { id, logged } = await failingUpload(stack, 'client-id.42_x');
     expect(id).toBe('client-id.42_x');
     expect(logged.clientRequestId).toBeUndefined();
   });
 
-  it('replaces a long or unusual id with a fresh one, and logs the client’s beside it, cut short', async () => {
+  it('replaces a long or unusual id with a fresh one, and logs the client’s beside it, cut short', async ({
+    stack,
+  }) => {
     for (const sent of ['a'.repeat(200), 'trace:1;user=admin', 'with spaces and "quotes"']) {
-      const { id, logged } = await failingUpload(sent);
+      const { id, logged } = await failingUpload(stack, sent);
       expect(id).toMatch(UUID);
       expect(logged.requestId).toBe(id);
       expect(logged.clientRequestId).toBe(sent.slice(0, 64));
     }
   });
 
-  it('answers the fresh id in the x-request-id header', async () => {
+  it('answers the fresh id in the x-request-id header', async ({ stack }) => {
     const response = await fetch(`${stack.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'x'.repeat(65) },

@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * Issue #27 item 7: a body that drips a byte just often enough to dodge the idle limit is ended by
@@ -10,22 +11,20 @@ import { eventually, startStack, type TestStack, uploadOperation } from '../supp
  * rendition rendered on first fetch) is not cut, since only bodies still arriving are timed. The
  * limits are short here (a 300 ms idle limit, 50 B/s over 1 s) so that nothing waits a minute.
  */
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startStack({
-    engine: { durationMs: 200 },
-    env: {
-      REQUEST_IDLE_TIMEOUT_MS: '300',
-      REQUEST_TIMEOUT_MS: '600000',
-      REQUEST_BODY_MIN_BYTES_PER_SECOND: '50',
-      REQUEST_BODY_RATE_WINDOW_MS: '1000',
-    },
-  });
+const it = stackTest({
+  engine: { durationMs: 200 },
+  env: {
+    REQUEST_IDLE_TIMEOUT_MS: '300',
+    REQUEST_TIMEOUT_MS: '600000',
+    REQUEST_BODY_MIN_BYTES_PER_SECOND: '50',
+    REQUEST_BODY_RATE_WINDOW_MS: '1000',
+  },
 });
-afterAll(() => stack?.close());
 
 describe('a dripping body', () => {
-  it('is answered 408 REQUEST_TOO_SLOW and closed once a rate window brings less than the minimum', async () => {
+  it('is answered 408 REQUEST_TOO_SLOW and closed once a rate window brings less than the minimum', async ({
+    stack,
+  }) => {
     const { port } = new URL(stack.url);
     const socket = connect(Number(port), '127.0.0.1');
     socket.on('error', () => {});
@@ -48,7 +47,7 @@ describe('a dripping body', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
-  it('lets a body that keeps the minimum rate through, however long it takes', async () => {
+  it('lets a body that keeps the minimum rate through, however long it takes', async ({ stack }) => {
     const body = `{"query": "{ __typename }"${' '.repeat(400)}}`;
     const { port } = new URL(stack.url);
     const socket = connect(Number(port), '127.0.0.1');
@@ -79,7 +78,9 @@ describe('a dripping body', () => {
 });
 
 describe('a long answer to a GET', () => {
-  it('is not cut by the idle limit: a rendition that takes longer to render than the limit arrives whole', async () => {
+  it('is not cut by the idle limit: a rendition that takes longer to render than the limit arrives whole', async ({
+    stack,
+  }) => {
     const answer = await uploadOperation(
       stack.url,
       generateUpload('id'),

@@ -1,8 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type TestStack } from '../support/harness.js';
+import { describe, expect } from 'vitest';
+import { eventually, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
@@ -49,80 +50,86 @@ async function connect(
 }
 
 // The stream layer holds reservations with or without its fast paths (they only switch sharing off).
+// Each test has a gateway of its own (scope 'test'): a file-scoped fixture cannot be declared in a
+// describe, and a test here leaves its gateway's reservations used up or flooded.
 describe.each([
   ['with sharing', 'on'],
   ['without sharing', 'off'],
 ])('%s (GATEWAY_FAST_PATHS=%s)', (_holder, fastPaths) => {
   describe('stream reservations are capped per tenant', () => {
-    let stack: TestStack;
-    beforeAll(async () => {
-      stack = await startStack({
+    const capped = stackTest(
+      {
         env: {
           GATEWAY_FAST_PATHS: fastPaths,
           GATEWAY_API_KEYS: TWO_TENANT_KEYS,
           SSE_RESERVATIONS_PER_TENANT: '3',
           SSE_RESERVATION_TTL_MS: '60000',
         },
-      });
-    });
-    afterAll(() => stack.close());
+      },
+      'test',
+    );
+    // With the default cap and time to live: the test reserves once and connects twice.
+    const uncapped = stackTest(
+      { env: { GATEWAY_FAST_PATHS: fastPaths, GATEWAY_API_KEYS: TWO_TENANT_KEYS } },
+      'test',
+    );
 
-    it('refuses a reservation beyond the cap with 429 STREAM_RESERVATIONS_EXHAUSTED, for that tenant only', async () => {
-      const tokens = [];
-      for (let i = 0; i < 3; i++) tokens.push(await reserve(stack));
-      expect(tokens.map((t) => t.status)).toEqual([201, 201, 201]);
-      const refused = await fetch(`${stack.url}/graphql/stream`, { method: 'PUT', headers: alpha });
-      expect(refused.status).toBe(429);
-      expect(refused.headers.get('retry-after')).toBe('60');
-      const body = (await refused.json()) as { errors: { message: string; extensions: { code: string } }[] };
-      expect(body.errors[0]?.extensions.code).toBe('STREAM_RESERVATIONS_EXHAUSTED');
-      expect(body.errors[0]?.message).toContain('(3)');
-      // Another tenant has places of its own.
-      expect((await reserve(stack, bearer(TENANTS.beta))).status).toBe(201);
+    capped(
+      'refuses a reservation beyond the cap with 429 STREAM_RESERVATIONS_EXHAUSTED, for that tenant only',
+      async ({ stack }) => {
+        const tokens = [];
+        for (let i = 0; i < 3; i++) tokens.push(await reserve(stack));
+        expect(tokens.map((t) => t.status)).toEqual([201, 201, 201]);
+        const refused = await fetch(`${stack.url}/graphql/stream`, { method: 'PUT', headers: alpha });
+        expect(refused.status).toBe(429);
+        expect(refused.headers.get('retry-after')).toBe('60');
+        const body = (await refused.json()) as {
+          errors: { message: string; extensions: { code: string } }[];
+        };
+        expect(body.errors[0]?.extensions.code).toBe('STREAM_RESERVATIONS_EXHAUSTED');
+        expect(body.errors[0]?.message).toContain('(3)');
+        // Another tenant has places of its own.
+        expect((await reserve(stack, bearer(TENANTS.beta))).status).toBe(201);
 
-      // A connected stream no longer counts against the cap.
-      const stream = await connect(stack, tokens[0]?.text as string);
-      expect(stream.status).toBe(200);
-      expect((await reserve(stack)).status).toBe(201);
-      expect((await reserve(stack)).code).toBe('STREAM_RESERVATIONS_EXHAUSTED');
-      stream.close();
-    });
+        // A connected stream no longer counts against the cap.
+        const stream = await connect(stack, tokens[0]?.text as string);
+        expect(stream.status).toBe(200);
+        expect((await reserve(stack)).status).toBe(201);
+        expect((await reserve(stack)).code).toBe('STREAM_RESERVATIONS_EXHAUSTED');
+        stream.close();
+      },
+    );
 
-    it('admits one stream per token: a second connection answers 410 STREAM_RESERVATION_EXPIRED', async () => {
-      const other = await startStack({
-        env: { GATEWAY_FAST_PATHS: fastPaths, GATEWAY_API_KEYS: TWO_TENANT_KEYS },
-      });
-      try {
-        const { text: token } = await reserve(other);
-        const first = await connect(other, token);
+    uncapped(
+      'admits one stream per token: a second connection answers 410 STREAM_RESERVATION_EXPIRED',
+      async ({ stack }) => {
+        const { text: token } = await reserve(stack);
+        const first = await connect(stack, token);
         expect(first.status).toBe(200);
-        const second = await connect(other, token);
+        const second = await connect(stack, token);
         expect(second).toMatchObject({ status: 410, code: 'STREAM_RESERVATION_EXPIRED' });
         first.close();
-      } finally {
-        await other.close();
-      }
-    });
+      },
+    );
   });
 
   describe('unconnected stream reservations expire', () => {
     const TTL_MS = 1_000;
     const COUNT = 20_000;
     const PER_RESERVATION_BYTES = 400;
-    let stack: TestStack;
-    beforeAll(async () => {
-      stack = await startStack({
+    const it = stackTest(
+      {
         env: {
           GATEWAY_FAST_PATHS: fastPaths,
           GATEWAY_API_KEYS: TWO_TENANT_KEYS,
           SSE_RESERVATIONS_PER_TENANT: String(COUNT),
           SSE_RESERVATION_TTL_MS: String(TTL_MS),
         },
-      });
-    });
-    afterAll(() => stack.close());
+      },
+      'test',
+    );
 
-    it("answers an expired reservation's stream with 410 STREAM_RESERVATION_EXPIRED", async () => {
+    it("answers an expired reservation's stream with 410 STREAM_RESERVATION_EXPIRED", async ({ stack }) => {
       const { status, text: token } = await reserve(stack);
       expect(status).toBe(201);
       await new Promise((resolve) => setTimeout(resolve, 3 * TTL_MS));
@@ -138,7 +145,7 @@ describe.each([
     });
 
     /**
-     * Measured in this process: the gateway runs here (startStack), and `gc` comes from V8's
+     * Measured in this process: the gateway runs here (the `stack` fixture), and `gc` comes from V8's
      * --expose-gc flag set at run time. The figure is heapUsed + external after two full
      * collections, which is what reservations retain (RSS is not: the allocator keeps freed pages,
      * and the test's own client shares the process). Two bounds, both must hold: the issue's 10 %
@@ -150,7 +157,7 @@ describe.each([
      * The check repeats (30 s at most) because releases trail their expiry timers, and GC is
      * forced each time, so a loaded machine only makes it slower.
      */
-    it('gives the memory of 20 000 unconnected reservations back: within 10 % of idle', async () => {
+    it('gives the memory of 20 000 unconnected reservations back: within 10 % of idle', async ({ stack }) => {
       setFlagsFromString('--expose-gc');
       const gc = runInNewContext('gc') as () => void;
       const retained = () => {

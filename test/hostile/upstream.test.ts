@@ -1,15 +1,16 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { PicWishClient } from '../../src/upstream/client.js';
 import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { type TestStack, uploadOperation } from '../support/harness.js';
 import {
   json,
   type PicWishDouble,
   type ScriptedAnswer,
   startPicWishDouble,
 } from '../support/picwish-double.js';
+import { stackTest } from '../support/stack-test.js';
 import { settled } from '../support/task-ops.js';
 
 /**
@@ -45,6 +46,35 @@ function client(url: string, options: { timeoutMs?: number; maxAnswerBytes?: num
 }
 
 const created = json(200, { status: 200, message: 'ok', data: { task_id: TASK_ID } });
+
+/** The hostile upstream the gateway is pointed at, started by the beforeAll of its describe below. */
+let upstream: PicWishDouble;
+/** Every line the gateway logs. */
+const lines: string[] = [];
+
+/**
+ * The gateway of 'the gateway against a hostile upstream', reaching `upstream` through a proxy's
+ * credentials. A file's fixtures are declared at its top level, so `env` is a getter: it is read
+ * when a test first asks for `stack`, once that describe's beforeAll has started `upstream`. The
+ * client's tests ask for no `stack` and start none.
+ */
+const it = stackTest({
+  get env() {
+    const base = new URL(upstream.url);
+    base.username = 'proxyuser';
+    base.password = 'proxy-password-77';
+    return { PICWISH_API_KEY: KEY, PICWISH_BASE_URL: base.toString(), LOG_LEVEL: 'info' };
+  },
+  logger: pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+  ),
+});
 
 describe('the PicWish client against a hostile upstream', () => {
   it('drops a poll answer over its size cap without parsing it (announced or chunked)', async () => {
@@ -178,10 +208,6 @@ describe('the PicWish client against a hostile upstream', () => {
 });
 
 describe('the gateway against a hostile upstream', () => {
-  let stack: TestStack;
-  let upstream: PicWishDouble;
-  const lines: string[] = [];
-
   beforeAll(async () => {
     const image = png.toString('base64');
     upstream = await fake({
@@ -203,25 +229,9 @@ describe('the gateway against a hostile upstream', () => {
         },
       }),
     });
-    const base = new URL(upstream.url);
-    base.username = 'proxyuser';
-    base.password = 'proxy-password-77';
-    stack = await startStack({
-      env: { PICWISH_API_KEY: KEY, PICWISH_BASE_URL: base.toString(), LOG_LEVEL: 'info' },
-      logger: pino(
-        { level: 'info' },
-        new Writable({
-          write(chunk, _encoding, done) {
-            lines.push(String(chunk));
-            done();
-          },
-        }),
-      ),
-    });
   });
-  afterAll(() => stack.close());
 
-  async function submit(batchSize: number): Promise<string> {
+  async function submit(stack: TestStack, batchSize: number): Promise<string> {
     const answer = await uploadOperation(
       stack.url,
       generateUpload('id'),
@@ -233,15 +243,17 @@ describe('the gateway against a hostile upstream', () => {
     return id as string;
   }
 
-  it('stores at most batchSize images, and a completed_at of 1 does not expire the results', async () => {
-    const one = await settled(stack, await submit(1));
+  it('stores at most batchSize images, and a completed_at of 1 does not expire the results', async ({
+    stack,
+  }) => {
+    const one = await settled(stack, await submit(stack, 1));
     expect(one.state).toBe('SUCCEEDED');
     expect(one.images).toHaveLength(1);
-    const two = await settled(stack, await submit(2));
+    const two = await settled(stack, await submit(stack, 2));
     expect(two.images).toHaveLength(2);
   });
 
-  it('shows tenants PicWish’s state_detail without the key', async () => {
+  it('shows tenants PicWish’s state_detail without the key', async ({ stack }) => {
     const answer = await stack.gql<{
       backgroundTasks: { edges: { node: { stateDetail: string | null } }[] };
     }>('{ backgroundTasks(first: 5) { edges { node { stateDetail } } } }');
@@ -250,7 +262,7 @@ describe('the gateway against a hostile upstream', () => {
     for (const detail of details) expect(detail).toBe('done for [redacted]');
   });
 
-  it('prints PICWISH_BASE_URL without its credentials in /readyz and in the log', async () => {
+  it('prints PICWISH_BASE_URL without its credentials in /readyz and in the log', async ({ stack }) => {
     const readyz = await (await fetch(`${stack.url}/readyz`)).text();
     expect(readyz).not.toContain('proxy-password-77');
     expect(lines.join('')).toContain('gateway listening');

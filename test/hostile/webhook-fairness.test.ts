@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type TestStack } from '../support/harness.js';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { eventually } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { generateHooked } from '../support/webhooks.js';
@@ -14,7 +15,19 @@ import { generateHooked } from '../support/webhooks.js';
  * (oldest due first) and beta's delivery waited a whole timeout round.
  */
 
-let stack: TestStack;
+const it = stackTest({
+  env: {
+    GATEWAY_API_KEYS: TWO_TENANT_KEYS,
+    WEBHOOK_URL_ALLOW_PRIVATE: 'true',
+    // Longer than the test waits for beta: a slot alpha holds stays held throughout.
+    WEBHOOK_TIMEOUT_MS: '60000',
+    WEBHOOK_IN_FLIGHT_PER_TENANT: '4',
+    TENANT_MAX_ACTIVE_TASKS: '100',
+    TENANT_RATE_LIMIT_PER_MINUTE: '100',
+  },
+});
+
+/** Alpha's receiver: takes every request and answers none. Beta's (`good`) answers at once. */
 let hanging: Server;
 let hangingUrl: string;
 const held: IncomingMessage[] = [];
@@ -27,28 +40,18 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
   hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hook`;
   good = await startWebhookReceiver();
-  stack = await startStack({
-    env: {
-      GATEWAY_API_KEYS: TWO_TENANT_KEYS,
-      WEBHOOK_URL_ALLOW_PRIVATE: 'true',
-      // Longer than the test waits for beta: a slot alpha holds stays held throughout.
-      WEBHOOK_TIMEOUT_MS: '60000',
-      WEBHOOK_IN_FLIGHT_PER_TENANT: '4',
-      TENANT_MAX_ACTIVE_TASKS: '100',
-      TENANT_RATE_LIMIT_PER_MINUTE: '100',
-    },
-  });
 });
 
 afterAll(async () => {
-  await stack?.close();
   hanging?.closeAllConnections();
   await new Promise((resolve) => hanging?.close(resolve));
   await good?.close();
 });
 
 describe('webhook delivery under a receiver that never answers', () => {
-  it("holds at most WEBHOOK_IN_FLIGHT_PER_TENANT of alpha's tries, and beta's delivery arrives at once", async () => {
+  it("holds at most WEBHOOK_IN_FLIGHT_PER_TENANT of alpha's tries, and beta's delivery arrives at once", async ({
+    stack,
+  }) => {
     for (let i = 0; i < 24; i += 1) {
       const made = await generateHooked(stack.url, hangingUrl, ['QUEUED'], bearer(TENANTS.alpha));
       expect(made.errors).toEqual([]);
