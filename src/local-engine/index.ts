@@ -81,6 +81,7 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
   checkOptions(options);
   const apiKey = options.apiKey ?? randomBytes(24).toString('base64url');
   const apiKeys = [apiKey, ...(options.extraApiKeys ?? [])];
+  const clock = options.clock ?? Date.now;
   const tasks = new TaskStore({
     durationMs: options.durationMs ?? DEFAULTS.durationMs,
     returnType: options.returnType ?? DEFAULTS.returnType,
@@ -96,10 +97,10 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
   let url = '';
 
   const accept = (input: JobInput, owner: string): string => {
-    const now = Date.now();
+    const now = clock();
     tasks.sweep(now);
     const taskId = tasks.create(now, owner);
-    const job = runJob(input, jobContext).then((outcome) => tasks.settle(taskId, outcome, Date.now()));
+    const job = runJob(input, jobContext).then((outcome) => tasks.settle(taskId, outcome, clock()));
     running.add(job);
     void job.finally(() => running.delete(job));
     return taskId;
@@ -111,6 +112,7 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
       baseUrl: () => url,
       tasks,
       limiter: new SlidingWindowLimiter(options.qps ?? null),
+      clock,
       accept,
     }),
   );

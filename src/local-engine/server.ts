@@ -27,6 +27,8 @@ export interface RoutesContext {
   baseUrl: () => string;
   tasks: TaskStore;
   limiter: SlidingWindowLimiter;
+  /** The engine's clock (epoch milliseconds). */
+  clock: () => number;
   /** Creates a task of `apiKey` for a validated create and starts its work; returns the task id. */
   accept: (input: JobInput, apiKey: string) => string;
 }
@@ -76,7 +78,7 @@ function keyOf(context: RoutesContext, req: IncomingMessage): string | null {
 
 /** Applies the key's QPS limit, answering 429 itself when its budget is spent. */
 function admit(context: RoutesContext, res: ServerResponse, apiKey: string): boolean {
-  if (context.limiter.tryAcquire(apiKey, Date.now())) return true;
+  if (context.limiter.tryAcquire(apiKey, context.clock())) return true;
   sendError(res, 429, 'too many requests: over the QPS limit of this API key');
   return false;
 }
@@ -151,14 +153,14 @@ function handlePoll(context: RoutesContext, req: IncomingMessage, res: ServerRes
   const apiKey = keyOf(context, req);
   if (apiKey === null) sendError(res, 401, 'invalid API key');
   else if (admit(context, res, apiKey)) {
-    const view = context.tasks.view(taskId, Date.now(), context.baseUrl(), apiKey);
+    const view = context.tasks.view(taskId, context.clock(), context.baseUrl(), apiKey);
     if (view) sendJson(res, 200, { status: 200, message: 'success', data: view });
     else sendError(res, 404, 'task not found');
   }
 }
 
 function handleResult(context: RoutesContext, res: ServerResponse, resultId: string): void {
-  const png = context.tasks.result(resultId, Date.now());
+  const png = context.tasks.result(resultId, context.clock());
   if (!png) {
     sendError(res, 404, 'result not found or expired');
     return;

@@ -41,6 +41,12 @@ export interface LocalEngineOptions {
   qps?: number | null;
   /** Caps simultaneous renders so a burst of creates cannot starve the event loop. */
   maxConcurrentRenders?: number;
+  /**
+   * The engine's clock in epoch milliseconds: task progress, result expiry and the QPS window read
+   * it, so a test can move time by hand instead of sleeping through it.
+   * @default Date.now
+   */
+  clock?: () => number;
 }
 
 /** A running engine: where to reach it and how to stop it. */

@@ -70,7 +70,6 @@ export function clusterEnv(
     ...(keys.length === 1 ? { PICWISH_API_KEY: keys[0] as string } : { PICWISH_API_KEYS: keys.join(',') }),
     PICWISH_BASE_URL: wiring.engine.url,
     PICWISH_QPS: '2',
-    PICWISH_TIMEOUT_MS: '5000',
     ...overrides,
   };
 }

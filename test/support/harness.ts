@@ -57,7 +57,6 @@ export async function startStack(
       PICWISH_API_KEY: engine.apiKey,
       PICWISH_BASE_URL: engine.url,
       PICWISH_QPS: '50',
-      PICWISH_TIMEOUT_MS: '5000',
       LOG_LEVEL: 'silent',
       ...options.env,
     });

@@ -133,7 +133,6 @@ describe('a cluster of gateway processes on PostgreSQL and S3', () => {
       PICWISH_API_KEY: engine.apiKey,
       PICWISH_BASE_URL: engine.url,
       PICWISH_QPS: '2',
-      PICWISH_TIMEOUT_MS: '5000',
     });
     try {
       expect((await readyz(solo.url)).body).toMatchObject({ checks: { store: { kind: 'sqlite' } } });
@@ -166,9 +165,12 @@ describe('a cluster of gateway processes on PostgreSQL and S3', () => {
     console.log(`queue positions seen on a follower: ${positions.join(' → ')}`);
     expect(positions.length).toBeGreaterThanOrEqual(2);
     expect(new Set(positions).size).toBeGreaterThanOrEqual(2);
-    for (let i = 1; i < positions.length; i += 1) {
-      expect(positions[i]).toBeLessThanOrEqual(positions[i - 1] as number);
-    }
+    // Counted down, never above where it started. Not strictly step by step: a create that goes
+    // back to the queue (a lost race, a 429) moves the tasks behind it back one place for a moment
+    // (seen under two CPU hogs: 5 → 4 → 5 → 4 → 3 → 2 → 1).
+    const first = positions[0] as number;
+    expect(Math.max(...positions)).toBe(first);
+    expect(positions.at(-1)).toBeLessThan(first);
     expect(history.at(-1)?.state).toBe('SUCCEEDED');
     for (const t of history.filter((t) => t.upstreamTaskId !== null)) expect(t.queuePosition).toBeNull();
     await Promise.all(

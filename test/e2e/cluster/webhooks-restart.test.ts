@@ -119,7 +119,7 @@ describe('webhooks survive a killed gateway', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 150_000);
 
   describe('PostgreSQL', () => {
     let database: TestDatabase;
@@ -153,6 +153,6 @@ describe('webhooks survive a killed gateway', () => {
       const counts = deliveredCounts(failedTries);
       expect(new Set(counts.keys())).toEqual(new Set(deliveries.map((d) => d.id)));
       expect([...counts.values()]).toEqual([1, 1, 1, 1]);
-    });
+    }, 150_000);
   });
 });

@@ -64,13 +64,19 @@ export function poll(engine: PicWishDouble, taskId: string, key = engine.apiKey)
   return fetch(`${engine.url}${CREATE_PATH}/${taskId}`, { headers: { 'X-API-KEY': key } });
 }
 
+/**
+ * Polls until the task ends. `beforeEachPoll` runs first each time (a spec on a manual clock moves
+ * it there); the real-time deadline only guards against a task that never ends.
+ */
 export async function pollUntilTerminal(
   engine: PicWishDouble,
   taskId: string,
   seen: TaskView[] = [],
+  beforeEachPoll: () => void = () => {},
 ): Promise<TaskView> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
+    beforeEachPoll();
     const polled = await answer<TaskView>(await poll(engine, taskId));
     expect(polled.httpStatus).toBe(200);
     const data = polled.body.data!;
@@ -106,6 +112,17 @@ export async function cornerFor(engine: PicWishDouble, fields: Fields): Promise<
   const done = await pollUntilTerminal(engine, await createTask(engine, fields));
   expect(done.state).toBe(1);
   return rgbAt(await download(done.image_1), 2, 2);
+}
+
+/** A clock that moves only when told, for the engine's `clock` option: no spec sleeps through a window. */
+export function manualClock(start = Date.now()): { now: () => number; advance: (ms: number) => void } {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
 
 const started: PicWishDouble[] = [];

@@ -8,9 +8,9 @@ import {
   DURATION_MS,
   download,
   engineWith,
+  manualClock,
   poll,
   pollUntilTerminal,
-  sleep,
   subject,
   useEngine,
 } from './engine-client.js';
@@ -21,23 +21,27 @@ useEngine();
 
 describe('local engine: limits and result delivery', () => {
   it('answers 429 beyond the QPS budget of a sliding second, creates and polls together', async () => {
-    const limited = await engineWith({ qps: 2 });
+    const clock = manualClock();
+    const limited = await engineWith({ qps: 2, clock: clock.now });
     const taskId = await createTask(limited, { image_file: subject, prompt: 'red' });
     expect((await poll(limited, taskId)).status).toBe(200);
     const refused = await answer(await poll(limited, taskId));
     expect(refused.httpStatus).toBe(429);
     expect(refused.body.status).toBe(429);
     expect((await create(limited, { image_file: subject, prompt: 'red' })).status).toBe(429);
-    await sleep(1050);
+    clock.advance(999);
+    expect((await poll(limited, taskId)).status).toBe(429);
+    clock.advance(51);
     expect((await poll(limited, taskId)).status).toBe(200);
-    expect(limited.stats()).toMatchObject({ rateLimited: 2, creates: 1, createAttempts: 2, polls: 3 });
+    expect(limited.stats()).toMatchObject({ rateLimited: 3, creates: 1, createAttempts: 2, polls: 4 });
   });
 
   it('leaves result downloads out of the QPS budget', async () => {
-    const limited = await engineWith({ qps: 1 });
+    const clock = manualClock();
+    const limited = await engineWith({ qps: 1, clock: clock.now });
     const taskId = await createTask(limited, { image_file: subject, prompt: 'red', batch_size: '1' });
-    await sleep(DURATION_MS + 1000);
-    const done = (await answer<TaskView>(await poll(limited, taskId))).body.data!;
+    // Each poll in a second of its own, so none is refused.
+    const done = await pollUntilTerminal(limited, taskId, [], () => clock.advance(1_000));
     expect(done.state).toBe(1);
     for (let i = 0; i < 3; i++) await download(done.image_1);
     expect(limited.stats().rateLimited).toBe(0);
@@ -45,17 +49,25 @@ describe('local engine: limits and result delivery', () => {
 
   it('answers 404 for a result URL once resultTtlMs has passed since completion', async () => {
     const ttlMs = 800;
-    const shortLived = await engineWith({ resultTtlMs: ttlMs });
+    const clock = manualClock();
+    const createdMs = clock.now();
+    const shortLived = await engineWith({ resultTtlMs: ttlMs, clock: clock.now });
     const done = await pollUntilTerminal(
       shortLived,
       await createTask(shortLived, { image_file: subject, prompt: 'red', batch_size: '1' }),
+      [],
+      () => clock.advance(DURATION_MS),
     );
+    // Results live `resultTtlMs` from completion: the last millisecond still serves them.
+    const expiresMs = createdMs + done.time_elapsed + ttlMs;
     await download(done.image_1);
-    await sleep(ttlMs + 100);
+    clock.advance(expiresMs - 1 - clock.now());
+    await download(done.image_1);
+    clock.advance(1);
     const expired = await fetch(done.image_1);
     expect(expired.status).toBe(404);
     await expired.arrayBuffer();
-    expect(shortLived.stats().resultFetches[new URL(done.image_1).pathname]).toBe(2);
+    expect(shortLived.stats().resultFetches[new URL(done.image_1).pathname]).toBe(3);
   });
 
   it('queues renders beyond maxConcurrentRenders and still finishes every task', async () => {
