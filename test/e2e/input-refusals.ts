@@ -88,4 +88,11 @@ export async function expectRefused(
   expect(health.status).toBe(200);
 }
 
+/** A multipart form whose `operations` run GENERATE_INPUT with `variables`; the test adds `map` and files. */
+export function generateForm(variables: unknown): FormData {
+  const form = new FormData();
+  form.set('operations', JSON.stringify({ query: GENERATE_INPUT, variables }));
+  return form;
+}
+
 export const badInput = (reason: string, field: string) => ({ code: 'BAD_USER_INPUT', reason, field });

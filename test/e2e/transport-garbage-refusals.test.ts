@@ -1,6 +1,5 @@
 import { describe } from 'vitest';
-import { GENERATE_INPUT } from '../support/fixtures.js';
-import { badInput, expectRefused, FILE_PATH, raw, refusalTest } from './input-refusals.js';
+import { badInput, expectRefused, FILE_PATH, generateForm, raw, refusalTest } from './input-refusals.js';
 
 /** Transport garbage (malformed JSON or multipart, oversized bodies, missing preflight) gets a GraphQL-shaped 4xx, never a 500 or a hang. */
 
@@ -50,14 +49,7 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
   });
 
   it('answers a map naming a path that does not exist with 400 BAD_REQUEST', async ({ stack, good }) => {
-    const form = new FormData();
-    form.set(
-      'operations',
-      JSON.stringify({
-        query: GENERATE_INPUT,
-        variables: { input: { image: { file: null }, background: { prompt: 'x' } } },
-      }),
-    );
+    const form = generateForm({ input: { image: { file: null }, background: { prompt: 'x' } } });
     form.set('map', JSON.stringify({ 0: ['variables.input.nowhere.file'] }));
     form.set('0', new Blob([new Uint8Array(good)]), 'a.png');
     await expectRefused(stack, await raw(stack, form, preflight), { code: 'BAD_REQUEST', status: 400 });
@@ -67,14 +59,7 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
     stack,
     good,
   }) => {
-    const form = new FormData();
-    form.set(
-      'operations',
-      JSON.stringify({
-        query: GENERATE_INPUT,
-        variables: { input: { image: {}, background: { prompt: 'x' } } },
-      }),
-    );
+    const form = generateForm({ input: { image: {}, background: { prompt: 'x' } } });
     form.set('map', JSON.stringify({ 0: ['variables.picture'] }));
     form.set('0', new Blob([new Uint8Array(good)]), 'a.png');
     await expectRefused(stack, await raw(stack, form, preflight), {
@@ -84,14 +69,7 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
   });
 
   it('answers more files than a batch takes (51) with 413 PAYLOAD_TOO_LARGE', async ({ stack, good }) => {
-    const form = new FormData();
-    form.set(
-      'operations',
-      JSON.stringify({
-        query: GENERATE_INPUT,
-        variables: { input: { image: { file: null }, background: { prompt: 'x' } } },
-      }),
-    );
+    const form = generateForm({ input: { image: { file: null }, background: { prompt: 'x' } } });
     form.set(
       'map',
       JSON.stringify(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [i, [FILE_PATH]]))),
@@ -117,18 +95,13 @@ describe('transport garbage gets a GraphQL-shaped 4xx, never a 500 or a hang', (
   );
 
   it('answers a multipart request without a preflight header with 400 CSRF_PREVENTED', async ({ stack }) => {
-    const form = new FormData();
-    form.set('operations', JSON.stringify({ query: GENERATE_INPUT, variables: {} }));
+    const form = generateForm({});
     form.set('map', '{}');
     await expectRefused(stack, await raw(stack, form, {}), { code: 'CSRF_PREVENTED', status: 400 });
   });
 
   it('answers a multipart operations field over 1 MB with 413 PAYLOAD_TOO_LARGE', async ({ stack }) => {
-    const form = new FormData();
-    form.set(
-      'operations',
-      JSON.stringify({ query: GENERATE_INPUT, variables: { padding: 'x'.repeat(1_100_000) } }),
-    );
+    const form = generateForm({ padding: 'x'.repeat(1_100_000) });
     form.set('map', '{}');
     await expectRefused(stack, await raw(stack, form, preflight), { code: 'PAYLOAD_TOO_LARGE', status: 413 });
   });

@@ -1,11 +1,12 @@
 import sharp from 'sharp';
 import { describe, expect } from 'vitest';
-import { GENERATE_INPUT, paddedPng, transparentPng } from '../support/fixtures.js';
+import { paddedPng, transparentPng } from '../support/fixtures.js';
 import {
   type Answer,
   badInput,
   expectRefused,
   FILE_PATH,
+  generateForm,
   raw,
   refusalTest,
   upload,
@@ -136,14 +137,7 @@ describe('uploads that are not a usable PNG are refused before PicWish sees them
   });
 
   it('refuses a map that names a file which never arrives as UPLOAD_MISSING', async ({ stack }) => {
-    const form = new FormData();
-    form.set(
-      'operations',
-      JSON.stringify({
-        query: GENERATE_INPUT,
-        variables: { input: { image: { file: null }, background: { prompt: 'x' } } },
-      }),
-    );
+    const form = generateForm({ input: { image: { file: null }, background: { prompt: 'x' } } });
     form.set('map', JSON.stringify({ 0: [FILE_PATH] }));
     await expectRefused(
       stack,

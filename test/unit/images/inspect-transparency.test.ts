@@ -19,6 +19,7 @@ import {
   rgbPngWithColourKey,
   SIGNATURE,
   streamOf,
+  TRANSPARENT_HEADER,
   usePngSamples,
 } from './png-samples.js';
 
@@ -36,13 +37,7 @@ describe('spoolAndInspectPng', () => {
         path,
         bytes: fixtures.transparent.length,
         sha256: createHash('sha256').update(fixtures.transparent).digest('hex'),
-        width: 300,
-        height: 300,
-        bitDepth: 8,
-        colorType: 6,
-        interlaced: false,
-        hasAlpha: true,
-        hasTrns: false,
+        ...TRANSPARENT_HEADER,
       },
     });
     expect(await readFile(path)).toEqual(fixtures.transparent);

@@ -110,6 +110,17 @@ export function streamOf(bytes: Buffer, pieceSize = 16 * 1024): Readable {
 }
 
 /** The spool directory of the running file (set by `usePngSamples`). */
+/** What the header of `fixtures.transparent` (a 300×300 RGBA PNG) reads as. */
+export const TRANSPARENT_HEADER = {
+  width: 300,
+  height: 300,
+  bitDepth: 8,
+  colorType: 6,
+  interlaced: false,
+  hasAlpha: true,
+  hasTrns: false,
+} as const;
+
 export let dir: string;
 let caseNumber = 0;
 /** Sample images, built once per file by `usePngSamples`. */
