@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logging.js';
 import { hasChromium, launchChromium } from '../support/browser.js';
 import { eventually, type GraphQLErrorShape, startStack, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, generate, mustGenerate, sseUntil, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 const SIGNING_SECRET = 'files-signing-secret-4b1f7d9e2a6c8e0f3b5d7a9c';
@@ -39,135 +40,138 @@ class Transcript {
   }
 }
 
+/** What the gateway of the secrets test logs, at debug level. */
+const logLines: string[] = [];
+const itLogged = stackTest({
+  engine: { durationMs: 300 },
+  env: {
+    GATEWAY_API_KEYS: TWO_TENANT_KEYS,
+    METRICS_TOKEN: 'metrics-token-for-the-leak-test',
+    FILES_SIGNING_SECRET: SIGNING_SECRET,
+    SESSION_TOKEN_SECRET: SESSION_SECRET,
+    LOG_LEVEL: 'debug',
+    PICWISH_TIMEOUT_MS: '3000',
+  },
+  logger: createLogger('debug', { write: (line: string) => void logLines.push(line) }),
+});
+const itPage = stackTest({});
+
 describe('secrets stay out of responses, logs and metrics', () => {
-  let stack: TestStack;
-  const logLines: string[] = [];
   const transcript = new Transcript();
 
-  beforeAll(async () => {
-    stack = await startStack({
-      engine: { durationMs: 300 },
-      env: {
-        GATEWAY_API_KEYS: TWO_TENANT_KEYS,
-        METRICS_TOKEN: 'metrics-token-for-the-leak-test',
-        FILES_SIGNING_SECRET: SIGNING_SECRET,
-        SESSION_TOKEN_SECRET: SESSION_SECRET,
-        LOG_LEVEL: 'debug',
-        PICWISH_TIMEOUT_MS: '3000',
-      },
-      logger: createLogger('debug', { write: (line: string) => void logLines.push(line) }),
-    });
-  });
-  afterAll(() => stack?.close());
+  itLogged(
+    'writes none of the PicWish key, the gateway keys or the signing secret anywhere, even around failures',
+    async ({ stack }) => {
+      const alpha = bearer(TENANTS.alpha);
 
-  it('writes none of the PicWish key, the gateway keys or the signing secret anywhere, even around failures', async () => {
-    const alpha = bearer(TENANTS.alpha);
+      // Refused requests: no key, a wrong key, a key in the wrong place, on several transports.
+      await transcript.gql(stack, '{ sceneTypes { id } }', {}, {});
+      await transcript.gql(stack, '{ sceneTypes { id } }', {}, bearer(WRONG_KEY));
+      await transcript.gql(stack, '{ sceneTypes { id } }', {}, { 'x-api-key': TENANTS.alpha });
+      await transcript.fetch(`${stack.url}/graphql/stream`, { method: 'PUT', headers: bearer(WRONG_KEY) });
+      await transcript.fetch(`${stack.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...alpha },
+        body: '{"query": broken',
+      });
+      await transcript.gql(stack, '{ nope }', {}, alpha);
 
-    // Refused requests: no key, a wrong key, a key in the wrong place, on several transports.
-    await transcript.gql(stack, '{ sceneTypes { id } }', {}, {});
-    await transcript.gql(stack, '{ sceneTypes { id } }', {}, bearer(WRONG_KEY));
-    await transcript.gql(stack, '{ sceneTypes { id } }', {}, { 'x-api-key': TENANTS.alpha });
-    await transcript.fetch(`${stack.url}/graphql/stream`, { method: 'PUT', headers: bearer(WRONG_KEY) });
-    await transcript.fetch(`${stack.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...alpha },
-      body: '{"query": broken',
-    });
-    await transcript.gql(stack, '{ nope }', {}, alpha);
+      // A task that succeeds, with its result fetched through the signed link.
+      const good = await mustGenerate(stack, TENANTS.alpha);
+      const done = await eventually(async () => {
+        const answer = await transcript.gql(stack, TASK, { id: good }, alpha);
+        const task = answer.body.data?.backgroundTask as { state: string; images: { url: string }[] } | null;
+        return task && task.state !== 'QUEUED' && task.state !== 'PROCESSING' ? task : undefined;
+      });
+      expect(done.state).toBe('SUCCEEDED');
+      const link = done.images[0]?.url as string;
+      expect((await transcript.fetch(link)).status).toBe(200);
+      // A tampered link is refused.
+      await transcript.fetch(link.replace(/sig=[^&]+/, 'sig=forged'));
 
-    // A task that succeeds, with its result fetched through the signed link.
-    const good = await mustGenerate(stack, TENANTS.alpha);
-    const done = await eventually(async () => {
-      const answer = await transcript.gql(stack, TASK, { id: good }, alpha);
-      const task = answer.body.data?.backgroundTask as { state: string; images: { url: string }[] } | null;
-      return task && task.state !== 'QUEUED' && task.state !== 'PROCESSING' ? task : undefined;
-    });
-    expect(done.state).toBe('SUCCEEDED');
-    const link = done.images[0]?.url as string;
-    expect((await transcript.fetch(link)).status).toBe(200);
-    // A tampered link is refused.
-    await transcript.fetch(link.replace(/sig=[^&]+/, 'sig=forged'));
+      // PicWish refusing the key (401) makes the task fail; the failure must not echo the key.
+      stack.engine.faults.createFaults.push({ status: 401 });
+      const refused = await mustGenerate(stack, TENANTS.alpha);
+      const failed = await eventually(async () => {
+        const answer = await transcript.gql(stack, TASK, { id: refused }, alpha);
+        const task = answer.body.data?.backgroundTask as {
+          state: string;
+          error: { code: string } | null;
+        } | null;
+        return task?.state === 'FAILED' ? task : undefined;
+      });
+      expect(failed.error?.code).toEqual(expect.any(String));
 
-    // PicWish refusing the key (401) makes the task fail; the failure must not echo the key.
-    stack.engine.faults.createFaults.push({ status: 401 });
-    const refused = await mustGenerate(stack, TENANTS.alpha);
-    const failed = await eventually(async () => {
-      const answer = await transcript.gql(stack, TASK, { id: refused }, alpha);
-      const task = answer.body.data?.backgroundTask as {
-        state: string;
-        error: { code: string } | null;
-      } | null;
-      return task?.state === 'FAILED' ? task : undefined;
-    });
-    expect(failed.error?.code).toEqual(expect.any(String));
+      // A subscription, another tenant's view, and the operator endpoints.
+      await sseUntil(
+        `${stack.url}/graphql`,
+        {
+          headers: alpha,
+          body: JSON.stringify({
+            query: 'subscription($id: ID!) { backgroundTaskUpdated(id: $id) { id state } }',
+            variables: { id: good },
+          }),
+        },
+        (events) => events.some((e) => e.event === 'complete'),
+      );
+      await transcript.gql(stack, TASK, { id: good }, bearer(TENANTS.beta));
+      await generate(stack, WRONG_KEY);
 
-    // A subscription, another tenant's view, and the operator endpoints.
-    await sseUntil(
-      `${stack.url}/graphql`,
-      {
-        headers: alpha,
-        body: JSON.stringify({
-          query: 'subscription($id: ID!) { backgroundTaskUpdated(id: $id) { id state } }',
-          variables: { id: good },
-        }),
-      },
-      (events) => events.some((e) => e.event === 'complete'),
-    );
-    await transcript.gql(stack, TASK, { id: good }, bearer(TENANTS.beta));
-    await generate(stack, WRONG_KEY);
+      // An end user's session token (#23), minted outside the transcript (its answer holds it):
+      // used for a task, a stream and a forbidden operation, and presented tampered.
+      const minted = await stack.gql<{ createSessionToken: { token: string } }>(
+        'mutation { createSessionToken(input: { subject: "leak-test-user" }) { token } }',
+        {},
+        alpha,
+      );
+      const session = minted.body.data?.createSessionToken.token as string;
+      const own = await mustGenerate(stack, session);
+      await transcript.gql(stack, TASK, { id: own }, bearer(session));
+      await transcript.gql(stack, 'mutation { rotateWebhookSecret { secret } }', {}, bearer(session));
+      await transcript.gql(stack, '{ viewer { name } }', {}, bearer(`${session}x`));
+      await sseUntil(
+        `${stack.url}/graphql/stream`,
+        {
+          headers: bearer(session),
+          body: JSON.stringify({
+            query: 'subscription($id: ID!) { backgroundTaskUpdated(id: $id) { id state } }',
+            variables: { id: own },
+          }),
+        },
+        (events) => events.some((e) => e.event === 'complete'),
+      );
+      const operator = { headers: { authorization: 'Bearer metrics-token-for-the-leak-test' } };
+      const metrics = await transcript.fetch(`${stack.url}/metrics`, operator);
+      expect(metrics.text).toContain('graphql_operations_total');
+      await transcript.fetch(`${stack.url}/readyz`, operator);
+      await transcript.fetch(`${stack.url}/healthz`);
 
-    // An end user's session token (#23), minted outside the transcript (its answer holds it):
-    // used for a task, a stream and a forbidden operation, and presented tampered.
-    const minted = await stack.gql<{ createSessionToken: { token: string } }>(
-      'mutation { createSessionToken(input: { subject: "leak-test-user" }) { token } }',
-      {},
-      alpha,
-    );
-    const session = minted.body.data?.createSessionToken.token as string;
-    const own = await mustGenerate(stack, session);
-    await transcript.gql(stack, TASK, { id: own }, bearer(session));
-    await transcript.gql(stack, 'mutation { rotateWebhookSecret { secret } }', {}, bearer(session));
-    await transcript.gql(stack, '{ viewer { name } }', {}, bearer(`${session}x`));
-    await sseUntil(
-      `${stack.url}/graphql/stream`,
-      {
-        headers: bearer(session),
-        body: JSON.stringify({
-          query: 'subscription($id: ID!) { backgroundTaskUpdated(id: $id) { id state } }',
-          variables: { id: own },
-        }),
-      },
-      (events) => events.some((e) => e.event === 'complete'),
-    );
-    const operator = { headers: { authorization: 'Bearer metrics-token-for-the-leak-test' } };
-    const metrics = await transcript.fetch(`${stack.url}/metrics`, operator);
-    expect(metrics.text).toContain('graphql_operations_total');
-    await transcript.fetch(`${stack.url}/readyz`, operator);
-    await transcript.fetch(`${stack.url}/healthz`);
-
-    const secrets = {
-      'PicWish key': stack.engine.apiKey,
-      'gateway key alpha': TENANTS.alpha,
-      'gateway key beta': TENANTS.beta,
-      'presented wrong key': WRONG_KEY,
-      'signing secret': SIGNING_SECRET,
-      'session token secret': SESSION_SECRET,
-      'session token': session,
-    };
-    // The log at debug level really did record the traffic (so the search below means something).
-    const log = logLines.join('');
-    expect(logLines.length).toBeGreaterThan(5);
-    expect(log).toContain('task failed');
-    const everything = { log, responses: transcript.texts.join('\n'), metrics: metrics.text };
-    for (const [where, text] of Object.entries(everything)) {
-      for (const [what, secret] of Object.entries(secrets)) {
-        expect(text.includes(secret), `${what} appears in ${where}`).toBe(false);
+      const secrets = {
+        'PicWish key': stack.engine.apiKey,
+        'gateway key alpha': TENANTS.alpha,
+        'gateway key beta': TENANTS.beta,
+        'presented wrong key': WRONG_KEY,
+        'signing secret': SIGNING_SECRET,
+        'session token secret': SESSION_SECRET,
+        'session token': session,
+      };
+      // The log at debug level really did record the traffic (so the search below means something).
+      const log = logLines.join('');
+      expect(logLines.length).toBeGreaterThan(5);
+      expect(log).toContain('task failed');
+      const everything = { log, responses: transcript.texts.join('\n'), metrics: metrics.text };
+      for (const [where, text] of Object.entries(everything)) {
+        for (const [what, secret] of Object.entries(secrets)) {
+          expect(text.includes(secret), `${what} appears in ${where}`).toBe(false);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('production masks internals', () => {
+  // Both tests compare a production gateway with a development one, side by side: two stacks at
+  // once, which the one-stack fixture does not give, so this block starts and closes its own.
   const stacks: Record<string, TestStack> = {};
 
   beforeAll(async () => {
@@ -222,29 +226,26 @@ describe('production masks internals', () => {
 });
 
 describe('the GraphiQL page', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startStack({});
-  });
-  afterAll(() => stack?.close());
+  itPage(
+    'carries a Content-Security-Policy that allows only scripts from the gateway, plus the usual security headers',
+    async ({ stack }) => {
+      const response = await fetch(`${stack.url}/graphql`, { headers: { accept: 'text/html' } });
+      await response.text();
+      const policy = response.headers.get('content-security-policy') ?? '';
+      expect(policy).toMatch(/script-src 'self'[^;]*;/);
+      expect(policy).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+      expect(policy).toContain("connect-src 'self'");
+      expect(policy).toContain("frame-ancestors 'none'");
+      expect(policy).toContain("object-src 'none'");
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    },
+  );
 
-  it('carries a Content-Security-Policy that allows only scripts from the gateway, plus the usual security headers', async () => {
-    const response = await fetch(`${stack.url}/graphql`, { headers: { accept: 'text/html' } });
-    await response.text();
-    const policy = response.headers.get('content-security-policy') ?? '';
-    expect(policy).toMatch(/script-src 'self'[^;]*;/);
-    expect(policy).not.toMatch(/script-src[^;]*'unsafe-inline'/);
-    expect(policy).toContain("connect-src 'self'");
-    expect(policy).toContain("frame-ancestors 'none'");
-    expect(policy).toContain("object-src 'none'");
-    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(response.headers.get('x-frame-options')).toBe('DENY');
-    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
-  });
-
-  it.skipIf(!hasChromium)(
+  itPage.skipIf(!hasChromium)(
     'renders and runs a query in Chromium under that policy, loading nothing from outside the gateway',
-    async () => {
+    async ({ stack }) => {
       const browser = await launchChromium();
       try {
         const page = await browser.newPage();

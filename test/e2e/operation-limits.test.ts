@@ -1,8 +1,9 @@
 import { getIntrospectionQuery } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { MAX_OPERATION_LABELS, OPERATION_LIMITS } from '../../src/graphql/yoga.js';
 import { MAX_JSON_BODY_BYTES } from '../../src/http/request-body.js';
-import { type GraphQLErrorShape, startStack, type TestStack } from '../support/harness.js';
+import type { GraphQLErrorShape, TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /** Nests `ofType` under an introspection `__type` so the depth is exactly `depth`. */
 function typeQueryOfDepth(depth: number): string {
@@ -17,71 +18,70 @@ const TASK_FIELDS = `fragment Everything on BackgroundTask {
   images { url width height contentType bytes expiresAt } error { code message }
 }`;
 
-describe('operation limits', () => {
-  let stack: TestStack;
-  let post: (
-    body: unknown,
-    headers?: Record<string, string>,
-  ) => Promise<{ status: number; body: { data?: unknown; errors?: GraphQLErrorShape[] } & unknown[] }>;
+const it = stackTest({});
 
-  beforeAll(async () => {
-    stack = await startStack({});
-    post = async (body, headers = {}) => {
-      const response = await fetch(`${stack.url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/graphql-response+json',
-          ...headers,
-        },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      return { status: response.status, body: await response.json() };
-    };
+/** POSTs `body` (a JSON value, or raw text) to /graphql and returns the status and parsed answer. */
+async function post(
+  stack: TestStack,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: { data?: unknown; errors?: GraphQLErrorShape[] } & unknown[] }> {
+  const response = await fetch(`${stack.url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  afterAll(() => stack?.close());
+  return { status: response.status, body: await response.json() };
+}
 
+describe('operation limits', () => {
   const refusal = (body: { errors?: GraphQLErrorShape[] }) =>
     body.errors?.map((e) => e.message).join(' | ') ?? '';
   const codes = (body: { errors?: GraphQLErrorShape[] }) => [
     ...new Set(body.errors?.map((e) => e.extensions?.code)),
   ];
 
-  it('runs a full introspection query (what GraphiQL sends) despite the depth limit', async () => {
-    const { status, body } = await post({ query: getIntrospectionQuery({ descriptions: true }) });
+  it('runs a full introspection query (what GraphiQL sends) despite the depth limit', async ({ stack }) => {
+    const { status, body } = await post(stack, { query: getIntrospectionQuery({ descriptions: true }) });
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     expect((body.data as { __schema: { types: unknown[] } }).__schema.types.length).toBeGreaterThan(10);
   });
 
-  it(`refuses an operation nested deeper than ${OPERATION_LIMITS.maxDepth} levels`, async () => {
-    const atLimit = await post({ query: typeQueryOfDepth(OPERATION_LIMITS.maxDepth) });
+  it(`refuses an operation nested deeper than ${OPERATION_LIMITS.maxDepth} levels`, async ({ stack }) => {
+    const atLimit = await post(stack, { query: typeQueryOfDepth(OPERATION_LIMITS.maxDepth) });
     expect(atLimit.body.errors).toBeUndefined();
-    const over = await post({ query: typeQueryOfDepth(OPERATION_LIMITS.maxDepth + 2) });
+    const over = await post(stack, { query: typeQueryOfDepth(OPERATION_LIMITS.maxDepth + 2) });
     expect(over.body.data).toBeUndefined();
     expect(refusal(over.body)).toMatch(/depth limit of 8 exceeded/i);
     expect(codes(over.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
-  it(`refuses more than ${OPERATION_LIMITS.maxAliases} aliases (an alias flood)`, async () => {
+  it(`refuses more than ${OPERATION_LIMITS.maxAliases} aliases (an alias flood)`, async ({ stack }) => {
     const aliases = (n: number) =>
       `{ ${Array.from({ length: n }, (_, i) => `s${i}: sceneTypes { id }`).join(' ')} }`;
-    expect((await post({ query: aliases(OPERATION_LIMITS.maxAliases) })).body.errors).toBeUndefined();
-    const flood = await post({ query: aliases(200) });
+    expect((await post(stack, { query: aliases(OPERATION_LIMITS.maxAliases) })).body.errors).toBeUndefined();
+    const flood = await post(stack, { query: aliases(200) });
     expect(flood.body.data).toBeUndefined();
     expect(refusal(flood.body)).toMatch(/aliases limit of 15 exceeded/i);
     expect(codes(flood.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
-  it(`refuses a document of more than ${OPERATION_LIMITS.maxTokens} tokens before parsing it all`, async () => {
-    const over = await post({ query: `{ ${'__typename '.repeat(OPERATION_LIMITS.maxTokens + 1)}}` });
+  it(`refuses a document of more than ${OPERATION_LIMITS.maxTokens} tokens before parsing it all`, async ({
+    stack,
+  }) => {
+    const over = await post(stack, { query: `{ ${'__typename '.repeat(OPERATION_LIMITS.maxTokens + 1)}}` });
     expect(over.body.data).toBeUndefined();
     expect(refusal(over.body)).toMatch(/token limit of 4000 exceeded/i);
     expect(codes(over.body)).toEqual(['GRAPHQL_PARSE_FAILED']);
   });
 
-  it(`refuses more than ${OPERATION_LIMITS.maxDirectives} directives`, async () => {
-    const over = await post({
+  it(`refuses more than ${OPERATION_LIMITS.maxDirectives} directives`, async ({ stack }) => {
+    const over = await post(stack, {
       query: `{ __typename ${'@skip(if: false) '.repeat(OPERATION_LIMITS.maxDirectives + 1)}}`,
     });
     expect(over.body.data).toBeUndefined();
@@ -89,14 +89,18 @@ describe('operation limits', () => {
     expect(codes(over.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
-  it('accepts the most expensive legitimate operation: a page of 100 tasks with every field', async () => {
+  it('accepts the most expensive legitimate operation: a page of 100 tasks with every field', async ({
+    stack,
+  }) => {
     const query = `{ backgroundTasks(first: 100) { edges { cursor node { ...Everything } } pageInfo { hasNextPage endCursor } } } ${TASK_FIELDS}`;
-    const { body } = await post({ query });
+    const { body } = await post(stack, { query });
     expect(body.errors).toBeUndefined();
   });
 
-  it(`refuses an operation whose cost is over ${OPERATION_LIMITS.maxCost} (fragment spread flood)`, async () => {
-    const over = await post({
+  it(`refuses an operation whose cost is over ${OPERATION_LIMITS.maxCost} (fragment spread flood)`, async ({
+    stack,
+  }) => {
+    const over = await post(stack, {
       query: `{ backgroundTasks(first: 100) { edges { node { ${'...Everything '.repeat(10)}} } } } ${TASK_FIELDS}`,
     });
     expect(over.body.data).toBeUndefined();
@@ -104,20 +108,22 @@ describe('operation limits', () => {
     expect(codes(over.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
-  it(`answers a batch of up to ${OPERATION_LIMITS.maxBatch} operations and refuses a bigger one`, async () => {
+  it(`answers a batch of up to ${OPERATION_LIMITS.maxBatch} operations and refuses a bigger one`, async ({
+    stack,
+  }) => {
     const batch = (n: number) => Array.from({ length: n }, () => ({ query: '{ __typename }' }));
-    const ok = await post(batch(OPERATION_LIMITS.maxBatch));
+    const ok = await post(stack, batch(OPERATION_LIMITS.maxBatch));
     expect(ok.status).toBe(200);
     expect(ok.body).toHaveLength(OPERATION_LIMITS.maxBatch);
-    const flood = await post(batch(100));
+    const flood = await post(stack, batch(100));
     expect(flood.status).toBeGreaterThanOrEqual(400);
     expect(refusal(flood.body)).toMatch(/batching is limited to 10/i);
   });
 
-  it('keeps /metrics bounded when clients invent endless operation names', async () => {
+  it('keeps /metrics bounded when clients invent endless operation names', async ({ stack }) => {
     for (let i = 0; i < MAX_OPERATION_LABELS + 50; i += 10) {
       await Promise.all(
-        Array.from({ length: 10 }, (_, j) => post({ query: `query Invented${i + j} { __typename }` })),
+        Array.from({ length: 10 }, (_, j) => post(stack, { query: `query Invented${i + j} { __typename }` })),
       );
     }
     const metrics = await (await fetch(`${stack.url}/metrics`)).text();
@@ -128,7 +134,9 @@ describe('operation limits', () => {
     expect(names.has('other')).toBe(true);
   });
 
-  it(`refuses a JSON body over ${MAX_JSON_BODY_BYTES} bytes with 413, with or without Content-Length`, async () => {
+  it(`refuses a JSON body over ${MAX_JSON_BODY_BYTES} bytes with 413, with or without Content-Length`, async ({
+    stack,
+  }) => {
     const big = JSON.stringify({
       query: '{ __typename }',
       variables: { pad: 'x'.repeat(MAX_JSON_BODY_BYTES) },
@@ -150,7 +158,7 @@ describe('operation limits', () => {
     expect(chunked.text).toContain('PAYLOAD_TOO_LARGE');
   });
 
-  it('still answers a small chunked JSON body (no Content-Length) normally', async () => {
+  it('still answers a small chunked JSON body (no Content-Length) normally', async ({ stack }) => {
     const small = await sendChunked(`${stack.url}/graphql`, JSON.stringify({ query: '{ __typename }' }));
     expect(small.status).toBe(200);
     expect(JSON.parse(small.text)).toEqual({ data: { __typename: 'Query' } });

@@ -1,9 +1,10 @@
 import { print } from 'graphql';
 import { createClient } from 'graphql-sse';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { GenerateFromFileDocument, type GenerateFromFileMutation } from '../generated/graphql.js';
 import { transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * What operators and browsers get besides GraphQL: probes, metrics, and what the demo page is told
@@ -16,19 +17,14 @@ async function gauge(url: string, name: string): Promise<number | undefined> {
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
 
+// Slow enough that a task stays unfinished while the subscription is counted.
+const it = stackTest({ engine: { durationMs: 20_000 } });
+const itLocal = stackTest({
+  env: { PICWISH_API_KEY: '', GATEWAY_API_KEYS: 'acme:0123456789abcdef0123456789' },
+});
+
 describe('operations endpoints', () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    // Slow enough that a task stays unfinished while the subscription is counted.
-    stack = await startStack({ engine: { durationMs: 20_000 } });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.close();
-  });
-
-  it('/healthz and /readyz answer ready', async () => {
+  it('/healthz and /readyz answer ready', async ({ stack }) => {
     const health = await fetch(`${stack.url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
@@ -37,7 +33,9 @@ describe('operations endpoints', () => {
     expect(await ready.json()).toMatchObject({ status: 'ready' });
   });
 
-  it('/metrics counts created tasks, and a live subscription while it is open but not after it ends', async () => {
+  it('/metrics counts created tasks, and a live subscription while it is open but not after it ends', async ({
+    stack,
+  }) => {
     expect(await gauge(stack.url, 'gateway_active_subscriptions')).toBe(0);
     const created = await uploadOperation(
       stack.url,
@@ -71,7 +69,9 @@ describe('operations endpoints', () => {
     }
   });
 
-  it('/about.json says the gateway talks to PicWish when it has a PicWish key, and that no key is needed', async () => {
+  it('/about.json says the gateway talks to PicWish when it has a PicWish key, and that no key is needed', async ({
+    stack,
+  }) => {
     const about = await fetch(`${stack.url}/about.json`);
     expect(about.status).toBe(200);
     expect(await about.json()).toEqual({ engine: 'picwish', apiKeyRequired: false });
@@ -79,19 +79,15 @@ describe('operations endpoints', () => {
 });
 
 describe('/about.json on other configurations', () => {
-  it('says "local" without a PicWish key, and that a gateway key is required when keys are configured', async () => {
-    const stack = await startStack({
-      env: { PICWISH_API_KEY: '', GATEWAY_API_KEYS: 'acme:0123456789abcdef0123456789' },
-    });
-    try {
+  itLocal(
+    'says "local" without a PicWish key, and that a gateway key is required when keys are configured',
+    async ({ stack }) => {
       expect(await (await fetch(`${stack.url}/about.json`)).json()).toEqual({
         engine: 'local',
         apiKeyRequired: true,
       });
       // The page itself loads without a key; its GraphQL calls are what need one.
       expect((await fetch(`${stack.url}/`)).status).toBe(200);
-    } finally {
-      await stack.close();
-    }
-  });
+    },
+  );
 });

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { productPhotoJpeg, transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * Refusals a person can act on: independent problems of one input come in one answer (the first
@@ -22,17 +23,14 @@ interface Refusal {
   };
 }
 
-let stack: TestStack;
+const it = stackTest({ env: { PICWISH_API_KEY: '' } });
 
-beforeAll(async () => {
-  stack = await startStack({ env: { PICWISH_API_KEY: '' } });
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-async function refuse(bytes: Buffer, prompt: string, name = 'foreground.png'): Promise<Refusal> {
+async function refuse(
+  stack: TestStack,
+  bytes: Buffer,
+  prompt: string,
+  name = 'foreground.png',
+): Promise<Refusal> {
   const { body } = await uploadOperation(
     stack.url,
     GENERATE,
@@ -46,8 +44,8 @@ async function refuse(bytes: Buffer, prompt: string, name = 'foreground.png'): P
 }
 
 describe('refusals', () => {
-  it('a 100-px image with a 2000-character prompt reports both, the prompt first', async () => {
-    const refusal = await refuse(await transparentPng(100, 100), 'p'.repeat(2000));
+  it('a 100-px image with a 2000-character prompt reports both, the prompt first', async ({ stack }) => {
+    const refusal = await refuse(stack, await transparentPng(100, 100), 'p'.repeat(2000));
     expect(refusal.extensions).toMatchObject({
       code: 'BAD_USER_INPUT',
       reason: 'PROMPT_TOO_LONG',
@@ -60,24 +58,24 @@ describe('refusals', () => {
     expect(refusal.extensions.problems[1]?.message).toMatch(/100×100 px.*at least 256 px/);
   });
 
-  it('a good image with a bad prompt reports the prompt alone', async () => {
-    const refusal = await refuse(await transparentPng(600, 400), 'p'.repeat(2000));
+  it('a good image with a bad prompt reports the prompt alone', async ({ stack }) => {
+    const refusal = await refuse(stack, await transparentPng(600, 400), 'p'.repeat(2000));
     expect(refusal.extensions.problems.map((p) => p.reason)).toEqual(['PROMPT_TOO_LONG']);
   });
 
-  it('NOT_PNG names removeBackground and the formats it takes', async () => {
-    const refusal = await refuse(await productPhotoJpeg(), 'white marble', 'photo.jpg');
+  it('NOT_PNG names removeBackground and the formats it takes', async ({ stack }) => {
+    const refusal = await refuse(stack, await productPhotoJpeg(), 'white marble', 'photo.jpg');
     expect(refusal.extensions.reason).toBe('NOT_PNG');
     expect(refusal.message).toContain('removeBackground: true');
     expect(refusal.message).toContain('JPEG, PNG or WebP');
   });
 
-  it('NOT_TRANSPARENT names removeBackground and the formats it takes', async () => {
+  it('NOT_TRANSPARENT names removeBackground and the formats it takes', async ({ stack }) => {
     const sharp = (await import('sharp')).default;
     const opaque = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#ffffff' } })
       .png()
       .toBuffer();
-    const refusal = await refuse(opaque, 'white marble');
+    const refusal = await refuse(stack, opaque, 'white marble');
     expect(refusal.extensions.reason).toBe('NOT_TRANSPARENT');
     expect(refusal.message).toContain('removeBackground: true');
     expect(refusal.message).toContain('JPEG, PNG or WebP');

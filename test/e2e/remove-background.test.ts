@@ -1,14 +1,15 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { productPhotoJpeg } from '../support/fixtures.js';
-import { eventually, readSse, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, readSse, type TestStack, uploadOperation } from '../support/harness.js';
 import {
   type CountingServer,
   startCountingServer,
   stopCountingServer,
 } from '../support/loopback-transport.js';
+import { stackTest } from '../support/stack-test.js';
 import { ifFinal } from '../support/task-ops.js';
 
 /**
@@ -44,22 +45,19 @@ interface TaskView {
   creditsCharged: number | null;
 }
 
-let stack: TestStack;
+// PicWish's own limit, enforced by the engine: a 429 for any call over 2 per sliding second.
+const it = stackTest({
+  engine: { durationMs: 300, qps: 2 },
+  env: { PICWISH_QPS: '2', IMAGE_URL_ALLOW_PRIVATE: 'true' },
+});
+
 let photo: Buffer;
 
 beforeAll(async () => {
-  // PicWish's own limit, enforced by the engine: a 429 for any call over 2 per sliding second.
-  stack = await startStack({
-    engine: { durationMs: 300, qps: 2 },
-    env: { PICWISH_QPS: '2', IMAGE_URL_ALLOW_PRIVATE: 'true' },
-  });
   photo = await productPhotoJpeg();
 });
-afterAll(async () => {
-  await stack?.close();
-});
 
-async function upload(bytes: Buffer, remove: boolean | undefined) {
+async function upload(stack: TestStack, bytes: Buffer, remove: boolean | undefined) {
   return uploadOperation(
     stack.url,
     GENERATE,
@@ -68,8 +66,8 @@ async function upload(bytes: Buffer, remove: boolean | undefined) {
   );
 }
 
-async function createTask(bytes: Buffer = photo): Promise<string> {
-  const answer = await upload(bytes, true);
+async function createTask(stack: TestStack, bytes: Buffer = photo): Promise<string> {
+  const answer = await upload(stack, bytes, true);
   expect(answer.body.errors).toBeUndefined();
   const task = (answer.body.data as { generateBackground: { id: string; state: string; stage: string } })
     .generateBackground;
@@ -77,21 +75,23 @@ async function createTask(bytes: Buffer = photo): Promise<string> {
   return task.id;
 }
 
-async function readTask(id: string): Promise<TaskView> {
+async function readTask(stack: TestStack, id: string): Promise<TaskView> {
   const answer = await stack.gql<{ backgroundTask: TaskView }>(TASK, { id });
   expect(answer.body.errors).toBeUndefined();
   return answer.body.data!.backgroundTask;
 }
 
-function finalTask(id: string): Promise<TaskView> {
-  return eventually(async () => ifFinal(await readTask(id)), 40_000);
+function finalTask(stack: TestStack, id: string): Promise<TaskView> {
+  return eventually(async () => ifFinal(await readTask(stack, id)), 40_000);
 }
 
 describe('removeBackground (#14)', () => {
-  it('takes JPEG product photos through cutout and generation to SUCCEEDED, one segmentation each, with no 429 at a strict 2 QPS', async () => {
+  it('takes JPEG product photos through cutout and generation to SUCCEEDED, one segmentation each, with no 429 at a strict 2 QPS', async ({
+    stack,
+  }) => {
     stack.engine.resetStats();
-    const ids = await Promise.all([createTask(), createTask(), createTask()]);
-    const tasks = await Promise.all(ids.map(finalTask));
+    const ids = await Promise.all([createTask(stack), createTask(stack), createTask(stack)]);
+    const tasks = await Promise.all(ids.map((id) => finalTask(stack, id)));
     for (const task of tasks) {
       expect(task).toMatchObject({ state: 'SUCCEEDED', stage: null, progress: 100, removeBackground: true });
       // One image at 3 credits, and the cutout's 1.
@@ -105,11 +105,13 @@ describe('removeBackground (#14)', () => {
     expect(readdirSync(join(stack.dataDir, 'spool'))).toEqual([]);
   });
 
-  it('streams the stage to a subscriber: CUTOUT, then GENERATING, then the final state with no stage', async () => {
+  it('streams the stage to a subscriber: CUTOUT, then GENERATING, then the final state with no stage', async ({
+    stack,
+  }) => {
     stack.engine.resetStats();
     // The first removal is answered 429 with a pause, so the subscriber is there before the cutout.
     stack.engine.faults.segmentationFaults.push({ status: 429, retryAfterSeconds: 2 });
-    const id = await createTask();
+    const id = await createTask(stack);
     const { events } = await readSse(`${stack.url}/graphql`, {
       body: JSON.stringify({ query: FOLLOW, variables: { id } }),
     });
@@ -132,10 +134,12 @@ describe('removeBackground (#14)', () => {
     expect(stack.engine.stats().segmentations).toBe(1);
   });
 
-  it('fails the task with a clear message when the background removal is refused, and generates nothing', async () => {
+  it('fails the task with a clear message when the background removal is refused, and generates nothing', async ({
+    stack,
+  }) => {
     stack.engine.resetStats();
     stack.engine.faults.segmentationFaults.push({ status: 400, message: 'image_file is not supported' });
-    const task = await finalTask(await createTask());
+    const task = await finalTask(stack, await createTask(stack));
     expect(task.state).toBe('FAILED');
     expect(task.error?.code).toBe('UPSTREAM_REJECTED');
     expect(task.error?.message).toMatch(
@@ -147,20 +151,22 @@ describe('removeBackground (#14)', () => {
     await eventually(async () => (readdirSync(join(stack.dataDir, 'spool')).length === 0 ? true : undefined));
   });
 
-  it('never repeats the PicWish key that a refused removal’s words contain', async () => {
+  it('never repeats the PicWish key that a refused removal’s words contain', async ({ stack }) => {
     stack.engine.faults.segmentationFaults.push({ status: 401, message: `bad key ${stack.engine.apiKey}` });
-    const task = await finalTask(await createTask());
+    const task = await finalTask(stack, await createTask(stack));
     expect(task.error?.code).toBe('UPSTREAM_AUTH_FAILED');
     stack.engine.faults.segmentationFaults.push({
       status: 400,
       message: `key ${stack.engine.apiKey} refused`,
     });
-    const rejected = await finalTask(await createTask());
+    const rejected = await finalTask(stack, await createTask(stack));
     expect(rejected.error?.code).toBe('UPSTREAM_REJECTED');
     expect(rejected.error?.message).not.toContain(stack.engine.apiKey);
   });
 
-  it('fails with CUTOUT_FAILED when PicWish cannot cut the photo out, and generates nothing', async () => {
+  it('fails with CUTOUT_FAILED when PicWish cannot cut the photo out, and generates nothing', async ({
+    stack,
+  }) => {
     stack.engine.resetStats();
     const noise = await sharp(
       Buffer.from(Array.from({ length: 320 * 320 * 3 }, (_, i) => (i * 7919) % 256)),
@@ -170,17 +176,19 @@ describe('removeBackground (#14)', () => {
     )
       .jpeg()
       .toBuffer();
-    const task = await finalTask(await createTask(noise));
+    const task = await finalTask(stack, await createTask(stack, noise));
     expect(task.state).toBe('FAILED');
     expect(task.error?.code).toBe('CUTOUT_FAILED');
     expect(task.error?.message).toMatch(/could not remove the photo’s background.*Nothing was generated/);
     expect(stack.engine.stats()).toMatchObject({ segmentations: 0, createAttempts: 0 });
   });
 
-  it('still refuses a JPEG without removeBackground, exactly as before, sending nothing', async () => {
+  it('still refuses a JPEG without removeBackground, exactly as before, sending nothing', async ({
+    stack,
+  }) => {
     stack.engine.resetStats();
     for (const remove of [undefined, false]) {
-      const answer = await upload(photo, remove);
+      const answer = await upload(stack, photo, remove);
       expect(answer.body.errors?.[0]?.extensions).toMatchObject({
         code: 'BAD_USER_INPUT',
         reason: 'NOT_PNG',
@@ -190,17 +198,21 @@ describe('removeBackground (#14)', () => {
     expect(stack.engine.stats()).toMatchObject({ segmentationAttempts: 0, createAttempts: 0 });
   });
 
-  it('refuses a GIF photo as UNSUPPORTED_IMAGE_FORMAT and a tiny one as IMAGE_TOO_SMALL', async () => {
+  it('refuses a GIF photo as UNSUPPORTED_IMAGE_FORMAT and a tiny one as IMAGE_TOO_SMALL', async ({
+    stack,
+  }) => {
     const gif = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#fff' } })
       .gif()
       .toBuffer();
-    expect((await upload(gif, true)).body.errors?.[0]?.extensions?.reason).toBe('UNSUPPORTED_IMAGE_FORMAT');
-    expect((await upload(await productPhotoJpeg(200, 120), true)).body.errors?.[0]?.extensions?.reason).toBe(
-      'IMAGE_TOO_SMALL',
+    expect((await upload(stack, gif, true)).body.errors?.[0]?.extensions?.reason).toBe(
+      'UNSUPPORTED_IMAGE_FORMAT',
     );
+    expect(
+      (await upload(stack, await productPhotoJpeg(200, 120), true)).body.errors?.[0]?.extensions?.reason,
+    ).toBe('IMAGE_TOO_SMALL');
   });
 
-  it('takes a photo by URL with removeBackground: fetched once, cut out, generated', async () => {
+  it('takes a photo by URL with removeBackground: fetched once, cut out, generated', async ({ stack }) => {
     let images: CountingServer | null = null;
     try {
       images = await startCountingServer((_req, res) => {
@@ -212,7 +224,7 @@ describe('removeBackground (#14)', () => {
       });
       expect(answer.body.errors).toBeUndefined();
       expect(answer.body.data!.generateBackground.stage).toBe('CUTOUT');
-      const task = await finalTask(answer.body.data!.generateBackground.id);
+      const task = await finalTask(stack, answer.body.data!.generateBackground.id);
       expect(task.state).toBe('SUCCEEDED');
       expect(stack.engine.stats()).toMatchObject({ segmentations: 1, creates: 1, rateLimited: 0 });
       expect(images.connections).toBe(1);
@@ -221,16 +233,18 @@ describe('removeBackground (#14)', () => {
     }
   });
 
-  it('after a restart between cutout and generation, generates from the stored cutout without removing the background again', async () => {
+  it('after a restart between cutout and generation, generates from the stored cutout without removing the background again', async ({
+    stack,
+  }) => {
     stack.engine.resetStats();
     // The create is answered 429 with a long pause: the task waits with its cutout stored.
     stack.engine.faults.createFaults.push({ status: 429, retryAfterSeconds: 60 });
-    const id = await createTask();
+    const id = await createTask(stack);
     await eventually(async () => {
-      const task = await readTask(id);
+      const task = await readTask(stack, id);
       return task.stage === 'GENERATING' && stack.engine.stats().createAttempts === 1 ? task : undefined;
     });
-    const waiting = await readTask(id);
+    const waiting = await readTask(stack, id);
     expect(waiting).toMatchObject({
       state: 'PROCESSING',
       stage: 'GENERATING',
@@ -238,7 +252,7 @@ describe('removeBackground (#14)', () => {
       upstreamTaskId: null,
     });
     await stack.restart();
-    const task = await finalTask(id);
+    const task = await finalTask(stack, id);
     expect(task.state).toBe('SUCCEEDED');
     expect(stack.engine.stats()).toMatchObject({ segmentationAttempts: 1, segmentations: 1, creates: 1 });
   });

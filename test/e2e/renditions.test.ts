@@ -2,12 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { BlobStore } from '../../src/results/blob-store.js';
 import { FsBlobStore } from '../../src/results/fs-blob-store.js';
 import { Renditions, renditionKey } from '../../src/results/renditions.js';
 import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 const IMAGES = `query($id: ID!) { backgroundTask(id: $id) {
   state images { url webp: url(format: WEBP, width: 320) thumbnailUrl }
@@ -18,31 +19,34 @@ interface Images {
   images: { url: string; webp: string; thumbnailUrl: string }[];
 }
 
-let stack: TestStack;
-let image: Images['images'][number];
+type Image = Images['images'][number];
 
-beforeAll(async () => {
-  stack = await startStack({ engine: { durationMs: 300 } });
-  const answer = await uploadOperation(
-    stack.url,
-    generateUpload('id'),
-    { file: null, batch: 1 },
-    { variablePath: 'variables.file', bytes: await transparentPng(600, 400) },
-  );
-  const { id } = (answer.body.data as { generateBackground: { id: string } }).generateBackground;
-  const done = await eventually(async () => {
-    const read = await stack.gql<{ backgroundTask: Images }>(IMAGES, { id });
-    const task = read.body.data!.backgroundTask;
-    return task.state === 'SUCCEEDED' ? task : undefined;
-  }, 30_000);
-  image = done.images[0]!;
-});
-afterAll(async () => {
-  await stack?.close();
+/** A stack with one finished task, and that task's one image, which the tests ask renditions of. */
+const it = stackTest({ engine: { durationMs: 300 } }).extend<{ image: Image }>({
+  image: [
+    async ({ stack }, use) => {
+      const answer = await uploadOperation(
+        stack.url,
+        generateUpload('id'),
+        { file: null, batch: 1 },
+        { variablePath: 'variables.file', bytes: await transparentPng(600, 400) },
+      );
+      const { id } = (answer.body.data as { generateBackground: { id: string } }).generateBackground;
+      const done = await eventually(async () => {
+        const read = await stack.gql<{ backgroundTask: Images }>(IMAGES, { id });
+        const task = read.body.data!.backgroundTask;
+        return task.state === 'SUCCEEDED' ? task : undefined;
+      }, 30_000);
+      await use(done.images[0]!);
+    },
+    { scope: 'file' },
+  ],
 });
 
 describe('renditions of results (#14)', () => {
-  it('serves url(format: WEBP, width: 320) as one 320-px WebP to 20 concurrent first requests', async () => {
+  it('serves url(format: WEBP, width: 320) as one 320-px WebP to 20 concurrent first requests', async ({
+    image,
+  }) => {
     const answers = await Promise.all(
       Array.from({ length: 20 }, async () => {
         const response = await fetch(image.webp);
@@ -59,7 +63,7 @@ describe('renditions of results (#14)', () => {
     expect([metadata.format, metadata.width]).toEqual(['webp', 320]);
   });
 
-  it('answers a rendition with 304 and byte ranges like an original', async () => {
+  it('answers a rendition with 304 and byte ranges like an original', async ({ image }) => {
     const first = await fetch(image.thumbnailUrl);
     expect(first.headers.get('content-type')).toBe('image/webp');
     const etag = first.headers.get('etag')!;
@@ -74,7 +78,10 @@ describe('renditions of results (#14)', () => {
     ).toBe('RIFF');
   });
 
-  it('refuses a width out of bounds as BAD_USER_INPUT with reason INVALID_RENDITION', async () => {
+  it('refuses a width out of bounds as BAD_USER_INPUT with reason INVALID_RENDITION', async ({
+    stack,
+    image,
+  }) => {
     const answer = await stack.gql<unknown>(
       'query($id: ID!) { backgroundTask(id: $id) { images { url(width: 5000) } } }',
       { id: new URL(image.url).pathname.split('/')[3] },

@@ -1,7 +1,7 @@
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type TestStack } from '../support/harness.js';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startTestS3, type TestS3 } from '../support/s3-server.js';
+import { type StackOptions, stackTest } from '../support/stack-test.js';
 import { DELETE, generateTask, settled, type TaskView } from '../support/task-ops.js';
 
 /** Issue #13: with BLOB_STORE_URL, results live in S3 and the gateway's signed links stream them from there. */
@@ -12,19 +12,24 @@ async function fetchImage(url: string, headers: Record<string, string> = {}) {
   return { status: response.statusCode, headers: response.headers, body };
 }
 
+// The gateway keeps its blobs in this S3 server, whose port is known once it runs: its settings
+// are completed here, before a test starts a gateway. A gateway per test ('test') closes at the
+// test's end, so the server outlives every gateway that uses it.
 let s3: TestS3;
-let stack: TestStack;
+const options: StackOptions = { engine: { durationMs: 300 } };
+const it = stackTest(options, 'test');
 beforeAll(async () => {
   s3 = await startTestS3();
-  stack = await startStack({ engine: { durationMs: 300 }, env: s3.env('results-test') });
+  options.env = s3.env('results-test');
 });
 afterAll(async () => {
-  await stack?.close();
   await s3?.stop();
 });
 
 describe('results in S3-compatible object storage', () => {
-  it('serves a result from S3 with its ETag, 304 and byte ranges, and removes it with the task', async () => {
+  it('serves a result from S3 with its ETag, 304 and byte ranges, and removes it with the task', async ({
+    stack,
+  }) => {
     const done = await settled(stack, (await generateTask(stack, { batch: 1 })).id);
     const image = done.images[0] as TaskView['images'][number];
     expect(image.url.startsWith(`${stack.url}/files/results/${done.id}/`)).toBe(true);
@@ -53,7 +58,7 @@ describe('results in S3-compatible object storage', () => {
     expect((await fetchImage(image.url)).status).toBe(404);
   });
 
-  it('reports the blob store on /readyz', async () => {
+  it('reports the blob store on /readyz', async ({ stack }) => {
     const ready = await request(`${stack.url}/readyz`);
     expect(ready.statusCode).toBe(200);
     expect(await ready.body.json()).toMatchObject({ checks: { blobStore: { kind: 's3', ok: true } } });

@@ -2,10 +2,11 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { UrlSigner } from '../../src/results/signer.js';
 import { transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack } from '../support/harness.js';
+import { eventually, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { DELETE, generateTask, getTask, settled, type TaskView, watch } from '../support/task-ops.js';
 
 /** Issue #5: results are fetched once, stored, and served by the gateway long after PicWish forgets them. */
@@ -48,65 +49,68 @@ function spoolFiles(stack: TestStack): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
+// Every test has a gateway of its own ('test'), started with the settings it is about.
+const fresh = { engine: { durationMs: 300 } };
+const it = stackTest(fresh, 'test');
+// The links live 5 s: long enough for a busy machine to store the results before they die.
+const itExpiringLinks = stackTest({ engine: { resultTtlMs: 5_000, durationMs: 500 } }, 'test');
+const itBase64 = stackTest({ engine: { returnType: 'base64', durationMs: 500 } }, 'test');
+const itSigned = stackTest(
+  { ...fresh, env: { FILES_SIGNING_SECRET: SECRET, RESULT_URL_TTL_SECONDS: '10' } },
+  'test',
+);
+const itPublicUrl = stackTest({ ...fresh, env: { PUBLIC_URL: 'https://images.example.com/gw' } }, 'test');
+const itShortUpstreamLinks = stackTest({ engine: { durationMs: 300, resultTtlMs: 1_000 } }, 'test');
+// 0.0002 days is about 17 s: long enough for the task to finish first on a busy machine (a
+// shorter one could purge it before it was ever seen SUCCEEDED); the sweep runs every second.
+const itSwept = stackTest({ engine: { durationMs: 200 }, env: { RESULT_RETENTION_DAYS: '0.0002' } }, 'test');
+
 describe('stored results', () => {
-  let stack: TestStack | null = null;
-  afterEach(async () => {
-    await stack?.close();
-    stack = null;
-  });
+  itExpiringLinks(
+    'serves both images after PicWish’s links expired, having fetched each upstream image exactly once',
+    async ({ stack }) => {
+      const created = await generateTask(stack, { png: await transparentPng(400, 300), batch: 2 });
+      // A subscriber hears SUCCEEDED only with the images already stored and servable.
+      const history = await watch(stack, created.id);
+      const succeeded = history.at(-1) as TaskView;
+      expect(succeeded.state).toBe('SUCCEEDED');
+      expect(succeeded.images).toHaveLength(2);
+      for (const image of succeeded.images) {
+        expect(image.bytes).toBeGreaterThan(0);
+        expect(image.width).toBeGreaterThan(0);
+        expect(image.height).toBeGreaterThan(0);
+        expect(image.contentType).toBe('image/png');
+      }
+      for (const earlier of history.slice(0, -1)) expect(earlier.images).toEqual([]);
+      // Let the engine's result links die, then read everything from the gateway.
+      await new Promise((resolve) => setTimeout(resolve, 5_500));
+      const later = (await getTask(stack, created.id)) as TaskView;
+      await expectServed(stack, later);
+      await expectServed(stack, later);
+      const fetches = stack.engine.stats().resultFetches;
+      expect(Object.keys(fetches)).toHaveLength(2);
+      expect(Object.values(fetches)).toEqual([1, 1]);
+      // The upstream links are really gone.
+      const gone = await fetchImage(`${stack.engine.url}${Object.keys(fetches)[0]}`);
+      expect(gone.status).toBe(404);
+      // The upload left the spool once PicWish had it.
+      expect(spoolFiles(stack)).toEqual([]);
+    },
+  );
 
-  it('serves both images after PicWish’s links expired, having fetched each upstream image exactly once', async () => {
-    // The links live 5 s: long enough for a busy machine to store the results before they die.
-    stack = await startStack({ engine: { resultTtlMs: 5_000, durationMs: 500 } });
-    const s = stack;
-    const created = await generateTask(s, { png: await transparentPng(400, 300), batch: 2 });
-    // A subscriber hears SUCCEEDED only with the images already stored and servable.
-    const history = await watch(s, created.id);
-    const succeeded = history.at(-1) as TaskView;
-    expect(succeeded.state).toBe('SUCCEEDED');
-    expect(succeeded.images).toHaveLength(2);
-    for (const image of succeeded.images) {
-      expect(image.bytes).toBeGreaterThan(0);
-      expect(image.width).toBeGreaterThan(0);
-      expect(image.height).toBeGreaterThan(0);
-      expect(image.contentType).toBe('image/png');
-    }
-    for (const earlier of history.slice(0, -1)) expect(earlier.images).toEqual([]);
-    // Let the engine's result links die, then read everything from the gateway.
-    await new Promise((resolve) => setTimeout(resolve, 5_500));
-    const later = (await getTask(s, created.id)) as TaskView;
-    await expectServed(s, later);
-    await expectServed(s, later);
-    const fetches = s.engine.stats().resultFetches;
-    expect(Object.keys(fetches)).toHaveLength(2);
-    expect(Object.values(fetches)).toEqual([1, 1]);
-    // The upstream links are really gone.
-    const gone = await fetchImage(`${s.engine.url}${Object.keys(fetches)[0]}`);
-    expect(gone.status).toBe(404);
-    // The upload left the spool once PicWish had it.
-    expect(spoolFiles(s)).toEqual([]);
-  });
-
-  it('stores base64 results the same way and never hands out data: URLs', async () => {
-    stack = await startStack({ engine: { returnType: 'base64', durationMs: 500 } });
-    const s = stack;
-    const created = await generateTask(s, { png: await transparentPng(300, 400), batch: 2 });
-    const done = await settled(s, created.id);
+  itBase64('stores base64 results the same way and never hands out data: URLs', async ({ stack }) => {
+    const created = await generateTask(stack, { png: await transparentPng(300, 400), batch: 2 });
+    const done = await settled(stack, created.id);
     expect(done.state).toBe('SUCCEEDED');
     expect(done.images).toHaveLength(2);
-    await expectServed(s, done);
-    expect(s.engine.stats().resultFetches).toEqual({});
+    await expectServed(stack, done);
+    expect(stack.engine.stats().resultFetches).toEqual({});
     // Portrait source, portrait results.
     for (const image of done.images) expect(image.height).toBeGreaterThan(image.width);
   });
 
-  it('answers 403 to a tampered or expired signature and 404 to an unknown file', async () => {
-    stack = await startStack({
-      engine: { durationMs: 300 },
-      env: { FILES_SIGNING_SECRET: SECRET, RESULT_URL_TTL_SECONDS: '10' },
-    });
-    const s = stack;
-    const done = await settled(s, (await generateTask(s, { batch: 1 })).id);
+  itSigned('answers 403 to a tampered or expired signature and 404 to an unknown file', async ({ stack }) => {
+    const done = await settled(stack, (await generateTask(stack, { batch: 1 })).id);
     const image = done.images[0] as TaskView['images'][number];
     const url = new URL(image.url);
     const key = decodeURIComponent(url.pathname.slice('/files/'.length));
@@ -126,7 +130,7 @@ describe('stored results', () => {
     unsigned.search = '';
     expect((await fetchImage(unsigned.toString())).status).toBe(403);
 
-    const signer = new UrlSigner(SECRET, s.url, 10);
+    const signer = new UrlSigner(SECRET, stack.url, 10);
     const expired = signer.sign(key, Date.now() - 3_600_000);
     expect(expired.expiresAt.getTime()).toBeLessThan(Date.now());
     const expiredAnswer = await fetchImage(expired.url);
@@ -139,24 +143,19 @@ describe('stored results', () => {
     expect((await fetchImage(image.url)).status).toBe(200);
   });
 
-  it('builds image URLs on PUBLIC_URL when it is set', async () => {
-    stack = await startStack({
-      engine: { durationMs: 300 },
-      env: { PUBLIC_URL: 'https://images.example.com/gw' },
-    });
-    const s = stack;
-    const done = await settled(s, (await generateTask(s, { batch: 1 })).id);
+  itPublicUrl('builds image URLs on PUBLIC_URL when it is set', async ({ stack }) => {
+    const done = await settled(stack, (await generateTask(stack, { batch: 1 })).id);
     const image = done.images[0] as TaskView['images'][number];
     expect(image.url.startsWith('https://images.example.com/gw/files/results/')).toBe(true);
     // Behind a proxy that strips the prefix, the same path and query reach the gateway.
-    const local = image.url.replace('https://images.example.com/gw', s.url);
+    const local = image.url.replace('https://images.example.com/gw', stack.url);
     expect((await fetchImage(local)).status).toBe(200);
   });
 
-  it('serves HEAD, 304 on If-None-Match and 206 for a byte range, with a strong ETag and immutable caching', async () => {
-    stack = await startStack({ engine: { durationMs: 300 } });
-    const s = stack;
-    const done = await settled(s, (await generateTask(s, { batch: 1 })).id);
+  it('serves HEAD, 304 on If-None-Match and 206 for a byte range, with a strong ETag and immutable caching', async ({
+    stack,
+  }) => {
+    const done = await settled(stack, (await generateTask(stack, { batch: 1 })).id);
     const image = done.images[0] as TaskView['images'][number];
 
     const full = await fetchImage(image.url);
@@ -188,62 +187,62 @@ describe('stored results', () => {
     expect(beyond.status).toBe(416);
   });
 
-  it('keeps results and their links working across a restart (generated signing secret kept in DATA_DIR)', async () => {
-    stack = await startStack({ engine: { durationMs: 300, resultTtlMs: 1_000 } });
-    const s = stack;
-    const done = await settled(s, (await generateTask(s, { batch: 2 })).id);
-    await s.restart();
-    // Same data directory, new listening port: the old link names the old port, so re-address it.
-    for (const image of done.images) {
-      const moved = new URL(image.url);
-      const now = new URL(s.url);
-      moved.host = now.host;
-      expect((await fetchImage(moved.toString())).status).toBe(200);
-    }
-    const again = (await getTask(s, done.id)) as TaskView;
-    expect(again.state).toBe('SUCCEEDED');
-    await expectServed(s, again);
-    expect(Object.values(s.engine.stats().resultFetches)).toEqual([1, 1]);
-  });
+  itShortUpstreamLinks(
+    'keeps results and their links working across a restart (generated signing secret kept in DATA_DIR)',
+    async ({ stack }) => {
+      const done = await settled(stack, (await generateTask(stack, { batch: 2 })).id);
+      await stack.restart();
+      // Same data directory, new listening port: the old link names the old port, so re-address it.
+      for (const image of done.images) {
+        const moved = new URL(image.url);
+        const now = new URL(stack.url);
+        moved.host = now.host;
+        expect((await fetchImage(moved.toString())).status).toBe(200);
+      }
+      const again = (await getTask(stack, done.id)) as TaskView;
+      expect(again.state).toBe('SUCCEEDED');
+      await expectServed(stack, again);
+      expect(Object.values(stack.engine.stats().resultFetches)).toEqual([1, 1]);
+    },
+  );
 
-  it('deleteBackgroundTask removes the task and its files at once; its links then answer 404', async () => {
-    stack = await startStack({ engine: { durationMs: 300 } });
-    const s = stack;
-    const done = await settled(s, (await generateTask(s, { batch: 2 })).id);
-    expect(blobFiles(s, done.id).length).toBeGreaterThan(0);
-    const deleted = await s.gql<{ deleteBackgroundTask: boolean }>(DELETE, { id: done.id });
+  it('deleteBackgroundTask removes the task and its files at once; its links then answer 404', async ({
+    stack,
+  }) => {
+    const done = await settled(stack, (await generateTask(stack, { batch: 2 })).id);
+    expect(blobFiles(stack, done.id).length).toBeGreaterThan(0);
+    const deleted = await stack.gql<{ deleteBackgroundTask: boolean }>(DELETE, { id: done.id });
     expect(deleted.body.data?.deleteBackgroundTask).toBe(true);
-    expect(await getTask(s, done.id)).toBeNull();
-    expect(blobFiles(s, done.id)).toEqual([]);
+    expect(await getTask(stack, done.id)).toBeNull();
+    expect(blobFiles(stack, done.id)).toEqual([]);
     for (const image of done.images) expect((await fetchImage(image.url)).status).toBe(404);
-    const again = await s.gql<{ deleteBackgroundTask: boolean }>(DELETE, { id: done.id });
+    const again = await stack.gql<{ deleteBackgroundTask: boolean }>(DELETE, { id: done.id });
     expect(again.body.data?.deleteBackgroundTask).toBe(false);
   });
 
-  it('the retention sweep purges tasks and files older than RESULT_RETENTION_DAYS', async () => {
-    // 0.0002 days is about 17 s: long enough for the task to finish first on a busy machine (a
-    // shorter one could purge it before it was ever seen SUCCEEDED); the sweep runs every second.
-    stack = await startStack({ engine: { durationMs: 200 }, env: { RESULT_RETENTION_DAYS: '0.0002' } });
-    const s = stack;
-    const done = await settled(s, (await generateTask(s, { batch: 1 })).id);
-    expect(done.state).toBe('SUCCEEDED');
-    const image = done.images[0] as TaskView['images'][number];
-    // The record goes first, then the files: wait for the purge to be through with both.
-    await eventually(
-      async () =>
-        (await getTask(s, done.id)) === null && blobFiles(s, done.id).length === 0 ? true : undefined,
-      60_000,
-      250,
-    );
-    expect((await fetchImage(image.url)).status).toBe(404);
-  });
+  itSwept(
+    'the retention sweep purges tasks and files older than RESULT_RETENTION_DAYS',
+    async ({ stack }) => {
+      const done = await settled(stack, (await generateTask(stack, { batch: 1 })).id);
+      expect(done.state).toBe('SUCCEEDED');
+      const image = done.images[0] as TaskView['images'][number];
+      // The record goes first, then the files: wait for the purge to be through with both.
+      await eventually(
+        async () =>
+          (await getTask(stack, done.id)) === null && blobFiles(stack, done.id).length === 0
+            ? true
+            : undefined,
+        60_000,
+        250,
+      );
+      expect((await fetchImage(image.url)).status).toBe(404);
+    },
+  );
 
-  it('removes orphaned spool files on restart', async () => {
-    stack = await startStack({ engine: { durationMs: 300 } });
-    const s = stack;
-    const orphan = join(s.dataDir, 'spool', 'left-over-from-a-crash.png');
+  it('removes orphaned spool files on restart', async ({ stack }) => {
+    const orphan = join(stack.dataDir, 'spool', 'left-over-from-a-crash.png');
     writeFileSync(orphan, 'not really a png');
-    await s.restart();
+    await stack.restart();
     expect(existsSync(orphan)).toBe(false);
   });
 });

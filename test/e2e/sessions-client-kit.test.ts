@@ -1,11 +1,11 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createGatewayClient } from '../../client/index.js';
 import { createSessionToken } from '../../client/server.js';
 import { SESSION_TOKEN_ISSUER } from '../../src/auth/session-tokens.js';
 import { fetchThatDropsTheFirstStream, noOpenStreams, pngFile } from '../support/client-kit.js';
 import { transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
@@ -17,16 +17,10 @@ import { TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 const SECRET = 'kit-session-secret-0123456789abcdefghij';
 const METRICS_TOKEN = 'kit-metrics-token-0123456789';
-let stack: TestStack;
-
-beforeAll(async () => {
-  stack = await startStack({
-    engine: { durationMs: 4_000 },
-    env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, SESSION_TOKEN_SECRET: SECRET, METRICS_TOKEN },
-  });
-}, 60_000);
-
-afterAll(() => stack?.close());
+const it = stackTest({
+  engine: { durationMs: 4_000 },
+  env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, SESSION_TOKEN_SECRET: SECRET, METRICS_TOKEN },
+});
 
 /** A session token for `subject` of tenant alpha that expires `seconds` from now (below createSessionToken's minimum). */
 function shortLived(subject: string, seconds: number): Promise<string> {
@@ -40,7 +34,7 @@ function shortLived(subject: string, seconds: number): Promise<string> {
 }
 
 describe('the client kit on session tokens', () => {
-  it('finishes a live task whose stream reconnects after its two-second token expired', async () => {
+  it('finishes a live task whose stream reconnects after its two-second token expired', async ({ stack }) => {
     const issued: string[] = [];
     const token = async () => {
       const next = await shortLived('kit-user', 2);
@@ -80,7 +74,9 @@ describe('the client kit on session tokens', () => {
     await noOpenStreams(stack.url, { authorization: `Bearer ${METRICS_TOKEN}` });
   });
 
-  it('mints tokens for a Node backend with createSessionToken, and each user sees only their own tasks', async () => {
+  it('mints tokens for a Node backend with createSessionToken, and each user sees only their own tasks', async ({
+    stack,
+  }) => {
     const mint = (subject: string) =>
       createSessionToken({ url: `${stack.url}/graphql`, serverKey: TENANTS.alpha, subject, ttlSeconds: 300 });
     const ann = await mint('ann');

@@ -1,6 +1,7 @@
 import { createClient } from 'graphql-sse';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSse, startStack, type TestStack } from '../support/harness.js';
+import { describe, expect } from 'vitest';
+import { readSse, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * Subscribing to a task that does not exist ends the stream with one error whose code is
@@ -10,15 +11,7 @@ import { readSse, startStack, type TestStack } from '../support/harness.js';
 const FOLLOW = 'subscription Follow($id: ID!) { backgroundTaskUpdated(id: $id) { id state } }';
 const MISSING = '00000000-0000-4000-8000-000000000000';
 
-let stack: TestStack;
-
-beforeAll(async () => {
-  stack = await startStack({ engine: { durationMs: 600 } });
-});
-
-afterAll(async () => {
-  await stack.close();
-});
+const it = stackTest({ engine: { durationMs: 600 } });
 
 interface Outcome {
   results: { errors?: { extensions?: { code?: string } }[]; data?: unknown }[];
@@ -27,7 +20,7 @@ interface Outcome {
 }
 
 /** Runs one subscription through graphql-sse's client and collects what it saw. */
-function subscribeWithGraphqlSse(singleConnection: boolean): Promise<Outcome> {
+function subscribeWithGraphqlSse(stack: TestStack, singleConnection: boolean): Promise<Outcome> {
   const client = createClient({
     url: `${stack.url}/graphql/stream`,
     fetchFn: fetch,
@@ -63,7 +56,7 @@ function subscribeWithGraphqlSse(singleConnection: boolean): Promise<Outcome> {
 }
 
 describe('subscribing to a task that does not exist', () => {
-  it('ends the /graphql SSE stream with one NOT_FOUND error, then complete', async () => {
+  it('ends the /graphql SSE stream with one NOT_FOUND error, then complete', async ({ stack }) => {
     const { status, events } = await readSse(`${stack.url}/graphql`, {
       body: JSON.stringify({ query: FOLLOW, variables: { id: MISSING } }),
     });
@@ -75,23 +68,25 @@ describe('subscribing to a task that does not exist', () => {
     expect(events.at(-1)?.event).toBe('complete');
   });
 
-  it('ends a graphql-sse stream at /graphql/stream (distinct connections) with NOT_FOUND', async () => {
-    const outcome = await subscribeWithGraphqlSse(false);
+  it('ends a graphql-sse stream at /graphql/stream (distinct connections) with NOT_FOUND', async ({
+    stack,
+  }) => {
+    const outcome = await subscribeWithGraphqlSse(stack, false);
     expect(outcome.error).toBeNull();
     expect(outcome.results).toHaveLength(1);
     expect(outcome.results[0]?.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(outcome.completed).toBe(true);
   });
 
-  it('ends a graphql-sse stream at /graphql/stream (single connection) with NOT_FOUND', async () => {
-    const outcome = await subscribeWithGraphqlSse(true);
+  it('ends a graphql-sse stream at /graphql/stream (single connection) with NOT_FOUND', async ({ stack }) => {
+    const outcome = await subscribeWithGraphqlSse(stack, true);
     expect(outcome.error).toBeNull();
     expect(outcome.results).toHaveLength(1);
     expect(outcome.results[0]?.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(outcome.completed).toBe(true);
   });
 
-  it('answers an id that is not even a task id shape with NOT_FOUND and no data', async () => {
+  it('answers an id that is not even a task id shape with NOT_FOUND and no data', async ({ stack }) => {
     const { events } = await readSse(`${stack.url}/graphql`, {
       body: JSON.stringify({ query: FOLLOW, variables: { id: 'not-a-uuid-at-all' } }),
     });

@@ -1,9 +1,10 @@
 import { createClient } from 'graphql-sse';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { FollowTaskDocument, GenerateFromFileDocument, TaskByIdDocument } from '../generated/graphql.js';
 import persisted from '../generated/persisted-documents.json' with { type: 'json' };
 import { transparentPng } from '../support/fixtures.js';
-import { type GraphQLErrorShape, startStack, type TestStack } from '../support/harness.js';
+import type { GraphQLErrorShape, TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * A gateway that runs only trusted documents (PERSISTED_OPERATIONS_ONLY) from the codegen client
@@ -14,32 +15,28 @@ import { type GraphQLErrorShape, startStack, type TestStack } from '../support/h
 const idOf = (document: unknown) => (document as { __meta__: { hash: string } }).__meta__.hash;
 const textOf = (document: unknown) => (persisted as Record<string, string>)[idOf(document)] as string;
 
-describe('trusted documents only', () => {
-  let stack: TestStack;
+const it = stackTest({
+  env: {
+    PERSISTED_OPERATIONS_FILE: 'test/generated/persisted-documents.json',
+    PERSISTED_OPERATIONS_ONLY: 'true',
+  },
+});
 
-  beforeAll(async () => {
-    stack = await startStack({
-      env: {
-        PERSISTED_OPERATIONS_FILE: 'test/generated/persisted-documents.json',
-        PERSISTED_OPERATIONS_ONLY: 'true',
-      },
-    });
+/** Runs a trusted document by its id alone, as a client of this gateway does. */
+async function byId(stack: TestStack, document: unknown, variables: Record<string, unknown>) {
+  const response = await fetch(`${stack.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({
+      variables,
+      extensions: { persistedQuery: { version: 1, sha256Hash: idOf(document) } },
+    }),
   });
-  afterAll(() => stack.close());
+  return (await response.json()) as { data?: Record<string, unknown>; errors?: GraphQLErrorShape[] };
+}
 
-  const byId = async (document: unknown, variables: Record<string, unknown>) => {
-    const response = await fetch(`${stack.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-      body: JSON.stringify({
-        variables,
-        extensions: { persistedQuery: { version: 1, sha256Hash: idOf(document) } },
-      }),
-    });
-    return (await response.json()) as { data?: Record<string, unknown>; errors?: GraphQLErrorShape[] };
-  };
-
-  it('creates a task with an upload sent by document id, and reads it back by id', async () => {
+describe('trusted documents only', () => {
+  it('creates a task with an upload sent by document id, and reads it back by id', async ({ stack }) => {
     const form = new FormData();
     form.set(
       'operations',
@@ -59,17 +56,19 @@ describe('trusted documents only', () => {
     ).json()) as { data?: { generateBackground: { id: string } } };
     const id = created.data?.generateBackground.id as string;
     expect(id).toBeTruthy();
-    const read = await byId(TaskByIdDocument, { id });
+    const read = await byId(stack, TaskByIdDocument, { id });
     expect(read.data?.backgroundTask).toMatchObject({ id });
   });
 
-  it('refuses a document sent as text that is not in the file', async () => {
+  it('refuses a document sent as text that is not in the file', async ({ stack }) => {
     const answer = await stack.gql('{ sceneTypes { id } }');
     expect(answer.body.data).toBeUndefined();
     expect(answer.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
   });
 
-  it('holds on /graphql/stream too: a trusted subscription text streams, any other is refused', async () => {
+  it('holds on /graphql/stream too: a trusted subscription text streams, any other is refused', async ({
+    stack,
+  }) => {
     const client = createClient({ url: `${stack.url}/graphql/stream`, fetchFn: fetch, retryAttempts: 0 });
     try {
       const refused = client.iterate({ query: 'subscription { backgroundTaskUpdated(id: "x") { id } }' });

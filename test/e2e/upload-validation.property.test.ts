@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { GENERATE_INPUT, transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import type { TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * Random and mutated bytes thrown at the multipart upload path of a real gateway: whatever
@@ -13,15 +14,15 @@ const BOUNDARY = 'fuzzboundary7MA4YWxkTrZu0gW';
 /** Well above what any answer needs, well below the test timeout: a hang fails the property. */
 const ANSWER_WITHIN_MS = 10_000;
 
-let stack: TestStack;
+const it = stackTest({
+  engine: { durationMs: 600 },
+  env: { TENANT_RATE_LIMIT_PER_MINUTE: '100000', TENANT_MAX_ACTIVE_TASKS: '100000' },
+});
+
 let png: Buffer;
 let validBody: Buffer;
 
 beforeAll(async () => {
-  stack = await startStack({
-    engine: { durationMs: 600 },
-    env: { TENANT_RATE_LIMIT_PER_MINUTE: '100000', TENANT_MAX_ACTIVE_TASKS: '100000' },
-  });
   png = await transparentPng(256, 256);
   validBody = multipart([
     {
@@ -34,10 +35,6 @@ beforeAll(async () => {
     { name: 'map', value: JSON.stringify({ 0: ['variables.input.image.file'] }) },
     { name: '0', value: png, filename: 'foreground.png' },
   ]);
-});
-
-afterAll(async () => {
-  await stack.close();
 });
 
 interface Part {
@@ -65,7 +62,11 @@ interface GraphQLResult {
 }
 
 /** Posts a body as a multipart upload and checks the answer's shape; returns its status. */
-async function postAndCheck(body: Uint8Array, contentType = `multipart/form-data; boundary=${BOUNDARY}`) {
+async function postAndCheck(
+  stack: TestStack,
+  body: Uint8Array,
+  contentType = `multipart/form-data; boundary=${BOUNDARY}`,
+) {
   const response = await fetch(`${stack.url}/graphql`, {
     method: 'POST',
     body: new Uint8Array(body),
@@ -139,37 +140,41 @@ function mutate(body: Buffer, mutations: readonly Mutation[]): Buffer {
   return bytes;
 }
 
-async function healthy(): Promise<void> {
+async function healthy(stack: TestStack): Promise<void> {
   const response = await fetch(`${stack.url}/healthz`, { signal: AbortSignal.timeout(ANSWER_WITHIN_MS) });
   expect(response.status).toBe(200);
 }
 
 describe('the multipart path under random input', () => {
-  it('answers the unmutated request with a task, so the mutations start from something valid', async () => {
-    expect(await postAndCheck(validBody)).toBe(200);
+  it('answers the unmutated request with a task, so the mutations start from something valid', async ({
+    stack,
+  }) => {
+    expect(await postAndCheck(stack, validBody)).toBe(200);
   });
 
-  it('answers random bytes under a multipart content type with a 4xx or a result, promptly', async () => {
+  it('answers random bytes under a multipart content type with a 4xx or a result, promptly', async ({
+    stack,
+  }) => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 4096 }), async (bytes) => {
-        await postAndCheck(bytes);
+        await postAndCheck(stack, bytes);
       }),
       { numRuns: 30 },
     );
-    await healthy();
+    await healthy(stack);
   });
 
-  it('answers mutated multipart uploads with a 4xx or a result, promptly', async () => {
+  it('answers mutated multipart uploads with a 4xx or a result, promptly', async ({ stack }) => {
     await fc.assert(
       fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (mutations) => {
-        await postAndCheck(mutate(validBody, mutations));
+        await postAndCheck(stack, mutate(validBody, mutations));
       }),
       { numRuns: 40 },
     );
-    await healthy();
+    await healthy(stack);
   });
 
-  it('answers random operations and map fields with a 4xx or a result, promptly', async () => {
+  it('answers random operations and map fields with a 4xx or a result, promptly', async ({ stack }) => {
     const jsonish = fc.oneof(
       fc.string({ maxLength: 200 }),
       fc.json({ maxDepth: 3 }),
@@ -183,6 +188,7 @@ describe('the multipart path under random input', () => {
         fc.boolean(),
         async (operations, map, file, withPng) => {
           await postAndCheck(
+            stack,
             multipart([
               { name: 'operations', value: operations },
               { name: 'map', value: map },
@@ -197,10 +203,10 @@ describe('the multipart path under random input', () => {
       ),
       { numRuns: 30 },
     );
-    await healthy();
+    await healthy(stack);
   });
 
-  it('answers random and mutated JSON bodies with a 4xx or a result, promptly', async () => {
+  it('answers random and mutated JSON bodies with a 4xx or a result, promptly', async ({ stack }) => {
     const valid = Buffer.from(
       JSON.stringify({
         query: GENERATE_INPUT,
@@ -214,14 +220,16 @@ describe('the multipart path under random input', () => {
     );
     await fc.assert(
       fc.asyncProperty(body, async (bytes) => {
-        await postAndCheck(bytes, 'application/json');
+        await postAndCheck(stack, bytes, 'application/json');
       }),
       { numRuns: 40 },
     );
-    await healthy();
+    await healthy(stack);
   });
 
-  it('answers multipart bodies with random boundaries and headers with a 4xx or a result, promptly', async () => {
+  it('answers multipart bodies with random boundaries and headers with a 4xx or a result, promptly', async ({
+    stack,
+  }) => {
     await fc.assert(
       fc.asyncProperty(
         fc.string({ minLength: 0, maxLength: 80 }),
@@ -232,11 +240,11 @@ describe('the multipart path under random input', () => {
             tail,
           ]);
           const header = `multipart/form-data; boundary=${JSON.stringify(boundary)}`;
-          await postAndCheck(body, header);
+          await postAndCheck(stack, body, header);
         },
       ),
       { numRuns: 20 },
     );
-    await healthy();
+    await healthy(stack);
   });
 });

@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalEngineOptions } from '../../src/local-engine/index.js';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { GENERATE_INPUT, transparentPng } from '../support/fixtures.js';
-import { eventually, readSse, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, readSse, type TestStack, uploadOperation } from '../support/harness.js';
+import { type StackOptions, stackTest } from '../support/stack-test.js';
 import { ifFinal } from '../support/task-ops.js';
 
 /**
@@ -14,6 +14,7 @@ import { ifFinal } from '../support/task-ops.js';
  * concurrently without sharing fault queues.
  */
 
+const WRONG_KEY = 'wrong-key-0123456789abcdef';
 const TASK =
   'query Task($id: ID!) { backgroundTask(id: $id) { state upstreamTaskId error { code message } } }';
 
@@ -24,26 +25,29 @@ interface TaskView {
 }
 
 let png: Buffer;
-const stacks: TestStack[] = [];
 
 beforeAll(async () => {
   png = await transparentPng(320, 320);
 });
 
-afterAll(async () => {
-  await Promise.allSettled(stacks.map((stack) => stack.close()));
-});
-
-async function stackWith(
-  options: { engine?: LocalEngineOptions; env?: Record<string, string> } = {},
-): Promise<TestStack> {
-  const stack = await startStack({
+/** The settings every scenario starts from, with `options` on top. */
+function withDefaults(
+  options: { engine?: NonNullable<StackOptions>['engine']; env?: Record<string, string> } = {},
+): StackOptions & { env: Record<string, string> } {
+  return {
     engine: { durationMs: 600, ...options.engine },
     env: { PICWISH_QPS: '50', ...options.env },
-  });
-  stacks.push(stack);
-  return stack;
+  };
 }
+
+// Every scenario has a gateway and engine of its own ('test'), so fault queues are never shared.
+const it = stackTest(withDefaults(), 'test');
+// Every call must answer within the timeout, the create with its upload too: 2 s leaves room
+// for a busy machine (at 800 ms the task ended FAILED once under load).
+const itPatientCalls = stackTest(withDefaults({ env: { PICWISH_TIMEOUT_MS: '2000' } }), 'test');
+const itShortTimeout = stackTest(withDefaults({ env: { PICWISH_TIMEOUT_MS: '800' } }), 'test');
+const itWrongKey = stackTest(withDefaults({ env: { PICWISH_API_KEY: WRONG_KEY } }), 'test');
+const itShortDeadline = stackTest(withDefaults({ env: { PICWISH_TASK_DEADLINE_MS: '3000' } }), 'test');
 
 async function submit(stack: TestStack): Promise<string> {
   const answer = await uploadOperation(
@@ -105,78 +109,68 @@ async function unacceptingListener(): Promise<{ url: string; close: () => void }
 }
 
 describe.concurrent('transient faults are ridden out to SUCCEEDED', () => {
-  it('retries a create answered 500 then 502 and succeeds with one accepted create', async () => {
-    const stack = await stackWith();
+  it('retries a create answered 500 then 502 and succeeds with one accepted create', async ({ stack }) => {
     stack.engine.faults.createFaults.push({ status: 500 }, { status: 502 });
     const task = await settled(stack, await submit(stack));
     expect(task).toMatchObject({ state: 'SUCCEEDED', error: null });
     expect(stack.engine.stats()).toMatchObject({ createAttempts: 3, creates: 1 });
   });
 
-  it('retries a create answered with a proxy’s HTML error page', async () => {
-    const stack = await stackWith();
+  it('retries a create answered with a proxy’s HTML error page', async ({ stack }) => {
     stack.engine.faults.createFaults.push({ kind: 'html', status: 502 });
     const task = await settled(stack, await submit(stack));
     expect(task.state).toBe('SUCCEEDED');
     expect(stack.engine.stats()).toMatchObject({ createAttempts: 2, creates: 1 });
   });
 
-  it('retries a create answered 429 after the Retry-After pause', async () => {
-    const stack = await stackWith();
+  it('retries a create answered 429 after the Retry-After pause', async ({ stack }) => {
     stack.engine.faults.createFaults.push({ status: 429, retryAfterSeconds: 1 });
     const task = await settled(stack, await submit(stack));
     expect(task.state).toBe('SUCCEEDED');
     expect(stack.engine.stats()).toMatchObject({ createAttempts: 2, creates: 1 });
   });
 
-  it('rides out polls answered 500, 502 and 503', async () => {
-    const stack = await stackWith();
+  it('rides out polls answered 500, 502 and 503', async ({ stack }) => {
     stack.engine.faults.pollFaults.push({ status: 500 }, { status: 502 }, { status: 503 });
     const task = await settled(stack, await submit(stack));
     expect(task).toMatchObject({ state: 'SUCCEEDED', error: null });
     expect(stack.engine.stats().creates).toBe(1);
   });
 
-  it('rides out a poll answered with an HTML error page', async () => {
-    const stack = await stackWith();
+  it('rides out a poll answered with an HTML error page', async ({ stack }) => {
     stack.engine.faults.pollFaults.push({ kind: 'html' }, { kind: 'html', status: 500 });
     const task = await settled(stack, await submit(stack));
     expect(task.state).toBe('SUCCEEDED');
   });
 
-  it('rides out a poll answered 200 with a body that is not JSON', async () => {
-    const stack = await stackWith();
+  it('rides out a poll answered 200 with a body that is not JSON', async ({ stack }) => {
     stack.engine.faults.pollFaults.push({ kind: 'html', status: 200 });
     const task = await settled(stack, await submit(stack));
     expect(task.state).toBe('SUCCEEDED');
   });
 
-  it('rides out a 429 during polling', async () => {
-    const stack = await stackWith();
+  it('rides out a 429 during polling', async ({ stack }) => {
     stack.engine.faults.pollFaults.push({ status: 429, retryAfterSeconds: 1 }, { status: 429 });
     const task = await settled(stack, await submit(stack));
     expect(task.state).toBe('SUCCEEDED');
   });
 
-  it('rides out a poll that hangs past PICWISH_TIMEOUT_MS', async () => {
-    // Every call must answer within the timeout, the create with its upload too: 2 s leaves room
-    // for a busy machine (at 800 ms the task ended FAILED once under load).
-    const stack = await stackWith({ env: { PICWISH_TIMEOUT_MS: '2000' } });
+  itPatientCalls('rides out a poll that hangs past PICWISH_TIMEOUT_MS', async ({ stack }) => {
     stack.engine.faults.pollFaults.push({ kind: 'hang' });
     const task = await settled(stack, await submit(stack));
     expect(task.state).toBe('SUCCEEDED');
     expect(stack.engine.stats().creates).toBe(1);
   });
 
-  it('rides out a poll whose connection is reset', async () => {
-    const stack = await stackWith();
+  it('rides out a poll whose connection is reset', async ({ stack }) => {
     stack.engine.faults.pollFaults.push({ kind: 'reset' });
     const task = await settled(stack, await submit(stack));
     expect(task.state).toBe('SUCCEEDED');
   });
 
-  it('shows a subscriber no error for a failed poll, only the task running to SUCCEEDED', async () => {
-    const stack = await stackWith();
+  it('shows a subscriber no error for a failed poll, only the task running to SUCCEEDED', async ({
+    stack,
+  }) => {
     stack.engine.faults.pollFaults.push({ status: 502 }, { kind: 'html' });
     const id = await submit(stack);
     const { status, events } = await readSse(`${stack.url}/graphql`, {
@@ -200,8 +194,7 @@ describe.concurrent('transient faults are ridden out to SUCCEEDED', () => {
 });
 
 describe.concurrent('refusals on submit end the task precisely, without retrying', () => {
-  it('ends a create answered 400 in UPSTREAM_REJECTED with PicWish’s message', async () => {
-    const stack = await stackWith();
+  it('ends a create answered 400 in UPSTREAM_REJECTED with PicWish’s message', async ({ stack }) => {
     stack.engine.faults.createFaults.push({ status: 400, message: 'scene_type 9999 does not exist' });
     const task = await settled(stack, await submit(stack));
     expect(task.state).toBe('FAILED');
@@ -210,8 +203,7 @@ describe.concurrent('refusals on submit end the task precisely, without retrying
     expect(stack.engine.stats().createAttempts).toBe(1);
   });
 
-  it('ends a create answered 401 in UPSTREAM_AUTH_FAILED without repeating the key', async () => {
-    const stack = await stackWith();
+  it('ends a create answered 401 in UPSTREAM_AUTH_FAILED without repeating the key', async ({ stack }) => {
     // A PicWish that echoes the key it refused must not make the gateway leak it.
     stack.engine.faults.createFaults.push({ status: 401, message: `invalid API key ${stack.engine.apiKey}` });
     const task = await settled(stack, await submit(stack));
@@ -221,18 +213,18 @@ describe.concurrent('refusals on submit end the task precisely, without retrying
     expect(stack.engine.stats().createAttempts).toBe(1);
   });
 
-  it('ends a task in UPSTREAM_AUTH_FAILED when the gateway’s PicWish key is wrong, not naming the key', async () => {
-    const wrongKey = 'wrong-key-0123456789abcdef';
-    const stack = await stackWith({ env: { PICWISH_API_KEY: wrongKey } });
-    const task = await settled(stack, await submit(stack));
-    expect(task.error?.code).toBe('UPSTREAM_AUTH_FAILED');
-    expect(task.error?.message).not.toContain(wrongKey);
-    expect(task.error?.message).not.toContain(stack.engine.apiKey);
-    expect(stack.engine.stats()).toMatchObject({ createAttempts: 1, creates: 0 });
-  });
+  itWrongKey(
+    'ends a task in UPSTREAM_AUTH_FAILED when the gateway’s PicWish key is wrong, not naming the key',
+    async ({ stack }) => {
+      const task = await settled(stack, await submit(stack));
+      expect(task.error?.code).toBe('UPSTREAM_AUTH_FAILED');
+      expect(task.error?.message).not.toContain(WRONG_KEY);
+      expect(task.error?.message).not.toContain(stack.engine.apiKey);
+      expect(stack.engine.stats()).toMatchObject({ createAttempts: 1, creates: 0 });
+    },
+  );
 
-  it('ends a create answered 413 in IMAGE_TOO_LARGE', async () => {
-    const stack = await stackWith();
+  it('ends a create answered 413 in IMAGE_TOO_LARGE', async ({ stack }) => {
     stack.engine.faults.createFaults.push({ status: 413 });
     const task = await settled(stack, await submit(stack));
     expect(task).toMatchObject({ state: 'FAILED', error: { code: 'IMAGE_TOO_LARGE' } });
@@ -241,22 +233,49 @@ describe.concurrent('refusals on submit end the task precisely, without retrying
 });
 
 describe.concurrent('a create that may have reached PicWish is never sent twice', () => {
-  it('ends a hung create in UPSTREAM_OUTCOME_UNKNOWN after exactly one attempt', async () => {
-    const stack = await stackWith({ env: { PICWISH_TIMEOUT_MS: '800' } });
-    stack.engine.faults.createFaults.push({ kind: 'hang' });
-    const task = await settled(stack, await submit(stack));
-    expect(task).toMatchObject({
-      state: 'FAILED',
-      upstreamTaskId: null,
-      error: { code: 'UPSTREAM_OUTCOME_UNKNOWN' },
+  // A PicWish that answers every create 200 without a task_id, counting the creates. The gateway
+  // of the test that uses it is told its port once it listens, before that test starts it.
+  let creates = 0;
+  const fake: Server = createServer((req, res) => {
+    if (req.method === 'POST') creates += 1;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 200, message: 'success', data: {} }));
     });
-    // Long enough for a retry to have happened, had there been one.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(stack.engine.stats().createAttempts).toBe(1);
+  });
+  const onFake = withDefaults();
+  const itOnFake = stackTest(onFake, 'test');
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const { port } = fake.address() as AddressInfo;
+    onFake.env.PICWISH_BASE_URL = `http://127.0.0.1:${port}`;
+  });
+  // After the test's own gateway has closed (at the test's end).
+  afterAll(async () => {
+    fake.closeAllConnections();
+    await new Promise<void>((resolve) => fake.close(() => resolve()));
   });
 
-  it('ends a create whose connection is reset after sending in UPSTREAM_OUTCOME_UNKNOWN', async () => {
-    const stack = await stackWith();
+  itShortTimeout(
+    'ends a hung create in UPSTREAM_OUTCOME_UNKNOWN after exactly one attempt',
+    async ({ stack }) => {
+      stack.engine.faults.createFaults.push({ kind: 'hang' });
+      const task = await settled(stack, await submit(stack));
+      expect(task).toMatchObject({
+        state: 'FAILED',
+        upstreamTaskId: null,
+        error: { code: 'UPSTREAM_OUTCOME_UNKNOWN' },
+      });
+      // Long enough for a retry to have happened, had there been one.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(stack.engine.stats().createAttempts).toBe(1);
+    },
+  );
+
+  it('ends a create whose connection is reset after sending in UPSTREAM_OUTCOME_UNKNOWN', async ({
+    stack,
+  }) => {
     stack.engine.faults.createFaults.push({ kind: 'reset' });
     const task = await settled(stack, await submit(stack));
     expect(task.error?.code).toBe('UPSTREAM_OUTCOME_UNKNOWN');
@@ -264,8 +283,9 @@ describe.concurrent('a create that may have reached PicWish is never sent twice'
     expect(stack.engine.stats().createAttempts).toBe(1);
   });
 
-  it('ends a create answered 200 with HTML instead of JSON in UPSTREAM_OUTCOME_UNKNOWN', async () => {
-    const stack = await stackWith();
+  it('ends a create answered 200 with HTML instead of JSON in UPSTREAM_OUTCOME_UNKNOWN', async ({
+    stack,
+  }) => {
     stack.engine.faults.createFaults.push({ kind: 'html', status: 200 });
     const task = await settled(stack, await submit(stack));
     expect(task.error?.code).toBe('UPSTREAM_OUTCOME_UNKNOWN');
@@ -273,89 +293,84 @@ describe.concurrent('a create that may have reached PicWish is never sent twice'
     expect(stack.engine.stats().createAttempts).toBe(1);
   });
 
-  it('ends a create answered 200 without a task_id in UPSTREAM_OUTCOME_UNKNOWN after exactly one attempt', async () => {
-    let creates = 0;
-    const fake: Server = createServer((req, res) => {
-      if (req.method === 'POST') creates += 1;
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 200, message: 'success', data: {} }));
-      });
-    });
-    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = fake.address() as AddressInfo;
-      const stack = await stackWith({ env: { PICWISH_BASE_URL: `http://127.0.0.1:${port}` } });
+  itOnFake(
+    'ends a create answered 200 without a task_id in UPSTREAM_OUTCOME_UNKNOWN after exactly one attempt',
+    async ({ stack }) => {
       const task = await settled(stack, await submit(stack));
       expect(task.error?.code).toBe('UPSTREAM_OUTCOME_UNKNOWN');
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(creates).toBe(1);
-    } finally {
-      fake.closeAllConnections();
-      await new Promise<void>((resolve) => fake.close(() => resolve()));
-    }
-  });
+    },
+  );
 });
 
 describe.concurrent('deadlines', () => {
-  it('ends a task whose upstream cannot be reached at all in UPSTREAM_UNAVAILABLE after its deadline', async () => {
-    const stack = await stackWith({
-      env: { PICWISH_BASE_URL: await closedPortUrl(), PICWISH_TASK_DEADLINE_MS: '3000' },
-    });
-    const started = Date.now();
-    const task = await settled(stack, await submit(stack));
-    expect(task).toMatchObject({ state: 'FAILED', error: { code: 'UPSTREAM_UNAVAILABLE' } });
-    // Not given up before the deadline: connection failures are retried until then.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
-    expect(stack.engine.stats().createAttempts).toBe(0);
+  // Two scenarios point the gateway at a PicWish address worked out before they start their
+  // gateways: a port nothing listens on, and one whose connections never open (python3 only).
+  const unreachable = withDefaults({ env: { PICWISH_TASK_DEADLINE_MS: '3000' } });
+  const itUnreachable = stackTest(unreachable, 'test');
+  const blackholed = withDefaults({ env: { PICWISH_TIMEOUT_MS: '800', PICWISH_TASK_DEADLINE_MS: '3000' } });
+  const itBlackholed = stackTest(blackholed, 'test');
+  let blackhole: { url: string; close: () => void } | undefined;
+  beforeAll(async () => {
+    unreachable.env.PICWISH_BASE_URL = await closedPortUrl();
+    if (hasPython) {
+      blackhole = await unacceptingListener();
+      blackholed.env.PICWISH_BASE_URL = blackhole.url;
+    }
   });
+  // After the tests' own gateways have closed (each at its test's end).
+  afterAll(() => blackhole?.close());
 
-  it.skipIf(!hasPython)(
-    'retries creates whose connection never opens and ends UPSTREAM_UNAVAILABLE, not OUTCOME_UNKNOWN',
-    async () => {
-      const blackhole = await unacceptingListener();
-      try {
-        const stack = await stackWith({
-          env: {
-            PICWISH_BASE_URL: blackhole.url,
-            PICWISH_TIMEOUT_MS: '800',
-            PICWISH_TASK_DEADLINE_MS: '3000',
-          },
-        });
-        const task = await settled(stack, await submit(stack));
-        expect(task).toMatchObject({ state: 'FAILED', error: { code: 'UPSTREAM_UNAVAILABLE' } });
-      } finally {
-        blackhole.close();
-      }
+  itUnreachable(
+    'ends a task whose upstream cannot be reached at all in UPSTREAM_UNAVAILABLE after its deadline',
+    async ({ stack }) => {
+      const started = Date.now();
+      const task = await settled(stack, await submit(stack));
+      expect(task).toMatchObject({ state: 'FAILED', error: { code: 'UPSTREAM_UNAVAILABLE' } });
+      // Not given up before the deadline: connection failures are retried until then.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+      expect(stack.engine.stats().createAttempts).toBe(0);
     },
   );
 
-  it('ends a task PicWish accepted but never finished in DEADLINE_EXCEEDED', async () => {
-    const stack = await stackWith({ env: { PICWISH_TASK_DEADLINE_MS: '3000' } });
-    stack.engine.faults.acceptCreatesWithoutProcessing = true;
-    const task = await settled(stack, await submit(stack));
-    expect(task.state).toBe('FAILED');
-    expect(task.error?.code).toBe('DEADLINE_EXCEEDED');
-    expect(task.upstreamTaskId).toEqual(expect.any(String));
-    expect(stack.engine.stats().creates).toBe(1);
-  });
+  itBlackholed.skipIf(!hasPython)(
+    'retries creates whose connection never opens and ends UPSTREAM_UNAVAILABLE, not OUTCOME_UNKNOWN',
+    async ({ stack }) => {
+      const task = await settled(stack, await submit(stack));
+      expect(task).toMatchObject({ state: 'FAILED', error: { code: 'UPSTREAM_UNAVAILABLE' } });
+    },
+  );
+
+  itShortDeadline(
+    'ends a task PicWish accepted but never finished in DEADLINE_EXCEEDED',
+    async ({ stack }) => {
+      stack.engine.faults.acceptCreatesWithoutProcessing = true;
+      const task = await settled(stack, await submit(stack));
+      expect(task.state).toBe('FAILED');
+      expect(task.error?.code).toBe('DEADLINE_EXCEEDED');
+      expect(task.upstreamTaskId).toEqual(expect.any(String));
+      expect(stack.engine.stats().creates).toBe(1);
+    },
+  );
 });
 
 describe.concurrent('upstream failure states map one to one onto TaskError codes', () => {
-  it.each([
+  it.for([
     [-1, 'GENERATION_FAILED'],
     [-2, 'RESULT_UPLOAD_FAILED'],
     [-3, 'IMAGE_DOWNLOAD_FAILED'],
     [-5, 'IMAGE_TOO_LARGE'],
     [-7, 'INVALID_IMAGE'],
     [-8, 'TIMEOUT'],
-  ])('ends a task PicWish finished in state %i as FAILED with %s', async (state, code) => {
-    const stack = await stackWith();
-    stack.engine.faults.nextTaskStates.push(state);
-    const task = await settled(stack, await submit(stack));
-    expect(task).toMatchObject({ state: 'FAILED', error: { code } });
-    expect(task.error?.message).toEqual(expect.any(String));
-    expect(stack.engine.stats()).toMatchObject({ createAttempts: 1, creates: 1 });
-  });
+  ] as const)(
+    'ends a task PicWish finished in state %i as FAILED with %s',
+    async ([state, code], { stack }) => {
+      stack.engine.faults.nextTaskStates.push(state);
+      const task = await settled(stack, await submit(stack));
+      expect(task).toMatchObject({ state: 'FAILED', error: { code } });
+      expect(task.error?.message).toEqual(expect.any(String));
+      expect(stack.engine.stats()).toMatchObject({ createAttempts: 1, creates: 1 });
+    },
+  );
 });

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { settled, TASK_FIELDS, type TaskView } from '../support/task-ops.js';
 
 /** Issue #15: `generateBackground(waitSeconds:)` answers with the final task, or the unfinished one on timeout. */
@@ -20,15 +21,13 @@ async function generateAndWait(stack: TestStack, wait: number) {
   );
 }
 
-describe('wait mode', () => {
-  let stack: TestStack | null = null;
-  afterEach(async () => {
-    await stack?.close();
-    stack = null;
-  });
+// A fresh gateway per test: the last one counts the creates PicWish saw.
+const it = stackTest({ engine: { durationMs: 2_000 } }, 'test');
 
-  it('returns SUCCEEDED with images in one call when the task finishes within waitSeconds', async () => {
-    stack = await startStack({ engine: { durationMs: 2_000 } });
+describe('wait mode', () => {
+  it('returns SUCCEEDED with images in one call when the task finishes within waitSeconds', async ({
+    stack,
+  }) => {
     const answer = await generateAndWait(stack, 10);
     expect(answer.body.errors).toBeUndefined();
     const task = (answer.body.data as { generateBackground: TaskView }).generateBackground;
@@ -36,8 +35,9 @@ describe('wait mode', () => {
     expect(task.images).toHaveLength(2);
   });
 
-  it('returns the unfinished task when waitSeconds runs out, and the task still finishes', async () => {
-    stack = await startStack({ engine: { durationMs: 2_000 } });
+  it('returns the unfinished task when waitSeconds runs out, and the task still finishes', async ({
+    stack,
+  }) => {
     const answer = await generateAndWait(stack, 1);
     expect(answer.body.errors).toBeUndefined();
     const task = (answer.body.data as { generateBackground: TaskView }).generateBackground;
@@ -45,8 +45,9 @@ describe('wait mode', () => {
     expect((await settled(stack, task.id)).state).toBe('SUCCEEDED');
   });
 
-  it('refuses waitSeconds outside 0..60 as BAD_USER_INPUT / INVALID_WAIT_SECONDS and creates nothing', async () => {
-    stack = await startStack({ engine: { durationMs: 2_000 } });
+  it('refuses waitSeconds outside 0..60 as BAD_USER_INPUT / INVALID_WAIT_SECONDS and creates nothing', async ({
+    stack,
+  }) => {
     for (const wait of [-1, 61]) {
       const answer = await generateAndWait(stack, wait);
       expect(answer.body.errors?.[0]?.extensions).toMatchObject({

@@ -1,13 +1,14 @@
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Resolver } from '../../src/outbound/index.js';
-import { eventually, startStack, type TestStack } from '../support/harness.js';
+import { eventually, type TestStack } from '../support/harness.js';
 import {
   startCountingServer,
   stopCountingServer,
   streamLargeBody,
   stubResolver,
 } from '../support/loopback-transport.js';
+import { type StackOptions, stackTest } from '../support/stack-test.js';
 import { type ReceivedWebhook, startWebhookReceiver, webhookHeaders } from '../support/webhook-receiver.js';
 import {
   DELIVERIES,
@@ -62,102 +63,107 @@ async function attemptsCounted(stack: TestStack, outcome: string): Promise<numbe
   return metric.values.find((value) => value.labels.outcome === outcome)?.value ?? 0;
 }
 
+/** What `hooks.example` resolves to; tests change it to play a DNS change. */
+const names: Record<string, string[]> = { 'hooks.example': ['127.0.0.1'] };
+const resolver: Resolver = (hostname) => stubResolver(names)(hostname);
+const itLoopback = stackTest({
+  engine: { durationMs: 300 },
+  env: { WEBHOOK_URL_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_TIMEOUT_MS: '2000' },
+  resolve: resolver,
+});
+
 describe('webhooks to a receiver on loopback (WEBHOOK_URL_ALLOW_PRIVATE=true)', () => {
-  let stack: TestStack;
   let verifiers: Record<string, DocumentedVerifier>;
-  /** What `hooks.example` resolves to; tests change it to play a DNS change. */
-  const names: Record<string, string[]> = { 'hooks.example': ['127.0.0.1'] };
-  const resolver: Resolver = (hostname) => stubResolver(names)(hostname);
 
   beforeAll(async () => {
-    stack = await startStack({
-      engine: { durationMs: 300 },
-      env: { WEBHOOK_URL_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_TIMEOUT_MS: '2000' },
-      resolve: resolver,
-    });
     verifiers = await documentedVerifiers();
   });
-  afterAll(async () => {
-    await stack?.close();
-  });
 
-  it('delivers one signed request per subscribed event, verified by standardwebhooks and by the documented code', async () => {
-    const receiver = await startWebhookReceiver();
-    try {
-      const { secret } = await secretOf(stack);
-      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
-      const { id, errors } = await generateHooked(stack.url, `${receiver.url}/hook`, [
-        'QUEUED',
-        'PROCESSING',
-        'SUCCEEDED',
-      ]);
-      expect(errors).toEqual([]);
-      await eventually(async () => (receiver.received.length >= 3 ? true : undefined));
-      const byEvent = new Map(receiver.received.map((request) => [bodyOf(request).data.state, request]));
-      expect([...byEvent.keys()].sort()).toEqual(['PROCESSING', 'QUEUED', 'SUCCEEDED']);
-      expect(new Set(receiver.received.map((request) => request.headers['webhook-id'])).size).toBe(3);
-      expect(Object.keys(verifiers).sort()).toEqual(['verify-crypto.mjs', 'verify-standardwebhooks.mjs']);
-      for (const [state, request] of byEvent) {
-        const headers = webhookHeaders(request);
-        expect(headers['webhook-id']).toMatch(/^msg_/);
-        expect(request.headers['content-type']).toBe('application/json');
-        const event = new Webhook(secret).verify(request.body, headers) as ReturnType<typeof bodyOf>;
-        expect(event.type).toBe(`background_task.${String(state).toLowerCase()}`);
-        expect(event.data.id).toBe(id);
-        for (const verify of Object.values(verifiers))
-          expect(verify(secret, request.body, headers)).toEqual(event);
-        // A body changed by one byte does not verify.
-        expect(() => new Webhook(secret).verify(`${request.body} `, headers)).toThrow();
-        for (const verify of Object.values(verifiers))
-          expect(() => verify(secret, `${request.body} `, headers)).toThrow();
+  itLoopback(
+    'delivers one signed request per subscribed event, verified by standardwebhooks and by the documented code',
+    async ({ stack }) => {
+      const receiver = await startWebhookReceiver();
+      try {
+        const { secret } = await secretOf(stack);
+        expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+        const { id, errors } = await generateHooked(stack.url, `${receiver.url}/hook`, [
+          'QUEUED',
+          'PROCESSING',
+          'SUCCEEDED',
+        ]);
+        expect(errors).toEqual([]);
+        await eventually(async () => (receiver.received.length >= 3 ? true : undefined));
+        const byEvent = new Map(receiver.received.map((request) => [bodyOf(request).data.state, request]));
+        expect([...byEvent.keys()].sort()).toEqual(['PROCESSING', 'QUEUED', 'SUCCEEDED']);
+        expect(new Set(receiver.received.map((request) => request.headers['webhook-id'])).size).toBe(3);
+        expect(Object.keys(verifiers).sort()).toEqual(['verify-crypto.mjs', 'verify-standardwebhooks.mjs']);
+        for (const [state, request] of byEvent) {
+          const headers = webhookHeaders(request);
+          expect(headers['webhook-id']).toMatch(/^msg_/);
+          expect(request.headers['content-type']).toBe('application/json');
+          const event = new Webhook(secret).verify(request.body, headers) as ReturnType<typeof bodyOf>;
+          expect(event.type).toBe(`background_task.${String(state).toLowerCase()}`);
+          expect(event.data.id).toBe(id);
+          for (const verify of Object.values(verifiers))
+            expect(verify(secret, request.body, headers)).toEqual(event);
+          // A body changed by one byte does not verify.
+          expect(() => new Webhook(secret).verify(`${request.body} `, headers)).toThrow();
+          for (const verify of Object.values(verifiers))
+            expect(() => verify(secret, `${request.body} `, headers)).toThrow();
+        }
+        // The body is the task as BackgroundTask shows it: the final one carries its stored images.
+        const final = bodyOf(byEvent.get('SUCCEEDED') as ReceivedWebhook).data as {
+          images: { url: string; width: number }[];
+          creditsCharged: number;
+          webhookDeliveries?: unknown;
+        };
+        expect(final.images).toHaveLength(1);
+        expect(final.images[0]?.url).toContain('/files/');
+        expect(final.creditsCharged).toBe(3);
+        expect(final).not.toHaveProperty('webhookDeliveries');
+        const deliveries = await eventually(async () => {
+          const all = await deliveriesOf(stack, id as string);
+          return all.length === 3 && all.every((d) => d.status === 'DELIVERED') ? all : undefined;
+        });
+        expect(deliveries.map((d) => d.attempts.map((a) => a.statusCode))).toEqual([[200], [200], [200]]);
+      } finally {
+        await receiver.close();
       }
-      // The body is the task as BackgroundTask shows it: the final one carries its stored images.
-      const final = bodyOf(byEvent.get('SUCCEEDED') as ReceivedWebhook).data as {
-        images: { url: string; width: number }[];
-        creditsCharged: number;
-        webhookDeliveries?: unknown;
-      };
-      expect(final.images).toHaveLength(1);
-      expect(final.images[0]?.url).toContain('/files/');
-      expect(final.creditsCharged).toBe(3);
-      expect(final).not.toHaveProperty('webhookDeliveries');
-      const deliveries = await eventually(async () => {
-        const all = await deliveriesOf(stack, id as string);
-        return all.length === 3 && all.every((d) => d.status === 'DELIVERED') ? all : undefined;
-      });
-      expect(deliveries.map((d) => d.attempts.map((a) => a.statusCode))).toEqual([[200], [200], [200]]);
-    } finally {
-      await receiver.close();
-    }
-  });
+    },
+  );
 
-  it('retries a receiver answering 500 three times and delivers on the fourth try with one webhook-id', async () => {
-    const receiver = await startWebhookReceiver((index) => (index < 3 ? 500 : 200));
-    try {
-      const retriesBefore = await attemptsCounted(stack, 'retry');
-      const { id } = await generateHooked(stack.url, `${receiver.url}/flaky`);
-      const delivery = await settledDelivery(stack, id as string);
-      expect(delivery).toMatchObject({
-        event: 'SUCCEEDED',
-        status: 'DELIVERED',
-        attemptCount: 4,
-        nextAttemptAt: null,
-      });
-      expect(delivery.attempts.map((a) => a.statusCode)).toEqual([500, 500, 500, 200]);
-      expect(delivery.attempts.map((a) => a.error)).toEqual(['HTTP 500', 'HTTP 500', 'HTTP 500', null]);
-      expect(receiver.received).toHaveLength(4);
-      expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([delivery.id]));
-      // Every try is signed afresh (its own timestamp) and verifies.
-      const { secret } = await secretOf(stack);
-      for (const request of receiver.received)
-        new Webhook(secret).verify(request.body, webhookHeaders(request));
-      expect((await attemptsCounted(stack, 'retry')) - retriesBefore).toBe(3);
-    } finally {
-      await receiver.close();
-    }
-  });
+  itLoopback(
+    'retries a receiver answering 500 three times and delivers on the fourth try with one webhook-id',
+    async ({ stack }) => {
+      const receiver = await startWebhookReceiver((index) => (index < 3 ? 500 : 200));
+      try {
+        const retriesBefore = await attemptsCounted(stack, 'retry');
+        const { id } = await generateHooked(stack.url, `${receiver.url}/flaky`);
+        const delivery = await settledDelivery(stack, id as string);
+        expect(delivery).toMatchObject({
+          event: 'SUCCEEDED',
+          status: 'DELIVERED',
+          attemptCount: 4,
+          nextAttemptAt: null,
+        });
+        expect(delivery.attempts.map((a) => a.statusCode)).toEqual([500, 500, 500, 200]);
+        expect(delivery.attempts.map((a) => a.error)).toEqual(['HTTP 500', 'HTTP 500', 'HTTP 500', null]);
+        expect(receiver.received).toHaveLength(4);
+        expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(
+          new Set([delivery.id]),
+        );
+        // Every try is signed afresh (its own timestamp) and verifies.
+        const { secret } = await secretOf(stack);
+        for (const request of receiver.received)
+          new Webhook(secret).verify(request.body, webhookHeaders(request));
+        expect((await attemptsCounted(stack, 'retry')) - retriesBefore).toBe(3);
+      } finally {
+        await receiver.close();
+      }
+    },
+  );
 
-  it('gives up at once on 410 Gone', async () => {
+  itLoopback('gives up at once on 410 Gone', async ({ stack }) => {
     const receiver = await startWebhookReceiver(() => 410);
     try {
       const { id } = await generateHooked(stack.url, `${receiver.url}/gone`);
@@ -174,7 +180,7 @@ describe('webhooks to a receiver on loopback (WEBHOOK_URL_ALLOW_PRIVATE=true)', 
     }
   });
 
-  it('signs with the old and the new secret after a rotation, space-separated', async () => {
+  itLoopback('signs with the old and the new secret after a rotation, space-separated', async ({ stack }) => {
     const receiver = await startWebhookReceiver();
     try {
       const before = await secretOf(stack);
@@ -200,59 +206,65 @@ describe('webhooks to a receiver on loopback (WEBHOOK_URL_ALLOW_PRIVATE=true)', 
     }
   });
 
-  it('checks the address again at each try: a name that now resolves to the metadata address is not called', async () => {
-    const receiver = await startWebhookReceiver();
-    try {
-      names['hooks.example'] = ['127.0.0.1'];
-      const { id, errors } = await generateHooked(stack.url, `http://hooks.example:${receiver.port}/moved`);
-      expect(errors).toEqual([]);
-      names['hooks.example'] = ['169.254.169.254'];
-      const refused = await eventually(async () => {
-        const [delivery] = await deliveriesOf(stack, id as string);
-        return delivery && delivery.attemptCount > 0 ? delivery : undefined;
-      });
-      expect(refused.status).toBe('PENDING');
-      expect(refused.attempts[0]).toMatchObject({ statusCode: null });
-      expect(refused.attempts[0]?.error).toMatch(/^URL_NOT_ALLOWED/);
-      expect(receiver.received).toHaveLength(0);
-      names['hooks.example'] = ['127.0.0.1'];
-      const delivered = await settledDelivery(stack, id as string);
-      expect(delivered.status).toBe('DELIVERED');
-      expect(receiver.received).toHaveLength(1);
-    } finally {
-      names['hooks.example'] = ['127.0.0.1'];
-      await receiver.close();
-    }
-  });
-
-  it('does not follow a redirect, reads at most 64 KB of an answer, and times out a receiver that hangs (and tries again)', async () => {
-    const server = await startCountingServer((req, res) => {
-      req.resume();
-      if (req.url === '/moved') return void res.writeHead(307, { location: '/elsewhere' }).end();
-      if (req.url === '/huge') return streamLargeBody(res, Buffer.from('ok'), 50);
-      if (req.url === '/hang') return;
-      res.writeHead(200).end();
-    });
-    try {
-      const moved = await generateHooked(stack.url, `${server.url}/moved`);
-      const huge = await generateHooked(stack.url, `${server.url}/huge`);
-      const hang = await generateHooked(stack.url, `${server.url}/hang`);
-      const tried = (id: string | null) =>
-        eventually(async () => {
+  itLoopback(
+    'checks the address again at each try: a name that now resolves to the metadata address is not called',
+    async ({ stack }) => {
+      const receiver = await startWebhookReceiver();
+      try {
+        names['hooks.example'] = ['127.0.0.1'];
+        const { id, errors } = await generateHooked(stack.url, `http://hooks.example:${receiver.port}/moved`);
+        expect(errors).toEqual([]);
+        names['hooks.example'] = ['169.254.169.254'];
+        const refused = await eventually(async () => {
           const [delivery] = await deliveriesOf(stack, id as string);
           return delivery && delivery.attemptCount > 0 ? delivery : undefined;
         });
-      expect((await tried(moved.id)).attempts[0]).toMatchObject({ statusCode: 307, error: 'HTTP 307' });
-      expect(await tried(huge.id)).toMatchObject({ status: 'DELIVERED', lastStatusCode: 200 });
-      const timedOut = await tried(hang.id);
-      expect(timedOut.status).toBe('PENDING');
-      expect(timedOut.attempts[0]?.error).toMatch(/^URL_TIMEOUT/);
-    } finally {
-      await stopCountingServer(server);
-    }
-  });
+        expect(refused.status).toBe('PENDING');
+        expect(refused.attempts[0]).toMatchObject({ statusCode: null });
+        expect(refused.attempts[0]?.error).toMatch(/^URL_NOT_ALLOWED/);
+        expect(receiver.received).toHaveLength(0);
+        names['hooks.example'] = ['127.0.0.1'];
+        const delivered = await settledDelivery(stack, id as string);
+        expect(delivered.status).toBe('DELIVERED');
+        expect(receiver.received).toHaveLength(1);
+      } finally {
+        names['hooks.example'] = ['127.0.0.1'];
+        await receiver.close();
+      }
+    },
+  );
 
-  it('refuses webhookEvents without a webhookUrl, and an empty event list', async () => {
+  itLoopback(
+    'does not follow a redirect, reads at most 64 KB of an answer, and times out a receiver that hangs (and tries again)',
+    async ({ stack }) => {
+      const server = await startCountingServer((req, res) => {
+        req.resume();
+        if (req.url === '/moved') return void res.writeHead(307, { location: '/elsewhere' }).end();
+        if (req.url === '/huge') return streamLargeBody(res, Buffer.from('ok'), 50);
+        if (req.url === '/hang') return;
+        res.writeHead(200).end();
+      });
+      try {
+        const moved = await generateHooked(stack.url, `${server.url}/moved`);
+        const huge = await generateHooked(stack.url, `${server.url}/huge`);
+        const hang = await generateHooked(stack.url, `${server.url}/hang`);
+        const tried = (id: string | null) =>
+          eventually(async () => {
+            const [delivery] = await deliveriesOf(stack, id as string);
+            return delivery && delivery.attemptCount > 0 ? delivery : undefined;
+          });
+        expect((await tried(moved.id)).attempts[0]).toMatchObject({ statusCode: 307, error: 'HTTP 307' });
+        expect(await tried(huge.id)).toMatchObject({ status: 'DELIVERED', lastStatusCode: 200 });
+        const timedOut = await tried(hang.id);
+        expect(timedOut.status).toBe('PENDING');
+        expect(timedOut.attempts[0]?.error).toMatch(/^URL_TIMEOUT/);
+      } finally {
+        await stopCountingServer(server);
+      }
+    },
+  );
+
+  itLoopback('refuses webhookEvents without a webhookUrl, and an empty event list', async ({ stack }) => {
     const without = await generateHooked(stack.url, null, ['SUCCEEDED']);
     expect(without.errors[0]?.extensions).toMatchObject({
       reason: 'WEBHOOK_URL_REQUIRED',
@@ -268,39 +280,38 @@ describe('webhooks to a receiver on loopback (WEBHOOK_URL_ALLOW_PRIVATE=true)', 
   });
 });
 
+const internal = {
+  'hooks.corp.example': ['10.1.2.3'],
+  'router.example': ['192.168.1.1'],
+  'cgnat.example': ['100.64.0.7'],
+  'ula.example': ['fd12::1'],
+  'linklocal.example': ['169.254.10.10'],
+  'metadata.example': ['169.254.169.254'],
+  'mixed.example': ['93.184.216.34', '10.0.0.1'],
+};
+const itDefaults = stackTest({ engine: { durationMs: 300 }, resolve: stubResolver(internal) });
+
+async function expectRefused(stack: TestStack, url: string): Promise<void> {
+  const { id, errors } = await generateHooked(stack.url, url);
+  expect(id, url).toBeNull();
+  expect(errors[0]?.extensions, url).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    reason: 'URL_NOT_ALLOWED',
+    field: 'input.webhookUrl',
+  });
+}
+
 describe('webhook URLs in refused ranges are refused at create, with nothing spent', () => {
-  let stack: TestStack;
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  const internal = {
-    'hooks.corp.example': ['10.1.2.3'],
-    'router.example': ['192.168.1.1'],
-    'cgnat.example': ['100.64.0.7'],
-    'ula.example': ['fd12::1'],
-    'linklocal.example': ['169.254.10.10'],
-    'metadata.example': ['169.254.169.254'],
-    'mixed.example': ['93.184.216.34', '10.0.0.1'],
-  };
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    stack = await startStack({ engine: { durationMs: 300 }, resolve: stubResolver(internal) });
   });
   afterAll(async () => {
-    await stack?.close();
     await receiver?.close();
   });
 
-  async function expectRefused(url: string): Promise<void> {
-    const { id, errors } = await generateHooked(stack.url, url);
-    expect(id, url).toBeNull();
-    expect(errors[0]?.extensions, url).toMatchObject({
-      code: 'BAD_USER_INPUT',
-      reason: 'URL_NOT_ALLOWED',
-      field: 'input.webhookUrl',
-    });
-  }
-
-  it('refuses every spelling of loopback under the default settings', async () => {
+  itDefaults('refuses every spelling of loopback under the default settings', async ({ stack }) => {
     const port = receiver.port;
     for (const host of [
       '127.0.0.1',
@@ -310,7 +321,7 @@ describe('webhook URLs in refused ranges are refused at create, with nothing spe
       '[::ffff:127.0.0.1]',
       'localhost',
     ]) {
-      await expectRefused(`http://${host}:${port}/hook`);
+      await expectRefused(stack, `http://${host}:${port}/hook`);
     }
     expect(receiver.received).toHaveLength(0);
     const tasks = await stack.gql<{
@@ -323,44 +334,67 @@ describe('webhook URLs in refused ranges are refused at create, with nothing spe
     expect(tasks.body.data?.viewer.limits).toEqual({ remainingThisMinute: 60, perMinute: 60 });
   });
 
-  it('refuses names resolving to private, CGNAT, unique-local, link-local and metadata addresses', async () => {
-    for (const host of Object.keys(internal)) await expectRefused(`https://${host}/hook`);
-    await expectRefused('http://169.254.169.254/latest/meta-data/');
-    expect(receiver.received).toHaveLength(0);
-  });
+  itDefaults(
+    'refuses names resolving to private, CGNAT, unique-local, link-local and metadata addresses',
+    async ({ stack }) => {
+      for (const host of Object.keys(internal)) await expectRefused(stack, `https://${host}/hook`);
+      await expectRefused(stack, 'http://169.254.169.254/latest/meta-data/');
+      expect(receiver.received).toHaveLength(0);
+    },
+  );
 });
 
 describe('a tenant default webhook URL (TENANT_WEBHOOK_URLS)', () => {
-  it('announces tasks that name no webhookUrl to the default, and an explicit one overrides it', async () => {
-    const fallback = await startWebhookReceiver();
-    const explicit = await startWebhookReceiver();
-    const stack = await startStack({
-      engine: { durationMs: 300 },
-      env: { WEBHOOK_URL_ALLOW_PRIVATE: 'true', TENANT_WEBHOOK_URLS: `local=${fallback.url}/default` },
-    });
-    try {
+  // The default names the fallback receiver, whose port is known once it listens: the gateway's
+  // settings are completed here, before the test starts it. The gateway is the test's own
+  // ('test') and closes at its end, before the receivers.
+  let fallback: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let explicit: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  const withDefault: StackOptions & { env: Record<string, string> } = {
+    engine: { durationMs: 300 },
+    env: { WEBHOOK_URL_ALLOW_PRIVATE: 'true' },
+  };
+  const itWithDefault = stackTest(withDefault, 'test');
+  beforeAll(async () => {
+    fallback = await startWebhookReceiver();
+    explicit = await startWebhookReceiver();
+    withDefault.env.TENANT_WEBHOOK_URLS = `local=${fallback.url}/default`;
+  });
+  afterAll(async () => {
+    await fallback?.close();
+    await explicit?.close();
+  });
+
+  itWithDefault(
+    'announces tasks that name no webhookUrl to the default, and an explicit one overrides it',
+    async ({ stack }) => {
       const plain = await generateHooked(stack.url, null);
       const own = await generateHooked(stack.url, `${explicit.url}/own`);
       expect((await settledDelivery(stack, plain.id as string)).url).toBe(`${fallback.url}/default`);
       expect((await settledDelivery(stack, own.id as string)).url).toBe(`${explicit.url}/own`);
       expect(fallback.received.map((r) => JSON.parse(r.body).data.id)).toEqual([plain.id]);
       expect(explicit.received.map((r) => JSON.parse(r.body).data.id)).toEqual([own.id]);
-    } finally {
-      await stack.close();
-      await fallback.close();
-      await explicit.close();
-    }
-  });
+    },
+  );
 });
 
+const itPrivateWebhooks = stackTest(
+  {
+    engine: { durationMs: 300 },
+    env: { WEBHOOK_URL_ALLOW_PRIVATE: 'true' },
+    resolve: stubResolver({ 'nas.example': ['192.168.1.20'], 'metadata.example': ['169.254.169.254'] }),
+  },
+  'test',
+);
+const itPrivateImages = stackTest(
+  { engine: { durationMs: 300 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } },
+  'test',
+);
+
 describe('what the private switches open', () => {
-  it('WEBHOOK_URL_ALLOW_PRIVATE opens private ranges to webhooks, never link-local or metadata', async () => {
-    const stack = await startStack({
-      engine: { durationMs: 300 },
-      env: { WEBHOOK_URL_ALLOW_PRIVATE: 'true' },
-      resolve: stubResolver({ 'nas.example': ['192.168.1.20'], 'metadata.example': ['169.254.169.254'] }),
-    });
-    try {
+  itPrivateWebhooks(
+    'WEBHOOK_URL_ALLOW_PRIVATE opens private ranges to webhooks, never link-local or metadata',
+    async ({ stack }) => {
       expect((await generateHooked(stack.url, 'http://nas.example/hook')).errors).toEqual([]);
       for (const url of ['http://metadata.example/', 'http://169.254.169.254/', 'http://169.254.10.10/']) {
         expect((await generateHooked(stack.url, url)).errors[0]?.extensions?.reason, url).toBe(
@@ -372,20 +406,16 @@ describe('what the private switches open', () => {
         'mutation { generateBackground(input: { image: { url: "http://nas.example/p.png" }, background: { prompt: "x" } }) { id } }',
       );
       expect(image.body.errors?.[0]?.extensions?.reason).toBe('URL_NOT_ALLOWED');
-    } finally {
-      await stack.close();
-    }
-  });
+    },
+  );
 
-  it('IMAGE_URL_ALLOW_PRIVATE opens webhooks to loopback as well', async () => {
+  itPrivateImages('IMAGE_URL_ALLOW_PRIVATE opens webhooks to loopback as well', async ({ stack }) => {
     const receiver = await startWebhookReceiver();
-    const stack = await startStack({ engine: { durationMs: 300 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } });
     try {
       const { id, errors } = await generateHooked(stack.url, `${receiver.url}/local`);
       expect(errors).toEqual([]);
       expect((await settledDelivery(stack, id as string)).status).toBe('DELIVERED');
     } finally {
-      await stack.close();
       await receiver.close();
     }
   });
