@@ -60,7 +60,9 @@ const itSigned = stackTest(
   'test',
 );
 const itPublicUrl = stackTest({ ...fresh, env: { PUBLIC_URL: 'https://images.example.com/gw' } }, 'test');
-const itShortUpstreamLinks = stackTest({ engine: { durationMs: 300, resultTtlMs: 1_000 } }, 'test');
+// Upstream links live 10 s, not an hour: long enough for a busy machine to fetch them (the gateway
+// retries a 404 until a link's hour is nearly up, so a 1 s life once held a task past the timeout).
+const itShortUpstreamLinks = stackTest({ engine: { durationMs: 300, resultTtlMs: 10_000 } }, 'test');
 // 0.0002 days is about 17 s: long enough for the task to finish first on a busy machine (a
 // shorter one could purge it before it was ever seen SUCCEEDED); the sweep runs every second.
 const itSwept = stackTest({ engine: { durationMs: 200 }, env: { RESULT_RETENTION_DAYS: '0.0002' } }, 'test');
