@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startTestS3, type TestS3 } from '../support/s3-server.js';
-import { type StackOptions, stackTest } from '../support/stack-test.js';
+import { stackTest } from '../support/stack-test.js';
 import { DELETE, generateTask, settled, type TaskView } from '../support/task-ops.js';
 
 /** Issue #13: with BLOB_STORE_URL, results live in S3 and the gateway's signed links stream them from there. */
@@ -12,15 +12,12 @@ async function fetchImage(url: string, headers: Record<string, string> = {}) {
   return { status: response.statusCode, headers: response.headers, body };
 }
 
-// The gateway keeps its blobs in this S3 server, whose port is known once it runs: its settings
-// are completed here, before a test starts a gateway. A gateway per test ('test') closes at the
-// test's end, so the server outlives every gateway that uses it.
+// The gateway keeps its blobs in this S3 server, whose port is known once it runs. A gateway per
+// test ('test') closes at the test's end, so the server outlives every gateway that uses it.
 let s3: TestS3;
-const options: StackOptions = { engine: { durationMs: 300 } };
-const it = stackTest(options, 'test');
+const it = stackTest(() => ({ engine: { durationMs: 300 }, env: s3.env('results-test') }), 'test');
 beforeAll(async () => {
   s3 = await startTestS3();
-  options.env = s3.env('results-test');
 });
 afterAll(async () => {
   await s3?.stop();

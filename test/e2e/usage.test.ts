@@ -3,7 +3,7 @@ import { aroundAll, describe, expect } from 'vitest';
 import { ViewerUsageDocument, type ViewerUsageQuery } from '../generated/graphql.js';
 import { generateUpload, productPhotoJpeg, transparentPng } from '../support/fixtures.js';
 import { eventually, type TestStack, uploadOperation } from '../support/harness.js';
-import { createTestDatabase } from '../support/pg-db.js';
+import { createTestDatabase, type TestDatabase } from '../support/pg-db.js';
 import { type StackOptions, stackTest } from '../support/stack-test.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
@@ -73,7 +73,7 @@ function usageOptions(): StackOptions & { env: Record<string, string> } {
  * A gateway on the store `options` name, with the tasks the tests count, all finished, created
  * before the file's first test on it (`auto`): one failed, two succeeded, one cancelled (alpha), one of beta.
  */
-function usageTest(options: StackOptions) {
+function usageTest(options: StackOptions | (() => StackOptions)) {
   return stackTest(options).extend<{ tasks: { ids: TaskIds; createdFrom: string } }>({
     tasks: [
       async ({ stack }, use) => {
@@ -112,14 +112,16 @@ function usageTest(options: StackOptions) {
   });
 }
 
-const onPostgres = usageOptions();
-
 // PostgreSQL's gateway keeps its tasks in a throwaway database, whose URL exists once it is
 // created. aroundAll rather than beforeAll/afterAll: the file's gateways close after its afterAll
 // hooks, and the database must outlive the gateway using it.
+let database: TestDatabase;
+const onPostgres = (): StackOptions => {
+  const options = usageOptions();
+  return { ...options, env: { ...options.env, DATABASE_URL: database.url } };
+};
 aroundAll(async (runSuite) => {
-  const database = await createTestDatabase();
-  onPostgres.env.DATABASE_URL = database.url;
+  database = await createTestDatabase();
   try {
     await runSuite();
   } finally {

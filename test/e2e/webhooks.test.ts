@@ -345,20 +345,20 @@ describe('webhook URLs in refused ranges are refused at create, with nothing spe
 });
 
 describe('a tenant default webhook URL (TENANT_WEBHOOK_URLS)', () => {
-  // The default names the fallback receiver, whose port is known once it listens: the gateway's
-  // settings are completed here, before the test starts it. The gateway is the test's own
-  // ('test') and closes at its end, before the receivers.
+  // The default names the fallback receiver, whose port is known once it listens. The gateway is
+  // the test's own ('test') and closes at its end, before the receivers.
   let fallback: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let explicit: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  const withDefault: StackOptions & { env: Record<string, string> } = {
-    engine: { durationMs: 300 },
-    env: { WEBHOOK_URL_ALLOW_PRIVATE: 'true' },
-  };
-  const itWithDefault = stackTest(withDefault, 'test');
+  const itWithDefault = stackTest(
+    () => ({
+      engine: { durationMs: 300 },
+      env: { WEBHOOK_URL_ALLOW_PRIVATE: 'true', TENANT_WEBHOOK_URLS: `local=${fallback.url}/default` },
+    }),
+    'test',
+  );
   beforeAll(async () => {
     fallback = await startWebhookReceiver();
     explicit = await startWebhookReceiver();
-    withDefault.env.TENANT_WEBHOOK_URLS = `local=${fallback.url}/default`;
   });
   afterAll(async () => {
     await fallback?.close();

@@ -54,17 +54,18 @@ const lines: string[] = [];
 
 /**
  * The gateway of 'the gateway against a hostile upstream', reaching `upstream` through a proxy's
- * credentials. A file's fixtures are declared at its top level, so `env` is a getter: it is read
- * when a test first asks for `stack`, once that describe's beforeAll has started `upstream`. The
- * client's tests ask for no `stack` and start none.
+ * credentials. A file's fixtures are declared at its top level, so its options are a function:
+ * called when a test first asks for `stack`, once that describe's beforeAll has started `upstream`.
+ * The client's tests ask for no `stack` and start none.
  */
-const it = stackTest({
-  get env() {
-    const base = new URL(upstream.url);
-    base.username = 'proxyuser';
-    base.password = 'proxy-password-77';
-    return { PICWISH_API_KEY: KEY, PICWISH_BASE_URL: base.toString(), LOG_LEVEL: 'info' };
-  },
+const proxiedUpstream = (): string => {
+  const base = new URL(upstream.url);
+  base.username = 'proxyuser';
+  base.password = 'proxy-password-77';
+  return base.toString();
+};
+const it = stackTest(() => ({
+  env: { PICWISH_API_KEY: KEY, PICWISH_BASE_URL: proxiedUpstream(), LOG_LEVEL: 'info' },
   logger: pino(
     { level: 'info' },
     new Writable({
@@ -74,7 +75,7 @@ const it = stackTest({
       },
     }),
   ),
-});
+}));
 
 describe('the PicWish client against a hostile upstream', () => {
   it('drops a poll answer over its size cap without parsing it (announced or chunked)', async () => {
