@@ -3,10 +3,11 @@ import { ApolloProvider, useSubscription } from '@apollo/client/react';
 import { Window } from 'happy-dom';
 import { createElement, useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { noOpenStreams } from '../support/client-kit.js';
 import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * Apollo Client 4's React `useSubscription` over its plain HttpLink (multipart subscriptions),
@@ -29,7 +30,7 @@ interface Seen {
   progress: number;
 }
 
-let stack: TestStack;
+const it = stackTest({ engine: { durationMs: 800 } });
 const window = new Window({ url: 'http://127.0.0.1/' });
 
 beforeAll(async () => {
@@ -39,11 +40,9 @@ beforeAll(async () => {
     configurable: true,
     writable: true,
   });
-  stack = await startStack({ engine: { durationMs: 800 } });
-}, 60_000);
+});
 
 afterAll(async () => {
-  await stack?.close();
   await window.happyDOM.close();
 });
 
@@ -59,7 +58,7 @@ function Probe(props: { id: string; seen: Seen[] }) {
 }
 
 describe("Apollo's useSubscription over the plain HttpLink", () => {
-  it('renders a task to SUCCEEDED, and leaves no stream open after unmounting', async () => {
+  it('renders a task to SUCCEEDED, and leaves no stream open after unmounting', async ({ stack }) => {
     const answer = await uploadOperation(
       stack.url,
       generateUpload('id'),

@@ -1,7 +1,8 @@
 import { createClient } from 'graphql-sse';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { batchImages, type Counts, sendBatch, twentyWithThreeBad } from '../support/batch-ops.js';
-import { eventually, startStack, type TestStack } from '../support/harness.js';
+import { eventually, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, type SseEvent, sseUntil, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /** Issue #15 item 3: `backgroundBatchUpdated` streams count changes and ends when the batch is done. */
@@ -84,73 +85,77 @@ async function activeSubscriptions(stack: TestStack): Promise<number> {
   return Number(/gateway_active_subscriptions (\d+)/.exec(text)?.[1] ?? 0);
 }
 
+// One gateway per test, each with its own settings.
+const itSlow = stackTest({ engine: { durationMs: 5_000 } }, 'test');
+const itTwoTenants = stackTest(
+  { engine: { durationMs: 1_000 }, env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } },
+  'test',
+);
+
 describe('backgroundBatchUpdated', () => {
-  let stack: TestStack | null = null;
-  afterEach(async () => {
-    await stack?.close();
-    stack = null;
-  });
+  itSlow(
+    'streams the counts of a batch of 20 with 3 bad inputs to Yoga SSE and graphql-sse subscribers from one source, and ends each when all 17 are final',
+    async ({ stack: s }) => {
+      const answer = await sendBatch(s, twentyWithThreeBad(await batchImages()));
+      const id = answer.data?.generateBackgrounds.batch.id as string;
+      expect(id).toBeTruthy();
 
-  it('streams the counts of a batch of 20 with 3 bad inputs to Yoga SSE and graphql-sse subscribers from one source, and ends each when all 17 are final', async () => {
-    stack = await startStack({ engine: { durationMs: 5_000 } });
-    const s = stack;
-    const answer = await sendBatch(s, twentyWithThreeBad(await batchImages()));
-    const id = answer.data?.generateBackgrounds.batch.id as string;
-    expect(id).toBeTruthy();
+      const firstEvents = new Set<string>();
+      const yogaStreams = Array.from({ length: 3 }, (_, n) =>
+        sseUntil(
+          `${s.url}/graphql`,
+          { body: JSON.stringify({ query: FOLLOW_BATCH, variables: { id } }) },
+          (events) => {
+            if (events.length > 0) firstEvents.add(`yoga-${n}`);
+            return events.some((event) => event.event === 'complete');
+          },
+          90_000,
+        ),
+      );
+      const distinct = followWithGraphqlSse(s, id, false, () => firstEvents.add('distinct'));
+      const single = followWithGraphqlSse(s, id, true, () => firstEvents.add('single'));
 
-    const firstEvents = new Set<string>();
-    const yogaStreams = Array.from({ length: 3 }, (_, n) =>
-      sseUntil(
-        `${s.url}/graphql`,
-        { body: JSON.stringify({ query: FOLLOW_BATCH, variables: { id } }) },
-        (events) => {
-          if (events.length > 0) firstEvents.add(`yoga-${n}`);
-          return events.some((event) => event.event === 'complete');
-        },
-        90_000,
-      ),
-    );
-    const distinct = followWithGraphqlSse(s, id, false, () => firstEvents.add('distinct'));
-    const single = followWithGraphqlSse(s, id, true, () => firstEvents.add('single'));
+      // Five subscribers have their snapshot while the tasks run: the batch is still listened to
+      // once per accepted task, not once per subscriber.
+      await eventually(async () => (firstEvents.size === 5 ? true : undefined), 30_000, 50);
+      expect(await activeSubscriptions(s)).toBe(17);
 
-    // Five subscribers have their snapshot while the tasks run: the batch is still listened to
-    // once per accepted task, not once per subscriber.
-    await eventually(async () => (firstEvents.size === 5 ? true : undefined), 30_000, 50);
-    expect(await activeSubscriptions(s)).toBe(17);
+      for (const stream of await Promise.all(yogaStreams)) {
+        expect(stream.status).toBe(200);
+        expect(stream.events.at(-1)?.event).toBe('complete');
+        expectConsistent(updatesOf(stream.events), id);
+      }
+      expectConsistent(await distinct, id);
+      expectConsistent(await single, id);
+      // The source stops listening once the batch is done.
+      await eventually(async () => ((await activeSubscriptions(s)) === 0 ? true : undefined), 10_000, 50);
+      expect(s.engine.stats().creates).toBe(17);
+    },
+  );
 
-    for (const stream of await Promise.all(yogaStreams)) {
-      expect(stream.status).toBe(200);
-      expect(stream.events.at(-1)?.event).toBe('complete');
-      expectConsistent(updatesOf(stream.events), id);
-    }
-    expectConsistent(await distinct, id);
-    expectConsistent(await single, id);
-    // The source stops listening once the batch is done.
-    await eventually(async () => ((await activeSubscriptions(s)) === 0 ? true : undefined), 10_000, 50);
-    expect(s.engine.stats().creates).toBe(17);
-  });
-
-  it('answers a subscription to another tenant’s batch with NOT_FOUND and completes', async () => {
-    stack = await startStack({ engine: { durationMs: 1_000 }, env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
-    const { good } = await batchImages();
-    const answer = await sendBatch(stack, [{ file: good }], { tenant: TENANTS.alpha });
-    const id = answer.data?.generateBackgrounds.batch.id as string;
-    const foreign = await sseUntil(
-      `${stack.url}/graphql`,
-      { headers: bearer(TENANTS.beta), body: JSON.stringify({ query: FOLLOW_BATCH, variables: { id } }) },
-      (events) => events.some((event) => event.event === 'complete'),
-    );
-    const next = foreign.events.find((event) => event.event === 'next')?.data as {
-      errors?: { extensions?: { code?: string } }[];
-    };
-    expect(next.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    expect(foreign.events.at(-1)?.event).toBe('complete');
-    const own = await sseUntil(
-      `${stack.url}/graphql`,
-      { headers: bearer(TENANTS.alpha), body: JSON.stringify({ query: FOLLOW_BATCH, variables: { id } }) },
-      (events) => events.some((event) => event.event === 'complete'),
-      30_000,
-    );
-    expect(updatesOf(own.events).at(-1)).toMatchObject({ done: true, counts: { succeeded: 1 } });
-  });
+  itTwoTenants(
+    'answers a subscription to another tenant’s batch with NOT_FOUND and completes',
+    async ({ stack }) => {
+      const { good } = await batchImages();
+      const answer = await sendBatch(stack, [{ file: good }], { tenant: TENANTS.alpha });
+      const id = answer.data?.generateBackgrounds.batch.id as string;
+      const foreign = await sseUntil(
+        `${stack.url}/graphql`,
+        { headers: bearer(TENANTS.beta), body: JSON.stringify({ query: FOLLOW_BATCH, variables: { id } }) },
+        (events) => events.some((event) => event.event === 'complete'),
+      );
+      const next = foreign.events.find((event) => event.event === 'next')?.data as {
+        errors?: { extensions?: { code?: string } }[];
+      };
+      expect(next.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      expect(foreign.events.at(-1)?.event).toBe('complete');
+      const own = await sseUntil(
+        `${stack.url}/graphql`,
+        { headers: bearer(TENANTS.alpha), body: JSON.stringify({ query: FOLLOW_BATCH, variables: { id } }) },
+        (events) => events.some((event) => event.event === 'complete'),
+        30_000,
+      );
+      expect(updatesOf(own.events).at(-1)).toMatchObject({ done: true, counts: { succeeded: 1 } });
+    },
+  );
 });

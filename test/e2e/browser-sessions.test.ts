@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createSessionToken } from '../../client/server.js';
 import { hasChromium, launchChromium, pageProblems } from '../support/browser.js';
 import { transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
@@ -41,23 +41,20 @@ out.dataset.state = task.state;
 out.dataset.images = String(task.images.length);
 `;
 
-let stack: TestStack;
-let backend: Server;
-let backendUrl: string;
 let browser: Browser | undefined;
 const received: string[] = [];
 
-beforeAll(async () => {
-  stack = await startStack({ engine: { durationMs: 1_500 }, env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
+/** The team's backend, on its own loopback origin: it knows the gateway and holds its server key. */
+async function startBackend(gatewayUrl: string): Promise<{ server: Server; url: string }> {
   const kit = (
     await build({ entryPoints: [KIT_ENTRY], bundle: true, format: 'esm', platform: 'browser', write: false })
   ).outputFiles[0]?.text as string;
   const png = await transparentPng(400, 300);
-  backend = createServer((req, res) => {
+  const server = createServer((req, res) => {
     if (req.url === '/api/gateway-token' && req.method === 'POST') {
       // The team's backend: the server key lives here, the browser gets a token for its user.
       createSessionToken({
-        url: `${stack.url}/graphql`,
+        url: `${gatewayUrl}/graphql`,
         serverKey: TENANTS.alpha,
         subject: 'shopper-1',
       }).then(
@@ -73,22 +70,41 @@ beforeAll(async () => {
     res
       .writeHead(200, { 'content-type': 'text/html' })
       .end(
-        `<!doctype html><title>shop</title><script>window.GATEWAY_URL = ${JSON.stringify(`${stack.url}/graphql`)};</script><div id="out"></div><script type="module" src="/app.js"></script>`,
+        `<!doctype html><title>shop</title><script>window.GATEWAY_URL = ${JSON.stringify(`${gatewayUrl}/graphql`)};</script><div id="out"></div><script type="module" src="/app.js"></script>`,
       );
   });
-  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-  backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+const it = stackTest({ engine: { durationMs: 1_500 }, env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } }).extend<{
+  backendUrl: string;
+}>({
+  backendUrl: [
+    async ({ stack }, use) => {
+      const backend = await startBackend(stack.url);
+      try {
+        await use(backend.url);
+      } finally {
+        await new Promise((resolve) => backend.server.close(resolve));
+      }
+    },
+    { scope: 'file' },
+  ],
+});
+
+beforeAll(async () => {
   if (hasChromium) browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (backend) await new Promise((resolve) => backend.close(resolve));
-  await stack?.close();
 });
 
 describe.skipIf(!hasChromium)('a page holding only a session token', { timeout: 120_000 }, () => {
-  it('gets a token from its backend and generates a background with live progress, never seeing a server key', async () => {
+  it('gets a token from its backend and generates a background with live progress, never seeing a server key', async ({
+    backendUrl,
+  }) => {
     const page = await (browser as Browser).newPage();
     const problems = pageProblems(page);
     page.on('response', async (response) => {

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { buildDemo } from '../../scripts/build-kit.js';
 import { sendBatch } from '../support/batch-ops.js';
 import {
@@ -14,7 +14,8 @@ import {
 } from '../support/browser.js';
 import { bundleBrowserApp } from '../support/browser-apps/bundle.js';
 import { generateUpload, productPhotoJpeg, transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * The demo page (built on the client kit) and GraphiQL in a real browser (Debian's headless
@@ -27,9 +28,14 @@ const PHONE = { width: 390, height: 844 };
 if (!hasChromium)
   console.warn('browser tests skipped: /usr/bin/chromium is not installed (apt-get install -y chromium)');
 
+// No PICWISH_API_KEY: the gateway runs on its own built-in local engine, as `npm start` would.
+const it = stackTest({ env: { PICWISH_API_KEY: '', LOCAL_ENGINE_DURATION_MS: '3000' } });
+// A gateway with keys, for the one test about them.
+const DEMO_KEY = 'demo-key-0123456789abcdef';
+const itKeyed = stackTest({ env: { GATEWAY_API_KEYS: `web:${DEMO_KEY}` } }, 'test');
+
 describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () => {
   let browser: Browser;
-  let stack: TestStack;
   let product: Buffer;
   let tiny: Buffer;
   let photo: Buffer;
@@ -38,11 +44,7 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
   beforeAll(async () => {
     // The page imports the kit's browser bundle, which `npm run build` writes; build it first.
     await buildDemo();
-    // No PICWISH_API_KEY: the gateway runs on its own built-in local engine, as `npm start` would.
-    [stack, browser] = await Promise.all([
-      startStack({ env: { PICWISH_API_KEY: '', LOCAL_ENGINE_DURATION_MS: '3000' } }),
-      launchChromium(),
-    ]);
+    browser = await launchChromium();
     [product, tiny, photo, opaque] = await Promise.all([
       transparentPng(600, 400),
       transparentPng(64, 64),
@@ -56,7 +58,6 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
 
   afterAll(async () => {
     await browser?.close();
-    await stack?.close();
   });
 
   async function openDemo(
@@ -83,7 +84,9 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
     );
   }
 
-  it('demo page: a dropped PNG is followed live to two results with sliders, downloads and a history entry; accessible at desktop and phone widths', async () => {
+  it('demo page: a dropped PNG is followed live to two results with sliders, downloads and a history entry; accessible at desktop and phone widths', async ({
+    stack,
+  }) => {
     const { context, page, refused, problems } = await openDemo(stack.url);
     try {
       expect(await page.locator('#engine-note').textContent()).toMatch(/LOCAL engine.*not PicWish AI/);
@@ -154,7 +157,7 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
     }
   });
 
-  it('demo page: Cancel stops a running task and says so', async () => {
+  it('demo page: Cancel stops a running task and says so', async ({ stack }) => {
     const { context, page } = await openDemo(stack.url);
     try {
       await page.setInputFiles('#image', { name: 'product.png', mimeType: 'image/png', buffer: product });
@@ -173,7 +176,7 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
     }
   });
 
-  it('demo page: a refused image is explained in words and marked, with no results', async () => {
+  it('demo page: a refused image is explained in words and marked, with no results', async ({ stack }) => {
     const { context, page, refused } = await openDemo(stack.url);
     try {
       await page.setInputFiles('#image', { name: 'tiny.png', mimeType: 'image/png', buffer: tiny });
@@ -191,7 +194,9 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
     }
   });
 
-  it('demo page: checks type, size, pixels and prompt length before uploading (every problem at once), and shows the gateway’s fix for an opaque PNG', async () => {
+  it('demo page: checks type, size, pixels and prompt length before uploading (every problem at once), and shows the gateway’s fix for an opaque PNG', async ({
+    stack,
+  }) => {
     const { context, page, refused } = await openDemo(stack.url);
     const uploads: string[] = [];
     page.on('request', (request) => {
@@ -228,7 +233,9 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
     }
   });
 
-  it('demo page: a JPEG photo is taken with “Remove the background first” through the cutout to results', async () => {
+  it('demo page: a JPEG photo is taken with “Remove the background first” through the cutout to results', async ({
+    stack,
+  }) => {
     const { context, page, refused, problems } = await openDemo(stack.url);
     try {
       await page.setInputFiles('#image', { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: photo });
@@ -249,43 +256,45 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
     }
   });
 
-  it('demo page: on a gateway with keys, explains that a token is needed, then works with a session token entered', async () => {
-    const key = 'demo-key-0123456789abcdef';
-    const keyed = await startStack({ env: { GATEWAY_API_KEYS: `web:${key}` } });
-    // The page gets what a browser should hold: a session token minted with the server key.
-    const minted = await keyed.gql<{ createSessionToken: { token: string } }>(
-      'mutation { createSessionToken(input: { subject: "demo-user" }) { token } }',
-      {},
-      { authorization: `Bearer ${key}` },
-    );
-    const token = minted.body.data?.createSessionToken.token as string;
-    const { context, page, refused } = await openDemo(keyed.url);
-    try {
-      expect(await page.locator('#key-section').getAttribute('open')).not.toBeNull();
-      expect(await page.locator('#engine-note').isVisible()).toBe(false);
-      const error = page.locator('#error');
-      await error.waitFor({ state: 'visible', timeout: 30_000 });
-      expect(await error.textContent()).toMatch(/Authorization: Bearer/);
+  itKeyed(
+    'demo page: on a gateway with keys, explains that a token is needed, then works with a session token entered',
+    async ({ stack: keyed }) => {
+      // The page gets what a browser should hold: a session token minted with the server key.
+      const minted = await keyed.gql<{ createSessionToken: { token: string } }>(
+        'mutation { createSessionToken(input: { subject: "demo-user" }) { token } }',
+        {},
+        { authorization: `Bearer ${DEMO_KEY}` },
+      );
+      const token = minted.body.data?.createSessionToken.token as string;
+      const { context, page, refused } = await openDemo(keyed.url);
+      try {
+        expect(await page.locator('#key-section').getAttribute('open')).not.toBeNull();
+        expect(await page.locator('#engine-note').isVisible()).toBe(false);
+        const error = page.locator('#error');
+        await error.waitFor({ state: 'visible', timeout: 30_000 });
+        expect(await error.textContent()).toMatch(/Authorization: Bearer/);
 
-      await page.fill('#api-key', token);
-      await page.press('#api-key', 'Tab');
-      await expect
-        .poll(() => page.locator('input[name="scene"]').count(), { timeout: 30_000 })
-        .toBeGreaterThan(1);
-      expect(await error.isVisible()).toBe(false);
+        await page.fill('#api-key', token);
+        await page.press('#api-key', 'Tab');
+        await expect
+          .poll(() => page.locator('input[name="scene"]').count(), { timeout: 30_000 })
+          .toBeGreaterThan(1);
+        expect(await error.isVisible()).toBe(false);
 
-      await page.setInputFiles('#image', { name: 'product.png', mimeType: 'image/png', buffer: product });
-      await page.locator('input[name="scene"]').nth(1).check({ force: true });
-      await page.click('#submit');
-      await bothResultsLoaded(page);
-      expect(refused).toEqual([]);
-    } finally {
-      await context.close();
-      await keyed.close();
-    }
-  });
+        await page.setInputFiles('#image', { name: 'product.png', mimeType: 'image/png', buffer: product });
+        await page.locator('input[name="scene"]').nth(1).check({ force: true });
+        await page.click('#submit');
+        await bothResultsLoaded(page);
+        expect(refused).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    },
+  );
 
-  it("React: Apollo Client's useSubscription over its plain HttpLink follows a task and a batch to their end", async () => {
+  it("React: Apollo Client's useSubscription over its plain HttpLink follows a task and a batch to their end", async ({
+    stack,
+  }) => {
     const app = await bundleBrowserApp('apollo-follow.ts');
     const task = await uploadOperation(
       stack.url,
@@ -333,7 +342,7 @@ describe.skipIf(!hasChromium)('in headless Chromium', { timeout: 180_000 }, () =
     }
   });
 
-  it('GraphiQL: runs a prefilled query with every asset served by the gateway itself', async () => {
+  it('GraphiQL: runs a prefilled query with every asset served by the gateway itself', async ({ stack }) => {
     const page = await browser.newPage();
     const refused = await onlyGateway(page, stack.url);
     const problems = pageProblems(page);

@@ -1,7 +1,7 @@
 import { Window } from 'happy-dom';
 import { createElement, useEffect } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createGatewayClient, type GatewayClient } from '../../client/index.js';
 import {
   GatewayProvider,
@@ -12,15 +12,30 @@ import {
 } from '../../client/react.js';
 import { noOpenStreams, openStreams, pngFile } from '../support/client-kit.js';
 import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * The React hooks rendered by react-dom into a happy-dom document (only the DOM is swapped in:
  * fetch stays Node's, talking to a real gateway). 0.5 QPS keeps a second task QUEUED for a while.
  */
 
-let stack: TestStack;
-let client: GatewayClient;
+const it = stackTest({ engine: { durationMs: 300 }, env: { PICWISH_QPS: '0.5' } }).extend<{
+  client: GatewayClient;
+}>({
+  client: [
+    async ({ stack }, use) => {
+      const client = createGatewayClient({ url: `${stack.url}/graphql` });
+      try {
+        await use(client);
+      } finally {
+        client.dispose();
+      }
+    },
+    { scope: 'file' },
+  ],
+});
+
 let png: Buffer;
 const window = new Window({ url: 'http://127.0.0.1/' });
 
@@ -32,18 +47,14 @@ beforeAll(async () => {
     configurable: true,
     writable: true,
   });
-  stack = await startStack({ engine: { durationMs: 300 }, env: { PICWISH_QPS: '0.5' } });
-  client = createGatewayClient({ url: `${stack.url}/graphql` });
   png = await transparentPng(400, 300);
 }, 60_000);
 
 afterAll(async () => {
-  client?.dispose();
-  await stack?.close();
   await window.happyDOM.close();
 });
 
-async function createTask(): Promise<string> {
+async function createTask(stack: TestStack): Promise<string> {
   const answer = await uploadOperation(
     stack.url,
     generateUpload('id'),
@@ -66,22 +77,25 @@ function GenerateProbe(props: { onState: (state: GenerateState) => void }) {
   return null;
 }
 
-function render(element: ReturnType<typeof createElement>): Root {
+function render(client: GatewayClient, element: ReturnType<typeof createElement>): Root {
   const root = createRoot(document.createElement('div') as unknown as Element);
   root.render(createElement(GatewayProvider, { client }, element));
   return root;
 }
 
-function renderTask(id: string): { root: Root; views: TaskView[] } {
+function renderTask(client: GatewayClient, id: string): { root: Root; views: TaskView[] } {
   const views: TaskView[] = [];
-  return { root: render(createElement(TaskProbe, { id, views })), views };
+  return { root: render(client, createElement(TaskProbe, { id, views })), views };
 }
 
 describe('useBackgroundTask', () => {
-  it('renders a task from QUEUED (with its queue position) to SUCCEEDED with images, then unmounts with no stream left', async () => {
-    await createTask(); // takes the budget's next call, so the next task waits in the queue
-    const id = await createTask();
-    const { root, views } = renderTask(id);
+  it('renders a task from QUEUED (with its queue position) to SUCCEEDED with images, then unmounts with no stream left', async ({
+    stack,
+    client,
+  }) => {
+    await createTask(stack); // takes the budget's next call, so the next task waits in the queue
+    const id = await createTask(stack);
+    const { root, views } = renderTask(client, id);
     const done = await eventually(async () => views.find((view) => view.state === 'SUCCEEDED'), 60_000);
     const states = views.map((view) => view.state).filter((s, i, all) => s !== all[i - 1]);
     expect(states[0]).toBeNull();
@@ -95,10 +109,13 @@ describe('useBackgroundTask', () => {
     await noOpenStreams(stack.url);
   });
 
-  it('unmounting while the task is still queued closes its stream on the gateway', async () => {
-    await createTask();
-    const id = await createTask();
-    const { root, views } = renderTask(id);
+  it('unmounting while the task is still queued closes its stream on the gateway', async ({
+    stack,
+    client,
+  }) => {
+    await createTask(stack);
+    const id = await createTask(stack);
+    const { root, views } = renderTask(client, id);
     await eventually(async () => views.find((view) => view.state === 'QUEUED'));
     expect(await openStreams(stack.url)).toBe(1);
     root.unmount();
@@ -109,9 +126,10 @@ describe('useBackgroundTask', () => {
 });
 
 describe('useGenerateBackground', () => {
-  it('generates from a File and exposes the final task', async () => {
+  it('generates from a File and exposes the final task', async ({ client }) => {
     let state: GenerateState | null = null;
     const root = render(
+      client,
       createElement(GenerateProbe, {
         onState: (next) => {
           state = next;
@@ -128,7 +146,9 @@ describe('useGenerateBackground', () => {
 });
 
 describe('GatewayProvider with url and token', () => {
-  it('makes its own client, sends the token on the upload and the stream, and leaves no stream open after unmount', async () => {
+  it('makes its own client, sends the token on the upload and the stream, and leaves no stream open after unmount', async ({
+    stack,
+  }) => {
     const tokens: string[] = [];
     const seen: (string | null)[] = [];
     // The gateway here needs no key: the test sees the header through its own fetch.

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { createGatewayClient, GatewayError } from '../../client/index.js';
 import { createSessionToken } from '../../client/server.js';
 import { SessionTokens } from '../../src/auth/session-tokens.js';
 import { pngFile } from '../support/client-kit.js';
 import { transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /**
@@ -17,18 +17,16 @@ import { TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 const SESSION_SECRET = 'kit-session-secret-0123456789abcdefghij';
 const PROMPT = 'white marble counter, soft daylight';
 
-let stack: TestStack;
-let url: string;
+const it = stackTest({
+  engine: { durationMs: 800 },
+  env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, SESSION_TOKEN_SECRET: SESSION_SECRET },
+});
+
 let png: Buffer;
 /** A token the gateway itself signed, whose time ran out ten minutes ago. */
 let expired: string;
 
 beforeAll(async () => {
-  stack = await startStack({
-    engine: { durationMs: 800 },
-    env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, SESSION_TOKEN_SECRET: SESSION_SECRET },
-  });
-  url = `${stack.url}/graphql`;
   png = await transparentPng(512, 384);
   expired = (
     await new SessionTokens(SESSION_SECRET).mint(
@@ -39,12 +37,8 @@ beforeAll(async () => {
   ).token;
 }, 60_000);
 
-afterAll(async () => {
-  await stack?.close();
-});
-
 /** What a page's token function does: ask "its backend", here createSessionToken with the server key. */
-function backendTokens(first?: string): { source: () => Promise<string>; calls: () => number } {
+function backendTokens(url: string, first?: string): { source: () => Promise<string>; calls: () => number } {
   let calls = 0;
   return {
     source: async () => {
@@ -58,8 +52,11 @@ function backendTokens(first?: string): { source: () => Promise<string>; calls: 
 }
 
 describe('client kit sessions against the gateway', () => {
-  it('an expired token is renewed once and the generation goes through, live stream included', async () => {
-    const tokens = backendTokens(expired);
+  it('an expired token is renewed once and the generation goes through, live stream included', async ({
+    stack,
+  }) => {
+    const url = `${stack.url}/graphql`;
+    const tokens = backendTokens(url, expired);
     const client = createGatewayClient({ url, token: tokens.source });
     const states: string[] = [];
     const task = await client.generate(
@@ -72,9 +69,12 @@ describe('client kit sessions against the gateway', () => {
     client.dispose();
   });
 
-  it('a live stream opened with an expired token renews it and follows the task to its end', async () => {
+  it('a live stream opened with an expired token renews it and follows the task to its end', async ({
+    stack,
+  }) => {
+    const url = `${stack.url}/graphql`;
     // Create a task and stop following it at once (the task goes on), keeping its id.
-    const owner = createGatewayClient({ url, token: backendTokens().source });
+    const owner = createGatewayClient({ url, token: backendTokens(url).source });
     const stop = new AbortController();
     const created: { id?: string } = {};
     await owner
@@ -93,7 +93,7 @@ describe('client kit sessions against the gateway', () => {
     const id = created.id;
     if (!id) throw new Error('the task was not created');
 
-    const tokens = backendTokens(expired);
+    const tokens = backendTokens(url, expired);
     const follower = createGatewayClient({ url, token: tokens.source });
     const updates: string[] = [];
     const task = await follower.follow(id, {
@@ -105,10 +105,10 @@ describe('client kit sessions against the gateway', () => {
     follower.dispose();
   });
 
-  it('a forged token is refused as TOKEN_INVALID without asking for another', async () => {
+  it('a forged token is refused as TOKEN_INVALID without asking for another', async ({ stack }) => {
     let calls = 0;
     const client = createGatewayClient({
-      url,
+      url: `${stack.url}/graphql`,
       token: async () => {
         calls += 1;
         return `${expired.slice(0, -4)}AAAA`;

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createGatewayClient, type GatewayClient, GatewayError, type Task } from '../../client/index.js';
 import { fetchThatDropsTheFirstStream, noOpenStreams, pngFile } from '../support/client-kit.js';
 import { transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * The client kit (client/) against a real gateway on the local engine: generate from a file and
@@ -13,26 +13,36 @@ import { startStack, type TestStack } from '../support/harness.js';
 
 const PROMPT = 'white marble counter, soft daylight';
 
-let stack: TestStack;
+// IMAGE_URL_ALLOW_PRIVATE: the gateway may fetch URL inputs itself behind an SSRF guard; the
+// image host here is on loopback.
+const it = stackTest({ engine: { durationMs: 1_200 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } }).extend<{
+  client: GatewayClient;
+}>({
+  client: [
+    async ({ stack }, use) => {
+      const client = createGatewayClient({ url: `${stack.url}/graphql` });
+      try {
+        await use(client);
+      } finally {
+        client.dispose();
+      }
+    },
+    { scope: 'file' },
+  ],
+});
+
 let png: Buffer;
 let imageHost: Server;
 let imageUrl: string;
-let client: GatewayClient;
 
 beforeAll(async () => {
-  // IMAGE_URL_ALLOW_PRIVATE: the gateway may fetch URL inputs itself behind an SSRF guard; the
-  // image host here is on loopback.
-  stack = await startStack({ engine: { durationMs: 1_200 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } });
   png = await transparentPng(512, 384);
   imageHost = createServer((_req, res) => void res.writeHead(200, { 'content-type': 'image/png' }).end(png));
   await new Promise<void>((resolve) => imageHost.listen(0, '127.0.0.1', resolve));
   imageUrl = `http://127.0.0.1:${(imageHost.address() as AddressInfo).port}/product.png`;
-  client = createGatewayClient({ url: `${stack.url}/graphql` });
 }, 60_000);
 
 afterAll(async () => {
-  client?.dispose();
-  await stack?.close();
   if (imageHost) await new Promise((resolve) => imageHost.close(resolve));
 });
 
@@ -48,7 +58,10 @@ async function expectStoredImages(task: Task): Promise<void> {
 }
 
 describe('createGatewayClient', () => {
-  it('generate() uploads a File, reports every update and resolves with the SUCCEEDED task and its images', async () => {
+  it('generate() uploads a File, reports every update and resolves with the SUCCEEDED task and its images', async ({
+    stack,
+    client,
+  }) => {
     const updates: Task[] = [];
     const task = await client.generate(
       { image: pngFile(png), background: { prompt: PROMPT } },
@@ -62,13 +75,15 @@ describe('createGatewayClient', () => {
     await noOpenStreams(stack.url);
   });
 
-  it('generate() with an image URL lets the gateway fetch it and ends SUCCEEDED', async () => {
+  it('generate() with an image URL lets the gateway fetch it and ends SUCCEEDED', async ({ client }) => {
     const task = await client.generate({ image: imageUrl, background: { sceneType: 1 }, batchSize: 2 });
     await expectStoredImages(task);
     expect(task.sceneType).toBe(1);
   });
 
-  it('a stream that drops mid-task is reopened, resumes from the snapshot and still ends SUCCEEDED', async () => {
+  it('a stream that drops mid-task is reopened, resumes from the snapshot and still ends SUCCEEDED', async ({
+    stack,
+  }) => {
     const network = fetchThatDropsTheFirstStream();
     const flaky = createGatewayClient({ url: `${stack.url}/graphql`, fetch: network.fetch });
     try {
@@ -85,7 +100,7 @@ describe('createGatewayClient', () => {
     }
   });
 
-  it('cancel() of a task being followed ends generate() with CANCELLED', async () => {
+  it('cancel() of a task being followed ends generate() with CANCELLED', async ({ client }) => {
     const cancels: Promise<Task | null>[] = [];
     const task = await client.generate(
       { image: pngFile(png), background: { prompt: PROMPT } },
@@ -100,7 +115,9 @@ describe('createGatewayClient', () => {
     expect((await cancels[0])?.id).toBe(task.id);
   });
 
-  it('a refused input rejects with a GatewayError carrying code, reason, and every problem under the kit input names', async () => {
+  it('a refused input rejects with a GatewayError carrying code, reason, and every problem under the kit input names', async ({
+    client,
+  }) => {
     const tiny = await transparentPng(64, 64);
     const long = 'marble '.repeat(300);
     const refusal = await client.generate({ image: pngFile(tiny), background: { prompt: long } }).then(
@@ -123,7 +140,7 @@ describe('createGatewayClient', () => {
     ]);
   });
 
-  it('follow() of an unknown task rejects with NOT_FOUND instead of reconnecting', async () => {
+  it('follow() of an unknown task rejects with NOT_FOUND instead of reconnecting', async ({ client }) => {
     const refusal = await client.follow('no-such-task').then(
       () => null,
       (error: unknown) => error,
@@ -132,7 +149,7 @@ describe('createGatewayClient', () => {
     expect((refusal as GatewayError).code).toBe('NOT_FOUND');
   });
 
-  it('an aborted signal stops following and closes the stream on the gateway', async () => {
+  it('an aborted signal stops following and closes the stream on the gateway', async ({ stack, client }) => {
     const controller = new AbortController();
     const following = client.generate(
       { image: pngFile(png), background: { prompt: PROMPT } },
@@ -142,7 +159,7 @@ describe('createGatewayClient', () => {
     await noOpenStreams(stack.url);
   });
 
-  it('task(), tasks() and remove() read and delete the caller’s tasks', async () => {
+  it('task(), tasks() and remove() read and delete the caller’s tasks', async ({ client }) => {
     const done = await client.generate({ image: pngFile(png), background: { prompt: PROMPT }, batchSize: 1 });
     expect((await client.task(done.id))?.state).toBe('SUCCEEDED');
     const page = await client.tasks({ first: 50 });

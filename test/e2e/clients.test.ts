@@ -5,7 +5,7 @@ import UploadHttpLink from 'apollo-upload-client/UploadHttpLink.mjs';
 import { type ExecutionResult, print } from 'graphql';
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
 import { Observable } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import {
   FollowTaskDocument,
   type FollowTaskSubscription,
@@ -15,7 +15,8 @@ import {
   TaskNodeDocument,
 } from '../generated/graphql.js';
 import { transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * The gateway with the client libraries a frontend would really use, over real HTTP: each one
@@ -28,17 +29,12 @@ const FINAL_STATES = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 const PROMPT = 'white marble counter, soft daylight';
 const FOLLOW_TIMEOUT_MS = 60_000;
 
-let stack: TestStack;
+const it = stackTest({ engine: { durationMs: 1_000 } });
 let png: Buffer;
 
 beforeAll(async () => {
-  stack = await startStack({ engine: { durationMs: 1_000 } });
   png = await transparentPng(512, 384);
 }, 60_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
 
 function pngFile(): File {
   return new File([new Uint8Array(png)], 'foreground.png', { type: 'image/png' });
@@ -130,7 +126,9 @@ function sseLink(client: SseClient): ApolloLink {
 }
 
 describe('Apollo Client 4', () => {
-  it('uploads with UploadHttpLink, follows the task over a graphql-sse link to SUCCEEDED and reads it again as a node', async () => {
+  it('uploads with UploadHttpLink, follows the task over a graphql-sse link to SUCCEEDED and reads it again as a node', async ({
+    stack,
+  }) => {
     const sse = createSseClient({ url: `${stack.url}/graphql/stream`, fetchFn: fetch, retryAttempts: 0 });
     const client = new ApolloClient({
       // What docs/clients.md tells Apollo users, so that fragments on Node's types match.
@@ -180,7 +178,9 @@ describe('Apollo Client 4', () => {
 });
 
 describe('urql', () => {
-  it('uploads with fetchExchange and follows the task through a graphql-sse subscriptionExchange to SUCCEEDED', async () => {
+  it('uploads with fetchExchange and follows the task through a graphql-sse subscriptionExchange to SUCCEEDED', async ({
+    stack,
+  }) => {
     const sse = createSseClient({ url: `${stack.url}/graphql/stream`, fetchFn: fetch, retryAttempts: 0 });
     const client = new UrqlClient({
       url: `${stack.url}/graphql`,
@@ -228,7 +228,7 @@ describe.each([
   { mode: 'single connection', singleConnection: true },
   { mode: 'distinct connections', singleConnection: false },
 ])('graphql-sse client ($mode) at /graphql/stream', ({ singleConnection }) => {
-  it('follows an uploaded task to SUCCEEDED', async () => {
+  it('follows an uploaded task to SUCCEEDED', async ({ stack }) => {
     const created = await uploadOperation(
       stack.url,
       print(GenerateFromFileDocument),

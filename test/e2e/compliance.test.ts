@@ -1,7 +1,8 @@
 import { serverAudits } from 'graphql-http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { type GraphQLErrorShape, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { type GraphQLErrorShape, type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 /** Adds the gateway key to every request the audit suite makes. */
@@ -15,13 +16,11 @@ function withKey(key: string): typeof fetch {
 
 for (const nodeEnv of ['development', 'production']) {
   describe(`GraphQL over HTTP compliance (NODE_ENV=${nodeEnv})`, () => {
-    let stack: TestStack;
-    beforeAll(async () => {
-      stack = await startStack({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, NODE_ENV: nodeEnv } });
-    });
-    afterAll(() => stack?.close());
+    const it = stackTest({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, NODE_ENV: nodeEnv } }, 'test');
 
-    it('passes every graphql-http server audit (MUST, SHOULD and MAY) through auth, body limit, multipart and CSRF handling', async () => {
+    it('passes every graphql-http server audit (MUST, SHOULD and MAY) through auth, body limit, multipart and CSRF handling', async ({
+      stack,
+    }) => {
       const audits = serverAudits({ url: () => `${stack.url}/graphql`, fetchFn: withKey(TENANTS.alpha) });
       expect(audits.length).toBeGreaterThanOrEqual(61);
       const failures: string[] = [];
@@ -34,15 +33,17 @@ for (const nodeEnv of ['development', 'production']) {
   });
 }
 
-describe('CSRF protection', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    // Local mode: no key protects the gateway, so CSRF is the guard that matters.
-    stack = await startStack({});
-  });
-  afterAll(() => stack?.close());
+// Local mode: no key protects the gateway, so CSRF is the guard that matters.
+const itLocal = stackTest({});
+const itKeyed = stackTest({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } }, 'test');
 
-  const post = async (contentType: string, body: string, headers: Record<string, string> = {}) => {
+describe('CSRF protection', () => {
+  const post = async (
+    stack: TestStack,
+    contentType: string,
+    body: string,
+    headers: Record<string, string> = {},
+  ) => {
     const response = await fetch(`${stack.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': contentType, ...headers },
@@ -56,75 +57,83 @@ describe('CSRF protection', () => {
   };
   const mutation = 'mutation { cancelBackgroundTask(id: "x") { id } }';
 
-  it('refuses a form-encoded POST (what an HTML form on any site can send) with CSRF_PREVENTED', async () => {
-    const refused = await post(
-      'application/x-www-form-urlencoded',
-      new URLSearchParams({ query: mutation }).toString(),
-    );
+  itLocal(
+    'refuses a form-encoded POST (what an HTML form on any site can send) with CSRF_PREVENTED',
+    async ({ stack }) => {
+      const refused = await post(
+        stack,
+        'application/x-www-form-urlencoded',
+        new URLSearchParams({ query: mutation }).toString(),
+      );
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe('CSRF_PREVENTED');
+      expect(refused.body.data).toBeUndefined();
+    },
+  );
+
+  itLocal('refuses a text/plain POST carrying a JSON operation with CSRF_PREVENTED', async ({ stack }) => {
+    const refused = await post(stack, 'text/plain;charset=UTF-8', JSON.stringify({ query: mutation }));
     expect(refused.status).toBe(400);
     expect(refused.body.errors?.[0]?.extensions?.code).toBe('CSRF_PREVENTED');
-    expect(refused.body.data).toBeUndefined();
   });
 
-  it('refuses a text/plain POST carrying a JSON operation with CSRF_PREVENTED', async () => {
-    const refused = await post('text/plain;charset=UTF-8', JSON.stringify({ query: mutation }));
-    expect(refused.status).toBe(400);
-    expect(refused.body.errors?.[0]?.extensions?.code).toBe('CSRF_PREVENTED');
-  });
-
-  it('refuses a multipart upload without a preflight header before reading the file', async () => {
-    const answer = await uploadOperation(
-      stack.url,
-      generateUpload(),
-      { file: null, batch: 1 },
-      { variablePath: 'variables.file', bytes: await transparentPng(400, 300) },
-      {},
-    );
-    expect(answer.status).toBe(400);
-    expect(answer.body.errors?.[0]?.extensions?.code).toBe('CSRF_PREVENTED');
-  });
-
-  it('accepts the same multipart upload with an apollo-require-preflight or x-graphql-yoga-csrf header', async () => {
-    for (const header of ['apollo-require-preflight', 'x-graphql-yoga-csrf']) {
+  itLocal(
+    'refuses a multipart upload without a preflight header before reading the file',
+    async ({ stack }) => {
       const answer = await uploadOperation(
         stack.url,
         generateUpload(),
         { file: null, batch: 1 },
         { variablePath: 'variables.file', bytes: await transparentPng(400, 300) },
-        { [header]: 'true' },
+        {},
       );
-      expect(answer.status).toBe(200);
-      expect(answer.body.errors).toBeUndefined();
-    }
-  });
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors?.[0]?.extensions?.code).toBe('CSRF_PREVENTED');
+    },
+  );
 
-  it('leaves JSON requests and GET queries alone (a browser preflights JSON itself)', async () => {
-    const json = await post('application/json', JSON.stringify({ query: '{ __typename }' }));
-    expect(json).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
-    const get = await fetch(`${stack.url}/graphql?query=${encodeURIComponent('{ __typename }')}`);
-    expect(get.status).toBe(200);
-    expect(await get.json()).toEqual({ data: { __typename: 'Query' } });
-  });
+  itLocal(
+    'accepts the same multipart upload with an apollo-require-preflight or x-graphql-yoga-csrf header',
+    async ({ stack }) => {
+      for (const header of ['apollo-require-preflight', 'x-graphql-yoga-csrf']) {
+        const answer = await uploadOperation(
+          stack.url,
+          generateUpload(),
+          { file: null, batch: 1 },
+          { variablePath: 'variables.file', bytes: await transparentPng(400, 300) },
+          { [header]: 'true' },
+        );
+        expect(answer.status).toBe(200);
+        expect(answer.body.errors).toBeUndefined();
+      }
+    },
+  );
 
-  it('never runs a mutation over GET', async () => {
+  itLocal(
+    'leaves JSON requests and GET queries alone (a browser preflights JSON itself)',
+    async ({ stack }) => {
+      const json = await post(stack, 'application/json', JSON.stringify({ query: '{ __typename }' }));
+      expect(json).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+      const get = await fetch(`${stack.url}/graphql?query=${encodeURIComponent('{ __typename }')}`);
+      expect(get.status).toBe(200);
+      expect(await get.json()).toEqual({ data: { __typename: 'Query' } });
+    },
+  );
+
+  itLocal('never runs a mutation over GET', async ({ stack }) => {
     const get = await fetch(`${stack.url}/graphql?query=${encodeURIComponent(mutation)}`, {
       headers: { accept: 'application/graphql-response+json' },
     });
     expect(get.status).toBe(405);
   });
 
-  it('applies the same rule with gateway keys configured', async () => {
-    const keyed = await startStack({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
-    try {
-      const response = await fetch(`${keyed.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...bearer(TENANTS.alpha) },
-        body: new URLSearchParams({ query: '{ __typename }' }).toString(),
-      });
-      expect(response.status).toBe(400);
-      expect(await response.text()).toContain('CSRF_PREVENTED');
-    } finally {
-      await keyed.close();
-    }
+  itKeyed('applies the same rule with gateway keys configured', async ({ stack: keyed }) => {
+    const response = await fetch(`${keyed.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...bearer(TENANTS.alpha) },
+      body: new URLSearchParams({ query: '{ __typename }' }).toString(),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('CSRF_PREVENTED');
   });
 });

@@ -2,9 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient } from 'graphql-sse';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { eventually, readSse, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, readSse, type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 const GENERATE_URL = `mutation($url: String!, $scene: Int!) {
   generateBackground(input: { image: { url: $url }, background: { sceneType: $scene }, batchSize: 1 }) { id state sceneType batchSize }
@@ -23,13 +24,15 @@ interface TaskView {
   error: { code: string; message: string } | null;
 }
 
-let stack: TestStack;
+// The image host below is on loopback, which image URLs may reach only in a local setup.
+const it = stackTest({ engine: { durationMs: 2_500 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } });
+
 let foreground: Buffer;
 let imageHost: Server;
 let imageHostUrl: string;
 let imageHostRequests = 0;
 
-async function createUploadTask(prompt = 'red brick wall at sunset'): Promise<string> {
+async function createUploadTask(stack: TestStack, prompt = 'red brick wall at sunset'): Promise<string> {
   const answer = await uploadOperation(
     stack.url,
     generateUpload('id state upstreamTaskId'),
@@ -45,15 +48,15 @@ async function createUploadTask(prompt = 'red brick wall at sunset'): Promise<st
   return task.id;
 }
 
-async function readTask(id: string): Promise<TaskView> {
+async function readTask(stack: TestStack, id: string): Promise<TaskView> {
   const answer = await stack.gql<{ backgroundTask: TaskView }>(TASK, { id });
   expect(answer.body.errors).toBeUndefined();
   return answer.body.data!.backgroundTask;
 }
 
-function waitForState(id: string, states: string[], timeoutMs = 30_000): Promise<TaskView> {
+function waitForState(stack: TestStack, id: string, states: string[], timeoutMs = 30_000): Promise<TaskView> {
   return eventually(async () => {
-    const task = await readTask(id);
+    const task = await readTask(stack, id);
     return states.includes(task.state) ? task : undefined;
   }, timeoutMs);
 }
@@ -69,8 +72,6 @@ function progressOf(events: { event: string; data: unknown }[]): { state: string
 }
 
 beforeAll(async () => {
-  // The image host below is on loopback, which image URLs may reach only in a local setup.
-  stack = await startStack({ engine: { durationMs: 2_500 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } });
   foreground = await transparentPng(600, 300);
   imageHost = createServer((_req, res) => {
     imageHostRequests++;
@@ -81,14 +82,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stack?.close();
   await new Promise((resolve) => imageHost?.close(resolve));
 });
 
 describe('the core path on the local engine', () => {
-  it('takes an upload to SUCCEEDED with two stored PNGs of the source aspect ratio', async () => {
-    const id = await createUploadTask();
-    const done = await waitForState(id, ['SUCCEEDED', 'FAILED']);
+  it('takes an upload to SUCCEEDED with two stored PNGs of the source aspect ratio', async ({ stack }) => {
+    const id = await createUploadTask(stack);
+    const done = await waitForState(stack, id, ['SUCCEEDED', 'FAILED']);
     expect(done.error).toBeNull();
     expect(done.state).toBe('SUCCEEDED');
     expect(done.progress).toBe(100);
@@ -110,14 +110,16 @@ describe('the core path on the local engine', () => {
     expect(digests.size).toBe(2);
   });
 
-  it('fetches a URL once and sends it to PicWish as image_file, with the template id as scene_type', async () => {
+  it('fetches a URL once and sends it to PicWish as image_file, with the template id as scene_type', async ({
+    stack,
+  }) => {
     imageHostRequests = 0;
     const answer = await stack.gql<{
       generateBackground: { id: string; sceneType: number; batchSize: number };
     }>(GENERATE_URL, { url: imageHostUrl, scene: 105 });
     expect(answer.body.errors).toBeUndefined();
     const id = answer.body.data!.generateBackground.id;
-    const done = await waitForState(id, ['SUCCEEDED', 'FAILED']);
+    const done = await waitForState(stack, id, ['SUCCEEDED', 'FAILED']);
     expect(done.state).toBe('SUCCEEDED');
     expect(done.images).toHaveLength(1);
     const sent = stack.engine.stats().creates_log.find((entry) => entry.taskId === done.upstreamTaskId);
@@ -129,8 +131,8 @@ describe('the core path on the local engine', () => {
     expect(sent?.fields.prompt).toBeUndefined();
   });
 
-  it('streams non-decreasing progress over /graphql SSE and completes after SUCCEEDED', async () => {
-    const id = await createUploadTask();
+  it('streams non-decreasing progress over /graphql SSE and completes after SUCCEEDED', async ({ stack }) => {
+    const id = await createUploadTask(stack);
     const { status, events } = await readSse(`${stack.url}/graphql`, {
       body: JSON.stringify({ query: FOLLOW, variables: { id } }),
     });
@@ -146,8 +148,10 @@ describe('the core path on the local engine', () => {
   });
 
   for (const singleConnection of [false, true]) {
-    it(`streams progress over /graphql/stream (graphql-sse, ${singleConnection ? 'single' : 'distinct'} connection mode)`, async () => {
-      const id = await createUploadTask();
+    it(`streams progress over /graphql/stream (graphql-sse, ${singleConnection ? 'single' : 'distinct'} connection mode)`, async ({
+      stack,
+    }) => {
+      const id = await createUploadTask(stack);
       const client = createClient({
         url: `${stack.url}/graphql/stream`,
         fetchFn: fetch,
@@ -173,15 +177,17 @@ describe('the core path on the local engine', () => {
     });
   }
 
-  it('polls PicWish no more for a task watched by 50 subscribers than for one watched by one', async () => {
+  it('polls PicWish no more for a task watched by 50 subscribers than for one watched by one', async ({
+    stack,
+  }) => {
     const follow = async (watchers: number) => {
-      const id = await createUploadTask('green garden');
+      const id = await createUploadTask(stack, 'green garden');
       const streams = Array.from({ length: watchers }, () =>
         readSse(`${stack.url}/graphql`, { body: JSON.stringify({ query: FOLLOW, variables: { id } }) }),
       );
       const results = await Promise.all(streams);
       for (const result of results) expect(progressOf(result.events).at(-1)?.state).toBe('SUCCEEDED');
-      const task = await readTask(id);
+      const task = await readTask(stack, id);
       return stack.engine.stats().pollsByTask[task.upstreamTaskId!] ?? 0;
     };
     const single = await follow(1);
@@ -190,18 +196,20 @@ describe('the core path on the local engine', () => {
     expect(many).toBeLessThanOrEqual(single + 1);
   });
 
-  it('finishes a task after the gateway restarts in the middle of it', async () => {
-    const id = await createUploadTask('sandy beach');
-    await waitForState(id, ['PROCESSING']);
+  it('finishes a task after the gateway restarts in the middle of it', async ({ stack }) => {
+    const id = await createUploadTask(stack, 'sandy beach');
+    await waitForState(stack, id, ['PROCESSING']);
     await stack.restart();
-    const done = await waitForState(id, ['SUCCEEDED', 'FAILED']);
+    const done = await waitForState(stack, id, ['SUCCEEDED', 'FAILED']);
     expect(done.state).toBe('SUCCEEDED');
     expect(done.images).toHaveLength(2);
     const creates = stack.engine.stats().creates_log.filter((entry) => entry.taskId === done.upstreamTaskId);
     expect(creates).toHaveLength(1);
   });
 
-  it('serves a built-in template catalogue of only the ids seen in public PicWish code', async () => {
+  it('serves a built-in template catalogue of only the ids seen in public PicWish code', async ({
+    stack,
+  }) => {
     const answer = await stack.gql<{ sceneTypes: { id: number; name: string; source: string }[] }>(
       '{ sceneTypes { id name description source } }',
     );
@@ -210,15 +218,15 @@ describe('the core path on the local engine', () => {
     expect(new Set(entries.map((s) => s.source))).toEqual(new Set(['BUILT_IN']));
   });
 
-  it('never shows the PicWish key in any answer', async () => {
+  it('never shows the PicWish key in any answer', async ({ stack }) => {
     const key = stack.engine.apiKey;
     const bodies: string[] = [];
     for (const path of ['/graphql?query=%7BsceneTypes%7Bid%7D%7D', '/healthz', '/readyz', '/metrics']) {
       bodies.push(await (await fetch(`${stack.url}${path}`)).text());
     }
     bodies.push(await (await fetch(`${stack.url}/graphql`, { headers: { accept: 'text/html' } })).text());
-    const id = await createUploadTask();
-    bodies.push(JSON.stringify(await readTask(id)));
+    const id = await createUploadTask(stack);
+    bodies.push(JSON.stringify(await readTask(stack, id)));
     bodies.push(JSON.stringify(await stack.gql('{ nope }')));
     for (const body of bodies) expect(body).not.toContain(key);
   });

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { batchDone, batchImages, sendBatch } from '../support/batch-ops.js';
-import { eventually, readSse, startStack, type TestStack } from '../support/harness.js';
+import { eventually, readSse, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, mustGenerate, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 // The fast paths of src/http/live/ (shared executions, the read cache) must answer exactly what Yoga answers.
@@ -20,19 +21,15 @@ async function post(stack: TestStack, body: unknown, headers: Record<string, str
   return { status: response.status, text: await response.text(), type: response.headers.get('content-type') };
 }
 
+const it = stackTest({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
+
 describe('fast paths', () => {
-  let stack: TestStack;
   const alpha = bearer(TENANTS.alpha);
   const beta = bearer(TENANTS.beta);
 
-  beforeAll(async () => {
-    stack = await startStack({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
-  });
-  afterAll(async () => {
-    await stack.close();
-  });
-
-  it('answers repeated reads of a finished task as Yoga did, per tenant, and null once it is deleted', async () => {
+  it('answers repeated reads of a finished task as Yoga did, per tenant, and null once it is deleted', async ({
+    stack,
+  }) => {
     const id = await mustGenerate(stack, TENANTS.alpha);
     const read = { query: TASK, variables: { id }, operationName: 'Task' };
     await eventually(async () => {
@@ -50,7 +47,9 @@ describe('fast paths', () => {
     expect(JSON.parse((await post(stack, read, alpha)).text).data.backgroundTask).toBeNull();
   });
 
-  it('reads a finished task’s batch fresh: its counts move when another task of the batch is deleted', async () => {
+  it('reads a finished task’s batch fresh: its counts move when another task of the batch is deleted', async ({
+    stack,
+  }) => {
     const { good } = await batchImages();
     const sent = await sendBatch(stack, [{ file: good }, { file: good }], { tenant: TENANTS.alpha });
     const batch = sent.data?.generateBackgrounds.batch;
@@ -70,7 +69,9 @@ describe('fast paths', () => {
     expect(await deletedCount()).toBe(1);
   });
 
-  it('streams the same events to later subscribers of a task as Yoga streams to the first', async () => {
+  it('streams the same events to later subscribers of a task as Yoga streams to the first', async ({
+    stack,
+  }) => {
     const id = await mustGenerate(stack, TENANTS.alpha);
     const body = JSON.stringify({ query: FOLLOW, variables: { id }, operationName: 'Follow' });
     const open = () => readSse(`${stack.url}/graphql`, { headers: alpha, body });

@@ -1,7 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { hasChromium, launchChromium, onlyGateway, pageProblems } from '../support/browser.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import type { TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * GraphiQL as a new user meets it: a fresh gateway on its local engine, no network but the
@@ -13,23 +14,20 @@ import { startStack, type TestStack } from '../support/harness.js';
 if (!hasChromium)
   console.warn('GraphiQL tests skipped: /usr/bin/chromium is missing (apt-get install -y chromium)');
 
-let stack: TestStack;
+const it = stackTest({ env: { PICWISH_API_KEY: '', IMAGE_URL_ALLOW_PRIVATE: 'false' } });
 let browser: Browser;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([
-    startStack({ env: { PICWISH_API_KEY: '', IMAGE_URL_ALLOW_PRIVATE: 'false' } }),
-    hasChromium ? launchChromium() : Promise.resolve(null as unknown as Browser),
-  ]);
+  if (hasChromium) browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
 });
 
 /** Opens GraphiQL at `search`, presses ▶ and returns the response pane's JSON. */
 async function runInGraphiQL(
+  stack: TestStack,
   search: string,
 ): Promise<{ result: Record<string, unknown>; page: Page; refused: string[]; problems: string[] }> {
   const page = await browser.newPage();
@@ -59,8 +57,10 @@ async function runInGraphiQL(
 }
 
 describe.skipIf(!hasChromium)('GraphiQL on a fresh gateway with no network', { timeout: 180_000 }, () => {
-  it('runs the default tab on the first click: data, no errors, nothing fetched from elsewhere', async () => {
-    const { result, page, refused } = await runInGraphiQL('');
+  it('runs the default tab on the first click: data, no errors, nothing fetched from elsewhere', async ({
+    stack,
+  }) => {
+    const { result, page, refused } = await runInGraphiQL(stack, '');
     expect(result.errors).toBeUndefined();
     const created = (result.data as { generateBackground?: { id?: string; state?: string } } | undefined)
       ?.generateBackground;
@@ -70,11 +70,11 @@ describe.skipIf(!hasChromium)('GraphiQL on a fresh gateway with no network', { t
     await page.close();
   });
 
-  it('honours ?query=, ?variables= and ?operationName= in the URL', async () => {
+  it('honours ?query=, ?variables= and ?operationName= in the URL', async ({ stack }) => {
     const query = `query Templates { sceneTypes { id } }
 query Recent($first: Int) { backgroundTasks(first: $first) { edges { node { id } } } }`;
     const search = `?${new URLSearchParams({ query, variables: '{"first": 1}', operationName: 'Recent' })}`;
-    const { result, page } = await runInGraphiQL(search);
+    const { result, page } = await runInGraphiQL(stack, search);
     expect(result.errors).toBeUndefined();
     const edges = (result.data as { backgroundTasks?: { edges?: unknown[] } } | undefined)?.backgroundTasks
       ?.edges;
@@ -84,7 +84,7 @@ query Recent($first: Int) { backgroundTasks(first: $first) { edges { node { id }
 });
 
 describe('image URLs on a local gateway', () => {
-  it('a loopback URL is refused with the setting that allows it', async () => {
+  it('a loopback URL is refused with the setting that allows it', async ({ stack }) => {
     const response = await fetch(`${stack.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -97,7 +97,7 @@ describe('image URLs on a local gateway', () => {
     expect(body.errors[0]?.message).toContain('IMAGE_URL_ALLOW_PRIVATE=true');
   });
 
-  it('the sample is also served at /samples/product.png as a PNG', async () => {
+  it('the sample is also served at /samples/product.png as a PNG', async ({ stack }) => {
     const response = await fetch(`${stack.url}/samples/product.png`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('image/png');

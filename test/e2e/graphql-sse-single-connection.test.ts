@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eachSseEvent, eventually, startStack, type TestStack } from '../support/harness.js';
+import { describe, expect } from 'vitest';
+import { eachSseEvent, eventually, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, mustGenerate, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 // graphql-sse's single-connection mode as the gateway serves it itself (src/http/live/
@@ -17,20 +18,15 @@ interface OpenStream {
   close(): void;
 }
 
-describe('single-connection graphql-sse streams (gateway-owned)', () => {
-  let stack: TestStack;
-  const alpha = bearer(TENANTS.alpha);
-  const beta = bearer(TENANTS.beta);
-  let url = '';
+// A budget this small keeps tasks queued (never finished) for the whole test.
+const it = stackTest({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, PICWISH_QPS: '0.02' } });
 
-  beforeAll(async () => {
-    // A budget this small keeps tasks queued (never finished) for the whole test.
-    stack = await startStack({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS, PICWISH_QPS: '0.02' } });
-    url = `${stack.url}/graphql/stream`;
-  });
-  afterAll(async () => {
-    await stack?.close();
-  });
+const alpha = bearer(TENANTS.alpha);
+const beta = bearer(TENANTS.beta);
+
+/** The requests of graphql-sse's single-connection mode, on `stack`'s /graphql/stream. */
+function singleConnection(stack: TestStack) {
+  const url = `${stack.url}/graphql/stream`;
 
   const reserve = async (headers = alpha) => {
     const response = await fetch(url, { method: 'PUT', headers });
@@ -66,7 +62,14 @@ describe('single-connection graphql-sse streams (gateway-owned)', () => {
       body: JSON.stringify(body),
     });
 
-  it('streams a task to an operation, stops it on DELETE with complete, and forgets the token once the stream closes', async () => {
+  return { url, reserve, open, operate };
+}
+
+describe('single-connection graphql-sse streams (gateway-owned)', () => {
+  it('streams a task to an operation, stops it on DELETE with complete, and forgets the token once the stream closes', async ({
+    stack,
+  }) => {
+    const { url, reserve, open, operate } = singleConnection(stack);
     const id = await mustGenerate(stack, TENANTS.alpha);
     const token = await reserve();
     const stream = await open(token);
@@ -116,7 +119,10 @@ describe('single-connection graphql-sse streams (gateway-owned)', () => {
     });
   });
 
-  it('runs other operations through Yoga: a query is one next and complete, an invalid one a 400', async () => {
+  it('runs other operations through Yoga: a query is one next and complete, an invalid one a 400', async ({
+    stack,
+  }) => {
+    const { reserve, open, operate } = singleConnection(stack);
     const token = await reserve();
     const stream = await open(token);
     const query = await operate(token, { query: '{ __typename }', extensions: { operationId: 'q' } });
@@ -138,7 +144,10 @@ describe('single-connection graphql-sse streams (gateway-owned)', () => {
     stream.close();
   });
 
-  it("answers another tenant's token as an unknown stream, for reading and for pushing", async () => {
+  it("answers another tenant's token as an unknown stream, for reading and for pushing", async ({
+    stack,
+  }) => {
+    const { reserve, open, operate } = singleConnection(stack);
     const token = await reserve(alpha);
     const read = await open(token, beta);
     expect(read.status).toBe(404);
@@ -150,7 +159,8 @@ describe('single-connection graphql-sse streams (gateway-owned)', () => {
     mine.close();
   });
 
-  it('flushes what an operation sent before the stream connected', async () => {
+  it('flushes what an operation sent before the stream connected', async ({ stack }) => {
+    const { reserve, open, operate } = singleConnection(stack);
     const id = await mustGenerate(stack, TENANTS.alpha);
     const token = await reserve();
     const added = await operate(token, {
@@ -165,7 +175,10 @@ describe('single-connection graphql-sse streams (gateway-owned)', () => {
     stream.close();
   });
 
-  it('drops a reservation whose operations pile up more than the slow-reader bound before its stream connects', async () => {
+  it('drops a reservation whose operations pile up more than the slow-reader bound before its stream connects', async ({
+    stack,
+  }) => {
+    const { reserve, open, operate } = singleConnection(stack);
     const token = await reserve();
     // Introspection answers are tens of KiB each: a few of them pass the 256 KiB bound.
     const big =

@@ -1,8 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack } from '../support/harness.js';
+import { eventually, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import {
   CANCEL,
   generate,
@@ -21,6 +22,12 @@ function spoolFiles(stack: TestStack): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
+// A fresh gateway per test (the tests count what reached the engine), with each test's settings.
+const it = stackTest({ engine: { durationMs: 300 } }, 'test');
+// 0.5 QPS: one call every two seconds, so tasks wait in the gateway's queue.
+const itQueued = stackTest({ engine: { durationMs: 300 }, env: { PICWISH_QPS: '0.5' } }, 'test');
+const itLongTasks = stackTest({ engine: { durationMs: 4_000 } }, 'test');
+
 async function cancel(stack: TestStack, id: string): Promise<TaskView | null> {
   const answer = await stack.gql<{ cancelBackgroundTask: TaskView | null }>(CANCEL, { id });
   if (answer.body.errors) throw new Error(JSON.stringify(answer.body.errors));
@@ -28,15 +35,9 @@ async function cancel(stack: TestStack, id: string): Promise<TaskView | null> {
 }
 
 describe('idempotency keys', () => {
-  let stack: TestStack | null = null;
-  afterEach(async () => {
-    await stack?.close();
-    stack = null;
-  });
-
-  it('replays with the same key and the same input return the same task and create nothing more', async () => {
-    stack = await startStack({ engine: { durationMs: 300 } });
-    const s = stack;
+  it('replays with the same key and the same input return the same task and create nothing more', async ({
+    stack: s,
+  }) => {
     const png = await transparentPng(400, 300);
     // Two at once: the second must not slip past the first.
     const [a, b] = await Promise.all([
@@ -55,9 +56,9 @@ describe('idempotency keys', () => {
     expect(spoolFiles(s)).toEqual([]);
   });
 
-  it('refuses the same key with another input as BAD_USER_INPUT / IDEMPOTENCY_KEY_REUSED', async () => {
-    stack = await startStack({ engine: { durationMs: 300 } });
-    const s = stack;
+  it('refuses the same key with another input as BAD_USER_INPUT / IDEMPOTENCY_KEY_REUSED', async ({
+    stack: s,
+  }) => {
     const png = await transparentPng(400, 300);
     const first = await generateTask(s, { png, key: 'k-1', prompt: 'a beach' });
     for (const other of [
@@ -80,68 +81,64 @@ describe('idempotency keys', () => {
 });
 
 describe('cancellation', () => {
-  let stack: TestStack | null = null;
-  afterEach(async () => {
-    await stack?.close();
-    stack = null;
-  });
+  itQueued(
+    'never submits a cancelled QUEUED task; its subscribers get CANCELLED and the stream completes',
+    async ({ stack: s }) => {
+      // At 0.5 QPS, most of the 6 tasks wait in the gateway's queue.
+      const png = await transparentPng(400, 300);
+      const tasks: TaskView[] = [];
+      for (let i = 0; i < 6; i += 1) tasks.push(await generateTask(s, { png, prompt: `queued ${i}` }));
+      const doomed = tasks.slice(3);
+      const streams = doomed.map((task) => watch(s, task.id));
+      await subscribersReady(s, doomed.length);
+      for (const task of doomed) {
+        const cancelled = await cancel(s, task.id);
+        expect(cancelled?.state).toBe('CANCELLED');
+        expect(cancelled?.upstreamTaskId).toBeNull();
+        expect(cancelled?.queuePosition).toBeNull();
+      }
+      for (const history of await Promise.all(streams)) {
+        expect(history.at(-1)?.state).toBe('CANCELLED');
+        expect(history.filter((t) => t.state === 'CANCELLED')).toHaveLength(1);
+      }
+      const kept = await Promise.all(tasks.slice(0, 3).map((task) => settled(s, task.id, 90_000)));
+      expect(kept.map((t) => t.state)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+      expect(s.engine.stats().creates).toBe(3);
+      for (const task of doomed) expect((await getTask(s, task.id))?.state).toBe('CANCELLED');
+      expect(spoolFiles(s)).toEqual([]);
+    },
+    120_000,
+  );
 
-  it('never submits a cancelled QUEUED task; its subscribers get CANCELLED and the stream completes', async () => {
-    // 0.5 QPS: one call every two seconds, so most of the 6 tasks wait in the gateway's queue.
-    stack = await startStack({ engine: { durationMs: 300 }, env: { PICWISH_QPS: '0.5' } });
-    const s = stack;
-    const png = await transparentPng(400, 300);
-    const tasks: TaskView[] = [];
-    for (let i = 0; i < 6; i += 1) tasks.push(await generateTask(s, { png, prompt: `queued ${i}` }));
-    const doomed = tasks.slice(3);
-    const streams = doomed.map((task) => watch(s, task.id));
-    await subscribersReady(s, doomed.length);
-    for (const task of doomed) {
-      const cancelled = await cancel(s, task.id);
+  itLongTasks(
+    'stops polling a cancelled PROCESSING task and keeps none of its results',
+    async ({ stack: s }) => {
+      const created = await generateTask(s);
+      const stream = watch(s, created.id);
+      const running = await eventually(async () => {
+        const t = await getTask(s, created.id);
+        return t?.upstreamTaskId && s.engine.stats().pollsByTask[t.upstreamTaskId] ? t : undefined;
+      });
+      const cancelled = await cancel(s, created.id);
       expect(cancelled?.state).toBe('CANCELLED');
-      expect(cancelled?.upstreamTaskId).toBeNull();
-      expect(cancelled?.queuePosition).toBeNull();
-    }
-    for (const history of await Promise.all(streams)) {
+      const history = await stream;
       expect(history.at(-1)?.state).toBe('CANCELLED');
-      expect(history.filter((t) => t.state === 'CANCELLED')).toHaveLength(1);
-    }
-    const kept = await Promise.all(tasks.slice(0, 3).map((task) => settled(s, task.id, 90_000)));
-    expect(kept.map((t) => t.state)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
-    expect(s.engine.stats().creates).toBe(3);
-    for (const task of doomed) expect((await getTask(s, task.id))?.state).toBe('CANCELLED');
-    expect(spoolFiles(s)).toEqual([]);
-  }, 120_000);
+      const pollsAtCancel = s.engine.stats().pollsByTask[running.upstreamTaskId as string] ?? 0;
+      // Well past the engine's finish: a live poller would have polled and fetched by now.
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      const stats = s.engine.stats();
+      // At most one poll that was already on the wire when the cancel landed.
+      expect(stats.pollsByTask[running.upstreamTaskId as string] ?? 0).toBeLessThanOrEqual(pollsAtCancel + 1);
+      expect(stats.resultFetches).toEqual({});
+      const after = await getTask(s, created.id);
+      expect(after?.state).toBe('CANCELLED');
+      expect(after?.images).toEqual([]);
+      expect(existsSync(join(s.dataDir, 'blobs', 'results', created.id))).toBe(false);
+    },
+    60_000,
+  );
 
-  it('stops polling a cancelled PROCESSING task and keeps none of its results', async () => {
-    stack = await startStack({ engine: { durationMs: 4_000 } });
-    const s = stack;
-    const created = await generateTask(s);
-    const stream = watch(s, created.id);
-    const running = await eventually(async () => {
-      const t = await getTask(s, created.id);
-      return t?.upstreamTaskId && s.engine.stats().pollsByTask[t.upstreamTaskId] ? t : undefined;
-    });
-    const cancelled = await cancel(s, created.id);
-    expect(cancelled?.state).toBe('CANCELLED');
-    const history = await stream;
-    expect(history.at(-1)?.state).toBe('CANCELLED');
-    const pollsAtCancel = s.engine.stats().pollsByTask[running.upstreamTaskId as string] ?? 0;
-    // Well past the engine's finish: a live poller would have polled and fetched by now.
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
-    const stats = s.engine.stats();
-    // At most one poll that was already on the wire when the cancel landed.
-    expect(stats.pollsByTask[running.upstreamTaskId as string] ?? 0).toBeLessThanOrEqual(pollsAtCancel + 1);
-    expect(stats.resultFetches).toEqual({});
-    const after = await getTask(s, created.id);
-    expect(after?.state).toBe('CANCELLED');
-    expect(after?.images).toEqual([]);
-    expect(existsSync(join(s.dataDir, 'blobs', 'results', created.id))).toBe(false);
-  }, 60_000);
-
-  it('returns a finished task unchanged when asked to cancel it', async () => {
-    stack = await startStack({ engine: { durationMs: 300 } });
-    const s = stack;
+  it('returns a finished task unchanged when asked to cancel it', async ({ stack: s }) => {
     const done = await settled(s, (await generateTask(s)).id);
     expect(done.state).toBe('SUCCEEDED');
     const answer = await cancel(s, done.id);
@@ -153,31 +150,27 @@ describe('cancellation', () => {
 });
 
 describe('deadlines', () => {
-  let stack: TestStack | null = null;
-  afterEach(async () => {
-    await stack?.close();
-    stack = null;
-  });
-
-  it('fails a task not started within deadlineSeconds with DEADLINE_EXCEEDED, without submitting it', async () => {
-    stack = await startStack({ engine: { durationMs: 300 }, env: { PICWISH_QPS: '0.5' } });
-    const s = stack;
-    const png = await transparentPng(400, 300);
-    const ahead: TaskView[] = [];
-    for (let i = 0; i < 4; i += 1) ahead.push(await generateTask(s, { png, prompt: `ahead ${i}` }));
-    const hurried = await generateTask(s, { png, prompt: 'hurried', deadline: 2 });
-    const patient = await generateTask(s, { png, prompt: 'patient', deadline: 600 });
-    const stream = watch(s, hurried.id);
-    const failed = await settled(s, hurried.id, 30_000);
-    expect(failed.state).toBe('FAILED');
-    expect(failed.error?.code).toBe('DEADLINE_EXCEEDED');
-    expect(failed.upstreamTaskId).toBeNull();
-    expect((await stream).at(-1)?.state).toBe('FAILED');
-    // It failed when its deadline ran out, not when its turn in the queue came.
-    expect(s.engine.stats().creates).toBeLessThan(4);
-    const rest = await Promise.all([...ahead, patient].map((task) => settled(s, task.id, 120_000)));
-    expect(rest.every((t) => t.state === 'SUCCEEDED')).toBe(true);
-    expect(s.engine.stats().creates).toBe(5);
-    expect(spoolFiles(s)).toEqual([]);
-  }, 150_000);
+  itQueued(
+    'fails a task not started within deadlineSeconds with DEADLINE_EXCEEDED, without submitting it',
+    async ({ stack: s }) => {
+      const png = await transparentPng(400, 300);
+      const ahead: TaskView[] = [];
+      for (let i = 0; i < 4; i += 1) ahead.push(await generateTask(s, { png, prompt: `ahead ${i}` }));
+      const hurried = await generateTask(s, { png, prompt: 'hurried', deadline: 2 });
+      const patient = await generateTask(s, { png, prompt: 'patient', deadline: 600 });
+      const stream = watch(s, hurried.id);
+      const failed = await settled(s, hurried.id, 30_000);
+      expect(failed.state).toBe('FAILED');
+      expect(failed.error?.code).toBe('DEADLINE_EXCEEDED');
+      expect(failed.upstreamTaskId).toBeNull();
+      expect((await stream).at(-1)?.state).toBe('FAILED');
+      // It failed when its deadline ran out, not when its turn in the queue came.
+      expect(s.engine.stats().creates).toBeLessThan(4);
+      const rest = await Promise.all([...ahead, patient].map((task) => settled(s, task.id, 120_000)));
+      expect(rest.every((t) => t.state === 'SUCCEEDED')).toBe(true);
+      expect(s.engine.stats().creates).toBe(5);
+      expect(spoolFiles(s)).toEqual([]);
+    },
+    150_000,
+  );
 });

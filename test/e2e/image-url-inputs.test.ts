@@ -1,15 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { transparentPng } from '../support/fixtures.js';
-import {
-  eventually,
-  type GraphQLErrorShape,
-  startStack,
-  type TestStack,
-  uploadOperation,
-} from '../support/harness.js';
+import { eventually, type GraphQLErrorShape, type TestStack, uploadOperation } from '../support/harness.js';
 import {
   type CountingServer,
   loopbackSpellings,
@@ -17,6 +11,7 @@ import {
   stopCountingServer,
   streamLargeBody,
 } from '../support/loopback-transport.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * Issue #14, item 1 (and #18's guarded fetcher) end to end: an image URL is fetched once by the
@@ -49,16 +44,17 @@ async function refusal(stack: TestStack, url: string): Promise<GraphQLErrorShape
   return answer.body.errors?.[0] ?? null;
 }
 
+const itLocalSetup = stackTest({
+  engine: { durationMs: 300 },
+  env: { IMAGE_URL_ALLOW_PRIVATE: 'true', IMAGE_URL_TIMEOUT_MS: '1500' },
+});
+const itByDefault = stackTest({ engine: { durationMs: 300 } });
+
 describe('image URLs in a local setup (IMAGE_URL_ALLOW_PRIVATE=true)', () => {
-  let stack: TestStack;
   let images: CountingServer;
   let base: string;
 
   beforeAll(async () => {
-    stack = await startStack({
-      engine: { durationMs: 300 },
-      env: { IMAGE_URL_ALLOW_PRIVATE: 'true', IMAGE_URL_TIMEOUT_MS: '1500' },
-    });
     images = await startCountingServer((req, res) => {
       switch (req.url) {
         case '/product.png':
@@ -89,73 +85,79 @@ describe('image URLs in a local setup (IMAGE_URL_ALLOW_PRIVATE=true)', () => {
 
   afterAll(async () => {
     await stopCountingServer(images);
-    await stack?.close();
   });
 
-  it('fetches a good PNG once and sends it to the engine as image_file, which succeeds', async () => {
-    const requestsBefore = images.connections;
-    const answer = await stack.gql<{ generateBackground: { id: string } }>(GENERATE, {
-      url: `${base}/product.png`,
-    });
-    expect(answer.body.errors).toBeUndefined();
-    const id = answer.body.data!.generateBackground.id;
-    const done = await eventually(async () => {
-      const task = (
-        await stack.gql<{ backgroundTask: { state: string; upstreamTaskId: string } }>(TASK, { id })
-      ).body.data?.backgroundTask;
-      return task && ['SUCCEEDED', 'FAILED'].includes(task.state) ? task : undefined;
-    });
-    expect(done.state).toBe('SUCCEEDED');
-    const sent = stack.engine.stats().creates_log.find((entry) => entry.taskId === done.upstreamTaskId);
-    expect(sent?.hadFile).toBe(true);
-    expect(sent?.fields.image_url).toBeUndefined();
-    expect(images.connections - requestsBefore).toBe(1);
-  });
+  itLocalSetup(
+    'fetches a good PNG once and sends it to the engine as image_file, which succeeds',
+    async ({ stack }) => {
+      const requestsBefore = images.connections;
+      const answer = await stack.gql<{ generateBackground: { id: string } }>(GENERATE, {
+        url: `${base}/product.png`,
+      });
+      expect(answer.body.errors).toBeUndefined();
+      const id = answer.body.data!.generateBackground.id;
+      const done = await eventually(async () => {
+        const task = (
+          await stack.gql<{ backgroundTask: { state: string; upstreamTaskId: string } }>(TASK, { id })
+        ).body.data?.backgroundTask;
+        return task && ['SUCCEEDED', 'FAILED'].includes(task.state) ? task : undefined;
+      });
+      expect(done.state).toBe('SUCCEEDED');
+      const sent = stack.engine.stats().creates_log.find((entry) => entry.taskId === done.upstreamTaskId);
+      expect(sent?.hadFile).toBe(true);
+      expect(sent?.fields.image_url).toBeUndefined();
+      expect(images.connections - requestsBefore).toBe(1);
+    },
+  );
 
-  it.each([
+  itLocalSetup.for<[string, string, string]>([
     ['an HTML page (labelled image/png)', '/page.png', 'NOT_AN_IMAGE'],
     ['a 404', '/missing.png', 'URL_UNREACHABLE'],
     ['a server that never answers', '/hang.png', 'URL_TIMEOUT'],
     ['a 60 MB body', '/huge.png', 'URL_TOO_LARGE'],
     ['a redirect loop', '/loop.png', 'URL_TOO_MANY_REDIRECTS'],
-  ])('refuses %s with %s on input.image.url and sends nothing upstream', async (_case, path, reason) => {
-    stack.engine.resetStats();
-    const error = await refusal(stack, `${base}${path}`);
-    expect(error?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason, field: 'input.image.url' });
-    expect(stack.engine.stats()).toMatchObject({ creates: 0, createAttempts: 0 });
-    expect(readdirSync(join(stack.dataDir, 'spool'))).toEqual([]);
-  });
+  ])(
+    'refuses %s with %s on input.image.url and sends nothing upstream',
+    async ([_case, path, reason], { stack }) => {
+      stack.engine.resetStats();
+      const error = await refusal(stack, `${base}${path}`);
+      expect(error?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason, field: 'input.image.url' });
+      expect(stack.engine.stats()).toMatchObject({ creates: 0, createAttempts: 0 });
+      expect(readdirSync(join(stack.dataDir, 'spool'))).toEqual([]);
+    },
+  );
 
-  it('refuses an opaque JPEG exactly as it refuses the same file uploaded, sending nothing upstream', async () => {
-    stack.engine.resetStats();
-    const uploaded = await uploadOperation(
-      stack.url,
-      GENERATE_UPLOAD,
-      { file: null },
-      {
-        variablePath: 'variables.file',
-        bytes: jpeg,
-      },
-    );
-    const uploadReason = uploaded.body.errors?.[0]?.extensions?.reason;
-    expect(uploadReason).toEqual(expect.any(String));
-    const error = await refusal(stack, `${base}/photo.jpg`);
-    expect(error?.extensions).toMatchObject({
-      code: 'BAD_USER_INPUT',
-      reason: uploadReason,
-      field: 'input.image.url',
-    });
-    expect(stack.engine.stats()).toMatchObject({ creates: 0, createAttempts: 0 });
-  });
+  itLocalSetup(
+    'refuses an opaque JPEG exactly as it refuses the same file uploaded, sending nothing upstream',
+    async ({ stack }) => {
+      stack.engine.resetStats();
+      const uploaded = await uploadOperation(
+        stack.url,
+        GENERATE_UPLOAD,
+        { file: null },
+        {
+          variablePath: 'variables.file',
+          bytes: jpeg,
+        },
+      );
+      const uploadReason = uploaded.body.errors?.[0]?.extensions?.reason;
+      expect(uploadReason).toEqual(expect.any(String));
+      const error = await refusal(stack, `${base}/photo.jpg`);
+      expect(error?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        reason: uploadReason,
+        field: 'input.image.url',
+      });
+      expect(stack.engine.stats()).toMatchObject({ creates: 0, createAttempts: 0 });
+    },
+  );
 });
 
 describe('image URLs with the default settings', () => {
-  let stack: TestStack;
   let v4: CountingServer;
   let v6: CountingServer | null;
 
   beforeAll(async () => {
-    stack = await startStack({ engine: { durationMs: 300 } });
     const handler = (_req: unknown, res: { end: (body: Buffer) => void }) => res.end(png);
     v4 = await startCountingServer(handler);
     v6 = await startCountingServer(handler, '::1').catch(() => null);
@@ -164,40 +166,45 @@ describe('image URLs with the default settings', () => {
   afterAll(async () => {
     await stopCountingServer(v4);
     await stopCountingServer(v6);
-    await stack?.close();
   });
 
-  it('refuses every spelling of this machine before any connection, sending nothing upstream', async () => {
-    stack.engine.resetStats();
-    for (const url of loopbackSpellings(v4.port, v6?.port)) {
-      const error = await refusal(stack, url);
-      expect([url, error?.extensions?.reason, error?.extensions?.field]).toEqual([
-        url,
-        'URL_NOT_ALLOWED',
-        'input.image.url',
-      ]);
-    }
-    expect(v4.connections).toBe(0);
-    expect(v6?.connections ?? 0).toBe(0);
-    expect(stack.engine.stats()).toMatchObject({ creates: 0, createAttempts: 0 });
-  });
+  itByDefault(
+    'refuses every spelling of this machine before any connection, sending nothing upstream',
+    async ({ stack }) => {
+      stack.engine.resetStats();
+      for (const url of loopbackSpellings(v4.port, v6?.port)) {
+        const error = await refusal(stack, url);
+        expect([url, error?.extensions?.reason, error?.extensions?.field]).toEqual([
+          url,
+          'URL_NOT_ALLOWED',
+          'input.image.url',
+        ]);
+      }
+      expect(v4.connections).toBe(0);
+      expect(v6?.connections ?? 0).toBe(0);
+      expect(stack.engine.stats()).toMatchObject({ creates: 0, createAttempts: 0 });
+    },
+  );
 
-  it('still stores results from the configured upstream on loopback (its own origin)', async () => {
-    const answer = await uploadOperation(
-      stack.url,
-      GENERATE_UPLOAD,
-      { file: null },
-      {
-        variablePath: 'variables.file',
-        bytes: png,
-      },
-    );
-    const id = (answer.body.data as { generateBackground: { id: string } }).generateBackground.id;
-    const done = await eventually(async () => {
-      const task = (await stack.gql<{ backgroundTask: { state: string } }>(TASK, { id })).body.data
-        ?.backgroundTask;
-      return task && ['SUCCEEDED', 'FAILED'].includes(task.state) ? task : undefined;
-    });
-    expect(done.state).toBe('SUCCEEDED');
-  });
+  itByDefault(
+    'still stores results from the configured upstream on loopback (its own origin)',
+    async ({ stack }) => {
+      const answer = await uploadOperation(
+        stack.url,
+        GENERATE_UPLOAD,
+        { file: null },
+        {
+          variablePath: 'variables.file',
+          bytes: png,
+        },
+      );
+      const id = (answer.body.data as { generateBackground: { id: string } }).generateBackground.id;
+      const done = await eventually(async () => {
+        const task = (await stack.gql<{ backgroundTask: { state: string } }>(TASK, { id })).body.data
+          ?.backgroundTask;
+        return task && ['SUCCEEDED', 'FAILED'].includes(task.state) ? task : undefined;
+      });
+      expect(done.state).toBe('SUCCEEDED');
+    },
+  );
 });

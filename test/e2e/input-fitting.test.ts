@@ -3,33 +3,27 @@ import { copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { fitSpooledImage } from '../../src/images/fit.js';
 import { PICWISH_PNG_LIMITS } from '../../src/images/limits.js';
 import { transparentPng } from '../support/fixtures.js';
-import { eventually, startStack, type TestStack, uploadOperation } from '../support/harness.js';
+import { eventually, type TestStack, uploadOperation } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 const GENERATE = `mutation($file: Upload!, $fit: Boolean) {
   generateBackground(input: { image: { file: $file, fit: $fit }, background: { prompt: "oak table" }, batchSize: 1 }) { id state }
 }`;
 const TASK = 'query($id: ID!) { backgroundTask(id: $id) { state images { width } error { code } } }';
 
-let stack: TestStack;
+const it = stackTest({ engine: { durationMs: 300 } });
 
-beforeAll(async () => {
-  stack = await startStack({ engine: { durationMs: 300 } });
-});
-afterAll(async () => {
-  await stack?.close();
-});
-
-async function upload(bytes: Buffer, fit?: boolean) {
+async function upload(stack: TestStack, bytes: Buffer, fit?: boolean) {
   return uploadOperation(stack.url, GENERATE, { file: null, fit }, { variablePath: 'variables.file', bytes });
 }
 
 describe('oversized inputs (#14)', () => {
-  it('fits a 6000×4000 PNG to 4096 px and the task succeeds', async () => {
-    const answer = await upload(await transparentPng(6000, 4000));
+  it('fits a 6000×4000 PNG to 4096 px and the task succeeds', async ({ stack }) => {
+    const answer = await upload(stack, await transparentPng(6000, 4000));
     expect(answer.body.errors).toBeUndefined();
     const { id } = (answer.body.data as { generateBackground: { id: string } }).generateBackground;
     const done = await eventually(async () => {
@@ -40,23 +34,23 @@ describe('oversized inputs (#14)', () => {
     expect(done).toBe('SUCCEEDED');
   });
 
-  it('refuses the same PNG as IMAGE_TOO_LARGE when the input says fit: false', async () => {
-    const answer = await upload(await transparentPng(6000, 4000), false);
+  it('refuses the same PNG as IMAGE_TOO_LARGE when the input says fit: false', async ({ stack }) => {
+    const answer = await upload(stack, await transparentPng(6000, 4000), false);
     expect(answer.body.errors?.[0]?.extensions?.reason).toBe('IMAGE_TOO_LARGE');
   });
 
-  it('still refuses a side under 256 px', async () => {
-    const answer = await upload(await transparentPng(300, 200));
+  it('still refuses a side under 256 px', async ({ stack }) => {
+    const answer = await upload(stack, await transparentPng(300, 200));
     expect(answer.body.errors?.[0]?.extensions?.reason).toBe('IMAGE_TOO_SMALL');
   });
 
-  it('refuses an all-transparent PNG as EMPTY_FOREGROUND', async () => {
+  it('refuses an all-transparent PNG as EMPTY_FOREGROUND', async ({ stack }) => {
     const empty = await sharp({
       create: { width: 512, height: 512, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
     })
       .png()
       .toBuffer();
-    const answer = await upload(empty);
+    const answer = await upload(stack, empty);
     expect(answer.body.errors?.[0]?.extensions?.reason).toBe('EMPTY_FOREGROUND');
   });
 });

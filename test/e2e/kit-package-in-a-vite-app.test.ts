@@ -8,9 +8,9 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { hasChromium, launchChromium, pageProblems } from '../support/browser.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * The client kit as a frontend team gets it: `npm pack` in client/, the tarball installed into a
@@ -112,11 +112,12 @@ async function serveFolder(root: string): Promise<{ server: Server; url: string 
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
+const it = stackTest({ env: { PICWISH_API_KEY: '' }, engine: { durationMs: 1_500 } });
+
 describe.skipIf(!online || !hasChromium)('the client kit as an npm package', { timeout: 600_000 }, () => {
   let work: string;
   let tarball: string;
   let files: string[];
-  let stack: TestStack;
   let browser: Browser;
   let app: { server: Server; url: string };
   let buildOutput: string;
@@ -169,16 +170,11 @@ describe.skipIf(!online || !hasChromium)('the client kit as an npm package', { t
     });
     buildOutput = built.stdout + built.stderr;
 
-    [stack, browser, app] = await Promise.all([
-      startStack({ env: { PICWISH_API_KEY: '' }, engine: { durationMs: 1_500 } }),
-      launchChromium(),
-      serveFolder(join(dir, 'dist')),
-    ]);
+    [browser, app] = await Promise.all([launchChromium(), serveFolder(join(dir, 'dist'))]);
   }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
-    await stack?.close();
     if (app) await new Promise((resolve) => app.server.close(resolve));
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -250,7 +246,9 @@ export const minted: Promise<SessionToken> = createSessionToken({ url: '/graphql
     expect(checked).toBe('');
   });
 
-  it('builds with vite and the built app generates a background live against the gateway', async () => {
+  it('builds with vite and the built app generates a background live against the gateway', async ({
+    stack,
+  }) => {
     console.info(`vite build:\n${buildOutput}`);
     expect(buildOutput).toMatch(/built in/);
     const page = await browser.newPage();

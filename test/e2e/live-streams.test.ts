@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createClient } from 'graphql-sse';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TaskScheduler } from '../../src/scheduler/scheduler.js';
-import { eachSseEvent, eventually, startStack, type TestStack } from '../support/harness.js';
+import { eachSseEvent, eventually, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { bearer, mustGenerate, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
 // Every subscription transport joins one stream hub (src/http/live/PROTOCOL.md): subscribers of
@@ -133,12 +134,9 @@ describe.each([
   { fastPaths: 'on', shared: true },
   { fastPaths: 'off', shared: false },
 ])('live task streams on every transport (GATEWAY_FAST_PATHS=$fastPaths)', ({ fastPaths, shared }) => {
-  let stack: TestStack;
-  const alpha = bearer(TENANTS.alpha);
-
-  beforeAll(async () => {
-    // A budget this small keeps the later tasks waiting in the gateway's queue for the whole test.
-    stack = await startStack({
+  // A budget this small keeps the later tasks waiting in the gateway's queue for the whole test.
+  const itStreams = stackTest(
+    {
       env: {
         GATEWAY_API_KEYS: TWO_TENANT_KEYS,
         METRICS_TOKEN,
@@ -146,88 +144,91 @@ describe.each([
         NODE_ENV: 'production',
         GATEWAY_FAST_PATHS: fastPaths,
       },
-    });
-  });
-  afterAll(async () => {
-    await stack?.close();
-  });
+    },
+    'test',
+  );
+  const alpha = bearer(TENANTS.alpha);
 
-  it('shares one execution per update among all transports, masks a failed one, and completes everyone', async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < 4; i += 1) ids.push(await mustGenerate(stack, TENANTS.alpha));
-    const followed = ids.at(-1) as string;
-    const position = async (id: string) =>
-      (
-        (await stack.gql(POSITION, { id }, alpha)).body as {
-          data: { backgroundTask: { queuePosition: number | null } };
-        }
-      ).data.backgroundTask.queuePosition;
-    expect(await position(followed)).toBeGreaterThan(1);
-    const variables = { id: followed };
-    const subscribers = [
-      yogaSse(stack.url, alpha, variables),
-      yogaSse(stack.url, { ...alpha, origin: 'https://shop.example' }, variables),
-      yogaSse(stack.url, alpha, variables, true),
-      graphqlSse(stack.url, alpha, variables, false),
-      graphqlSse(stack.url, alpha, variables, true),
-      multipart(stack.url, alpha, variables),
-    ];
-    await eventually(async () => (subscribers.every((s) => s.payloads.length === 1) ? true : undefined));
-    // Shared, the snapshots took one execution (a second if a queue move landed between joins);
-    // unshared (GATEWAY_FAST_PATHS=off), every subscriber executed its own, and again per move.
-    const snapshots = await executions(stack, 'ok');
-    if (shared) expect(snapshots).toBeLessThan(subscribers.length);
-    else expect(snapshots).toBeGreaterThanOrEqual(subscribers.length);
-    expect(subscribers[1]?.headers?.get('access-control-allow-origin')).toBe('https://shop.example');
+  itStreams(
+    'shares one execution per update among all transports, masks a failed one, and completes everyone',
+    async ({ stack }) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i += 1) ids.push(await mustGenerate(stack, TENANTS.alpha));
+      const followed = ids.at(-1) as string;
+      const position = async (id: string) =>
+        (
+          (await stack.gql(POSITION, { id }, alpha)).body as {
+            data: { backgroundTask: { queuePosition: number | null } };
+          }
+        ).data.backgroundTask.queuePosition;
+      expect(await position(followed)).toBeGreaterThan(1);
+      const variables = { id: followed };
+      const subscribers = [
+        yogaSse(stack.url, alpha, variables),
+        yogaSse(stack.url, { ...alpha, origin: 'https://shop.example' }, variables),
+        yogaSse(stack.url, alpha, variables, true),
+        graphqlSse(stack.url, alpha, variables, false),
+        graphqlSse(stack.url, alpha, variables, true),
+        multipart(stack.url, alpha, variables),
+      ];
+      await eventually(async () => (subscribers.every((s) => s.payloads.length === 1) ? true : undefined));
+      // Shared, the snapshots took one execution (a second if a queue move landed between joins);
+      // unshared (GATEWAY_FAST_PATHS=off), every subscriber executed its own, and again per move.
+      const snapshots = await executions(stack, 'ok');
+      if (shared) expect(snapshots).toBeLessThan(subscribers.length);
+      else expect(snapshots).toBeGreaterThanOrEqual(subscribers.length);
+      expect(subscribers[1]?.headers?.get('access-control-allow-origin')).toBe('https://shop.example');
 
-    // The next update fails in a resolver: every subscriber gets Yoga's masked error, nothing more.
-    const scheduler = TaskScheduler.prototype;
-    const real = scheduler.queuePosition;
-    scheduler.queuePosition = async () => {
-      throw new Error('secret internal detail');
-    };
-    for (const id of ids.slice(0, -1)) await stack.gql(CANCEL, { id }, alpha);
-    await eventually(async () => (subscribers.every((s) => s.payloads.length >= 2) ? true : undefined));
-    scheduler.queuePosition = real;
+      // The next update fails in a resolver: every subscriber gets Yoga's masked error, nothing more.
+      const scheduler = TaskScheduler.prototype;
+      const real = scheduler.queuePosition;
+      scheduler.queuePosition = async () => {
+        throw new Error('secret internal detail');
+      };
+      for (const id of ids.slice(0, -1)) await stack.gql(CANCEL, { id }, alpha);
+      await eventually(async () => (subscribers.every((s) => s.payloads.length >= 2) ? true : undefined));
+      scheduler.queuePosition = real;
 
-    await stack.gql(CANCEL, { id: followed }, alpha);
-    await eventually(async () => (subscribers.every((s) => s.completed) ? true : undefined));
+      await stack.gql(CANCEL, { id: followed }, alpha);
+      await eventually(async () => (subscribers.every((s) => s.completed) ? true : undefined));
 
-    const errorUpdates = await executions(stack, 'error');
-    const okUpdates = await executions(stack, 'ok');
-    const reference = subscribers[0]?.payloads ?? [];
-    const failed = reference.filter((p) => (p as { errors?: unknown }).errors);
-    if (shared) {
-      // One execution per group and update, not per subscriber: every event came from one, and
-      // five subscribers executing on their own would have made at least five per event. An
-      // update that executes to the bytes already sent (the masked error again) is not re-sent,
-      // so there may be more executions than events, never one per subscriber.
-      expect(okUpdates + errorUpdates).toBeGreaterThanOrEqual(reference.length);
-      expect(okUpdates + errorUpdates).toBeLessThan(subscribers.length * reference.length);
-      expect(failed.length).toBeLessThanOrEqual(errorUpdates);
-    }
-    expect(reference[0]).toMatchObject({ data: { backgroundTaskUpdated: { state: 'QUEUED' } } });
-    expect(reference.at(-1)).toMatchObject({ data: { backgroundTaskUpdated: { state: 'CANCELLED' } } });
-    expect(failed.length).toBeGreaterThanOrEqual(1);
-    expect(failed[0]).toMatchObject({
-      errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
-    });
-    // No request caused the shared execution: the cancelling request's id is not handed out.
-    if (shared) expect(JSON.stringify(failed)).toContain('"requestId":null');
-    expect(JSON.stringify(reference)).not.toContain('secret');
-    // Unshared, each subscriber executes on its own; errors name no request either way.
-    const comparable = (payloads: unknown[]) =>
-      shared
-        ? payloads
-        : JSON.parse(JSON.stringify(payloads).replace(/"requestId":"[^"]*"/g, '"requestId":"-"'));
-    for (const subscriber of subscribers) {
-      expect({ transport: subscriber.transport, payloads: comparable(subscriber.payloads) }).toEqual({
-        transport: subscriber.transport,
-        payloads: comparable(reference),
+      const errorUpdates = await executions(stack, 'error');
+      const okUpdates = await executions(stack, 'ok');
+      const reference = subscribers[0]?.payloads ?? [];
+      const failed = reference.filter((p) => (p as { errors?: unknown }).errors);
+      if (shared) {
+        // One execution per group and update, not per subscriber: every event came from one, and
+        // five subscribers executing on their own would have made at least five per event. An
+        // update that executes to the bytes already sent (the masked error again) is not re-sent,
+        // so there may be more executions than events, never one per subscriber.
+        expect(okUpdates + errorUpdates).toBeGreaterThanOrEqual(reference.length);
+        expect(okUpdates + errorUpdates).toBeLessThan(subscribers.length * reference.length);
+        expect(failed.length).toBeLessThanOrEqual(errorUpdates);
+      }
+      expect(reference[0]).toMatchObject({ data: { backgroundTaskUpdated: { state: 'QUEUED' } } });
+      expect(reference.at(-1)).toMatchObject({ data: { backgroundTaskUpdated: { state: 'CANCELLED' } } });
+      expect(failed.length).toBeGreaterThanOrEqual(1);
+      expect(failed[0]).toMatchObject({
+        errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
       });
-      expect(subscriber.completed).toBe(true);
-    }
-  }, 60_000);
+      // No request caused the shared execution: the cancelling request's id is not handed out.
+      if (shared) expect(JSON.stringify(failed)).toContain('"requestId":null');
+      expect(JSON.stringify(reference)).not.toContain('secret');
+      // Unshared, each subscriber executes on its own; errors name no request either way.
+      const comparable = (payloads: unknown[]) =>
+        shared
+          ? payloads
+          : JSON.parse(JSON.stringify(payloads).replace(/"requestId":"[^"]*"/g, '"requestId":"-"'));
+      for (const subscriber of subscribers) {
+        expect({ transport: subscriber.transport, payloads: comparable(subscriber.payloads) }).toEqual({
+          transport: subscriber.transport,
+          payloads: comparable(reference),
+        });
+        expect(subscriber.completed).toBe(true);
+      }
+    },
+    60_000,
+  );
 });
 
 it('writes to sockets through public response APIs only', () => {

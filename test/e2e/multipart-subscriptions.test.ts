@@ -1,8 +1,9 @@
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { fetchExchange, Client as UrqlClient } from '@urql/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { batchImages, sendBatch } from '../support/batch-ops.js';
-import { eventually, startStack, type TestStack } from '../support/harness.js';
+import { eventually, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 import { GET_TASK } from '../support/task-ops.js';
 import { mustGenerate, TENANTS, TWO_TENANT_KEYS } from '../support/tenancy.js';
 
@@ -30,18 +31,12 @@ interface BatchUpdate {
   counts: { total: number; accepted: number; succeeded: number };
 }
 
+const it = stackTest({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
+
 describe('Apollo multipart subscriptions on /graphql', () => {
-  let stack: TestStack;
   const auth = { authorization: `Bearer ${TENANTS.alpha}` };
 
-  beforeAll(async () => {
-    stack = await startStack({ env: { GATEWAY_API_KEYS: TWO_TENANT_KEYS } });
-  });
-  afterAll(async () => {
-    await stack?.close();
-  });
-
-  const batchOfThree = async () => {
+  const batchOfThree = async (stack: TestStack) => {
     const { good } = await batchImages();
     const answer = await sendBatch(stack, [{ file: good }, { file: good }, { file: good }], {
       tenant: TENANTS.alpha,
@@ -51,7 +46,7 @@ describe('Apollo multipart subscriptions on /graphql', () => {
     return batch.id;
   };
 
-  it("follows a task and a batch to their end with Apollo Client 4's plain HttpLink", async () => {
+  it("follows a task and a batch to their end with Apollo Client 4's plain HttpLink", async ({ stack }) => {
     const client = new ApolloClient({
       cache: new InMemoryCache(),
       link: new HttpLink({ uri: `${stack.url}/graphql`, headers: auth }),
@@ -69,7 +64,7 @@ describe('Apollo multipart subscriptions on /graphql', () => {
           complete: () => resolve(seen),
         });
       });
-    const [taskId, batchId] = await Promise.all([mustGenerate(stack, TENANTS.alpha), batchOfThree()]);
+    const [taskId, batchId] = await Promise.all([mustGenerate(stack, TENANTS.alpha), batchOfThree(stack)]);
     const [tasks, batches] = await Promise.all([
       follow<TaskUpdate>(FOLLOW_TASK, taskId),
       follow<BatchUpdate>(FOLLOW_BATCH, batchId),
@@ -83,12 +78,13 @@ describe('Apollo multipart subscriptions on /graphql', () => {
   }, 120_000);
 
   // urql asks for `text/event-stream, multipart/mixed`: the gateway picks SSE, the first of equals.
-  it.each([
+  it.for<[string, Record<string, string>]>([
     ['its own Accept (SSE)', {}],
     ['Accept: multipart/mixed', { accept: 'multipart/mixed' }],
   ])(
     "follows a task and a batch to their end with urql's fetchExchange (fetchSubscriptions), %s",
-    async (_name, accept) => {
+    { timeout: 120_000 },
+    async ([_name, accept], { stack }) => {
       const client = new UrqlClient({
         url: `${stack.url}/graphql`,
         exchanges: [fetchExchange],
@@ -108,7 +104,7 @@ describe('Apollo multipart subscriptions on /graphql', () => {
             if (last(value)) resolve(seen);
           });
         });
-      const [taskId, batchId] = await Promise.all([mustGenerate(stack, TENANTS.alpha), batchOfThree()]);
+      const [taskId, batchId] = await Promise.all([mustGenerate(stack, TENANTS.alpha), batchOfThree(stack)]);
       const [tasks, batches] = await Promise.all([
         follow<TaskUpdate>(FOLLOW_TASK, taskId, (task) => FINAL.has(task.state)),
         follow<BatchUpdate>(FOLLOW_BATCH, batchId, (batch) => batch.done),
@@ -116,10 +112,11 @@ describe('Apollo multipart subscriptions on /graphql', () => {
       expect(tasks.at(-1)).toMatchObject({ id: taskId, state: 'SUCCEEDED' });
       expect(batches.at(-1)).toMatchObject({ id: batchId, done: true, counts: { succeeded: 3 } });
     },
-    120_000,
   );
 
-  it("frames a finished task as one part, then the closing boundary, in Apollo's multipart format", async () => {
+  it("frames a finished task as one part, then the closing boundary, in Apollo's multipart format", async ({
+    stack,
+  }) => {
     const id = await mustGenerate(stack, TENANTS.alpha);
     await eventually(async () => {
       const { body } = await stack.gql<{ backgroundTask: { state: string } }>(GET_TASK, { id }, auth);
@@ -143,7 +140,9 @@ describe('Apollo multipart subscriptions on /graphql', () => {
     );
   });
 
-  it("sends a task the caller cannot see as a NOT_FOUND part, and another tenant's too", async () => {
+  it("sends a task the caller cannot see as a NOT_FOUND part, and another tenant's too", async ({
+    stack,
+  }) => {
     const id = await mustGenerate(stack, TENANTS.alpha);
     const response = await fetch(`${stack.url}/graphql`, {
       method: 'POST',
@@ -160,7 +159,7 @@ describe('Apollo multipart subscriptions on /graphql', () => {
     expect(text.endsWith('\r\n--graphql--\r\n')).toBe(true);
   });
 
-  it('answers 406 with a JSON body naming the media types it serves', async () => {
+  it('answers 406 with a JSON body naming the media types it serves', async ({ stack }) => {
     const subscription = await fetch(`${stack.url}/graphql`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json', accept: 'application/json' },
@@ -186,7 +185,9 @@ describe('Apollo multipart subscriptions on /graphql', () => {
     expect(body.errors[0]?.extensions.accept).toContain('application/json');
   });
 
-  it("answers a subscription document that does not validate as JSON errors Apollo's HttpLink reads", async () => {
+  it("answers a subscription document that does not validate as JSON errors Apollo's HttpLink reads", async ({
+    stack,
+  }) => {
     const response = await fetch(`${stack.url}/graphql`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json', accept: APOLLO_ACCEPT },
@@ -197,7 +198,9 @@ describe('Apollo multipart subscriptions on /graphql', () => {
     expect(JSON.stringify(await response.json())).toContain('noSuchField');
   });
 
-  it("never subscribes in Yoga's own pipeline: a subscription inside a batch is refused with a fix", async () => {
+  it("never subscribes in Yoga's own pipeline: a subscription inside a batch is refused with a fix", async ({
+    stack,
+  }) => {
     const response = await fetch(`${stack.url}/graphql`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json', accept: 'application/json' },
@@ -210,7 +213,7 @@ describe('Apollo multipart subscriptions on /graphql', () => {
     expect(answer?.errors?.[0]?.message).toContain('multipart/mixed');
   });
 
-  it('answers a CORS preflight on both stream paths', async () => {
+  it('answers a CORS preflight on both stream paths', async ({ stack }) => {
     for (const path of ['/graphql', '/graphql/stream']) {
       const preflight = await fetch(`${stack.url}${path}`, {
         method: 'OPTIONS',
@@ -225,7 +228,7 @@ describe('Apollo multipart subscriptions on /graphql', () => {
     }
   });
 
-  it('serves a subscription whose body comes chunked (no Content-Length)', async () => {
+  it('serves a subscription whose body comes chunked (no Content-Length)', async ({ stack }) => {
     const id = await mustGenerate(stack, TENANTS.alpha);
     const bytes = new TextEncoder().encode(JSON.stringify({ query: FOLLOW_TASK, variables: { id } }));
     const response = await fetch(`${stack.url}/graphql`, {
