@@ -204,15 +204,13 @@ describe('generateBackgrounds on PostgreSQL', () => {
   afterAll(async () => {
     await database.drop();
   });
-  // `env` is read when the gateway starts, after beforeAll made the database; per test, so the
-  // gateway is closed before afterAll drops the database.
+  // The options are read when the gateway starts, after beforeAll made the database; per test, so
+  // the gateway is closed before afterAll drops the database.
   const itOnPostgres = stackTest(
-    {
+    () => ({
       engine: { durationMs: 300 },
-      get env() {
-        return { DATABASE_URL: database.url, TENANT_RATE_LIMIT_PER_MINUTE: '4' };
-      },
-    },
+      env: { DATABASE_URL: database.url, TENANT_RATE_LIMIT_PER_MINUTE: '4' },
+    }),
     'test',
   );
 

@@ -1,6 +1,6 @@
 import { ApolloClient, InMemoryCache } from '@apollo/client';
 import { Client as UrqlClient } from '@urql/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { apolloLink } from '../../client/apollo.js';
 import { urqlExchanges } from '../../client/urql.js';
 import {
@@ -11,7 +11,7 @@ import {
 } from '../generated/graphql.js';
 import { pngFile } from '../support/client-kit.js';
 import { transparentPng } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/harness.js';
+import { stackTest } from '../support/stack-test.js';
 
 /**
  * The kit's one-line bindings, `apolloLink` and `urqlExchanges`, on a gateway with keys: the key,
@@ -21,15 +21,12 @@ import { startStack, type TestStack } from '../support/harness.js';
 const KEY = 'kit-bindings-key-0123456789abcdef';
 const PROMPT = 'white marble counter, soft daylight';
 
-let stack: TestStack;
+const it = stackTest({ engine: { durationMs: 800 }, env: { GATEWAY_API_KEYS: `web:${KEY}` } });
 let file: File;
 
 beforeAll(async () => {
-  stack = await startStack({ engine: { durationMs: 800 }, env: { GATEWAY_API_KEYS: `web:${KEY}` } });
   file = pngFile(await transparentPng(512, 384));
-}, 60_000);
-
-afterAll(() => stack?.close());
+});
 
 type Followed = FollowTaskSubscription['backgroundTaskUpdated'];
 
@@ -50,7 +47,7 @@ function untilFinal(
 }
 
 describe('apolloLink', () => {
-  it('uploads, queries and follows over SSE with the gateway key, through one link', async () => {
+  it('uploads, queries and follows over SSE with the gateway key, through one link', async ({ stack }) => {
     const client = new ApolloClient({
       cache: new InMemoryCache(),
       link: apolloLink({ url: `${stack.url}/graphql`, apiKey: KEY }),
@@ -75,7 +72,7 @@ describe('apolloLink', () => {
     }
   });
 
-  it('without the key, the refusal comes back as UNAUTHENTICATED', async () => {
+  it('without the key, the refusal comes back as UNAUTHENTICATED', async ({ stack }) => {
     const client = new ApolloClient({
       cache: new InMemoryCache(),
       link: apolloLink({ url: `${stack.url}/graphql` }),
@@ -87,7 +84,7 @@ describe('apolloLink', () => {
 });
 
 describe('urqlExchanges', () => {
-  it('uploads, queries and follows over SSE with the gateway key', async () => {
+  it('uploads, queries and follows over SSE with the gateway key', async ({ stack }) => {
     const client = new UrqlClient({
       url: `${stack.url}/graphql`,
       exchanges: urqlExchanges({ url: `${stack.url}/graphql`, apiKey: KEY }),
