@@ -2,7 +2,7 @@ import { Window } from 'happy-dom';
 import { createElement, useEffect } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { createGatewayClient, type GatewayClient } from '../../client/index.js';
+import type { GatewayClient } from '../../client/index.js';
 import {
   GatewayProvider,
   type GenerateState,
@@ -10,31 +10,16 @@ import {
   useBackgroundTask,
   useGenerateBackground,
 } from '../../client/react.js';
-import { noOpenStreams, openStreams, pngFile } from '../support/client-kit.js';
+import { kitTest, noOpenStreams, openStreams, pngFile } from '../support/client-kit.js';
 import { generateUpload, transparentPng } from '../support/fixtures.js';
 import { eventually, type TestStack, uploadOperation } from '../support/harness.js';
-import { stackTest } from '../support/stack-test.js';
 
 /**
  * The React hooks rendered by react-dom into a happy-dom document (only the DOM is swapped in:
  * fetch stays Node's, talking to a real gateway). 0.5 QPS keeps a second task QUEUED for a while.
  */
 
-const it = stackTest({ engine: { durationMs: 300 }, env: { PICWISH_QPS: '0.5' } }).extend<{
-  client: GatewayClient;
-}>({
-  client: [
-    async ({ stack }, use) => {
-      const client = createGatewayClient({ url: `${stack.url}/graphql` });
-      try {
-        await use(client);
-      } finally {
-        client.dispose();
-      }
-    },
-    { scope: 'file' },
-  ],
-});
+const it = kitTest({ engine: { durationMs: 300 }, env: { PICWISH_QPS: '0.5' } });
 
 let png: Buffer;
 const window = new Window({ url: 'http://127.0.0.1/' });

@@ -1,10 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { createGatewayClient, type GatewayClient, GatewayError, type Task } from '../../client/index.js';
-import { fetchThatDropsTheFirstStream, noOpenStreams, pngFile } from '../support/client-kit.js';
+import { createGatewayClient, GatewayError, type Task } from '../../client/index.js';
+import { fetchThatDropsTheFirstStream, kitTest, noOpenStreams, pngFile } from '../support/client-kit.js';
 import { transparentPng } from '../support/fixtures.js';
-import { stackTest } from '../support/stack-test.js';
 
 /**
  * The client kit (client/) against a real gateway on the local engine: generate from a file and
@@ -15,21 +14,7 @@ const PROMPT = 'white marble counter, soft daylight';
 
 // IMAGE_URL_ALLOW_PRIVATE: the gateway may fetch URL inputs itself behind an SSRF guard; the
 // image host here is on loopback.
-const it = stackTest({ engine: { durationMs: 1_200 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } }).extend<{
-  client: GatewayClient;
-}>({
-  client: [
-    async ({ stack }, use) => {
-      const client = createGatewayClient({ url: `${stack.url}/graphql` });
-      try {
-        await use(client);
-      } finally {
-        client.dispose();
-      }
-    },
-    { scope: 'file' },
-  ],
-});
+const it = kitTest({ engine: { durationMs: 1_200 }, env: { IMAGE_URL_ALLOW_PRIVATE: 'true' } });
 
 let png: Buffer;
 let imageHost: Server;

@@ -1,4 +1,23 @@
+import { createGatewayClient, type GatewayClient } from '../../client/index.js';
 import { eventually } from './harness.js';
+import { type StackOptions, stackTest } from './stack-test.js';
+
+/** `stackTest` with a kit `client` for its gateway, made once per file and disposed after it. */
+export function kitTest(options: StackOptions) {
+  return stackTest(options).extend<{ client: GatewayClient }>({
+    client: [
+      async ({ stack }, use) => {
+        const client = createGatewayClient({ url: `${stack.url}/graphql` });
+        try {
+          await use(client);
+        } finally {
+          client.dispose();
+        }
+      },
+      { scope: 'file' },
+    ],
+  });
+}
 
 /** `gateway_active_subscriptions` from /metrics: the live streams the gateway still holds open. */
 export async function openStreams(gatewayUrl: string, headers: Record<string, string> = {}): Promise<number> {
