@@ -244,8 +244,16 @@ function transportSection(results: TransportResult[], bare: BareBroadcastResult[
     }),
     `| bare node:http writer (bench/lib/bare-broadcaster.ts) | — | ${bare.map((c) => `${c.subscribers}: p50 ${ms(median(c.lastMs))}, p99 ${ms(quantile(c.lastMs, 0.99))}, first → last p50 ${ms(median(c.spreadMs))} (${c.updates} updates)`).join('; ')} | ${bare.map((c) => `${c.subscribers}: ${c.missed} / — / —`).join('; ')} |`,
     '',
+    RUNTIME_AND_MEMORY,
   ];
 }
+
+const RUNTIME_AND_MEMORY = `The Node line moves the memory figure more than the gateway does. With the same src/ (7 December
+2026), \`BENCH_ONLY=transports BENCH_TRANSPORTS=yoga\` measured 10.1 KiB per idle Yoga
+subscription at 2000 and 10.5 KiB at 10000 on Node 22 (run through \`scripts/with-node.sh 22\`),
+and 17.3 and 15.8 KiB on Node 24 minutes before, with the JS heap per subscription at 7.7 and
+8.0–8.2 KiB: the growth outside the heap is the runtime's. The reports of 2 December (10–12 KiB)
+ran on Node 20; these run on Node 24, the line the gateway now ships on.`;
 
 const OPTIMISATIONS = `## Optimisations
 
