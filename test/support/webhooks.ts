@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transparentPng } from './fixtures.js';
-import { type GraphQLErrorShape, uploadOperation } from './harness.js';
+import { eventually, type GraphQLErrorShape, type TestStack, uploadOperation } from './harness.js';
 
 /** GraphQL documents and helpers the webhook tests share (test/e2e/webhooks*.test.ts and test/e2e/cluster/webhooks-restart.test.ts). */
 
@@ -84,4 +84,21 @@ export async function documentedVerifiers(): Promise<Record<string, DocumentedVe
     verifiers[name as string] = module.verifyWebhook;
   }
   return verifiers;
+}
+
+/** The task's webhook deliveries, as its owner reads them. */
+export async function deliveriesOf(stack: TestStack, id: string): Promise<DeliveryView[]> {
+  const answer = await stack.gql<{ backgroundTask: { webhookDeliveries: DeliveryView[] } }>(DELIVERIES, {
+    id,
+  });
+  if (!answer.body.data) throw new Error(JSON.stringify(answer.body));
+  return answer.body.data.backgroundTask.webhookDeliveries;
+}
+
+/** Waits until the task's one delivery is no longer PENDING. */
+export function settledDelivery(stack: TestStack, id: string): Promise<DeliveryView> {
+  return eventually(async () => {
+    const [delivery] = await deliveriesOf(stack, id);
+    return delivery && delivery.status !== 'PENDING' ? delivery : undefined;
+  });
 }

@@ -1,6 +1,5 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import type { TaskView } from '../../../src/local-engine/tasks.js';
 import {
   answer,
   create,
