@@ -29,6 +29,12 @@ node_runtime_use_supported() {
   local version
   version="$(node --version 2>/dev/null || echo none)"
   if [[ "$version" =~ ^v(22\.(1[5-9]|[2-9][0-9])|24\.|2[6-9]\.|[3-9][0-9]\.) ]]; then
+    # Native modules must build against the headers of the node that loads them, not those an npm
+    # config names (this machine's npmrc says nodedir=/usr, Node 20's): a supported node put first
+    # on PATH by hand otherwise got better-sqlite3 built for Node 20.
+    local prefix
+    prefix="$(cd "$(dirname "$(command -v node)")/.." && pwd)"
+    if [ -f "$prefix/include/node/node_version.h" ]; then export npm_config_nodedir="$prefix"; fi
     return 0
   fi
   local runtime
