@@ -6,9 +6,10 @@ import { describe, expect } from 'vitest';
 import type { BlobStore } from '../../src/results/blob-store.js';
 import { FsBlobStore } from '../../src/results/fs-blob-store.js';
 import { Renditions, renditionKey } from '../../src/results/renditions.js';
-import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { eventually, uploadOperation } from '../support/harness.js';
+import { transparentPng } from '../support/fixtures.js';
+import { eventually } from '../support/harness.js';
 import { stackTest } from '../support/stack-test.js';
+import { generateTask } from '../support/task-ops.js';
 
 const IMAGES = `query($id: ID!) { backgroundTask(id: $id) {
   state images { url webp: url(format: WEBP, width: 320) thumbnailUrl }
@@ -25,13 +26,7 @@ type Image = Images['images'][number];
 const it = stackTest({ engine: { durationMs: 300 } }).extend<{ image: Image }>({
   image: [
     async ({ stack }, use) => {
-      const answer = await uploadOperation(
-        stack.url,
-        generateUpload('id'),
-        { file: null, batch: 1 },
-        { variablePath: 'variables.file', bytes: await transparentPng(600, 400) },
-      );
-      const { id } = (answer.body.data as { generateBackground: { id: string } }).generateBackground;
+      const { id } = await generateTask(stack, { png: await transparentPng(600, 400), batch: 1 });
       const done = await eventually(async () => {
         const read = await stack.gql<{ backgroundTask: Images }>(IMAGES, { id });
         const task = read.body.data!.backgroundTask;

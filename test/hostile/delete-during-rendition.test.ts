@@ -1,10 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { eventually, type TestStack, uploadOperation } from '../support/harness.js';
+import { transparentPng } from '../support/fixtures.js';
+import { eventually, type TestStack } from '../support/harness.js';
 import { stackTest } from '../support/stack-test.js';
-import { DELETE } from '../support/task-ops.js';
+import { DELETE, generateTask } from '../support/task-ops.js';
 
 /**
  * Issue #27 item 7: deleting a task while one of its renditions is being rendered answers without
@@ -24,13 +24,7 @@ function taskFiles(stack: TestStack, taskId: string): string[] {
 
 describe('deleting a task while a rendition of it renders', () => {
   it('answers true, removes every file, and its links answer 404', async ({ stack }) => {
-    const answer = await uploadOperation(
-      stack.url,
-      generateUpload('id'),
-      { file: null, batch: 1 },
-      { variablePath: 'variables.file', bytes: await transparentPng(2048, 2048) },
-    );
-    const { id } = (answer.body.data as { generateBackground: { id: string } }).generateBackground;
+    const { id } = await generateTask(stack, { png: await transparentPng(2048, 2048), batch: 1 });
     type Links = { url: string; slow: string; quick: string };
     const images = await eventually(async () => {
       const read = await stack.gql<{ backgroundTask: { state: string; images: Links[] } }>(

@@ -1,8 +1,9 @@
 import { connect } from 'node:net';
 import { describe, expect } from 'vitest';
-import { generateUpload, transparentPng } from '../support/fixtures.js';
-import { eventually, uploadOperation } from '../support/harness.js';
+import { transparentPng } from '../support/fixtures.js';
+import { eventually } from '../support/harness.js';
 import { stackTest } from '../support/stack-test.js';
+import { generateTask } from '../support/task-ops.js';
 
 /**
  * Issue #27 item 7: a body that drips a byte just often enough to dodge the idle limit is ended by
@@ -81,13 +82,7 @@ describe('a long answer to a GET', () => {
   it('is not cut by the idle limit: a rendition that takes longer to render than the limit arrives whole', async ({
     stack,
   }) => {
-    const answer = await uploadOperation(
-      stack.url,
-      generateUpload('id'),
-      { file: null, batch: 1 },
-      { variablePath: 'variables.file', bytes: await transparentPng(2048, 2048) },
-    );
-    const { id } = (answer.body.data as { generateBackground: { id: string } }).generateBackground;
+    const { id } = await generateTask(stack, { png: await transparentPng(2048, 2048), batch: 1 });
     const images = await eventually(async () => {
       const read = await stack.gql<{
         backgroundTask: { state: string; images: { avif: string; width: number }[] };
